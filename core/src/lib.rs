@@ -1,0 +1,15 @@
+//! Techo core: the handbook model, the encrypted on-device store and the wallet facade.
+//!
+//! Pure Rust with no FFI types and no global state. Time comes from an injected [`Clock`];
+//! the core never sleeps and never spawns threads behind the caller's back.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod lang;
+pub mod model;
+pub mod store;
+pub mod wallet;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use lang::Lang;
+// wallet later

@@ -1,0 +1,36 @@
+//! Handbook identifiers: random, local to one wallet, never derived from the handbook number.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HandbookId(String);
+
+impl HandbookId {
+    /// A fresh random id: 8 random bytes in hex.
+    pub fn random() -> Self {
+        use ring::rand::SecureRandom;
+        let mut bytes = [0u8; 8];
+        // SystemRandom only fails when the OS has no entropy source; there is nothing to recover.
+        ring::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .expect("the OS random source works");
+        Self(super::photo::hex(&bytes))
+    }
+
+    /// Parses an id typed by a user (full id or a unique prefix is resolved by the wallet).
+    pub fn from_string(s: String) -> Self {
+        Self(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HandbookId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

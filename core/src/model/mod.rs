@@ -1,0 +1,23 @@
+//! The handbook model: kinds, grades, fare classes, municipality codes, dates and validation.
+
+pub mod dates;
+pub mod error;
+pub mod fare;
+pub mod handbook;
+pub mod holder;
+pub mod id;
+pub mod kind;
+pub mod linkage;
+pub mod municipality;
+pub mod photo;
+
+pub use dates::HandbookDates;
+pub use error::{Field, Problem, ValidationError};
+pub use fare::FareClass;
+pub use handbook::{Handbook, HandbookDraft, HolderDraft, InvalidHandbook, Municipality};
+pub use holder::Holder;
+pub use id::HandbookId;
+pub use kind::{Category, HandbookKind, Severity};
+pub use linkage::LinkageState;
+pub use municipality::MunicipalityCode;
+pub use photo::{PhotoFormat, PhotoInfo};

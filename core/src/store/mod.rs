@@ -1,0 +1,133 @@
+//! The encrypted on-device store.
+//!
+//! A small key-value interface ([`Store`]) over named tables. Every value is sealed with
+//! AES-256-GCM under the data key from a [`KeyProvider`], with the table and record key as
+//! associated data, so a value moved to another record no longer opens. Multi-record changes go
+//! through one atomic [`Batch`]. The layout and recovery path are described in `docs/store.md`.
+
+mod error;
+mod key;
+mod migrate;
+mod seal;
+mod sled_store;
+
+pub use error::StoreError;
+pub use key::{DataKey, FileKeyProvider, KeyError, KeyProvider, StaticKeyProvider};
+pub use migrate::SCHEMA_VERSION;
+pub use sled_store::SledStore;
+
+use zeroize::Zeroizing;
+
+/// Decrypted records of one table, in key order.
+pub type Records = Vec<(String, Zeroizing<Vec<u8>>)>;
+
+/// The tables of the wallet. Later features add their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// Handbook records (JSON), keyed by handbook id.
+    Handbooks,
+    /// Photo bytes, keyed by handbook id.
+    Photos,
+    /// Small wallet settings, such as the handbook chosen for the counter.
+    Settings,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Handbooks, Table::Photos, Table::Settings];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Handbooks => "handbooks",
+            Table::Photos => "photos",
+            Table::Settings => "settings",
+        }
+    }
+}
+
+/// One change in a batch.
+#[derive(Debug)]
+pub enum Op {
+    Put {
+        table: Table,
+        key: String,
+        value: Zeroizing<Vec<u8>>,
+    },
+    Delete {
+        table: Table,
+        key: String,
+    },
+}
+
+/// Changes applied all together or not at all.
+#[derive(Debug, Default)]
+pub struct Batch(pub(crate) Vec<Op>);
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[must_use]
+    pub fn put(mut self, table: Table, key: impl Into<String>, value: Vec<u8>) -> Self {
+        self.0.push(Op::Put {
+            table,
+            key: key.into(),
+            value: Zeroizing::new(value),
+        });
+        self
+    }
+
+    #[must_use]
+    pub fn delete(mut self, table: Table, key: impl Into<String>) -> Self {
+        self.0.push(Op::Delete {
+            table,
+            key: key.into(),
+        });
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A record that could not be read during a check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedRecord {
+    pub table: &'static str,
+    pub key: String,
+    pub why: String,
+}
+
+/// What `techo store check` reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub schema_version: u32,
+    /// Readable records per table.
+    pub readable: Vec<(&'static str, usize)>,
+    pub damaged: Vec<DamagedRecord>,
+}
+
+impl CheckReport {
+    pub fn is_healthy(&self) -> bool {
+        self.damaged.is_empty()
+    }
+}
+
+/// An encrypted, transactional key-value store.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The decrypted value, or `None` when there is no such record.
+    fn get(&self, table: Table, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError>;
+
+    /// Every record of a table in key order; the first unreadable record is an error.
+    fn scan(&self, table: Table) -> Result<Records, StoreError>;
+
+    /// Applies every change atomically and durably (flushed to disk before it returns).
+    fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Tries to open every record and reports the ones that do not.
+    fn check(&self) -> Result<CheckReport, StoreError>;
+
+    /// Deletes the records a check found damaged, so the rest of the wallet can be used.
+    fn drop_damaged(&self, damaged: &[DamagedRecord]) -> Result<(), StoreError>;
+}
