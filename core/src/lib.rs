@@ -12,4 +12,4 @@ pub mod wallet;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use lang::Lang;
-// wallet later
+pub use wallet::{Export, Wallet, WalletError};

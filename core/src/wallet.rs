@@ -1,1 +1,373 @@
-//! placeholder
+//! The wallet facade: what the CLI and the phone shells call.
+//!
+//! It owns the store and the injected clock; every operation is one atomic store commit.
+
+use crate::clock::Clock;
+use crate::model::{
+    Field, Handbook, HandbookDraft, HandbookId, InvalidHandbook, LinkageState, Problem,
+    ValidationError,
+};
+use crate::store::{
+    Batch, CheckReport, DamagedRecord, KeyProvider, SledStore, Store, StoreError, Table,
+};
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Settings key of the handbook shown at the counter.
+const COUNTER_HANDBOOK: &str = "counter_handbook";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidHandbook),
+
+    #[error(
+        "this handbook (same kind, number and municipality) is already registered as {existing}: update it instead / この手帳は登録済みです"
+    )]
+    Duplicate { existing: HandbookId },
+
+    #[error("no handbook has the id {0}: `techo list` shows the ids / 該当する手帳がありません")]
+    NotFound(String),
+
+    #[error(
+        "{prefix} matches several handbooks ({matches}): type more of the id / 複数の手帳が該当します"
+    )]
+    Ambiguous { prefix: String, matches: String },
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything readable in a store, for `techo store export`.
+#[derive(Debug)]
+pub struct Export {
+    pub schema_version: u32,
+    pub handbooks: Vec<Handbook>,
+    pub photos: Vec<(HandbookId, Vec<u8>)>,
+    pub damaged: Vec<DamagedRecord>,
+}
+
+#[derive(Debug)]
+pub struct Wallet {
+    store: Box<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Wallet {
+    /// Opens the wallet kept in `data_dir` (created if needed).
+    pub fn open(
+        data_dir: &Path,
+        keys: &dyn KeyProvider,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, WalletError> {
+        std::fs::create_dir_all(data_dir).map_err(StoreError::io)?;
+        let store = SledStore::open(&Self::store_dir(data_dir), keys)?;
+        Ok(Self::with_store(Box::new(store), clock))
+    }
+
+    pub fn with_store(store: Box<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Where the encrypted records live inside the data dir.
+    pub fn store_dir(data_dir: &Path) -> PathBuf {
+        data_dir.join("store")
+    }
+
+    /// The desktop key file, beside the store.
+    pub fn key_file(data_dir: &Path) -> PathBuf {
+        data_dir.join("data.key")
+    }
+
+    /// Deletes the store and its key: the last step of recovery, after an export.
+    pub fn reset(data_dir: &Path) -> Result<(), WalletError> {
+        let store = Self::store_dir(data_dir);
+        if store.exists() {
+            std::fs::remove_dir_all(&store).map_err(StoreError::io)?;
+        }
+        match std::fs::remove_file(Self::key_file(data_dir)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(e).into()),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today_jst()
+    }
+
+    /// Validates and registers a handbook (未連携). The first one becomes the counter handbook.
+    pub fn add(
+        &self,
+        draft: &HandbookDraft,
+        photo: Option<&[u8]>,
+    ) -> Result<Handbook, WalletError> {
+        let handbook = self.validated(draft, photo)?;
+        let existing = self.list()?;
+        if let Some(other) = existing.iter().find(|h| h.same_paper_handbook(&handbook)) {
+            return Err(WalletError::Duplicate {
+                existing: other.id.clone(),
+            });
+        }
+        let mut batch = Self::put_handbook(Batch::new(), &handbook, photo)?;
+        if self.store.get(Table::Settings, COUNTER_HANDBOOK)?.is_none() {
+            batch = batch.put(
+                Table::Settings,
+                COUNTER_HANDBOOK,
+                handbook.id.as_str().as_bytes().to_vec(),
+            );
+        }
+        self.store.commit(batch)?;
+        Ok(handbook)
+    }
+
+    /// Replaces a handbook's facts. Changed facts are no longer what the portal confirmed, so the
+    /// handbook goes back to 未連携 unless nothing changed. Without a new photo the old one stays.
+    pub fn update(
+        &self,
+        id: &str,
+        draft: &HandbookDraft,
+        photo: Option<&[u8]>,
+    ) -> Result<Handbook, WalletError> {
+        let old = self.get(id)?;
+        let mut new = self.validated(draft, photo)?;
+        if let Some(other) = self
+            .list()?
+            .iter()
+            .find(|h| h.id != old.id && h.same_paper_handbook(&new))
+        {
+            return Err(WalletError::Duplicate {
+                existing: other.id.clone(),
+            });
+        }
+        new.id = old.id.clone();
+        new.registered_at = old.registered_at;
+        if photo.is_none() {
+            new.photo.clone_from(&old.photo);
+        }
+        let unchanged = Handbook {
+            linkage: old.linkage.clone(),
+            ..new.clone()
+        } == old;
+        new.linkage = if unchanged {
+            old.linkage
+        } else {
+            LinkageState::Unlinked
+        };
+        self.store
+            .commit(Self::put_handbook(Batch::new(), &new, photo)?)?;
+        Ok(new)
+    }
+
+    /// Records a new linkage state (the linkage flow calls this).
+    pub fn set_linkage(&self, id: &str, linkage: LinkageState) -> Result<Handbook, WalletError> {
+        let mut hb = self.get(id)?;
+        hb.linkage = linkage;
+        self.store
+            .commit(Self::put_handbook(Batch::new(), &hb, None)?)?;
+        Ok(hb)
+    }
+
+    /// All handbooks, oldest registration first.
+    pub fn list(&self) -> Result<Vec<Handbook>, WalletError> {
+        let mut all = self
+            .store
+            .scan(Table::Handbooks)?
+            .into_iter()
+            .map(|(key, value)| decode(&key, &value))
+            .collect::<Result<Vec<_>, _>>()?;
+        all.sort_by(|a, b| a.registered_at.cmp(&b.registered_at).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    /// One handbook by its id or a unique prefix of it.
+    pub fn get(&self, id: &str) -> Result<Handbook, WalletError> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(WalletError::NotFound(String::new()));
+        }
+        if let Some(value) = self.store.get(Table::Handbooks, id)? {
+            return Ok(decode(id, &value)?);
+        }
+        let matches: Vec<Handbook> = self
+            .list()?
+            .into_iter()
+            .filter(|h| h.id.as_str().starts_with(id))
+            .collect();
+        match matches.len() {
+            0 => Err(WalletError::NotFound(id.to_owned())),
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            _ => Err(WalletError::Ambiguous {
+                prefix: id.to_owned(),
+                matches: matches
+                    .iter()
+                    .map(|h| h.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// The photo's bytes, if the handbook has one.
+    pub fn photo(&self, id: &str) -> Result<Option<Vec<u8>>, WalletError> {
+        let hb = self.get(id)?;
+        Ok(self
+            .store
+            .get(Table::Photos, hb.id.as_str())?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Removes a handbook (returned or reissued) with its photo; if it was on the counter, the
+    /// next remaining handbook takes its place.
+    pub fn withdraw(&self, id: &str) -> Result<Handbook, WalletError> {
+        let hb = self.get(id)?;
+        let mut batch = Batch::new()
+            .delete(Table::Handbooks, hb.id.as_str())
+            .delete(Table::Photos, hb.id.as_str());
+        if self.selected_id()?.as_deref() == Some(hb.id.as_str()) {
+            let next = self.list()?.into_iter().find(|h| h.id != hb.id);
+            batch = match next {
+                Some(n) => batch.put(
+                    Table::Settings,
+                    COUNTER_HANDBOOK,
+                    n.id.as_str().as_bytes().to_vec(),
+                ),
+                None => batch.delete(Table::Settings, COUNTER_HANDBOOK),
+            };
+        }
+        self.store.commit(batch)?;
+        Ok(hb)
+    }
+
+    /// Chooses the handbook shown at the counter (one tap to switch).
+    pub fn select_for_counter(&self, id: &str) -> Result<Handbook, WalletError> {
+        let hb = self.get(id)?;
+        self.store.commit(Batch::new().put(
+            Table::Settings,
+            COUNTER_HANDBOOK,
+            hb.id.as_str().as_bytes().to_vec(),
+        ))?;
+        Ok(hb)
+    }
+
+    /// The handbook chosen for the counter, or the first registered one.
+    pub fn counter_handbook(&self) -> Result<Option<Handbook>, WalletError> {
+        if let Some(id) = self.selected_id()? {
+            match self.get(&id) {
+                Ok(hb) => return Ok(Some(hb)),
+                Err(WalletError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.list()?.into_iter().next())
+    }
+
+    fn selected_id(&self) -> Result<Option<String>, WalletError> {
+        Ok(self
+            .store
+            .get(Table::Settings, COUNTER_HANDBOOK)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Opens every record, and decodes every handbook, without stopping at the first problem.
+    pub fn check(&self) -> Result<CheckReport, WalletError> {
+        let mut report = self.store.check()?;
+        let unreadable: Vec<String> = report
+            .damaged
+            .iter()
+            .filter(|d| d.table == Table::Handbooks.name())
+            .map(|d| d.key.clone())
+            .collect();
+        for key in self.store.keys(Table::Handbooks)? {
+            if unreadable.contains(&key) {
+                continue;
+            }
+            if let Some(value) = self.store.get(Table::Handbooks, &key)? {
+                if let Err(StoreError::Corrupt { table, key, why }) = decode(&key, &value) {
+                    report.damaged.push(DamagedRecord { table, key, why });
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Deletes what a check found damaged.
+    pub fn drop_damaged(&self, damaged: &[DamagedRecord]) -> Result<(), WalletError> {
+        Ok(self.store.drop_damaged(damaged)?)
+    }
+
+    /// Every readable handbook and photo, plus a list of what could not be read.
+    pub fn export(&self) -> Result<Export, WalletError> {
+        let report = self.check()?;
+        let is_damaged = |table: Table, key: &str| {
+            report
+                .damaged
+                .iter()
+                .any(|d| d.table == table.name() && d.key == key)
+        };
+        let mut handbooks = Vec::new();
+        let mut photos = Vec::new();
+        for key in self.store.keys(Table::Handbooks)? {
+            if is_damaged(Table::Handbooks, &key) {
+                continue;
+            }
+            if let Some(value) = self.store.get(Table::Handbooks, &key)? {
+                let hb = decode(&key, &value)?;
+                if !is_damaged(Table::Photos, &key) {
+                    if let Some(p) = self.store.get(Table::Photos, &key)? {
+                        photos.push((hb.id.clone(), p.to_vec()));
+                    }
+                }
+                handbooks.push(hb);
+            }
+        }
+        Ok(Export {
+            schema_version: report.schema_version,
+            handbooks,
+            photos,
+            damaged: report.damaged,
+        })
+    }
+
+    fn validated(
+        &self,
+        draft: &HandbookDraft,
+        photo: Option<&[u8]>,
+    ) -> Result<Handbook, WalletError> {
+        let handbook = draft.validate(photo, self.clock.now())?;
+        let today = self.today();
+        if handbook.dates.issued > today {
+            return Err(InvalidHandbook(vec![ValidationError::new(
+                Field::Issued,
+                Problem::InFuture {
+                    date: handbook.dates.issued,
+                    today,
+                },
+            )])
+            .into());
+        }
+        Ok(handbook)
+    }
+
+    fn put_handbook(
+        batch: Batch,
+        hb: &Handbook,
+        photo: Option<&[u8]>,
+    ) -> Result<Batch, WalletError> {
+        let json = serde_json::to_vec(hb).map_err(StoreError::io)?;
+        let batch = batch.put(Table::Handbooks, hb.id.as_str(), json);
+        Ok(match photo {
+            Some(bytes) => batch.put(Table::Photos, hb.id.as_str(), bytes.to_vec()),
+            None if hb.photo.is_none() => batch.delete(Table::Photos, hb.id.as_str()),
+            None => batch,
+        })
+    }
+}
+
+fn decode(key: &str, value: &[u8]) -> Result<Handbook, StoreError> {
+    serde_json::from_slice(value).map_err(|e| StoreError::Corrupt {
+        table: Table::Handbooks.name(),
+        key: key.to_owned(),
+        why: format!("record does not decode: {e}"),
+    })
+}

@@ -96,6 +96,13 @@ pub enum Problem {
         "check digit is {found} but {expected} was expected: re-read the code on the handbook / 検査数字が一致しません（正しくは {expected}）"
     )]
     CheckDigit { found: u8, expected: u8 },
+    #[error(
+        "{date} is after today ({today}): check the date on the handbook / {date} は未来の日付です"
+    )]
+    InFuture {
+        date: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    },
     #[error("{en} / {ja}")]
     Inconsistent { en: &'static str, ja: &'static str },
     #[error(

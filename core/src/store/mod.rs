@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every record of a table in key order; the first unreadable record is an error.
     fn scan(&self, table: Table) -> Result<Records, StoreError>;
 
+    /// The keys of a table, without opening the values.
+    fn keys(&self, table: Table) -> Result<Vec<String>, StoreError>;
+
     /// Applies every change atomically and durably (flushed to disk before it returns).
     fn commit(&self, batch: Batch) -> Result<(), StoreError>;
 

@@ -269,6 +269,17 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn keys(&self, table: Table) -> Result<Vec<String>, StoreError> {
+        self.tree(table)
+            .iter()
+            .keys()
+            .map(|k| {
+                let k = k.map_err(StoreError::io)?;
+                Ok(String::from_utf8_lossy(&k).into_owned())
+            })
+            .collect()
+    }
+
     fn commit(&self, batch: Batch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());

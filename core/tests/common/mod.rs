@@ -1,0 +1,64 @@
+//! Shared test helpers: the fixture handbooks and a wallet on a temp dir.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::sync::Arc;
+use techo_core::model::HandbookDraft;
+use techo_core::store::{DataKey, StaticKeyProvider};
+use techo_core::{FixedClock, Wallet};
+
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/handbooks")
+}
+
+/// Every fixture handbook: file name, draft, photo bytes.
+pub fn fixtures() -> Vec<(String, HandbookDraft, Option<Vec<u8>>)> {
+    let mut files: Vec<_> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let draft = HandbookDraft::from_toml(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let photo = draft
+                .photo
+                .as_ref()
+                .map(|rel| std::fs::read(fixtures_dir().join(rel)).unwrap());
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                draft,
+                photo,
+            )
+        })
+        .collect()
+}
+
+pub fn fixture(prefix: &str) -> (HandbookDraft, Option<Vec<u8>>) {
+    let (_, d, p) = fixtures()
+        .into_iter()
+        .find(|(n, _, _)| n.starts_with(prefix))
+        .unwrap();
+    (d, p)
+}
+
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn keys() -> StaticKeyProvider {
+    StaticKeyProvider::new(DataKey::from_bytes([42; 32]))
+}
+
+pub fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(at("2026-11-25T03:00:00Z")))
+}
+
+pub fn wallet(dir: &std::path::Path) -> Wallet {
+    Wallet::open(dir, &keys(), clock()).unwrap()
+}

@@ -1,0 +1,201 @@
+//! The wallet facade over a real encrypted store on a temp dir.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{fixture, fixtures, wallet};
+use techo_core::model::{FareClass, Field, HandbookKind, LinkageState, Problem};
+use techo_core::store::StoreError;
+use techo_core::{Wallet, WalletError};
+
+#[test]
+fn fixtures_cover_the_domain() {
+    let all = fixtures();
+    assert!(all.len() >= 8);
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    for (name, draft, photo) in &all {
+        w.add(draft, photo.as_deref())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let list = w.list().unwrap();
+    for kind in HandbookKind::ALL {
+        assert!(list.iter().any(|h| h.kind() == kind), "{kind:?}");
+    }
+    assert!(list.iter().any(|h| h.fare_class == FareClass::First));
+    assert!(list.iter().any(|h| h.fare_class == FareClass::Second));
+    let today = w.today();
+    assert!(
+        list.iter()
+            .any(|h| h.kind() == HandbookKind::Mental && !h.is_valid_on(today))
+    );
+    let prefectures: std::collections::BTreeSet<u8> = list
+        .iter()
+        .filter(|h| h.kind() == HandbookKind::Intellectual)
+        .map(|h| h.municipality.code.prefecture())
+        .collect();
+    assert!(prefectures.len() >= 4, "{prefectures:?}");
+    assert!(list.iter().all(|h| h.photo.is_some()));
+}
+
+#[test]
+fn add_get_photo_withdraw_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (draft, photo) = fixture("01-");
+    let id = {
+        let w = wallet(dir.path());
+        let hb = w.add(&draft, photo.as_deref()).unwrap();
+        assert_eq!(hb.linkage, LinkageState::Unlinked);
+        hb.id
+    };
+    let w = wallet(dir.path());
+    let hb = w.get(&id.as_str()[..6]).unwrap();
+    assert_eq!(hb.id, id);
+    assert_eq!(w.photo(id.as_str()).unwrap(), photo);
+    assert_eq!(w.counter_handbook().unwrap().unwrap().id, id);
+    w.withdraw(id.as_str()).unwrap();
+    assert!(matches!(w.get(id.as_str()), Err(WalletError::NotFound(_))));
+    assert!(w.counter_handbook().unwrap().is_none());
+    assert!(w.list().unwrap().is_empty());
+}
+
+#[test]
+fn the_same_paper_handbook_is_not_registered_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let (draft, photo) = fixture("02-");
+    let first = w.add(&draft, photo.as_deref()).unwrap();
+    let err = w.add(&draft, None).unwrap_err();
+    assert!(matches!(err, WalletError::Duplicate { ref existing } if *existing == first.id));
+    assert_eq!(w.list().unwrap().len(), 1);
+}
+
+#[test]
+fn counter_selection_and_withdrawal_move_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let ids: Vec<_> = ["01-", "03-", "06-"]
+        .iter()
+        .map(|p| {
+            let (d, ph) = fixture(p);
+            w.add(&d, ph.as_deref()).unwrap().id
+        })
+        .collect();
+    assert_eq!(w.counter_handbook().unwrap().unwrap().id, ids[0]);
+    w.select_for_counter(ids[2].as_str()).unwrap();
+    assert_eq!(w.counter_handbook().unwrap().unwrap().id, ids[2]);
+    w.withdraw(ids[2].as_str()).unwrap();
+    let next = w.counter_handbook().unwrap().unwrap().id;
+    assert_ne!(next, ids[2]);
+}
+
+#[test]
+fn update_keeps_identity_and_resets_linkage_when_facts_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let (mut draft, photo) = fixture("01-");
+    let hb = w.add(&draft, photo.as_deref()).unwrap();
+    let linked = LinkageState::Linked {
+        since: common::at("2026-11-01T00:00:00Z"),
+    };
+    w.set_linkage(hb.id.as_str(), linked.clone()).unwrap();
+    let same = w.update(hb.id.as_str(), &draft, None).unwrap();
+    assert_eq!(same.linkage, linked, "nothing changed, still linked");
+    assert_eq!(same.photo, hb.photo, "photo kept");
+    draft.grade = Some(2);
+    let changed = w.update(hb.id.as_str(), &draft, None).unwrap();
+    assert_eq!(changed.id, hb.id);
+    assert_eq!(changed.linkage, LinkageState::Unlinked);
+    assert_eq!(w.photo(hb.id.as_str()).unwrap(), photo);
+}
+
+#[test]
+fn invalid_input_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let (mut draft, photo) = fixture("03-");
+    draft.municipality_code = Some("011003".into());
+    let err = w.add(&draft, photo.as_deref()).unwrap_err();
+    let WalletError::Invalid(inv) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        inv.fields().collect::<Vec<_>>(),
+        vec![Field::MunicipalityCode]
+    );
+    draft.municipality_code = Some("011002".into());
+    draft.issued = Some("2027-01-01".into());
+    draft.expires = Some("2028-12-31".into());
+    let WalletError::Invalid(inv) = w.add(&draft, photo.as_deref()).unwrap_err() else {
+        panic!()
+    };
+    assert!(matches!(inv.0[0].problem, Problem::InFuture { .. }));
+    assert!(w.list().unwrap().is_empty());
+}
+
+#[test]
+fn expiry_reminders_follow_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let (draft, photo) = fixture("03-");
+    let hb = w.add(&draft, photo.as_deref()).unwrap();
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert!(!hb.expires_soon(d("2027-04-30")));
+    assert!(hb.expires_soon(d("2027-05-01")));
+    assert!(hb.is_valid_on(d("2027-06-30")));
+    assert!(!hb.is_valid_on(d("2027-07-01")));
+}
+
+#[test]
+fn damaged_record_is_reported_exported_around_and_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = Wallet::store_dir(dir.path());
+    let ids: Vec<_> = {
+        let w = wallet(dir.path());
+        ["01-", "02-"]
+            .iter()
+            .map(|p| {
+                let (d, ph) = fixture(p);
+                w.add(&d, ph.as_deref()).unwrap().id
+            })
+            .collect()
+    };
+    // Damage one record on disk, as a bad sector or a hostile edit would.
+    {
+        let db = sled::open(&store_dir).unwrap();
+        let t = db.open_tree("handbooks").unwrap();
+        let mut v = t.get(ids[1].as_str()).unwrap().unwrap().to_vec();
+        v[20] ^= 0xFF;
+        t.insert(ids[1].as_str(), v).unwrap();
+        db.flush().unwrap();
+    }
+    let w = wallet(dir.path());
+    assert!(matches!(
+        w.list(),
+        Err(WalletError::Store(StoreError::Corrupt { .. }))
+    ));
+    let report = w.check().unwrap();
+    assert_eq!(report.damaged.len(), 1);
+    assert_eq!(report.damaged[0].key, ids[1].as_str());
+    let export = w.export().unwrap();
+    assert_eq!(export.handbooks.len(), 1);
+    assert_eq!(export.handbooks[0].id, ids[0]);
+    assert_eq!(export.photos.len(), 1);
+    w.drop_damaged(&report.damaged).unwrap();
+    assert_eq!(w.list().unwrap().len(), 1);
+}
+
+#[test]
+fn reset_removes_store_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = techo_core::store::FileKeyProvider::new(Wallet::key_file(dir.path()));
+    {
+        let w = Wallet::open(dir.path(), &keys, common::clock()).unwrap();
+        let (d, ph) = fixture("01-");
+        w.add(&d, ph.as_deref()).unwrap();
+    }
+    Wallet::reset(dir.path()).unwrap();
+    assert!(!Wallet::key_file(dir.path()).exists());
+    let w = Wallet::open(dir.path(), &keys, common::clock()).unwrap();
+    assert!(w.list().unwrap().is_empty());
+}
