@@ -2,6 +2,8 @@
 //! random moments. After each kill the store must open without panic, and every handbook the
 //! child reported as committed must be there, photo included (one atomic batch).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,5 @@
 //! Shared test helpers: the fixture handbooks and a wallet on a temp dir.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
