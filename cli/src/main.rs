@@ -1,1 +1,155 @@
-fn main() {}
+//! `techo`: drives every wallet flow on a desktop.
+
+mod args;
+mod demo;
+mod error;
+mod register;
+mod store_cmd;
+mod view;
+mod width;
+
+use args::{Cli, Command, LangArg, StoreCommand};
+use clap::Parser;
+use error::CliError;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use techo_core::store::FileKeyProvider;
+use techo_core::{Clock, FixedClock, Lang, SystemClock, Wallet};
+use view::{HandbookView, detail, list_table};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = match cli.lang {
+        LangArg::Ja => Lang::Ja,
+        LangArg::En => Lang::En,
+    };
+    match run(&cli, lang) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if cli.json {
+                let body = serde_json::json!({
+                    "error": { "code": e.code(), "message": e.to_string(), "fields": e.fields() }
+                });
+                eprintln!("{body}");
+            } else {
+                eprintln!("{} {e}", lang.pick("エラー:", "error:"));
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// The system clock, or a pinned time from `TECHO_NOW` for reproducible runs and tests.
+fn clock() -> Result<Arc<dyn Clock>, CliError> {
+    match std::env::var("TECHO_NOW") {
+        Ok(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| Arc::new(FixedClock::new(t.with_timezone(&chrono::Utc))) as Arc<dyn Clock>)
+            .map_err(|_| CliError::BadNow),
+        Err(_) => Ok(Arc::new(SystemClock)),
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf, CliError> {
+    match &cli.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => directories::ProjectDirs::from("jp", "Techo", "techo")
+            .map(|p| p.data_dir().to_path_buf())
+            .ok_or(CliError::NoDataDir),
+    }
+}
+
+fn open_wallet(dir: &Path) -> Result<Wallet, CliError> {
+    let keys = FileKeyProvider::new(Wallet::key_file(dir));
+    Ok(Wallet::open(dir, &keys, clock()?)?)
+}
+
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Demo => demo::run(clock()?, lang, cli.json),
+        Command::Register(args) => {
+            let (draft, photo) = register::draft_from_args(args)?;
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let hb = wallet.add(&draft, photo.as_deref())?;
+            let counter = wallet.counter_handbook()?;
+            let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
+            if cli.json {
+                print_json(&view);
+            } else {
+                println!(
+                    "{}",
+                    lang.pick("登録しました（未連携）:", "Registered (not linked yet):")
+                );
+                println!("{}", detail(&view, lang));
+            }
+            Ok(())
+        }
+        Command::List => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let list = wallet.list()?;
+            let counter = wallet.counter_handbook()?;
+            let today = wallet.today();
+            if cli.json {
+                let views: Vec<_> = list
+                    .iter()
+                    .map(|h| HandbookView::new(h, today, counter.as_ref(), lang))
+                    .collect();
+                print_json(&views);
+            } else {
+                println!("{}", list_table(&list, counter.as_ref(), today, lang));
+            }
+            Ok(())
+        }
+        Command::Show { id } | Command::Select { id } => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let hb = if matches!(cli.command, Command::Select { .. }) {
+                wallet.select_for_counter(id)?
+            } else {
+                wallet.get(id)?
+            };
+            let counter = wallet.counter_handbook()?;
+            let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
+            if cli.json {
+                print_json(&view);
+            } else {
+                println!("{}", detail(&view, lang));
+            }
+            Ok(())
+        }
+        Command::Withdraw { id } => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let hb = wallet.withdraw(id)?;
+            if cli.json {
+                print_json(&serde_json::json!({ "withdrawn": hb.id }));
+            } else {
+                println!(
+                    "{} {} {} ({})",
+                    lang.pick("取り下げました:", "Withdrawn:"),
+                    hb.kind().short_label(lang),
+                    hb.category.grade_label(lang),
+                    hb.id
+                );
+            }
+            Ok(())
+        }
+        Command::Store(cmd) => {
+            let dir = data_dir(cli)?;
+            match cmd {
+                StoreCommand::Check { drop_damaged } => {
+                    store_cmd::check(&open_wallet(&dir)?, *drop_damaged, cli.json, lang)
+                }
+                StoreCommand::Export { dir: out } => {
+                    store_cmd::export(&open_wallet(&dir)?, out, cli.json, lang)
+                }
+                StoreCommand::Reset { yes } => store_cmd::reset(&dir, *yes, cli.json, lang),
+            }
+        }
+    }
+}

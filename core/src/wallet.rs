@@ -102,8 +102,9 @@ impl Wallet {
         draft: &HandbookDraft,
         photo: Option<&[u8]>,
     ) -> Result<Handbook, WalletError> {
-        let handbook = self.validated(draft, photo)?;
+        let mut handbook = self.validated(draft, photo)?;
         let existing = self.list()?;
+        handbook.seq = existing.iter().map(|h| h.seq + 1).max().unwrap_or(0);
         if let Some(other) = existing.iter().find(|h| h.same_paper_handbook(&handbook)) {
             return Err(WalletError::Duplicate {
                 existing: other.id.clone(),
@@ -142,6 +143,7 @@ impl Wallet {
         }
         new.id = old.id.clone();
         new.registered_at = old.registered_at;
+        new.seq = old.seq;
         if photo.is_none() {
             new.photo.clone_from(&old.photo);
         }
@@ -168,7 +170,7 @@ impl Wallet {
         Ok(hb)
     }
 
-    /// All handbooks, oldest registration first.
+    /// All handbooks, in registration order.
     pub fn list(&self) -> Result<Vec<Handbook>, WalletError> {
         let mut all = self
             .store
@@ -176,7 +178,11 @@ impl Wallet {
             .into_iter()
             .map(|(key, value)| decode(&key, &value))
             .collect::<Result<Vec<_>, _>>()?;
-        all.sort_by(|a, b| a.registered_at.cmp(&b.registered_at).then(a.id.cmp(&b.id)));
+        all.sort_by(|a, b| {
+            a.seq
+                .cmp(&b.seq)
+                .then(a.registered_at.cmp(&b.registered_at))
+        });
         Ok(all)
     }
 

@@ -102,7 +102,7 @@ fn update_keeps_identity_and_resets_linkage_when_facts_change() {
     let same = w.update(hb.id.as_str(), &draft, None).unwrap();
     assert_eq!(same.linkage, linked, "nothing changed, still linked");
     assert_eq!(same.photo, hb.photo, "photo kept");
-    draft.grade = Some(2);
+    draft.grade = Some("2級".into());
     let changed = w.update(hb.id.as_str(), &draft, None).unwrap();
     assert_eq!(changed.id, hb.id);
     assert_eq!(changed.linkage, LinkageState::Unlinked);

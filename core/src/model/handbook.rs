@@ -33,6 +33,9 @@ pub struct Handbook {
     pub photo: Option<PhotoInfo>,
     pub linkage: LinkageState,
     pub registered_at: DateTime<Utc>,
+    /// Registration order within the wallet (several may share one `registered_at`).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Handbook {
@@ -92,8 +95,8 @@ impl fmt::Display for InvalidHandbook {
 #[serde(deny_unknown_fields)]
 pub struct HandbookDraft {
     pub kind: Option<String>,
-    /// 身体 1–6, 精神 1–3.
-    pub grade: Option<u8>,
+    /// 身体 1–6, 精神 1–3 ("2", "2級" and full-width digits are accepted).
+    pub grade: Option<String>,
     /// 療育: the prefecture's own label, verbatim.
     pub label: Option<String>,
     /// 療育: severe / other, when the label alone does not say.
@@ -149,7 +152,7 @@ impl HandbookDraft {
     /// Parses a handbook file. TOML dates (`issued = 2024-04-01`) and strings are both accepted.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let mut value: toml::Value = toml::from_str(text).map_err(|e| e.message().to_owned())?;
-        stringify_dates(&mut value);
+        stringify_scalars(&mut value);
         value
             .try_into()
             .map_err(|e: toml::de::Error| e.message().to_owned())
@@ -181,8 +184,14 @@ impl HandbookDraft {
         );
         let holder = self.holder(&mut errs);
         let dates = self.dates(&mut errs);
-        if let (Some(d), Some(h), Some(c)) = (&dates, &holder, &category) {
-            errs.take(d.validate(h.birth_date, c.kind() == HandbookKind::Mental));
+        let mental = category
+            .as_ref()
+            .is_some_and(|c| c.kind() == HandbookKind::Mental);
+        if let (Some(d), Some(h)) = (&dates, &holder) {
+            errs.take(d.validate(h.birth_date, mental));
+        } else if mental && self.expires.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            errs.0
+                .push(ValidationError::new(Field::Expires, Problem::Missing));
         }
         let photo = match photo {
             Some(bytes) => errs.take(PhotoInfo::inspect(bytes)),
@@ -216,6 +225,7 @@ impl HandbookDraft {
                 photo,
                 linkage: LinkageState::Unlinked,
                 registered_at,
+                seq: 0,
             }),
             _ => Err(InvalidHandbook(errs.0)),
         }
@@ -237,8 +247,18 @@ impl HandbookDraft {
     }
 
     fn grade_or_missing(&self) -> Result<u8, ValidationError> {
-        self.grade
-            .ok_or(ValidationError::new(Field::Grade, Problem::Missing))
+        let raw = required(Field::Grade, self.grade.as_ref())?;
+        let digits: String = raw
+            .trim_end_matches('級')
+            .chars()
+            .map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            })
+            .collect();
+        digits.trim().parse().map_err(|_| {
+            ValidationError::malformed(Field::Grade, raw, "a grade number such as 1 or 1級")
+        })
     }
 
     fn holder(&self, errs: &mut Errors) -> Option<Holder> {
@@ -300,12 +320,17 @@ fn normalise_number(input: &str) -> Result<String, ValidationError> {
     }
 }
 
-fn stringify_dates(v: &mut toml::Value) {
+/// Every field of a draft is text, so that a number or date written without quotes is checked
+/// by the field's own rule and its error names the field.
+fn stringify_scalars(v: &mut toml::Value) {
     match v {
         toml::Value::Datetime(d) => *v = toml::Value::String(d.to_string()),
-        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| stringify_dates(v)),
-        toml::Value::Array(a) => a.iter_mut().for_each(stringify_dates),
-        _ => {}
+        toml::Value::Integer(i) => *v = toml::Value::String(i.to_string()),
+        toml::Value::Float(f) => *v = toml::Value::String(f.to_string()),
+        toml::Value::Boolean(b) => *v = toml::Value::String(b.to_string()),
+        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| stringify_scalars(v)),
+        toml::Value::Array(a) => a.iter_mut().for_each(stringify_scalars),
+        toml::Value::String(_) => {}
     }
 }
 

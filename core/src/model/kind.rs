@@ -208,7 +208,11 @@ impl Category {
                 Lang::En => format!("grade {grade}"),
             },
             Category::Intellectual { label, severity } => {
-                format!("{label}（{}）", severity.label(lang))
+                let short = match severity {
+                    Severity::Severe => lang.pick("重度", "severe"),
+                    Severity::Other => lang.pick("その他", "other"),
+                };
+                format!("{label}・{short}")
             }
         }
     }
@@ -290,7 +294,7 @@ mod tests {
     #[test]
     fn label_kept_verbatim() {
         let c = Category::intellectual("マル A", None).unwrap();
-        assert_eq!(c.grade_label(Lang::Ja), "マル A（重度（A））");
+        assert_eq!(c.grade_label(Lang::Ja), "マル A・重度");
     }
 
     #[test]

@@ -1,0 +1,117 @@
+//! Command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "techo",
+    version,
+    about = "Techo: a phone wallet for Japan's disability handbooks (障害者手帳)"
+)]
+pub struct Cli {
+    /// Where the wallet keeps its encrypted store and key (default: the platform data dir).
+    #[arg(long, global = true, env = "TECHO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Language of human output.
+    #[arg(long, global = true, value_enum, default_value_t = LangArg::Ja)]
+    pub lang: LangArg,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Ja,
+    En,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register a handbook from a TOML file or from flags (flags override the file).
+    Register(Box<RegisterArgs>),
+    /// List the registered handbooks.
+    List,
+    /// Show one handbook (id or unique id prefix).
+    Show { id: String },
+    /// Choose the handbook shown at the counter.
+    Select { id: String },
+    /// Withdraw a handbook that was returned or replaced (deletes it and its photo).
+    Withdraw { id: String },
+    /// Check, export or reset the encrypted store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Run the main flow on a temporary wallet with the fixture handbooks.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Open every record and report the ones that cannot be read.
+    Check {
+        /// Delete the damaged records so the rest of the wallet works again.
+        #[arg(long)]
+        drop_damaged: bool,
+    },
+    /// Write every readable handbook (handbooks.json) and photo into a directory.
+    Export { dir: PathBuf },
+    /// Delete the store and its key. Export first: this cannot be undone.
+    Reset {
+        /// Confirm the reset.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// A handbook file (see fixtures/handbooks/ for examples).
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// physical / mental / intellectual (身体 / 精神 / 療育)
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// 1–6 (身体) or 1–3 (精神)
+    #[arg(long)]
+    pub grade: Option<String>,
+    /// 療育手帳: the prefecture's label as printed (A, B1, 2度, Ⓐ ...)
+    #[arg(long)]
+    pub label: Option<String>,
+    /// 療育手帳: severe / other, when the label does not say
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// 第1種 / 第2種 / none
+    #[arg(long)]
+    pub fare_class: Option<String>,
+    #[arg(long)]
+    pub number: Option<String>,
+    #[arg(long)]
+    pub municipality_code: Option<String>,
+    #[arg(long)]
+    pub municipality_name: Option<String>,
+    #[arg(long)]
+    pub issued: Option<String>,
+    #[arg(long)]
+    pub renewed: Option<String>,
+    #[arg(long)]
+    pub reissued: Option<String>,
+    #[arg(long)]
+    pub returned: Option<String>,
+    #[arg(long)]
+    pub expires: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub kana: Option<String>,
+    #[arg(long)]
+    pub birth_date: Option<String>,
+    /// JPEG or PNG photo of the holder (at most 2 MB).
+    #[arg(long)]
+    pub photo: Option<PathBuf>,
+}

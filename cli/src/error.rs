@@ -1,0 +1,73 @@
+//! CLI errors and their exit codes.
+
+use techo_core::WalletError;
+use techo_core::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    #[error("cannot read {path}: {why} / ファイルを読めません")]
+    ReadFile { path: String, why: String },
+    #[error("{path} is not a valid handbook file: {why} / 手帳ファイルの形式が正しくありません")]
+    HandbookFile { path: String, why: String },
+    #[error("cannot write {path}: {why}")]
+    WriteFile { path: String, why: String },
+    #[error("no data directory could be determined: pass --data-dir")]
+    NoDataDir,
+    #[error(
+        "reset deletes every handbook and the key: run `techo store export <dir>` first, then add --yes / 全データを削除します。--yes を付けて実行してください"
+    )]
+    ResetNotConfirmed,
+    #[error(
+        "the store has {0} damaged record(s): see above; `techo store check --drop-damaged` removes them"
+    )]
+    Damaged(usize),
+    #[error("TECHO_NOW must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00")]
+    BadNow,
+}
+
+impl CliError {
+    /// 1: other, 3: invalid handbook input, 4: store problem, 5: not found.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
+            | CliError::HandbookFile { .. } => 3,
+            CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
+            CliError::Wallet(WalletError::NotFound(_) | WalletError::Ambiguous { .. }) => 5,
+            _ => 1,
+        }
+    }
+
+    /// A stable code for `--json` error output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Wallet(WalletError::Invalid(_)) => "invalid_handbook",
+            CliError::Wallet(WalletError::Duplicate { .. }) => "duplicate",
+            CliError::Wallet(WalletError::NotFound(_)) => "not_found",
+            CliError::Wallet(WalletError::Ambiguous { .. }) => "ambiguous_id",
+            CliError::Wallet(WalletError::Store(e)) => match e {
+                StoreError::Corrupt { .. } => "store_corrupt",
+                StoreError::Unreadable { .. } => "store_unreadable",
+                StoreError::WrongKey => "wrong_key",
+                StoreError::NewerSchema { .. } => "newer_schema",
+                StoreError::Key(_) => "key_unavailable",
+                StoreError::Locked => "store_locked",
+                StoreError::Io(_) => "io",
+            },
+            CliError::HandbookFile { .. } => "bad_handbook_file",
+            CliError::Damaged(_) => "store_damaged",
+            _ => "error",
+        }
+    }
+
+    /// The fields named by a validation error, for `--json`.
+    pub fn fields(&self) -> Vec<&'static str> {
+        match self {
+            CliError::Wallet(WalletError::Invalid(inv)) => {
+                inv.fields().map(techo_core::model::Field::key).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
