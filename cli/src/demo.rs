@@ -45,7 +45,7 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
     let wallet = Wallet::open(dir.path(), &keys, clock)?;
     let say = |ja: &str, en: &str| {
         if !json {
-            println!("{}", lang.pick(ja, en));
+            out!("{}", lang.pick(ja, en));
         }
     };
     say(
@@ -59,7 +59,7 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
         })?;
         let hb = wallet.add(&draft, Some(photo))?;
         if !json {
-            println!(
+            out!(
                 "  + {file} → {} {}",
                 hb.kind().short_label(lang),
                 hb.category.grade_label(lang)
@@ -78,7 +78,7 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
         })?;
     bad.municipality_code = Some("131017".into());
     match wallet.add(&bad, None) {
-        Err(e) if !json => println!("  {e}"),
+        Err(e) if !json => out!("  {e}"),
         Err(_) => {}
         Ok(_) => say(
             "  （想定外：受理されました）",
@@ -94,20 +94,20 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             .iter()
             .map(|h| HandbookView::new(h, today, counter.as_ref(), lang))
             .collect();
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&views).unwrap_or_default()
         );
         return Ok(());
     }
     say("\n== 登録済みの手帳 ==", "\n== Registered handbooks ==");
-    println!("{}", list_table(&list, counter.as_ref(), today, lang));
+    out!("{}", list_table(&list, counter.as_ref(), today, lang));
     if let Some(c) = &counter {
         say(
             "\n== カウンターに表示する手帳 ==",
             "\n== Handbook shown at the counter ==",
         );
-        println!(
+        out!(
             "{}",
             detail(&HandbookView::new(c, today, counter.as_ref(), lang), lang)
         );

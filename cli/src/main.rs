@@ -1,5 +1,12 @@
 //! `techo`: drives every wallet flow on a desktop.
 
+/// `println!` that ends the process quietly when stdout is closed (`techo list | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod args;
 mod demo;
 mod error;
@@ -64,8 +71,23 @@ fn open_wallet(dir: &Path) -> Result<Wallet, CliError> {
     Ok(Wallet::open(dir, &keys, clock()?)?)
 }
 
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub(crate) fn print_json(value: &impl serde::Serialize) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -83,11 +105,11 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             if cli.json {
                 print_json(&view);
             } else {
-                println!(
+                out!(
                     "{}",
                     lang.pick("登録しました（未連携）:", "Registered (not linked yet):")
                 );
-                println!("{}", detail(&view, lang));
+                out!("{}", detail(&view, lang));
             }
             Ok(())
         }
@@ -103,7 +125,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
                     .collect();
                 print_json(&views);
             } else {
-                println!("{}", list_table(&list, counter.as_ref(), today, lang));
+                out!("{}", list_table(&list, counter.as_ref(), today, lang));
             }
             Ok(())
         }
@@ -119,7 +141,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             if cli.json {
                 print_json(&view);
             } else {
-                println!("{}", detail(&view, lang));
+                out!("{}", detail(&view, lang));
             }
             Ok(())
         }
@@ -129,7 +151,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             if cli.json {
                 print_json(&serde_json::json!({ "withdrawn": hb.id }));
             } else {
-                println!(
+                out!(
                     "{} {} {} ({})",
                     lang.pick("取り下げました:", "Withdrawn:"),
                     hb.kind().short_label(lang),

@@ -26,16 +26,16 @@ pub fn check(wallet: &Wallet, drop_damaged: bool, json: bool, lang: Lang) -> Res
             "dropped": dropping,
         }));
     } else {
-        println!(
+        out!(
             "{} {}",
             lang.pick("スキーマ版:", "schema version:"),
             report.schema_version
         );
         for (table, n) in &report.readable {
-            println!("  {table}: {n} {}", lang.pick("件 読み取り可", "readable"));
+            out!("  {table}: {n} {}", lang.pick("件 読み取り可", "readable"));
         }
         for d in &report.damaged {
-            println!(
+            out!(
                 "  {} {}/{}: {}",
                 lang.pick("破損:", "DAMAGED:"),
                 d.table,
@@ -44,7 +44,7 @@ pub fn check(wallet: &Wallet, drop_damaged: bool, json: bool, lang: Lang) -> Res
             );
         }
         if report.is_healthy() {
-            println!(
+            out!(
                 "{}",
                 lang.pick("問題はありません。", "The store is healthy.")
             );
@@ -56,7 +56,7 @@ pub fn check(wallet: &Wallet, drop_damaged: bool, json: bool, lang: Lang) -> Res
     if dropping {
         wallet.drop_damaged(&report.damaged)?;
         if !json {
-            println!(
+            out!(
                 "{}",
                 lang.pick(
                     "破損したレコードを削除しました。",
@@ -112,7 +112,7 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
             "dir": out,
         }));
     } else {
-        println!(
+        out!(
             "{} {} / {} {} → {}",
             lang.pick("手帳", "handbooks"),
             export.handbooks.len(),
@@ -121,7 +121,7 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
             out.display()
         );
         if !export.damaged.is_empty() {
-            println!(
+            out!(
                 "{} {}",
                 lang.pick("読めなかったレコード:", "records that could not be read:"),
                 export.damaged.len()
@@ -139,7 +139,7 @@ pub fn reset(data_dir: &Path, yes: bool, json: bool, lang: Lang) -> Result<(), C
     if json {
         print_json(&serde_json::json!({ "reset": true }));
     } else {
-        println!(
+        out!(
             "{}",
             lang.pick(
                 "ストアと暗号鍵を削除しました。",
