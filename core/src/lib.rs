@@ -8,6 +8,7 @@ pub mod clock;
 pub mod lang;
 pub mod model;
 pub mod store;
+pub mod token;
 pub mod wallet;
 
 pub use clock::{Clock, FixedClock, SystemClock};

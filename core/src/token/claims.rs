@@ -1,0 +1,290 @@
+//! The handbook facts a credential carries, their wire values, and their salted digests.
+//!
+//! The credential never holds these values, only digests: the counter profile one digest over
+//! its four claims, the full profile one digest per claim. A presentation discloses values with
+//! their salts, and the verifier recomputes the digests.
+
+use super::time::{day_date, day_number};
+use crate::model::{FareClass, Handbook, HandbookKind, LinkageState};
+use chrono::NaiveDate;
+use ciborium::Value;
+use ring::digest::{SHA256, digest};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Digests are SHA-256 truncated to 128 bits.
+pub const DIGEST_LEN: usize = 16;
+/// Salts are 128 random bits.
+pub const SALT_LEN: usize = 16;
+
+pub type Salt = [u8; SALT_LEN];
+pub type Digest = [u8; DIGEST_LEN];
+
+/// Claim identifiers on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClaimId {
+    Kind = 1,
+    Grade = 2,
+    FareClass = 3,
+    Caregiver = 4,
+    Municipality = 5,
+    Expiry = 6,
+    Linkage = 7,
+    Photo = 8,
+}
+
+impl ClaimId {
+    pub const ALL: [ClaimId; 8] = [
+        ClaimId::Kind,
+        ClaimId::Grade,
+        ClaimId::FareClass,
+        ClaimId::Caregiver,
+        ClaimId::Municipality,
+        ClaimId::Expiry,
+        ClaimId::Linkage,
+        ClaimId::Photo,
+    ];
+
+    /// What a counter shows by default, and what the counter profile holds.
+    pub const COUNTER: [ClaimId; 4] = [
+        ClaimId::Kind,
+        ClaimId::FareClass,
+        ClaimId::Caregiver,
+        ClaimId::Linkage,
+    ];
+
+    pub fn from_wire(n: u64) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| *c as u64 == n)
+    }
+
+    /// Names used by `--disclose`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClaimId::Kind => "kind",
+            ClaimId::Grade => "grade",
+            ClaimId::FareClass => "fare",
+            ClaimId::Caregiver => "caregiver",
+            ClaimId::Municipality => "municipality",
+            ClaimId::Expiry => "expiry",
+            ClaimId::Linkage => "linkage",
+            ClaimId::Photo => "photo",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name.trim())
+    }
+}
+
+/// Every claim's value, as the issuer knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandbookClaims {
+    pub kind: HandbookKind,
+    pub grade: String,
+    pub fare_class: FareClass,
+    pub caregiver: bool,
+    pub municipality: String,
+    pub expiry: Option<NaiveDate>,
+    pub linkage: LinkageKind,
+    /// SHA-256 of the photo bytes.
+    pub photo: Option<[u8; 32]>,
+}
+
+/// Linkage as carried in a credential (the dates stay in the wallet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkageKind {
+    Unlinked = 0,
+    Pending = 1,
+    Linked = 2,
+}
+
+impl From<&LinkageState> for LinkageKind {
+    fn from(s: &LinkageState) -> Self {
+        match s {
+            LinkageState::Unlinked => LinkageKind::Unlinked,
+            LinkageState::Pending { .. } => LinkageKind::Pending,
+            LinkageState::Linked { .. } => LinkageKind::Linked,
+        }
+    }
+}
+
+impl LinkageKind {
+    pub fn label(self, lang: crate::Lang) -> &'static str {
+        match self {
+            LinkageKind::Unlinked => lang.pick("未連携", "Not linked"),
+            LinkageKind::Pending => lang.pick("申請中", "Pending"),
+            LinkageKind::Linked => lang.pick("連携済", "Linked"),
+        }
+    }
+}
+
+fn kind_wire(k: HandbookKind) -> u64 {
+    match k {
+        HandbookKind::Physical => 0,
+        HandbookKind::Mental => 1,
+        HandbookKind::Intellectual => 2,
+    }
+}
+
+fn fare_wire(f: FareClass) -> u64 {
+    match f {
+        FareClass::NotRecorded => 0,
+        FareClass::First => 1,
+        FareClass::Second => 2,
+    }
+}
+
+impl HandbookClaims {
+    /// The claims for a stored handbook. The grade is the printed label ("1級", "A2").
+    pub fn from_handbook(hb: &Handbook) -> Self {
+        let photo = hb.photo.as_ref().and_then(|p| {
+            let mut out = [0u8; 32];
+            (0..32).try_for_each(|i| {
+                let byte = u8::from_str_radix(p.sha256.get(2 * i..2 * i + 2)?, 16).ok()?;
+                out[i] = byte;
+                Some(())
+            })?;
+            Some(out)
+        });
+        let grade = match &hb.category {
+            crate::model::Category::Physical { grade }
+            | crate::model::Category::Mental { grade } => {
+                format!("{grade}級")
+            }
+            crate::model::Category::Intellectual { label, .. } => label.clone(),
+        };
+        Self {
+            kind: hb.kind(),
+            grade,
+            fare_class: hb.fare_class,
+            caregiver: hb.caregiver_discount(),
+            municipality: hb.municipality.code.as_str().to_owned(),
+            expiry: hb.dates.expires,
+            linkage: LinkageKind::from(&hb.linkage),
+            photo,
+        }
+    }
+
+    /// The wire value of one claim.
+    pub fn value(&self, id: ClaimId) -> Value {
+        match id {
+            ClaimId::Kind => Value::from(kind_wire(self.kind)),
+            ClaimId::Grade => Value::Text(self.grade.clone()),
+            ClaimId::FareClass => Value::from(fare_wire(self.fare_class)),
+            ClaimId::Caregiver => Value::Bool(self.caregiver),
+            ClaimId::Municipality => Value::Text(self.municipality.clone()),
+            ClaimId::Expiry => self
+                .expiry
+                .map_or(Value::Null, |d| Value::from(day_number(d))),
+            ClaimId::Linkage => Value::from(self.linkage as u64),
+            ClaimId::Photo => self.photo.map_or(Value::Null, |p| Value::Bytes(p.to_vec())),
+        }
+    }
+}
+
+/// Claims a verifier learned, each only if disclosed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisclosedClaims {
+    pub kind: Option<HandbookKind>,
+    pub grade: Option<String>,
+    pub fare_class: Option<FareClass>,
+    pub caregiver: Option<bool>,
+    pub municipality: Option<String>,
+    /// `Some(None)`: disclosed, and the handbook has no expiry.
+    pub expiry: Option<Option<NaiveDate>>,
+    pub linkage: Option<LinkageKind>,
+    pub photo: Option<Option<[u8; 32]>>,
+}
+
+impl DisclosedClaims {
+    /// Reads one disclosed wire value into its field; `None` when the value has the wrong shape.
+    pub(crate) fn set(&mut self, id: ClaimId, v: &Value) -> Option<()> {
+        let uint = |v: &Value| v.as_integer().and_then(|i| u64::try_from(i).ok());
+        match id {
+            ClaimId::Kind => {
+                self.kind = Some(match uint(v)? {
+                    0 => HandbookKind::Physical,
+                    1 => HandbookKind::Mental,
+                    2 => HandbookKind::Intellectual,
+                    _ => return None,
+                });
+            }
+            ClaimId::Grade => self.grade = Some(v.as_text()?.to_owned()),
+            ClaimId::FareClass => {
+                self.fare_class = Some(match uint(v)? {
+                    0 => FareClass::NotRecorded,
+                    1 => FareClass::First,
+                    2 => FareClass::Second,
+                    _ => return None,
+                });
+            }
+            ClaimId::Caregiver => self.caregiver = Some(v.as_bool()?),
+            ClaimId::Municipality => self.municipality = Some(v.as_text()?.to_owned()),
+            ClaimId::Expiry => {
+                self.expiry = Some(if v.is_null() {
+                    None
+                } else {
+                    Some(day_date(u32::try_from(uint(v)?).ok()?))
+                });
+            }
+            ClaimId::Linkage => {
+                self.linkage = Some(match uint(v)? {
+                    0 => LinkageKind::Unlinked,
+                    1 => LinkageKind::Pending,
+                    2 => LinkageKind::Linked,
+                    _ => return None,
+                });
+            }
+            ClaimId::Photo => {
+                self.photo = Some(if v.is_null() {
+                    None
+                } else {
+                    Some(<[u8; 32]>::try_from(v.as_bytes()?.as_slice()).ok()?)
+                });
+            }
+        }
+        Some(())
+    }
+}
+
+pub fn random_salt() -> Salt {
+    let mut s = [0u8; SALT_LEN];
+    SystemRandom::new()
+        .fill(&mut s)
+        .expect("the OS random source works");
+    s
+}
+
+pub(crate) fn cbor(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    ciborium::ser::into_writer(v, &mut out).expect("writing CBOR to memory cannot fail");
+    out
+}
+
+fn truncated(domain: &[u8], salt: &[u8], body: &[u8]) -> Digest {
+    let mut input = Vec::with_capacity(domain.len() + salt.len() + body.len());
+    input.extend_from_slice(domain);
+    input.extend_from_slice(salt);
+    input.extend_from_slice(body);
+    let d = digest(&SHA256, &input);
+    let mut out = [0u8; DIGEST_LEN];
+    out.copy_from_slice(&d.as_ref()[..DIGEST_LEN]);
+    out
+}
+
+/// Digest of the counter group: `SHA-256("techo-counter-v1" ‖ salt ‖ CBOR([kind, fare, caregiver, linkage]))[..16]`.
+pub fn counter_digest(salt: &[u8], values: &[Value]) -> Digest {
+    truncated(
+        b"techo-counter-v1",
+        salt,
+        &cbor(&Value::Array(values.to_vec())),
+    )
+}
+
+/// Digest of one claim: `SHA-256("techo-claim-v1" ‖ salt ‖ CBOR([id, value]))[..16]`.
+pub fn claim_digest(salt: &[u8], id: ClaimId, value: &Value) -> Digest {
+    truncated(
+        b"techo-claim-v1",
+        salt,
+        &cbor(&Value::Array(vec![Value::from(id as u64), value.clone()])),
+    )
+}

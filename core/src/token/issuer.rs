@@ -1,0 +1,120 @@
+//! Issuing credentials: the issuer's signing side, used by techo-server and, until linkage
+//! lands, by the local development issuer.
+
+use super::claims::{ClaimId, HandbookClaims, claim_digest, counter_digest, random_salt};
+use super::credential::{CredentialBody, Digests, StatusRef, unsigned};
+use super::keys::{PublicKey, SoftwareKey};
+use super::present::{HeldCredential, HeldDisclosure, Profile, disclosure_for};
+use super::time::day_number;
+use chrono::NaiveDate;
+use ciborium::Value;
+use std::collections::BTreeMap;
+
+/// An issuer key with its identity in the trust list.
+#[derive(Debug)]
+pub struct Issuer {
+    pub id: u32,
+    pub name: String,
+    pub kid: Vec<u8>,
+    key: SoftwareKey,
+}
+
+/// One credential pair to issue: the facts, the device key it is bound to, validity, status.
+#[derive(Debug, Clone)]
+pub struct IssueRequest<'a> {
+    pub claims: &'a HandbookClaims,
+    pub device_key: &'a PublicKey,
+    pub device_alias: &'a str,
+    pub not_before: NaiveDate,
+    pub not_after: NaiveDate,
+    pub status: StatusRef,
+}
+
+impl Issuer {
+    pub fn new(id: u32, name: impl Into<String>, kid: Vec<u8>, key: SoftwareKey) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            kid,
+            key,
+        }
+    }
+
+    pub fn key(&self) -> &SoftwareKey {
+        &self.key
+    }
+
+    pub fn public(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// Issues a counter credential and a full credential for one device key. Both share the
+    /// status index, so one revocation covers both.
+    pub fn issue(&self, req: &IssueRequest<'_>) -> [HeldCredential; 2] {
+        [self.issue_counter(req), self.issue_full(req)]
+    }
+
+    fn body(&self, req: &IssueRequest<'_>, digests: Digests) -> CredentialBody {
+        CredentialBody {
+            issuer: self.id,
+            device_key: req.device_key.clone(),
+            not_before: day_number(req.not_before),
+            not_after: day_number(req.not_after),
+            status: req.status,
+            digests,
+        }
+    }
+
+    fn sign(&self, body: &CredentialBody) -> Vec<u8> {
+        let sign1 = unsigned(&self.kid, body)
+            .create_signature(b"", |tbs| self.key.sign_bytes(tbs))
+            .build();
+        coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+    }
+
+    fn held(
+        req: &IssueRequest<'_>,
+        credential: Vec<u8>,
+        profile: Profile,
+        disclosures: Vec<HeldDisclosure>,
+    ) -> HeldCredential {
+        HeldCredential {
+            credential,
+            profile,
+            device_key: req.device_alias.to_owned(),
+            device_public: req.device_key.compressed().to_vec(),
+            not_before: req.not_before,
+            not_after: req.not_after,
+            status: req.status,
+            disclosures,
+        }
+    }
+
+    pub fn issue_counter(&self, req: &IssueRequest<'_>) -> HeldCredential {
+        let salt = random_salt();
+        let values: Vec<Value> = ClaimId::COUNTER
+            .iter()
+            .map(|c| req.claims.value(*c))
+            .collect();
+        let digest = counter_digest(&salt, &values);
+        let credential = self.sign(&self.body(req, Digests::Counter(digest)));
+        let group = HeldDisclosure {
+            claim: 0,
+            salt,
+            value: super::claims::cbor(&Value::Array(values)),
+        };
+        Self::held(req, credential, Profile::Counter, vec![group])
+    }
+
+    pub fn issue_full(&self, req: &IssueRequest<'_>) -> HeldCredential {
+        let mut digests = BTreeMap::new();
+        let mut disclosures = Vec::with_capacity(ClaimId::ALL.len());
+        for id in ClaimId::ALL {
+            let salt = random_salt();
+            digests.insert(id, claim_digest(&salt, id, &req.claims.value(id)));
+            disclosures.push(disclosure_for(req.claims, id, salt));
+        }
+        let credential = self.sign(&self.body(req, Digests::Full(digests)));
+        Self::held(req, credential, Profile::Full, disclosures)
+    }
+}

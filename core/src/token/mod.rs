@@ -1,0 +1,28 @@
+//! Signed credentials and rotating display tokens: issue, present as a QR code, verify offline.
+//!
+//! The format is specified in `docs/token-spec.md`; test vectors live in `fixtures/vectors/`.
+
+pub mod base45;
+pub mod cbor_read;
+pub mod claims;
+pub mod credential;
+pub mod envelope;
+pub mod issuer;
+pub mod keys;
+pub mod present;
+pub mod qr;
+pub mod status;
+pub mod time;
+pub mod trust;
+pub mod verify;
+
+pub use claims::{ClaimId, DisclosedClaims, HandbookClaims, LinkageKind};
+pub use credential::StatusRef;
+pub use envelope::Payload;
+pub use issuer::{IssueRequest, Issuer};
+pub use keys::{DeviceKey, DeviceKeyError, PublicKey, SoftwareKey};
+pub use present::{Challenge, HeldCredential, PresentError, Profile, present};
+pub use qr::{QrImage, QrMode};
+pub use status::{Status, StatusList};
+pub use trust::{TrustList, TrustedIssuer};
+pub use verify::{Policy, StatusSource, VerifiedPresentation, VerifyError, verify};
