@@ -38,6 +38,10 @@ pub enum PublicKeyError {
 impl PublicKey {
     /// Accepts a SEC1 point, compressed (33 bytes) or uncompressed (65 bytes), on the curve.
     pub fn from_sec1(bytes: &[u8]) -> Result<Self, PublicKeyError> {
+        match (bytes.first(), bytes.len()) {
+            (Some(0x02 | 0x03), 33) | (Some(0x04), 65) => {}
+            _ => return Err(PublicKeyError::NotOnCurve),
+        }
         let encoded =
             p256::EncodedPoint::from_bytes(bytes).map_err(|_| PublicKeyError::NotOnCurve)?;
         let point: Option<p256::AffinePoint> =
@@ -215,6 +219,10 @@ mod tests {
         let again = SoftwareKey::from_pkcs8(k.pkcs8()).unwrap();
         assert_eq!(again.public(), p);
         assert!(PublicKey::from_sec1(&[5; 33]).is_err());
+        assert!(PublicKey::from_sec1(&[0]).is_err(), "the point at infinity is refused");
+        let mut off_curve = p.uncompressed().to_vec();
+        off_curve[64] ^= 1;
+        assert!(PublicKey::from_sec1(&off_curve).is_err());
         assert!(format!("{k:?}").contains("hidden"));
     }
 }
