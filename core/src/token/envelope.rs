@@ -45,20 +45,27 @@ impl Payload {
         if input.len() > MAX_PAYLOAD * 2 {
             return Err(PrefixError::TooLarge(input.len()));
         }
-        let trimmed = trim_ascii(input);
-        if trimmed.len() < 3 || !trimmed[..2].eq_ignore_ascii_case(b"TK") {
+        // Only the text form may carry surrounding whitespace (copied from a terminal or a
+        // form field); a binary payload ends in signature bytes that may look like spaces.
+        let text = trim_ascii(input);
+        let bytes = if text.get(3) == Some(&b':') {
+            text
+        } else {
+            input
+        };
+        if bytes.len() < 3 || !bytes[..2].eq_ignore_ascii_case(b"TK") {
             return Err(PrefixError::NotTecho);
         }
-        if trimmed[2] != b'1' {
-            let version: String = trimmed[2..]
+        if bytes[2] != b'1' {
+            let version: String = bytes[2..]
                 .iter()
                 .take_while(|b| b.is_ascii_digit())
                 .map(|b| char::from(*b))
                 .collect();
             return Err(PrefixError::Version(version));
         }
-        let body = if trimmed.get(3) == Some(&b':') {
-            let text = std::str::from_utf8(&trimmed[4..]).map_err(|e| {
+        let body = if bytes.get(3) == Some(&b':') {
+            let text = std::str::from_utf8(&bytes[4..]).map_err(|e| {
                 PrefixError::Malformed(Malformed {
                     at: e.valid_up_to(),
                     what: "Base45 text",
@@ -71,7 +78,7 @@ impl Payload {
                 })
             })?
         } else {
-            trimmed[3..].to_vec()
+            bytes[3..].to_vec()
         };
         if body.len() > MAX_PAYLOAD {
             return Err(PrefixError::TooLarge(body.len()));

@@ -219,7 +219,10 @@ mod tests {
         let again = SoftwareKey::from_pkcs8(k.pkcs8()).unwrap();
         assert_eq!(again.public(), p);
         assert!(PublicKey::from_sec1(&[5; 33]).is_err());
-        assert!(PublicKey::from_sec1(&[0]).is_err(), "the point at infinity is refused");
+        assert!(
+            PublicKey::from_sec1(&[0]).is_err(),
+            "the point at infinity is refused"
+        );
         let mut off_curve = p.uncompressed().to_vec();
         off_curve[64] ^= 1;
         assert!(PublicKey::from_sec1(&off_curve).is_err());

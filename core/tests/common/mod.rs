@@ -1,11 +1,12 @@
 //! Shared test helpers: the fixture handbooks and a wallet on a temp dir.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use techo_core::model::HandbookDraft;
 use techo_core::store::{DataKey, StaticKeyProvider};
+use techo_core::token::*;
 use techo_core::{FixedClock, Wallet};
 
 pub fn fixtures_dir() -> PathBuf {
@@ -61,4 +62,65 @@ pub fn clock() -> Arc<FixedClock> {
 
 pub fn wallet(dir: &std::path::Path) -> Wallet {
     Wallet::open(dir, &keys(), clock()).unwrap()
+}
+
+/// A dev issuer, trust list, status list and one device with a counter + full credential pair.
+pub struct World {
+    pub root: SoftwareKey,
+    pub issuer: Issuer,
+    pub trust: TrustList,
+    pub status: StatusList,
+    pub device: SoftwareKey,
+    pub held: [HeldCredential; 2],
+    pub now: DateTime<Utc>,
+}
+
+pub fn world() -> World {
+    let now = at("2026-11-25T03:00:00Z");
+    let root = SoftwareKey::generate();
+    let issuer = Issuer::new(1, "Techo dev issuer", vec![0x01], SoftwareKey::generate());
+    let trust = TrustList {
+        sequence: 1,
+        issued_at: now,
+        min_token_version: 1,
+        issuers: vec![TrustedIssuer {
+            kid: issuer.kid.clone(),
+            issuer_id: 1,
+            name: issuer.name.clone(),
+            key: issuer.public(),
+            not_before: now - Duration::days(365),
+            not_after: now + Duration::days(365),
+        }],
+    };
+    let status = StatusList::new(1, 1, 65_536, now, 86_400);
+    let (draft, photo) = fixture("01-");
+    let hb = draft.validate(photo.as_deref(), now).unwrap();
+    let claims = HandbookClaims::from_handbook(&hb);
+    let device = SoftwareKey::generate();
+    let held = issuer.issue(&IssueRequest {
+        claims: &claims,
+        device_key: &device.public(),
+        device_alias: "dev-1",
+        not_before: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        not_after: NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
+        status: StatusRef {
+            list: 1,
+            index: 40_000,
+        },
+    });
+    World {
+        root,
+        issuer,
+        trust,
+        status,
+        device,
+        held,
+        now,
+    }
+}
+
+/// A fixture handbook, validated.
+pub fn fixture_handbook(prefix: &str, now: DateTime<Utc>) -> techo_core::model::Handbook {
+    let (draft, photo) = fixture(prefix);
+    draft.validate(photo.as_deref(), now).unwrap()
 }
