@@ -47,8 +47,83 @@ pub enum Command {
     /// Check, export or reset the encrypted store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Show the counter QR code (a display token signed for the current 30-second step).
+    Present(PresentCmd),
+    /// Verify a presentation, as a gate or counter would, offline. Exit 0 only when valid.
+    Verify(VerifyCmd),
+    /// The local development issuer (until linkage through the portal lands).
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// Measure verification and QR generation and print the ratios.
+    Bench,
     /// Run the main flow on a temporary wallet with the fixture handbooks.
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct PresentCmd {
+    /// Handbook id (default: the one chosen for the counter).
+    pub id: Option<String>,
+    /// Claims to show: kind,fare,caregiver,linkage (default), grade, municipality, expiry, photo.
+    #[arg(long)]
+    pub disclose: Option<String>,
+    /// Also save the QR code as .png or .svg.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A booking site's challenge (hex) ...
+    #[arg(long)]
+    pub challenge: Option<String>,
+    /// ... and the site it is for.
+    #[arg(long)]
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyCmd {
+    /// The payload text (TK1:...), or - to read it from standard input.
+    pub payload: Option<String>,
+    /// Read the QR code from a PNG image instead.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Signed trust list (default: the local development issuer's).
+    #[arg(long)]
+    pub trust_list: Option<PathBuf>,
+    /// Signed status list(s).
+    #[arg(long)]
+    pub status_list: Vec<PathBuf>,
+    /// The Techo root public key (hex) that signs the trust list.
+    #[arg(long)]
+    pub root: Option<String>,
+    /// Oldest status list accepted, in hours.
+    #[arg(long, default_value_t = 24)]
+    pub max_status_age_hours: i64,
+    /// Require this challenge (hex) ...
+    #[arg(long)]
+    pub challenge: Option<String>,
+    /// ... for this audience.
+    #[arg(long)]
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Create the development issuer (root key, issuer key, status list) in the data dir.
+    Init,
+    /// Issue a batch of credentials for a registered handbook into this wallet.
+    Issue {
+        id: String,
+        /// Credentials in the batch, each with its own device key and status index.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+    },
+    /// Revoke everything issued for a handbook.
+    Revoke { id: String },
+    /// Suspend everything issued for a handbook (phone reported lost).
+    Suspend { id: String },
+    /// Undo a suspension.
+    Reinstate { id: String },
+    /// Write the signed trust list, status list and root key for verifiers.
+    Publish { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

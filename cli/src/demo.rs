@@ -8,6 +8,7 @@ use crate::view::{HandbookView, detail, list_table};
 use std::sync::Arc;
 use techo_core::model::HandbookDraft;
 use techo_core::store::FileKeyProvider;
+use techo_core::token::{ClaimId, Policy};
 use techo_core::{Clock, Lang, Wallet};
 
 macro_rules! fixture {
@@ -112,9 +113,87 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             detail(&HandbookView::new(c, today, counter.as_ref(), lang), lang)
         );
     }
+    present_and_verify(&wallet, dir.path(), lang)?;
     say(
         "\n（一時ディレクトリの暗号化ストアは終了時に削除されます）",
         "\n(the encrypted store lived in a temporary directory and is now deleted)",
     );
+    Ok(())
+}
+
+/// Issues credentials from a development issuer, shows the counter QR, verifies it offline, and
+/// shows that a copy with one byte changed is refused.
+fn present_and_verify(wallet: &Wallet, dir: &std::path::Path, lang: Lang) -> Result<(), CliError> {
+    let Some(counter) = wallet.counter_handbook()? else {
+        return Ok(());
+    };
+    out!(
+        "\n{}",
+        lang.pick(
+            "== 証明書の発行（開発用発行者）==",
+            "== Issuing credentials (development issuer) =="
+        )
+    );
+    crate::issuer_cmd::issue(wallet, dir, counter.id.as_str(), 8, false, lang)?;
+
+    out!(
+        "\n{}",
+        lang.pick(
+            "== カウンターでの提示 ==",
+            "== Presenting at the counter =="
+        )
+    );
+    let args = crate::token_cmd::PresentArgs {
+        id: Some(counter.id.as_str()),
+        claims: ClaimId::COUNTER.to_vec(),
+        challenge: None,
+        out: None,
+    };
+    let text = crate::token_cmd::present(wallet, &args, false, lang)?;
+
+    out!(
+        "\n{}",
+        lang.pick("== 検証（オフライン）==", "== Verifying (offline) ==")
+    );
+    let now = wallet.now();
+    let source = crate::token_cmd::VerifierSource {
+        trust_list: None,
+        status_lists: &[],
+        root: None,
+    };
+    let data = crate::token_cmd::VerifierData::load(&source, Some(dir), now)?;
+    let policy = Policy::default();
+    crate::token_cmd::verify_payload(text.as_bytes(), &data, now, &policy, false, lang)?;
+
+    out!(
+        "\n{}",
+        lang.pick(
+            "== 1バイト書き換えたコード ==",
+            "== The same code with one byte changed =="
+        )
+    );
+    let mut forged = techo_core::token::Payload::parse(text.as_bytes())
+        .map_err(|_| CliError::BadArgument("the demo payload does not parse".into()))?;
+    let last = forged.body.len() - 70;
+    forged.body[last] ^= 0x01;
+    match crate::token_cmd::verify_payload(
+        forged.text().as_bytes(),
+        &data,
+        now,
+        &policy,
+        false,
+        lang,
+    ) {
+        Err(CliError::Rejected(e)) => out!(
+            "{} {}",
+            lang.pick("✘ 無効:", "✘ REJECTED:"),
+            e.message(lang)
+        ),
+        Err(e) => return Err(e),
+        Ok(_) => out!(
+            "{}",
+            lang.pick("（想定外：受理されました）", "(unexpected: accepted)")
+        ),
+    }
     Ok(())
 }

@@ -23,18 +23,28 @@ pub enum CliError {
         "the store has {0} damaged record(s): see above; `techo store check --drop-damaged` removes them"
     )]
     Damaged(usize),
+    #[error(transparent)]
+    DevIssuer(#[from] techo_core::token::DevIssuerError),
+    #[error("REJECTED: {0}")]
+    Rejected(techo_core::token::VerifyError),
+    #[error("{0}")]
+    BadArgument(String),
     #[error("TECHO_NOW must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00")]
     BadNow,
 }
 
 impl CliError {
-    /// 1: other, 3: invalid handbook input, 4: store problem, 5: not found.
+    /// 1: other, 2: bad arguments, 3: invalid handbook input, 4: store problem, 5: not found,
+    /// 6: presentation rejected by the verifier, 7: nothing to present.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
             | CliError::HandbookFile { .. } => 3,
             CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
             CliError::Wallet(WalletError::NotFound(_) | WalletError::Ambiguous { .. }) => 5,
+            CliError::Rejected(_) => 6,
+            CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
+            CliError::BadArgument(_) => 2,
             _ => 1,
         }
     }
@@ -56,6 +66,11 @@ impl CliError {
                 StoreError::Io(_) => "io",
             },
             CliError::HandbookFile { .. } => "bad_handbook_file",
+            CliError::Rejected(e) => e.code(),
+            CliError::Wallet(WalletError::NoCredential(_)) => "no_credential",
+            CliError::Wallet(WalletError::Present(_)) => "present_failed",
+            CliError::BadArgument(_) => "bad_argument",
+            CliError::DevIssuer(_) => "dev_issuer",
             CliError::Damaged(_) => "store_damaged",
             _ => "error",
         }

@@ -8,14 +8,18 @@ macro_rules! out {
 }
 
 mod args;
+mod bench;
 mod demo;
 mod error;
+mod issuer_cmd;
+mod qr_file;
 mod register;
 mod store_cmd;
+mod token_cmd;
 mod view;
 mod width;
 
-use args::{Cli, Command, LangArg, StoreCommand};
+use args::{Cli, Command, IssuerCommand, LangArg, StoreCommand, VerifyCmd};
 use clap::Parser;
 use error::CliError;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,12 @@ fn main() -> ExitCode {
                     "error": { "code": e.code(), "message": e.to_string(), "fields": e.fields() }
                 });
                 eprintln!("{body}");
+            } else if let CliError::Rejected(v) = &e {
+                eprintln!(
+                    "{} {}",
+                    lang.pick("✘ 無効:", "✘ REJECTED:"),
+                    v.message(lang)
+                );
             } else {
                 eprintln!("{} {e}", lang.pick("エラー:", "error:"));
             }
@@ -96,23 +106,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) {
 fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     match &cli.command {
         Command::Demo => demo::run(clock()?, lang, cli.json),
-        Command::Register(args) => {
-            let (draft, photo) = register::draft_from_args(args)?;
-            let wallet = open_wallet(&data_dir(cli)?)?;
-            let hb = wallet.add(&draft, photo.as_deref())?;
-            let counter = wallet.counter_handbook()?;
-            let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
-            if cli.json {
-                print_json(&view);
-            } else {
-                out!(
-                    "{}",
-                    lang.pick("登録しました（未連携）:", "Registered (not linked yet):")
-                );
-                out!("{}", detail(&view, lang));
-            }
-            Ok(())
-        }
+        Command::Register(args) => register_command(cli, args, lang),
         Command::List => {
             let wallet = open_wallet(&data_dir(cli)?)?;
             let list = wallet.list()?;
@@ -161,6 +155,25 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Present(p) => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let claims = token_cmd::parse_claims(p.disclose.as_deref())?;
+            let challenge =
+                token_cmd::parse_challenge(p.challenge.as_deref(), p.audience.as_deref())?;
+            let args = token_cmd::PresentArgs {
+                id: p.id.as_deref(),
+                claims,
+                challenge,
+                out: p.out.as_deref(),
+            };
+            token_cmd::present(&wallet, &args, cli.json, lang).map(|_| ())
+        }
+        Command::Verify(v) => verify_command(cli, v, lang),
+        Command::Issuer(cmd) => issuer_command(cli, cmd, lang),
+        Command::Bench => {
+            bench::run();
+            Ok(())
+        }
         Command::Store(cmd) => {
             let dir = data_dir(cli)?;
             match cmd {
@@ -174,4 +187,108 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             }
         }
     }
+}
+
+/// A handbook id prefix typed by the user, resolved through the wallet when it has one.
+fn resolve_id(dir: &Path, id: &str) -> String {
+    match open_wallet(dir).and_then(|w| Ok(w.get(id)?)) {
+        Ok(hb) => hb.id.to_string(),
+        Err(_) => id.to_owned(),
+    }
+}
+
+fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> {
+    let now = clock()?.now();
+    let payload: Vec<u8> = match (&v.image, v.payload.as_deref()) {
+        (Some(path), _) => qr_file::read(path)?,
+        (None, Some("-")) => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+                CliError::ReadFile {
+                    path: "stdin".into(),
+                    why: e.to_string(),
+                }
+            })?;
+            s.into_bytes()
+        }
+        (None, Some(text)) => text.as_bytes().to_vec(),
+        (None, None) => {
+            return Err(CliError::BadArgument(
+                "give a payload, - for stdin, or --image qr.png".into(),
+            ));
+        }
+    };
+    let data_dir = if v.trust_list.is_some() {
+        None
+    } else {
+        Some(data_dir(cli)?)
+    };
+    let source = token_cmd::VerifierSource {
+        trust_list: v.trust_list.as_deref(),
+        status_lists: &v.status_list,
+        root: v.root.as_deref(),
+    };
+    let data = token_cmd::VerifierData::load(&source, data_dir.as_deref(), now)?;
+    let policy = techo_core::token::Policy {
+        max_status_age: chrono::Duration::hours(v.max_status_age_hours),
+        challenge: token_cmd::parse_challenge(v.challenge.as_deref(), v.audience.as_deref())?,
+        ..techo_core::token::Policy::default()
+    };
+    match token_cmd::verify_payload(&payload, &data, now, &policy, cli.json, lang) {
+        Err(CliError::Rejected(e)) if cli.json => {
+            print_json(&token_cmd::rejection_json(&e, lang));
+            Err(CliError::Rejected(e))
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+fn issuer_command(cli: &Cli, cmd: &IssuerCommand, lang: Lang) -> Result<(), CliError> {
+    let dir = data_dir(cli)?;
+    match cmd {
+        IssuerCommand::Init => issuer_cmd::init(&dir, cli.json, lang),
+        IssuerCommand::Issue { id, batch } => {
+            issuer_cmd::issue(&open_wallet(&dir)?, &dir, id, *batch, cli.json, lang)
+        }
+        IssuerCommand::Revoke { id } => issuer_cmd::set_status(
+            &dir,
+            &resolve_id(&dir, id),
+            techo_core::token::Status::Revoked,
+            cli.json,
+            lang,
+        ),
+        IssuerCommand::Suspend { id } => issuer_cmd::set_status(
+            &dir,
+            &resolve_id(&dir, id),
+            techo_core::token::Status::Suspended,
+            cli.json,
+            lang,
+        ),
+        IssuerCommand::Reinstate { id } => issuer_cmd::set_status(
+            &dir,
+            &resolve_id(&dir, id),
+            techo_core::token::Status::Valid,
+            cli.json,
+            lang,
+        ),
+        IssuerCommand::Publish { dir: out } => issuer_cmd::publish(&dir, out, clock()?.now(), lang),
+    }
+}
+
+fn register_command(cli: &Cli, args: &args::RegisterArgs, lang: Lang) -> Result<(), CliError> {
+    let (draft, photo) = register::draft_from_args(args)?;
+    let wallet = open_wallet(&data_dir(cli)?)?;
+    let hb = wallet.add(&draft, photo.as_deref())?;
+    let counter = wallet.counter_handbook()?;
+    let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
+    if cli.json {
+        print_json(&view);
+    } else {
+        out!(
+            "{}",
+            lang.pick("登録しました（未連携）:", "Registered (not linked yet):")
+        );
+        out!("{}", detail(&view, lang));
+    }
+    Ok(())
 }

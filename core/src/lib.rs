@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod hex;
 pub mod lang;
 pub mod model;
 pub mod store;

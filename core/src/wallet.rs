@@ -10,6 +10,10 @@ use crate::model::{
 use crate::store::{
     Batch, CheckReport, DamagedRecord, KeyProvider, SledStore, Store, StoreError, Table,
 };
+use crate::token::{
+    Challenge, ClaimId, DeviceKey, HeldCredential, Payload, PresentError, Profile, PublicKey,
+    SoftwareKey, present,
+};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +38,14 @@ pub enum WalletError {
         "{prefix} matches several handbooks ({matches}): type more of the id / 複数の手帳が該当します"
     )]
     Ambiguous { prefix: String, matches: String },
+
+    #[error(
+        "handbook {0} has no current credential: link it (or, for development, `techo issuer issue {0}`) / 連携が必要です"
+    )]
+    NoCredential(String),
+
+    #[error(transparent)]
+    Present(#[from] PresentError),
 
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -90,6 +102,11 @@ impl Wallet {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(e).into()),
             _ => Ok(()),
         }
+    }
+
+    /// The injected clock's time (the counter screen and tokens use it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -230,6 +247,12 @@ impl Wallet {
         let mut batch = Batch::new()
             .delete(Table::Handbooks, hb.id.as_str())
             .delete(Table::Photos, hb.id.as_str());
+        for c in self.credentials(hb.id.as_str())? {
+            batch = batch.delete(Table::DeviceKeys, c.device_key);
+        }
+        for key in self.credential_keys(&hb.id)? {
+            batch = batch.delete(Table::Credentials, key);
+        }
         if self.selected_id()?.as_deref() == Some(hb.id.as_str()) {
             let next = self.list()?.into_iter().find(|h| h.id != hb.id);
             batch = match next {
@@ -243,6 +266,132 @@ impl Wallet {
         }
         self.store.commit(batch)?;
         Ok(hb)
+    }
+
+    /// Makes `n` desktop device keys (software P-256, sealed in the store) for a credential batch.
+    pub fn create_device_keys(&self, n: usize) -> Result<Vec<(String, PublicKey)>, WalletError> {
+        let mut batch = Batch::new();
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let key = SoftwareKey::generate();
+            let alias = format!("sw-{}", HandbookId::random());
+            batch = batch.put(Table::DeviceKeys, alias.clone(), key.pkcs8().to_vec());
+            out.push((alias, key.public()));
+        }
+        self.store.commit(batch)?;
+        Ok(out)
+    }
+
+    fn device_key(&self, alias: &str) -> Result<SoftwareKey, WalletError> {
+        let pkcs8 = self
+            .store
+            .get(Table::DeviceKeys, alias)?
+            .ok_or(PresentError::DeviceKey(
+                crate::token::DeviceKeyError::KeyLost,
+            ))?;
+        SoftwareKey::from_pkcs8(&pkcs8).map_err(|_| {
+            WalletError::Store(StoreError::Corrupt {
+                table: Table::DeviceKeys.name(),
+                key: alias.to_owned(),
+                why: "not a P-256 key".into(),
+            })
+        })
+    }
+
+    /// Replaces the credentials held for a handbook (and drops the device keys of the old ones).
+    pub fn store_credentials(&self, id: &str, creds: &[HeldCredential]) -> Result<(), WalletError> {
+        let hb = self.get(id)?;
+        let mut batch = Batch::new();
+        let keep: Vec<&str> = creds.iter().map(|c| c.device_key.as_str()).collect();
+        for old in self.credentials(hb.id.as_str())? {
+            if !keep.contains(&old.device_key.as_str()) {
+                batch = batch.delete(Table::DeviceKeys, old.device_key.clone());
+            }
+        }
+        for key in self.credential_keys(&hb.id)? {
+            batch = batch.delete(Table::Credentials, key);
+        }
+        for (n, c) in creds.iter().enumerate() {
+            let json = serde_json::to_vec(c).map_err(StoreError::io)?;
+            batch = batch.put(Table::Credentials, format!("{}/{n:03}", hb.id), json);
+        }
+        self.store.commit(batch)?;
+        Ok(())
+    }
+
+    fn credential_keys(&self, id: &HandbookId) -> Result<Vec<String>, WalletError> {
+        let prefix = format!("{id}/");
+        Ok(self
+            .store
+            .keys(Table::Credentials)?
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .collect())
+    }
+
+    /// The credentials held for a handbook.
+    pub fn credentials(&self, id: &str) -> Result<Vec<HeldCredential>, WalletError> {
+        let hb = self.get(id)?;
+        let mut out = Vec::new();
+        for key in self.credential_keys(&hb.id)? {
+            if let Some(v) = self.store.get(Table::Credentials, &key)? {
+                out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    table: Table::Credentials.name(),
+                    key: key.clone(),
+                    why: e.to_string(),
+                })?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Presents a handbook (the counter one when `id` is `None`): picks a current credential that
+    /// can show `claims` (the compact counter profile when it fits), rotating through the batch by
+    /// day and site so two operators do not see the same credential, and signs a display token.
+    pub fn present(
+        &self,
+        id: Option<&str>,
+        claims: &[ClaimId],
+        challenge: Option<&Challenge>,
+    ) -> Result<(Handbook, Payload), WalletError> {
+        let hb = match id {
+            Some(id) => self.get(id)?,
+            None => self
+                .counter_handbook()?
+                .ok_or_else(|| WalletError::NotFound(String::new()))?,
+        };
+        let today = self.today();
+        let held = self.credentials(hb.id.as_str())?;
+        let usable: Vec<&HeldCredential> = held
+            .iter()
+            .filter(|c| c.is_current(today) && c.can_disclose(claims))
+            .collect();
+        let counter: Vec<&HeldCredential> = usable
+            .iter()
+            .copied()
+            .filter(|c| c.profile == Profile::Counter)
+            .collect();
+        let pool = if counter.is_empty() { usable } else { counter };
+        if pool.is_empty() {
+            return Err(WalletError::NoCredential(hb.id.to_string()));
+        }
+        let site = challenge.map_or(0u64, |c| {
+            c.audience
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
+        let day = u64::from(crate::token::time::day_number(today));
+        let pick = usize::try_from(day.wrapping_add(site) % pool.len() as u64).unwrap_or(0);
+        let chosen = pool[pick];
+        let key = self.device_key(&chosen.device_key)?;
+        let payload = present(
+            chosen,
+            &key as &dyn DeviceKey,
+            self.clock.now(),
+            claims,
+            challenge,
+        )?;
+        Ok((hb, payload))
     }
 
     /// Chooses the handbook shown at the counter (one tap to switch).

@@ -16,7 +16,7 @@ impl HandbookId {
         ring::rand::SystemRandom::new()
             .fill(&mut bytes)
             .expect("the OS random source works");
-        Self(super::photo::hex(&bytes))
+        Self(crate::hex::encode(&bytes))
     }
 
     /// Parses an id typed by a user (full id or a unique prefix is resolved by the wallet).

@@ -66,19 +66,9 @@ impl PhotoInfo {
             width,
             height,
             size: bytes.len(),
-            sha256: hex(digest.as_ref()),
+            sha256: crate::hex::encode(digest.as_ref()),
         })
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

@@ -126,7 +126,7 @@ impl FileKeyProvider {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut file = opts.open(&self.path).map_err(|e| self.io(&e))?;
-        let hex = Zeroizing::new(crate::model::photo::hex(key.bytes()));
+        let hex = Zeroizing::new(crate::hex::encode(key.bytes()));
         file.write_all(hex.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(|e| self.io(&e))?;

@@ -30,16 +30,28 @@ pub enum Table {
     Photos,
     /// Small wallet settings, such as the handbook chosen for the counter.
     Settings,
+    /// Credentials held for a handbook (JSON), keyed `<handbook id>/<n>`.
+    Credentials,
+    /// Desktop device keys (PKCS#8), keyed by alias. Phones keep theirs in hardware.
+    DeviceKeys,
 }
 
 impl Table {
-    pub const ALL: [Table; 3] = [Table::Handbooks, Table::Photos, Table::Settings];
+    pub const ALL: [Table; 5] = [
+        Table::Handbooks,
+        Table::Photos,
+        Table::Settings,
+        Table::Credentials,
+        Table::DeviceKeys,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Table::Handbooks => "handbooks",
             Table::Photos => "photos",
             Table::Settings => "settings",
+            Table::Credentials => "credentials",
+            Table::DeviceKeys => "device_keys",
         }
     }
 }

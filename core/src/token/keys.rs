@@ -19,11 +19,7 @@ pub struct PublicKey([u8; 65]);
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "PublicKey({})",
-            crate::model::photo::hex(&self.compressed())
-        )
+        write!(f, "PublicKey({})", crate::hex::encode(&self.compressed()))
     }
 }
 

@@ -168,7 +168,7 @@ impl From<Malformed> for VerifyError {
 }
 
 fn hex(b: &[u8]) -> String {
-    crate::model::photo::hex(b)
+    crate::hex::encode(b)
 }
 
 /// The cached status lists a verifier holds, by list id.

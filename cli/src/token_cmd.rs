@@ -1,0 +1,285 @@
+//! `techo present` and `techo verify`.
+
+use crate::error::CliError;
+use crate::print_json;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use techo_core::token::{
+    Challenge, ClaimId, DisclosedClaims, Policy, PublicKey, QrImage, StatusList, TrustList,
+    VerifiedPresentation, VerifyError, verify,
+};
+use techo_core::{Lang, Wallet};
+
+/// Parses `--disclose kind,fare,caregiver,linkage`.
+pub fn parse_claims(list: Option<&str>) -> Result<Vec<ClaimId>, CliError> {
+    let Some(list) = list else {
+        return Ok(ClaimId::COUNTER.to_vec());
+    };
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|name| {
+            ClaimId::parse(name).ok_or_else(|| {
+                let known: Vec<_> = ClaimId::ALL.iter().map(|c| c.name()).collect();
+                CliError::BadArgument(format!("unknown claim {name:?}: use {}", known.join(", ")))
+            })
+        })
+        .collect()
+}
+
+pub fn parse_challenge(
+    nonce: Option<&str>,
+    audience: Option<&str>,
+) -> Result<Option<Challenge>, CliError> {
+    match (nonce, audience) {
+        (None, None) => Ok(None),
+        (Some(n), Some(a)) => {
+            let nonce = techo_core::hex::decode(n)
+                .filter(|b| !b.is_empty() && b.len() <= 64)
+                .ok_or_else(|| {
+                    CliError::BadArgument("--challenge must be 1–64 bytes of hex".into())
+                })?;
+            Ok(Some(Challenge {
+                nonce,
+                audience: a.to_owned(),
+            }))
+        }
+        _ => Err(CliError::BadArgument(
+            "--challenge and --audience go together".into(),
+        )),
+    }
+}
+
+pub struct PresentArgs<'a> {
+    pub id: Option<&'a str>,
+    pub claims: Vec<ClaimId>,
+    pub challenge: Option<Challenge>,
+    pub out: Option<&'a Path>,
+}
+
+pub fn present(
+    wallet: &Wallet,
+    args: &PresentArgs<'_>,
+    json: bool,
+    lang: Lang,
+) -> Result<String, CliError> {
+    let (hb, payload) = wallet.present(args.id, &args.claims, args.challenge.as_ref())?;
+    let qr = QrImage::for_payload(&payload).map_err(|e| CliError::BadArgument(e.to_string()))?;
+    if let Some(path) = args.out {
+        crate::qr_file::save(&qr, path)?;
+    }
+    let text = payload.text();
+    let mode = match qr.mode {
+        techo_core::token::QrMode::Binary => "byte",
+        techo_core::token::QrMode::Text => "alphanumeric",
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "handbook": hb.id,
+            "payload": text,
+            "bytes": payload.binary().len(),
+            "qr_version": qr.version,
+            "qr_mode": mode,
+            "seconds_left": techo_core::token::time::seconds_left_in_step(wallet_now(wallet)),
+        }));
+    } else {
+        out!("{}", qr.to_terminal());
+        out!(
+            "{} {} {} / QR {} {} (ECC M, {mode}) / {} {}s",
+            lang.pick("提示:", "presenting:"),
+            hb.kind().short_label(lang),
+            hb.category.grade_label(lang),
+            lang.pick("バージョン", "version"),
+            qr.version,
+            lang.pick("更新まで", "refreshes in"),
+            techo_core::token::time::seconds_left_in_step(wallet_now(wallet)),
+        );
+        out!(
+            "{} {} bytes: {text}",
+            lang.pick("ペイロード", "payload"),
+            payload.binary().len()
+        );
+    }
+    Ok(text)
+}
+
+fn wallet_now(wallet: &Wallet) -> DateTime<Utc> {
+    wallet.now()
+}
+
+/// What a verifier trusts: the trust list and status lists, loaded and checked.
+pub struct VerifierData {
+    pub trust: TrustList,
+    pub status: Vec<StatusList>,
+}
+
+pub struct VerifierSource<'a> {
+    pub trust_list: Option<&'a Path>,
+    pub status_lists: &'a [PathBuf],
+    pub root: Option<&'a str>,
+}
+
+impl VerifierData {
+    /// From files, or from the local development issuer when none are given.
+    pub fn load(
+        src: &VerifierSource<'_>,
+        data_dir: Option<&Path>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, CliError> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|e| CliError::ReadFile {
+                path: p.display().to_string(),
+                why: e.to_string(),
+            })
+        };
+        let (trust_bytes, status_bytes, root) = match (src.trust_list, data_dir) {
+            (Some(t), _) => {
+                let root = src.root.ok_or_else(|| {
+                    CliError::BadArgument("--trust-list needs --root <hex public key>".into())
+                })?;
+                let root = techo_core::hex::decode(root)
+                    .and_then(|b| PublicKey::from_sec1(&b).ok())
+                    .ok_or_else(|| {
+                        CliError::BadArgument("--root is not a P-256 public key in hex".into())
+                    })?;
+                let status = src
+                    .status_lists
+                    .iter()
+                    .map(|p| read(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (read(t)?, status, root)
+            }
+            (None, Some(dir)) => {
+                let issuer = techo_core::token::DevIssuer::open(&crate::issuer_cmd::dir(dir))?;
+                (
+                    issuer.signed_trust_list(now),
+                    vec![issuer.signed_status_list(now)],
+                    issuer.root_public(),
+                )
+            }
+            (None, None) => {
+                return Err(CliError::BadArgument(
+                    "give --trust-list, --status-list and --root".into(),
+                ));
+            }
+        };
+        let trust = TrustList::from_signed(&trust_bytes, &root, None)
+            .map_err(|e| CliError::BadArgument(e.to_string()))?;
+        let status = status_bytes
+            .iter()
+            .map(|b| {
+                StatusList::from_signed(b, &trust).map_err(|e| CliError::BadArgument(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { trust, status })
+    }
+}
+
+pub fn verify_payload(
+    payload: &[u8],
+    data: &VerifierData,
+    now: DateTime<Utc>,
+    policy: &Policy,
+    json: bool,
+    lang: Lang,
+) -> Result<VerifiedPresentation, CliError> {
+    match verify(payload, &data.trust, &data.status, now, policy) {
+        Ok(v) => {
+            if json {
+                print_json(&verdict_json(&v, lang));
+            } else {
+                out!(
+                    "{}",
+                    lang.pick("✔ 有効：Techo 発行の証明書です", "✔ VALID: issued by Techo")
+                );
+                for line in claim_lines(&v.claims, lang) {
+                    out!("  {line}");
+                }
+                out!(
+                    "  {} {} / {} {} – {} / {} {} min",
+                    lang.pick("発行元", "issuer"),
+                    v.issuer_name,
+                    lang.pick("証明書", "credential"),
+                    v.valid_from,
+                    v.valid_until,
+                    lang.pick("失効情報の経過", "status list age"),
+                    v.status_list_age.num_minutes()
+                );
+            }
+            Ok(v)
+        }
+        Err(e) => Err(CliError::Rejected(e)),
+    }
+}
+
+fn claim_lines(c: &DisclosedClaims, lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(k) = c.kind {
+        out.push(format!("{}: {}", lang.pick("種別", "kind"), k.label(lang)));
+    }
+    if let Some(f) = c.fare_class {
+        out.push(format!(
+            "{}: {}",
+            lang.pick("運賃減額", "fare class"),
+            f.label(lang)
+        ));
+    }
+    if let Some(cg) = c.caregiver {
+        let text = if cg {
+            lang.pick("介護者1名も割引", "one caregiver also discounted")
+        } else {
+            lang.pick("本人のみ", "holder only")
+        };
+        out.push(format!("{}: {text}", lang.pick("介護者", "caregiver")));
+    }
+    if let Some(l) = c.linkage {
+        out.push(format!(
+            "{}: {}",
+            lang.pick("連携", "linkage"),
+            l.label(lang)
+        ));
+    }
+    if let Some(g) = &c.grade {
+        out.push(format!("{}: {g}", lang.pick("等級", "grade")));
+    }
+    if let Some(m) = &c.municipality {
+        out.push(format!(
+            "{}: {m}",
+            lang.pick("交付自治体コード", "municipality")
+        ));
+    }
+    if let Some(e) = c.expiry {
+        let text = e.map_or_else(|| lang.pick("なし", "none").to_owned(), |d| d.to_string());
+        out.push(format!("{}: {text}", lang.pick("有効期限", "expiry")));
+    }
+    if let Some(p) = c.photo {
+        let text = p.map_or_else(
+            || lang.pick("なし", "none").to_owned(),
+            |d| techo_core::hex::encode(&d[..8]),
+        );
+        out.push(format!(
+            "{}: {text}",
+            lang.pick("写真ダイジェスト", "photo digest")
+        ));
+    }
+    out
+}
+
+fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
+    serde_json::json!({
+        "valid": true,
+        "issuer": v.issuer_name,
+        "profile": format!("{:?}", v.profile).to_lowercase(),
+        "valid_from": v.valid_from,
+        "valid_until": v.valid_until,
+        "status_list_age_seconds": v.status_list_age.num_seconds(),
+        "claims": claim_lines(&v.claims, lang),
+        "kind": v.claims.kind,
+        "fare_class": v.claims.fare_class,
+        "caregiver": v.claims.caregiver,
+        "linkage": v.claims.linkage.map(|l| l.label(Lang::En)),
+    })
+}
+
+pub fn rejection_json(e: &VerifyError, lang: Lang) -> serde_json::Value {
+    serde_json::json!({ "valid": false, "code": e.code(), "reason": e.message(lang) })
+}

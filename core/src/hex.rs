@@ -1,0 +1,36 @@
+//! Lower-case hexadecimal, for ids, digests and keys shown to people.
+
+use std::fmt::Write;
+
+pub fn encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Decodes hex (either case, surrounding whitespace ignored); `None` if it is not hex.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let t = text.trim();
+    if t.len() % 2 != 0 || !t.is_ascii() {
+        return None;
+    }
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trip() {
+        assert_eq!(super::encode(&[0, 0xAB, 0x10]), "00ab10");
+        assert_eq!(super::decode(" 00AB10\n"), Some(vec![0, 0xAB, 0x10]));
+        assert_eq!(super::decode("0"), None);
+        assert_eq!(super::decode("zz"), None);
+        assert_eq!(super::decode("é0"), None);
+    }
+}

@@ -1,0 +1,290 @@
+//! A local issuer for development, tests and the demo: a root key, one issuer key, a trust list,
+//! one status list, kept in a directory. techo-server replaces it for real linkage.
+
+use super::claims::HandbookClaims;
+use super::credential::StatusRef;
+use super::issuer::{IssueRequest, Issuer};
+use super::keys::{PublicKey, SoftwareKey};
+use super::present::HeldCredential;
+use super::status::{Status, StatusList};
+use super::trust::{TrustList, TrustedIssuer};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const ROOT_KID: &[u8] = b"R1";
+const ISSUER_KID: &[u8] = &[0x01];
+const ISSUER_ID: u32 = 1;
+const STATUS_LIST_ID: u32 = 1;
+/// 65,536 entries: indices fit in three CBOR bytes.
+const CAPACITY: u32 = 65_536;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct State {
+    name: String,
+    trust_sequence: u64,
+    /// Days a credential stays valid.
+    validity_days: u32,
+    /// Status list time to live, seconds.
+    status_ttl: u32,
+    /// Non-valid entries only.
+    statuses: BTreeMap<u32, u8>,
+    /// Every index handed out, by the holder reference it was issued to.
+    issued: BTreeMap<String, Vec<u32>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevIssuerError {
+    #[error("no development issuer in {0}: run `techo issuer init`")]
+    Missing(PathBuf),
+    #[error(
+        "the development issuer in {path} is damaged ({why}): delete it and run `techo issuer init`"
+    )]
+    Damaged { path: PathBuf, why: String },
+    #[error("cannot write the development issuer to {path}: {why}")]
+    Io { path: PathBuf, why: String },
+    #[error("the status list is full")]
+    Full,
+    #[error("nothing was issued to {0}")]
+    UnknownHolder(String),
+}
+
+#[derive(Debug)]
+pub struct DevIssuer {
+    dir: Option<PathBuf>,
+    root: SoftwareKey,
+    issuer: Issuer,
+    state: State,
+}
+
+impl DevIssuer {
+    /// A fresh issuer in memory.
+    pub fn generate() -> Self {
+        Self {
+            dir: None,
+            root: SoftwareKey::generate(),
+            issuer: Issuer::new(
+                ISSUER_ID,
+                "Techo development issuer",
+                ISSUER_KID.to_vec(),
+                SoftwareKey::generate(),
+            ),
+            state: State {
+                name: "Techo development issuer".into(),
+                trust_sequence: 1,
+                validity_days: 30,
+                status_ttl: 86_400,
+                statuses: BTreeMap::new(),
+                issued: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// Creates a new issuer in `dir` (which must not hold one already).
+    pub fn create(dir: &Path) -> Result<Self, DevIssuerError> {
+        let mut issuer = Self::generate();
+        issuer.dir = Some(dir.to_owned());
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+        write_private(&dir.join("root.p8"), issuer.root.pkcs8())?;
+        write_private(&dir.join("issuer.p8"), issuer.issuer.key().pkcs8())?;
+        issuer.save()?;
+        Ok(issuer)
+    }
+
+    pub fn open(dir: &Path) -> Result<Self, DevIssuerError> {
+        if !dir.join("state.json").exists() {
+            return Err(DevIssuerError::Missing(dir.to_owned()));
+        }
+        let damaged = |why: String| DevIssuerError::Damaged {
+            path: dir.to_owned(),
+            why,
+        };
+        let read =
+            |name: &str| std::fs::read(dir.join(name)).map_err(|e| damaged(format!("{name}: {e}")));
+        let root =
+            SoftwareKey::from_pkcs8(&read("root.p8")?).map_err(|e| damaged(e.to_string()))?;
+        let key =
+            SoftwareKey::from_pkcs8(&read("issuer.p8")?).map_err(|e| damaged(e.to_string()))?;
+        let state: State =
+            serde_json::from_slice(&read("state.json")?).map_err(|e| damaged(e.to_string()))?;
+        let issuer = Issuer::new(ISSUER_ID, state.name.clone(), ISSUER_KID.to_vec(), key);
+        Ok(Self {
+            dir: Some(dir.to_owned()),
+            root,
+            issuer,
+            state,
+        })
+    }
+
+    fn save(&self) -> Result<(), DevIssuerError> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let path = dir.join("state.json");
+        let tmp = dir.join("state.json.tmp");
+        let json = serde_json::to_vec_pretty(&self.state)
+            .map_err(|e| io(&path, &std::io::Error::other(e)))?;
+        std::fs::write(&tmp, json)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| io(&path, &e))
+    }
+
+    pub fn root_public(&self) -> PublicKey {
+        self.root.public()
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    pub fn trust_list(&self, now: DateTime<Utc>) -> TrustList {
+        TrustList {
+            sequence: self.state.trust_sequence,
+            issued_at: now,
+            min_token_version: 1,
+            issuers: vec![TrustedIssuer {
+                kid: self.issuer.kid.clone(),
+                issuer_id: self.issuer.id,
+                name: self.state.name.clone(),
+                key: self.issuer.public(),
+                not_before: now - Duration::days(365),
+                not_after: now + Duration::days(3 * 365),
+            }],
+        }
+    }
+
+    pub fn signed_trust_list(&self, now: DateTime<Utc>) -> Vec<u8> {
+        self.trust_list(now).sign(&self.root, ROOT_KID)
+    }
+
+    pub fn status_list(&self, now: DateTime<Utc>) -> StatusList {
+        let mut list = StatusList::new(
+            STATUS_LIST_ID,
+            self.issuer.id,
+            CAPACITY,
+            now,
+            self.state.status_ttl,
+        );
+        for (index, status) in &self.state.statuses {
+            let s = match status {
+                1 => Status::Revoked,
+                2 => Status::Suspended,
+                _ => Status::Valid,
+            };
+            list.set(*index, s);
+        }
+        list
+    }
+
+    pub fn signed_status_list(&self, now: DateTime<Utc>) -> Vec<u8> {
+        self.status_list(now)
+            .sign(self.issuer.key(), &self.issuer.kid)
+    }
+
+    fn allocate(&self, taken: &[u32]) -> Result<u32, DevIssuerError> {
+        let used: usize = self.state.issued.values().map(Vec::len).sum::<usize>() + taken.len();
+        if used >= CAPACITY as usize {
+            return Err(DevIssuerError::Full);
+        }
+        let rng = SystemRandom::new();
+        loop {
+            let mut b = [0u8; 4];
+            rng.fill(&mut b).expect("the OS random source works");
+            let candidate = u32::from_le_bytes(b) % CAPACITY;
+            let in_use = taken.contains(&candidate)
+                || self.state.issued.values().any(|v| v.contains(&candidate));
+            if !in_use {
+                return Ok(candidate);
+            }
+        }
+    }
+
+    /// Issues one counter + full credential pair per device key, each with its own random status
+    /// index, valid from `today` for the configured number of days.
+    pub fn issue_batch(
+        &mut self,
+        holder: &str,
+        claims: &HandbookClaims,
+        device_keys: &[(String, PublicKey)],
+        today: NaiveDate,
+    ) -> Result<Vec<HeldCredential>, DevIssuerError> {
+        let not_after = today + Duration::days(i64::from(self.state.validity_days) - 1);
+        let mut indices = Vec::with_capacity(device_keys.len());
+        let mut out = Vec::with_capacity(device_keys.len() * 2);
+        for (alias, key) in device_keys {
+            let index = self.allocate(&indices)?;
+            indices.push(index);
+            out.extend(self.issuer.issue(&IssueRequest {
+                claims,
+                device_key: key,
+                device_alias: alias,
+                not_before: today,
+                not_after,
+                status: StatusRef {
+                    list: STATUS_LIST_ID,
+                    index,
+                },
+            }));
+        }
+        self.state
+            .issued
+            .entry(holder.to_owned())
+            .or_default()
+            .extend(indices);
+        self.save()?;
+        Ok(out)
+    }
+
+    /// Sets the status of everything issued to `holder`; returns how many entries changed.
+    pub fn set_status(&mut self, holder: &str, status: Status) -> Result<usize, DevIssuerError> {
+        let indices = self
+            .state
+            .issued
+            .get(holder)
+            .cloned()
+            .ok_or_else(|| DevIssuerError::UnknownHolder(holder.to_owned()))?;
+        for i in &indices {
+            match status {
+                Status::Valid => self.state.statuses.remove(i),
+                other => self.state.statuses.insert(*i, other as u8),
+            };
+        }
+        self.save()?;
+        Ok(indices.len())
+    }
+
+    /// Holder references with something issued, for `techo issuer list`.
+    pub fn holders(&self) -> Vec<(String, usize, Status)> {
+        self.state
+            .issued
+            .iter()
+            .map(|(h, idx)| {
+                let status = match idx.first().and_then(|i| self.state.statuses.get(i)) {
+                    Some(1) => Status::Revoked,
+                    Some(2) => Status::Suspended,
+                    _ => Status::Valid,
+                };
+                (h.clone(), idx.len(), status)
+            })
+            .collect()
+    }
+}
+
+fn io(path: &Path, e: &std::io::Error) -> DevIssuerError {
+    DevIssuerError::Io {
+        path: path.to_owned(),
+        why: e.to_string(),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DevIssuerError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| io(path, &e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io(path, &e))
+}
