@@ -78,3 +78,50 @@ fn full_presentation_discloses_only_what_is_asked() {
     assert_eq!(v.claims.expiry, Some(None));
     assert_eq!(v.claims.fare_class, None);
 }
+
+#[test]
+fn the_worst_case_counter_presentation_still_fits_version_11() {
+    // Longest validity, last second of it, the largest index and list id the dev issuer uses.
+    let w = world();
+    let (draft, photo) = common::fixture("06-");
+    let claims = HandbookClaims::from_handbook(&draft.validate(photo.as_deref(), w.now).unwrap());
+    let not_before = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let not_after =
+        not_before + chrono::Duration::days(i64::from(credential::MAX_VALIDITY_DAYS) - 1);
+    let pk = w.device.public();
+    let held = w
+        .issuer
+        .issue(&IssueRequest {
+            claims: &claims,
+            device_key: &pk,
+            device_alias: "d",
+            not_before,
+            not_after,
+            status: StatusRef {
+                list: 23,
+                index: 65_535,
+            },
+        })
+        .unwrap();
+    let last = common::at(&format!("{not_after}T14:59:59Z"));
+    let payload = present(&held[0], &w.device, last, &ClaimId::COUNTER, None).unwrap();
+    let qr = QrImage::for_payload(&payload).unwrap();
+    assert!(
+        qr.version <= 11,
+        "{} bytes → version {}",
+        payload.binary().len(),
+        qr.version
+    );
+    let too_long = IssueRequest {
+        not_after: not_after + chrono::Duration::days(1),
+        ..IssueRequest {
+            claims: &claims,
+            device_key: &pk,
+            device_alias: "d",
+            not_before,
+            not_after,
+            status: StatusRef { list: 1, index: 1 },
+        }
+    };
+    assert!(w.issuer.issue(&too_long).is_err());
+}

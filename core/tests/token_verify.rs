@@ -99,8 +99,8 @@ fn screenshots_go_stale_within_a_minute() {
 #[test]
 fn credential_validity_is_inclusive_in_japan_time() {
     let w = world();
-    // not_after is 2026-12-20 JST; present on its last minute, verify within the step.
-    let last = common::at("2026-12-20T14:59:40Z");
+    // not_after is 2026-12-10 JST; present on its last minute, verify within the step.
+    let last = common::at("2026-12-10T14:59:40Z");
     let p = present(&w.held[0], &w.device, last, &ClaimId::COUNTER, None)
         .unwrap()
         .binary();
@@ -116,10 +116,10 @@ fn credential_validity_is_inclusive_in_japan_time() {
         )
         .is_ok()
     );
-    let after = common::at("2026-12-20T15:00:05Z");
+    let after = common::at("2026-12-10T15:00:05Z");
     let err = verify(&p, &w.trust, &vec![status], after, &Policy::default()).unwrap_err();
     assert!(
-        matches!(err, VerifyError::CredentialExpired(d) if d.to_string() == "2026-12-20"),
+        matches!(err, VerifyError::CredentialExpired(d) if d.to_string() == "2026-12-10"),
         "{err}"
     );
     let before = common::at("2026-11-19T14:59:59Z");
@@ -297,14 +297,17 @@ fn a_disclosure_cannot_be_swapped_between_credentials() {
     let hb = draft.validate(photo.as_deref(), w.now).unwrap();
     let claims = HandbookClaims::from_handbook(&hb);
     let pk = w.device.public();
-    let other = w.issuer.issue(&IssueRequest {
-        claims: &claims,
-        device_key: &pk,
-        device_alias: "dev-1",
-        not_before: w.held[0].not_before,
-        not_after: w.held[0].not_after,
-        status: w.held[0].status,
-    });
+    let other = w
+        .issuer
+        .issue(&IssueRequest {
+            claims: &claims,
+            device_key: &pk,
+            device_alias: "dev-1",
+            not_before: w.held[0].not_before,
+            not_after: w.held[0].not_after,
+            status: w.held[0].status,
+        })
+        .unwrap();
     // The holder pairs the 第1種 credential with the 第2種 salt and values.
     let mut forged = w.held[0].clone();
     forged.disclosures = other[0].disclosures.clone();
@@ -400,7 +403,7 @@ proptest! {
         let held = w.issuer.issue(&IssueRequest {
             claims: &claims, device_key: &pk, device_alias: "p", not_before: w.held[0].not_before,
             not_after: w.held[0].not_after, status: w.held[0].status,
-        });
+        }).unwrap();
         let p = present(&held[1], &w.device, w.now, &disclose, None).unwrap();
         let v = verify(&p.binary(), &w.trust, &vec![w.status.clone()], w.now, &Policy::default()).unwrap();
         for id in &disclose {

@@ -9,6 +9,11 @@ use coset::{AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Longest credential validity, in days (inclusive). Display tokens count 30-second steps from
+/// the first day, and 22 days of steps (63,360) still fit the three-byte CBOR integer that keeps
+/// the counter QR at version 11.
+pub const MAX_VALIDITY_DAYS: u32 = 22;
+
 /// Format version carried in every credential.
 pub const CREDENTIAL_VERSION: u64 = 1;
 
@@ -175,6 +180,22 @@ pub fn unsigned(kid: &[u8], body: &CredentialBody) -> CoseSign1Builder {
     CoseSign1Builder::new()
         .protected(protected)
         .payload(body.to_cbor())
+}
+
+/// Signs a credential with any ES256 signer (a software key, an HSM, or, for test vectors, a
+/// signature recorded earlier: ECDSA signatures are randomised).
+pub fn sign_credential(
+    kid: &[u8],
+    body: &CredentialBody,
+    signer: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> Vec<u8> {
+    let sign1 = unsigned(kid, body).create_signature(b"", signer).build();
+    coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+}
+
+/// The bytes the issuer signs (the COSE Sig_structure), for specs and test vectors.
+pub fn credential_tbs(kid: &[u8], body: &CredentialBody) -> Vec<u8> {
+    unsigned(kid, body).build().tbs_data(b"")
 }
 
 /// A COSE_Sign1 read off the wire with the protected header checked.

@@ -45,6 +45,8 @@ pub enum DevIssuerError {
     Damaged { path: PathBuf, why: String },
     #[error("cannot write the development issuer to {path}: {why}")]
     Io { path: PathBuf, why: String },
+    #[error(transparent)]
+    Issue(#[from] super::issuer::IssueError),
     #[error("the status list is full")]
     Full,
     #[error("nothing was issued to {0}")]
@@ -74,7 +76,7 @@ impl DevIssuer {
             state: State {
                 name: "Techo development issuer".into(),
                 trust_sequence: 1,
-                validity_days: 30,
+                validity_days: 21,
                 status_ttl: 86_400,
                 statuses: BTreeMap::new(),
                 issued: BTreeMap::new(),
@@ -224,7 +226,7 @@ impl DevIssuer {
                     list: STATUS_LIST_ID,
                     index,
                 },
-            }));
+            })?);
         }
         self.state
             .issued

@@ -2,13 +2,19 @@
 //! lands, by the local development issuer.
 
 use super::claims::{ClaimId, HandbookClaims, claim_digest, counter_digest, random_salt};
-use super::credential::{CredentialBody, Digests, StatusRef, unsigned};
+use super::credential::{CredentialBody, Digests, MAX_VALIDITY_DAYS, StatusRef, sign_credential};
 use super::keys::{PublicKey, SoftwareKey};
 use super::present::{HeldCredential, HeldDisclosure, Profile, disclosure_for};
 use super::time::day_number;
 use chrono::NaiveDate;
 use ciborium::Value;
 use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssueError {
+    #[error("a credential must be valid for 1 to {MAX_VALIDITY_DAYS} days, not {days}")]
+    Validity { days: i64 },
+}
 
 /// An issuer key with its identity in the trust list.
 #[derive(Debug)]
@@ -50,8 +56,12 @@ impl Issuer {
 
     /// Issues a counter credential and a full credential for one device key. Both share the
     /// status index, so one revocation covers both.
-    pub fn issue(&self, req: &IssueRequest<'_>) -> [HeldCredential; 2] {
-        [self.issue_counter(req), self.issue_full(req)]
+    pub fn issue(&self, req: &IssueRequest<'_>) -> Result<[HeldCredential; 2], IssueError> {
+        let days = (req.not_after - req.not_before).num_days() + 1;
+        if days < 1 || days > i64::from(MAX_VALIDITY_DAYS) {
+            return Err(IssueError::Validity { days });
+        }
+        Ok([self.issue_counter(req), self.issue_full(req)])
     }
 
     fn body(&self, req: &IssueRequest<'_>, digests: Digests) -> CredentialBody {
@@ -66,10 +76,7 @@ impl Issuer {
     }
 
     fn sign(&self, body: &CredentialBody) -> Vec<u8> {
-        let sign1 = unsigned(&self.kid, body)
-            .create_signature(b"", |tbs| self.key.sign_bytes(tbs))
-            .build();
-        coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+        sign_credential(&self.kid, body, |tbs| self.key.sign_bytes(tbs))
     }
 
     fn held(

@@ -22,7 +22,7 @@ pub use claims::{ClaimId, DisclosedClaims, HandbookClaims, LinkageKind};
 pub use credential::StatusRef;
 pub use dev_issuer::{DevIssuer, DevIssuerError};
 pub use envelope::Payload;
-pub use issuer::{IssueRequest, Issuer};
+pub use issuer::{IssueError, IssueRequest, Issuer};
 pub use keys::{DeviceKey, DeviceKeyError, PublicKey, SoftwareKey};
 pub use present::{Challenge, HeldCredential, PresentError, Profile, present};
 pub use qr::{QrImage, QrMode};

@@ -175,12 +175,22 @@ pub fn present(
             Value::Text(c.audience.clone()),
         ]));
     }
+    build_token(held, payload, |tbs| device.sign(tbs))
+}
+
+/// Wraps a display-token payload (`[step, disclosure, challenge?]`) in its COSE_Sign1, signed by
+/// `signer` over the credential binding, and appends it to the credential.
+pub fn build_token(
+    held: &HeldCredential,
+    payload: Vec<Value>,
+    signer: impl FnOnce(&[u8]) -> Result<Vec<u8>, DeviceKeyError>,
+) -> Result<Payload, PresentError> {
     let aad = credential_binding(&held.credential);
     let mut sign_error = None;
     let token = CoseSign1Builder::new()
         .payload(super::claims::cbor(&Value::Array(payload)))
         .create_signature(&aad, |tbs| {
-            device.sign(tbs).unwrap_or_else(|e| {
+            signer(tbs).unwrap_or_else(|e| {
                 sign_error = Some(e);
                 Vec::new()
             })
@@ -192,6 +202,14 @@ pub fn present(
     let mut body = held.credential.clone();
     body.extend(coset::CborSerializable::to_vec(token).map_err(|_| PresentError::Damaged)?);
     Ok(Payload { body })
+}
+
+/// The bytes a device key signs for a display token payload (the COSE Sig_structure).
+pub fn token_tbs(credential: &[u8], token_payload: &[u8]) -> Vec<u8> {
+    CoseSign1Builder::new()
+        .payload(token_payload.to_vec())
+        .build()
+        .tbs_data(&credential_binding(credential))
 }
 
 /// The display token's external AAD: SHA-256 of the credential's exact bytes.

@@ -2,7 +2,8 @@
 //! correction level M. The phones draw the module matrix; the CLI prints it or saves PNG / SVG.
 
 use super::envelope::Payload;
-use qrcode::{Color, EcLevel, QrCode, Version};
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::{Color, EcLevel, Version};
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,38 +29,122 @@ pub struct QrImage {
 #[error("the presentation ({0} bytes) does not fit in a QR code: disclose fewer claims")]
 pub struct QrTooLarge(pub usize);
 
-fn symbol(data: &[u8], mode: QrMode) -> Option<QrImage> {
-    let code = QrCode::with_error_correction_level(data, EcLevel::M).ok()?;
-    let version = match code.version() {
-        Version::Normal(v) => u8::try_from(v).ok()?,
-        Version::Micro(_) => return None,
+/// The data bits for `data` in the smallest version at level M (no mask work yet).
+fn bits(data: &[u8]) -> Option<qrcode::bits::Bits> {
+    qrcode::bits::encode_auto(data, EcLevel::M).ok()
+}
+
+const MASKS: [MaskPattern; 8] = [
+    MaskPattern::Checkerboard,
+    MaskPattern::HorizontalLines,
+    MaskPattern::VerticalLines,
+    MaskPattern::DiagonalLines,
+    MaskPattern::LargeCheckerboard,
+    MaskPattern::Fields,
+    MaskPattern::Diamonds,
+    MaskPattern::Meadow,
+];
+
+/// Lays out the symbol and picks the mask with the lowest ISO/IEC 18004 penalty, scoring the
+/// candidates on plain booleans (much faster than the `qrcode` crate's own mask search).
+fn symbol(bits: qrcode::bits::Bits, mode: QrMode, data_len: usize) -> Option<QrImage> {
+    let version = bits.version();
+    let Version::Normal(v) = version else {
+        return None;
     };
-    let width = code.width();
-    let modules = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == Color::Dark)
-        .collect();
+    let (data, ec) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ec);
+    let width = usize::try_from(version.width()).ok()?;
+    let modules = MASKS
+        .iter()
+        .map(|mask| {
+            let mut c = canvas.clone();
+            c.apply_mask(*mask);
+            c.into_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect::<Vec<bool>>()
+        })
+        .min_by_key(|m| penalty(m, width))?;
     Some(QrImage {
-        version,
+        version: u8::try_from(v).ok()?,
         mode,
         width,
         modules,
-        data_len: data.len(),
+        data_len,
     })
+}
+
+/// The four penalty rules of ISO/IEC 18004 §7.8.3.
+fn penalty(m: &[bool], w: usize) -> u32 {
+    let at = |x: usize, y: usize| m[y * w + x];
+    let mut score = 0u32;
+    for horizontal in [true, false] {
+        for i in 0..w {
+            let cell = |j: usize| if horizontal { at(j, i) } else { at(i, j) };
+            // Rule 1: runs of five or more.
+            let mut run = 1u32;
+            for j in 1..w {
+                if cell(j) == cell(j - 1) {
+                    run += 1;
+                } else {
+                    if run >= 5 {
+                        score += run - 2;
+                    }
+                    run = 1;
+                }
+            }
+            if run >= 5 {
+                score += run - 2;
+            }
+            // Rule 3: finder-like 1:1:3:1:1 with four light modules on one side.
+            let mut window = 0u16;
+            for j in 0..w + 4 {
+                window = ((window << 1) | u16::from(j < w && cell(j))) & 0x7FF;
+                if j >= 10 && (window == 0b101_1101_0000 || window == 0b000_0101_1101) {
+                    score += 40;
+                }
+            }
+        }
+    }
+    // Rule 2: 2×2 blocks of one colour.
+    for y in 0..w - 1 {
+        for x in 0..w - 1 {
+            let c = at(x, y);
+            if c == at(x + 1, y) && c == at(x, y + 1) && c == at(x + 1, y + 1) {
+                score += 3;
+            }
+        }
+    }
+    // Rule 4: balance of dark and light.
+    let dark = m.iter().filter(|d| **d).count();
+    let percent = dark * 100 / m.len();
+    score + u32::try_from(percent.abs_diff(50) / 5 * 10).unwrap_or(u32::MAX)
 }
 
 impl QrImage {
     /// Encodes both ways and keeps the smaller symbol (text on a tie: friendlier to scanners).
     pub fn for_payload(payload: &Payload) -> Result<Self, QrTooLarge> {
-        let text = symbol(payload.text().as_bytes(), QrMode::Text);
-        let binary = symbol(&payload.binary(), QrMode::Binary);
-        match (text, binary) {
-            (Some(t), Some(b)) => Ok(if b.version < t.version { b } else { t }),
-            (Some(t), None) => Ok(t),
-            (None, Some(b)) => Ok(b),
-            (None, None) => Err(QrTooLarge(payload.body.len())),
-        }
+        let text = payload.text();
+        let binary = payload.binary();
+        let version = |b: &qrcode::bits::Bits| match b.version() {
+            Version::Normal(v) => v,
+            Version::Micro(_) => i16::MAX,
+        };
+        let chosen = match (bits(text.as_bytes()), bits(&binary)) {
+            (Some(t), Some(b)) if version(&b) < version(&t) => {
+                Some((b, QrMode::Binary, binary.len()))
+            }
+            (Some(t), _) => Some((t, QrMode::Text, text.len())),
+            (None, Some(b)) => Some((b, QrMode::Binary, binary.len())),
+            (None, None) => None,
+        };
+        chosen
+            .and_then(|(b, mode, len)| symbol(b, mode, len))
+            .ok_or(QrTooLarge(payload.body.len()))
     }
 
     pub fn dark(&self, x: usize, y: usize) -> bool {
@@ -129,5 +214,45 @@ impl QrImage {
             }
         }
         (size, px)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(qr: &QrImage) -> Vec<u8> {
+        let grid = rqrr::SimpleGrid::from_func(qr.width, |x, y| qr.dark(x, y));
+        let mut out = Vec::new();
+        rqrr::Grid::new(grid).decode_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn symbols_decode_to_the_payload_in_both_modes() {
+        for len in [10usize, 120, 249, 400] {
+            let payload = Payload {
+                body: (0..len)
+                    .map(|i| u8::try_from(i * 37 % 256).unwrap())
+                    .collect(),
+            };
+            let qr = QrImage::for_payload(&payload).unwrap();
+            let expected = match qr.mode {
+                QrMode::Binary => payload.binary(),
+                QrMode::Text => payload.text().into_bytes(),
+            };
+            assert_eq!(decode(&qr), expected, "{len} bytes, {:?}", qr.mode);
+            assert_eq!(Payload::parse(&decode(&qr)).unwrap(), payload);
+        }
+    }
+
+    #[test]
+    fn penalty_prefers_balanced_symbols() {
+        let all_dark = vec![true; 21 * 21];
+        let mut checker = vec![false; 21 * 21];
+        for (i, m) in checker.iter_mut().enumerate() {
+            *m = (i / 21 + i % 21) % 2 == 0;
+        }
+        assert!(penalty(&checker, 21) < penalty(&all_dark, 21));
     }
 }

@@ -22,7 +22,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// A 身体 1級 第1種 linked handbook, credentials valid 2026-11-20..2026-12-19.
+    /// A 身体 1級 第1種 linked handbook, credentials valid 2026-11-20..2026-12-10.
     pub fn new() -> Self {
         let now = Utc
             .with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
@@ -58,17 +58,19 @@ impl Sample {
             photo: Some([7; 32]),
         };
         let device = SoftwareKey::generate();
-        let [counter, full] = issuer.issue(&IssueRequest {
-            claims: &claims,
-            device_key: &device.public(),
-            device_alias: "sample",
-            not_before: NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date"),
-            not_after: NaiveDate::from_ymd_opt(2026, 12, 19).expect("valid date"),
-            status: StatusRef {
-                list: 1,
-                index: 40_000,
-            },
-        });
+        let [counter, full] = issuer
+            .issue(&IssueRequest {
+                claims: &claims,
+                device_key: &device.public(),
+                device_alias: "sample",
+                not_before: NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date"),
+                not_after: NaiveDate::from_ymd_opt(2026, 12, 10).expect("valid date"),
+                status: StatusRef {
+                    list: 1,
+                    index: 40_000,
+                },
+            })
+            .expect("21 days is a valid credential");
         let status = vec![StatusList::new(1, issuer.id, 65_536, now, 86_400)];
         Self {
             issuer,

@@ -97,17 +97,19 @@ pub fn world() -> World {
     let hb = draft.validate(photo.as_deref(), now).unwrap();
     let claims = HandbookClaims::from_handbook(&hb);
     let device = SoftwareKey::generate();
-    let held = issuer.issue(&IssueRequest {
-        claims: &claims,
-        device_key: &device.public(),
-        device_alias: "dev-1",
-        not_before: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        not_after: NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(),
-        status: StatusRef {
-            list: 1,
-            index: 40_000,
-        },
-    });
+    let held = issuer
+        .issue(&IssueRequest {
+            claims: &claims,
+            device_key: &device.public(),
+            device_alias: "dev-1",
+            not_before: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            not_after: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+            status: StatusRef {
+                list: 1,
+                index: 40_000,
+            },
+        })
+        .unwrap();
     World {
         root,
         issuer,
