@@ -1,28 +1,38 @@
 //! `techo bench`: the token figures as ratios, measured in one run on this machine.
 //!
-//! Each figure is the median of 15 rounds; a round times a batch of calls. Ratios compare work
-//! measured side by side, so a busy machine moves both sides together.
+//! Each figure is the median of 21 rounds; a round times a batch of the work and then a batch of
+//! its baseline, and the ratio reported is the median of the per-round ratios.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use techo_core::token::sample::Sample;
 use techo_core::token::{ClaimId, Payload, Policy, QrImage, present, verify};
 
-fn median_per_call(batch: u32, mut f: impl FnMut()) -> Duration {
-    for _ in 0..batch {
-        f();
-    }
-    let mut rounds: Vec<Duration> = (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            start.elapsed() / batch
-        })
+/// Times `work` and `base` in alternating batches and returns the median time per call of each
+/// and the median of the per-round ratios, so machine noise hits both sides alike.
+fn paired(batch: u32, mut work: impl FnMut(), mut base: impl FnMut()) -> (Duration, Duration, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        start.elapsed() / batch
+    };
+    time(&mut work);
+    time(&mut base);
+    let mut rounds: Vec<(Duration, Duration)> = (0..21)
+        .map(|_| (time(&mut work), time(&mut base)))
         .collect();
-    rounds.sort();
-    rounds[rounds.len() / 2]
+    let mut ratios: Vec<f64> = rounds
+        .iter()
+        .map(|(w, b)| w.as_secs_f64() / b.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    rounds.sort_by_key(|r| r.0);
+    let w = rounds[rounds.len() / 2].0;
+    rounds.sort_by_key(|r| r.1);
+    let b = rounds[rounds.len() / 2].1;
+    (w, b, ratios[ratios.len() / 2])
 }
 
 fn us(d: Duration) -> f64 {
@@ -42,45 +52,51 @@ pub fn run() {
     let m1 = vec![1u8; 120];
     let m2 = vec![2u8; 90];
     let (sig1, sig2) = (s.issuer.key().sign_bytes(&m1), s.device.sign_bytes(&m2));
-    let raw_verify = median_per_call(200, || {
-        black_box(issuer_pk.verify(black_box(&m1), &sig1));
-        black_box(device_pk.verify(black_box(&m2), &sig2));
-    });
     let policy = Policy::default();
-    let full_verify = median_per_call(200, || {
-        black_box(verify(
-            black_box(&payload),
-            &s.trust,
-            &s.status,
-            s.now,
-            &policy,
-        ))
-        .ok();
-    });
-
+    let (full_verify, raw_verify, verify_ratio) = paired(
+        100,
+        || {
+            black_box(verify(
+                black_box(&payload),
+                &s.trust,
+                &s.status,
+                s.now,
+                &policy,
+            ))
+            .ok();
+        },
+        || {
+            black_box(issuer_pk.verify(black_box(&m1), &sig1));
+            black_box(device_pk.verify(black_box(&m2), &sig2));
+        },
+    );
     // Token + QR versus a raw sign plus a raw QR encode of the same bytes.
-    let make = median_per_call(50, || {
-        let p = present(&s.counter, &s.device, s.now, &ClaimId::COUNTER, None).expect("presents");
-        black_box(QrImage::for_payload(&p).ok());
-    });
-    let raw_make = median_per_call(50, || {
-        black_box(s.device.sign_bytes(black_box(&m2)));
-        black_box(
-            qrcode::QrCode::with_error_correction_level(black_box(&payload), qrcode::EcLevel::M)
+    let (make, raw_make, make_ratio) = paired(
+        20,
+        || {
+            let p =
+                present(&s.counter, &s.device, s.now, &ClaimId::COUNTER, None).expect("presents");
+            black_box(QrImage::for_payload(&p).ok());
+        },
+        || {
+            black_box(s.device.sign_bytes(black_box(&m2)));
+            black_box(
+                qrcode::QrCode::with_error_correction_level(
+                    black_box(&payload),
+                    qrcode::EcLevel::M,
+                )
                 .ok(),
-        );
-    });
-
+            );
+        },
+    );
     println!(
-        "verify: {:.1} µs = {:.2}× two raw ring P-256 verifies ({:.1} µs)",
+        "verify: {:.1} µs = {verify_ratio:.2}× two raw ring P-256 verifies ({:.1} µs)",
         us(full_verify),
-        us(full_verify) / us(raw_verify),
         us(raw_verify)
     );
     println!(
-        "token + QR: {:.1} µs = {:.2}× raw sign + raw QR encode ({:.1} µs)",
+        "token + QR: {:.1} µs = {make_ratio:.2}× raw sign + raw QR encode ({:.1} µs)",
         us(make),
-        us(make) / us(raw_make),
         us(raw_make)
     );
     match qr {
