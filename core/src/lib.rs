@@ -4,6 +4,7 @@
 //! the core never sleeps and never spawns threads behind the caller's back.
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod clock;
 pub mod hex;
 pub mod lang;

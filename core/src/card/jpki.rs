@@ -1,0 +1,232 @@
+//! My Number card operations: the JPKI applet (user-authentication certificate, PIN, signature)
+//! and the card-info-input-support applet (the basic four facts).
+
+use super::apdu::{Command, StatusWord};
+use super::channel::Channel;
+use super::error::CardError;
+use super::pin::{LastTry, Pin};
+
+pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+pub const CARD_INFO_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
+
+/// JPKI: user-authentication certificate, its private key and its PIN.
+pub const AUTH_CERT_EF: u16 = 0x000A;
+pub const AUTH_KEY_EF: u16 = 0x0017;
+pub const AUTH_PIN_EF: u16 = 0x0018;
+/// Card-info-input-support: PIN and basic four facts.
+pub const CARD_INFO_PIN_EF: u16 = 0x0011;
+pub const BASIC_FOUR_EF: u16 = 0x0002;
+
+/// Certificates are 1–2 KB; anything claiming more than this is refused.
+pub const MAX_CERT_LEN: usize = 16 * 1024;
+
+/// DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2).
+pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
+fn low_byte(fid: u16) -> u8 {
+    fid.to_be_bytes()[1]
+}
+
+/// SELECT an application by AID, no response data.
+pub fn select_application(
+    ch: &mut Channel<'_>,
+    aid: &[u8],
+    name: &'static str,
+) -> Result<(), CardError> {
+    let r = ch.send(
+        "SELECT application",
+        &Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(aid.to_vec()),
+    )?;
+    match r.sw {
+        StatusWord::Ok => Ok(()),
+        StatusWord::NotFound | StatusWord::FunctionNotSupported => {
+            Err(CardError::NotMyNumberCard(name))
+        }
+        sw => Err(CardError::Status {
+            command: "SELECT application",
+            sw,
+        }),
+    }
+}
+
+/// SELECT an EF by its two-byte identifier.
+pub fn select_ef(ch: &mut Channel<'_>, fid: u16, what: &'static str) -> Result<(), CardError> {
+    let r = ch.send(
+        what,
+        &Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(fid.to_be_bytes().to_vec()),
+    )?;
+    match r.sw {
+        StatusWord::Ok => Ok(()),
+        sw => Err(CardError::Status { command: what, sw }),
+    }
+}
+
+fn read_binary(
+    ch: &mut Channel<'_>,
+    p1: u8,
+    p2: u8,
+    le: u32,
+) -> Result<(Vec<u8>, StatusWord), CardError> {
+    let r = ch.send("READ BINARY", &Command::new(0x00, 0xB0, p1, p2).with_le(le))?;
+    Ok((r.data, r.sw))
+}
+
+/// Total length of a DER item from its header, if the header is complete.
+fn der_length(head: &[u8]) -> Option<usize> {
+    match head {
+        [0x30, n, ..] if *n < 0x80 => Some(2 + usize::from(*n)),
+        [0x30, 0x81, n, ..] => Some(3 + usize::from(*n)),
+        [0x30, 0x82, a, b, ..] => Some(4 + usize::from(u16::from_be_bytes([*a, *b]))),
+        _ => None,
+    }
+}
+
+/// Reads a DER file (a certificate), addressing it by short EF identifier so no SELECT is
+/// needed; falls back to SELECT + READ if the card refuses short identifiers. The length comes
+/// from the DER header; reads continue in chunks the transport can carry.
+pub fn read_der_file(
+    ch: &mut Channel<'_>,
+    fid: u16,
+    what: &'static str,
+) -> Result<Vec<u8>, CardError> {
+    let max = ch.max_le();
+    // READ BINARY with P1 = 0x80 | SFI: reads from offset 0 of that EF and makes it current.
+    let (mut data, sw) = read_binary(ch, 0x80 | low_byte(fid), 0x00, max)?;
+    match sw {
+        StatusWord::Ok | StatusWord::EndOfFile => {}
+        StatusWord::FunctionNotSupported | StatusWord::IncorrectParameters => {
+            select_ef(ch, fid, what)?;
+            let (d, sw) = read_binary(ch, 0x00, 0x00, max)?;
+            if !matches!(sw, StatusWord::Ok | StatusWord::EndOfFile) {
+                return Err(CardError::Status {
+                    command: "READ BINARY",
+                    sw,
+                });
+            }
+            data = d;
+        }
+        StatusWord::NotFound => return Err(CardError::NotMyNumberCard("certificate")),
+        sw => {
+            return Err(CardError::Status {
+                command: "READ BINARY",
+                sw,
+            });
+        }
+    }
+    let total = der_length(&data).ok_or(CardError::Malformed(
+        "the certificate does not start with a DER header",
+    ))?;
+    if total > MAX_CERT_LEN {
+        return Err(CardError::Malformed(
+            "the certificate claims to be larger than 16 KB",
+        ));
+    }
+    while data.len() < total {
+        let offset =
+            u16::try_from(data.len()).map_err(|_| CardError::Malformed("offset beyond 64 KB"))?;
+        let [hi, lo] = offset.to_be_bytes();
+        let want = u32::try_from(total - data.len())
+            .unwrap_or(u32::MAX)
+            .min(max);
+        let (chunk, sw) = read_binary(ch, hi & 0x7F, lo, want)?;
+        if !matches!(sw, StatusWord::Ok | StatusWord::EndOfFile) {
+            return Err(CardError::Status {
+                command: "READ BINARY",
+                sw,
+            });
+        }
+        if chunk.is_empty() {
+            return Err(CardError::Malformed(
+                "the certificate ends before its DER length",
+            ));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    data.truncate(total);
+    Ok(data)
+}
+
+/// Tries left for a PIN, without spending one: VERIFY with no data, the PIN referenced in P2.
+pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16) -> Result<u8, CardError> {
+    let r = ch.send(
+        "VERIFY (tries left)",
+        &Command::new(0x00, 0x20, 0x00, 0x80 | low_byte(pin_ef)),
+    )?;
+    match r.sw {
+        StatusWord::TriesLeft(n) => Ok(n),
+        // Some cards answer 90 00 once the PIN is verified in this session.
+        StatusWord::Ok => Ok(3),
+        StatusWord::Blocked => Err(CardError::PinBlocked),
+        sw => Err(CardError::Status {
+            command: "VERIFY (tries left)",
+            sw,
+        }),
+    }
+}
+
+/// Checks the counter, then sends the PIN once. Never retries by itself.
+pub fn verify_pin(
+    ch: &mut Channel<'_>,
+    pin_ef: u16,
+    pin: &Pin,
+    last_try: LastTry,
+) -> Result<u8, CardError> {
+    let tries = pin_tries_left(ch, pin_ef)?;
+    match tries {
+        0 => return Err(CardError::PinBlocked),
+        1 if last_try == LastTry::Refuse => return Err(CardError::LastTryNeedsConfirmation),
+        _ => {}
+    }
+    let cmd = Command::new(0x00, 0x20, 0x00, 0x80 | low_byte(pin_ef))
+        .with_data(pin.bytes().to_vec())
+        .secret();
+    let r = ch.send("VERIFY", &cmd)?;
+    match r.sw {
+        StatusWord::Ok => Ok(tries),
+        StatusWord::TriesLeft(0) | StatusWord::Blocked => Err(CardError::PinBlocked),
+        StatusWord::TriesLeft(n) => Err(CardError::WrongPin { tries_left: n }),
+        sw => Err(CardError::Status {
+            command: "VERIFY",
+            sw,
+        }),
+    }
+}
+
+/// RSA PKCS#1 v1.5 signature with the user-authentication key over SHA-256(`message`).
+pub fn sign_sha256(ch: &mut Channel<'_>, message: &[u8]) -> Result<Vec<u8>, CardError> {
+    select_ef(ch, AUTH_KEY_EF, "SELECT EF (authentication key)")?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, message);
+    let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
+    digest_info.extend_from_slice(digest.as_ref());
+    let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
+        .with_data(digest_info)
+        .with_le(256);
+    let r = ch.send("COMPUTE DIGITAL SIGNATURE", &cmd)?;
+    match r.sw {
+        StatusWord::Ok if r.data.len() == 256 => Ok(r.data),
+        StatusWord::Ok => Err(CardError::Malformed("the signature is not 256 bytes")),
+        StatusWord::SecurityNotSatisfied => Err(CardError::Status {
+            command: "COMPUTE DIGITAL SIGNATURE (PIN not verified)",
+            sw: r.sw,
+        }),
+        sw => Err(CardError::Status {
+            command: "COMPUTE DIGITAL SIGNATURE",
+            sw,
+        }),
+    }
+}
+
+/// Reads a small EF (basic four facts) by short identifier after its PIN was verified.
+pub fn read_small_file(ch: &mut Channel<'_>, fid: u16) -> Result<Vec<u8>, CardError> {
+    let (data, sw) = read_binary(ch, 0x80 | low_byte(fid), 0x00, ch.max_le())?;
+    match sw {
+        StatusWord::Ok | StatusWord::EndOfFile => Ok(data),
+        sw => Err(CardError::Status {
+            command: "READ BINARY",
+            sw,
+        }),
+    }
+}

@@ -1,0 +1,21 @@
+//! The My Number card driver: APDUs over a `CardTransport`, PIN safety, JPKI operations and
+//! certificate checks. The phones only pass bytes; every decision is here.
+
+pub mod apdu;
+pub mod basic_four;
+pub mod cert;
+pub mod channel;
+pub mod error;
+pub mod jpki;
+pub mod pin;
+pub mod session;
+pub mod transport;
+
+pub use apdu::{Command, Response, StatusWord};
+pub use basic_four::{BasicFour, Sex};
+pub use cert::{CertError, CheckedCertificate, JpkiTrust};
+pub use channel::TraceEntry;
+pub use error::CardError;
+pub use pin::{LastTry, Pin, PinFormatError};
+pub use session::{CardSession, CardStatus, LinkageProof};
+pub use transport::{Capabilities, CardTransport, TransportError};

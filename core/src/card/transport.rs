@@ -1,0 +1,39 @@
+//! The radio boundary: the phones (IsoDep, NFCISO7816Tag), a PC/SC reader or the software card
+//! implement `CardTransport`; everything above it is the core's.
+
+/// What the reader and card can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Extended-length APDUs (Android: `IsoDep.isExtendedLengthApduSupported`).
+    pub extended_length: bool,
+    /// Largest response the transport accepts, status word included.
+    pub max_response: usize,
+}
+
+impl Capabilities {
+    pub const SHORT: Capabilities = Capabilities {
+        extended_length: false,
+        max_response: 258,
+    };
+    pub const EXTENDED: Capabilities = Capabilities {
+        extended_length: true,
+        max_response: 65_538,
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("the card was moved away from the reader")]
+    Removed,
+    #[error("the card did not answer in time")]
+    Timeout,
+    #[error("the reader failed: {0}")]
+    Io(String),
+}
+
+pub trait CardTransport: Send {
+    fn capabilities(&self) -> Capabilities;
+
+    /// Sends one command APDU and returns the response APDU (data ‖ SW1 SW2).
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError>;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Generates the test JPKI CA and software My Number cards in fixtures/cards/ (RSA-2048, as on
+# real cards). The outputs are committed so tests never spend time on RSA key generation; run
+# this again only to change the cards. Test keys only: never use them for anything real.
+set -euo pipefail
+cd "$(dirname "$0")/../fixtures/cards"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat > "$work/ca.cnf" <<CNF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+dir = $work
+database = $work/index.txt
+new_certs_dir = $work
+serial = $work/serial
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+countryName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+[ card_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ ca_ext ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+CNF
+
+# An RSA-2048 private key as PKCS#8 DER.
+rsa_key() {
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
+    openssl pkcs8 -topk8 -nocrypt -outform DER -out "$1"
+}
+
+make_ca() { # dir, common name
+  mkdir -p "$1"
+  rsa_key "$1/ca.key.der"
+  openssl req -new -x509 -key "$1/ca.key.der" -keyform DER -sha256 -days 7300 \
+    -subj "/C=JP/O=Techo Test/OU=JPKI User Authentication CA (test)/CN=$2" \
+    -extensions ca_ext -config "$work/ca.cnf" -outform DER -out "$1/ca.crt.der"
+}
+
+make_card() { # ca dir, card dir, serial, start, end
+  mkdir -p "$2"
+  : > "$work/index.txt"
+  printf '%s\n' "$3" > "$work/serial"
+  rsa_key "$2/auth.key.der"
+  openssl req -new -key "$2/auth.key.der" -keyform DER -subj "/C=JP/O=JPKI Test/OU=Techo test card/CN=TEST-$3" -out "$work/card.csr"
+  openssl x509 -in "$1/ca.crt.der" -inform DER -out "$work/ca.pem"
+  openssl pkey -in "$1/ca.key.der" -inform DER -out "$work/ca.key.pem"
+  openssl ca -batch -config "$work/ca.cnf" -cert "$work/ca.pem" -keyfile "$work/ca.key.pem" \
+    -in "$work/card.csr" -startdate "$4" -enddate "$5" -extensions card_ext -notext \
+    -out "$work/card.pem" 2>/dev/null
+  openssl x509 -in "$work/card.pem" -outform DER -out "$2/auth.crt.der"
+}
+
+make_ca ca "Techo Test JPKI CA"
+make_ca rogue-ca "Not The JPKI CA"
+make_card ca yamada 1001 20240101000000Z 20310101000000Z
+make_card ca sato-last-try 1002 20240101000000Z 20310101000000Z
+make_card ca ito-blocked 1003 20240101000000Z 20310101000000Z
+make_card ca old-cert 1004 20190101000000Z 20240101000000Z
+make_card rogue-ca rogue 2001 20240101000000Z 20310101000000Z
+rm -rf rogue-ca
+echo "test cards written to fixtures/cards"

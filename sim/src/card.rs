@@ -1,0 +1,389 @@
+//! The card's behaviour: applets, files, PINs with persistent retry counters, signing, and the
+//! faults tests ask for.
+
+use crate::apdu_in::{Incoming, parse};
+use crate::profile::{CardProfile, ProfileError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use techo_core::card::jpki::{
+    AUTH_CERT_EF, AUTH_KEY_EF, AUTH_PIN_EF, BASIC_FOUR_EF, CARD_INFO_AID, CARD_INFO_PIN_EF,
+    JPKI_AID,
+};
+use techo_core::card::{Capabilities, CardTransport, TransportError};
+
+/// Faults and reader properties a test can ask for. APDU numbers count from 1.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Reader and card support extended-length APDUs.
+    pub extended: bool,
+    /// The card leaves the field while answering APDU number n (after processing it, the worst
+    /// case for a VERIFY), and stays away.
+    pub remove_at: Option<usize>,
+    /// APDU number n gets random-looking bytes instead of a response.
+    pub garbage_at: Option<usize>,
+    /// APDU number n gets this status word instead of its real answer.
+    pub status_at: Option<(usize, u16)>,
+    /// Answer READ BINARY like a T=0 card: `61 xx`, then the data on GET RESPONSE.
+    pub t0_get_response: bool,
+    /// Answer `6C xx` when Le asks for more than the file has left.
+    pub strict_le: bool,
+    /// Sleep this long per APDU (for UI and timeout tests).
+    pub latency: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Counters {
+    auth_tries: u8,
+    info_tries: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applet {
+    None,
+    Jpki,
+    CardInfo,
+}
+
+const MAX_TRIES: u8 = 3;
+/// EF 000A is a fixed-size file; the certificate is followed by padding.
+const CERT_EF_SIZE: usize = 2048;
+
+pub struct SoftCard {
+    profile: CardProfile,
+    options: SimOptions,
+    state_path: Option<PathBuf>,
+    counters: Counters,
+    applet: Applet,
+    current_ef: Option<u16>,
+    auth_verified: bool,
+    info_verified: bool,
+    pending: Vec<u8>,
+    count: usize,
+    removed: bool,
+}
+
+impl std::fmt::Debug for SoftCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SoftCard({}, {:?}, {} APDUs)",
+            self.profile.name, self.counters, self.count
+        )
+    }
+}
+
+impl SoftCard {
+    /// Loads a card folder. `state` keeps its retry counters between taps (created from the
+    /// card's starting counters when missing); `None` keeps them in memory only.
+    pub fn open(
+        dir: &Path,
+        state: Option<&Path>,
+        options: SimOptions,
+    ) -> Result<Self, ProfileError> {
+        let profile = CardProfile::load(dir)?;
+        let fresh = Counters {
+            auth_tries: profile.auth_tries,
+            info_tries: profile.info_tries,
+        };
+        let counters = state
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(fresh);
+        let card = Self {
+            profile,
+            options,
+            state_path: state.map(Path::to_owned),
+            counters,
+            applet: Applet::None,
+            current_ef: None,
+            auth_verified: false,
+            info_verified: false,
+            pending: Vec::new(),
+            count: 0,
+            removed: false,
+        };
+        card.save();
+        Ok(card)
+    }
+
+    pub fn profile(&self) -> &CardProfile {
+        &self.profile
+    }
+
+    /// A new tap: the card powers up again (selection and PIN state reset, counters kept).
+    pub fn tap_again(&mut self, options: SimOptions) {
+        self.options = options;
+        self.applet = Applet::None;
+        self.current_ef = None;
+        self.auth_verified = false;
+        self.info_verified = false;
+        self.pending.clear();
+        self.count = 0;
+        self.removed = false;
+    }
+
+    pub fn auth_tries_left(&self) -> u8 {
+        self.counters.auth_tries
+    }
+
+    pub fn apdus(&self) -> usize {
+        self.count
+    }
+
+    fn save(&self) {
+        if let Some(p) = &self.state_path {
+            if let Ok(json) = serde_json::to_vec(&self.counters) {
+                let _ = std::fs::write(p, json);
+            }
+        }
+    }
+
+    fn file(&self, ef: u16) -> Option<Vec<u8>> {
+        match (self.applet, ef) {
+            (Applet::Jpki, AUTH_CERT_EF) => {
+                let mut f = self.profile.certificate.clone();
+                f.resize(CERT_EF_SIZE.max(f.len()), 0xFF);
+                Some(f)
+            }
+            (Applet::CardInfo, BASIC_FOUR_EF) => Some(self.profile.basic_four.encode()),
+            _ => None,
+        }
+    }
+
+    fn ef_exists(&self, ef: u16) -> bool {
+        match self.applet {
+            Applet::Jpki => matches!(
+                ef,
+                0x0001
+                    | 0x0002
+                    | AUTH_CERT_EF
+                    | 0x000B
+                    | AUTH_KEY_EF
+                    | AUTH_PIN_EF
+                    | 0x001A
+                    | 0x001B
+            ),
+            Applet::CardInfo => matches!(ef, 0x0001 | BASIC_FOUR_EF | CARD_INFO_PIN_EF),
+            Applet::None => false,
+        }
+    }
+
+    fn respond(data: Vec<u8>, sw: u16) -> Vec<u8> {
+        let mut out = data;
+        out.extend_from_slice(&sw.to_be_bytes());
+        out
+    }
+
+    fn process(&mut self, cmd: &Incoming) -> Vec<u8> {
+        if cmd.extended && !self.options.extended {
+            return Self::respond(Vec::new(), 0x6700);
+        }
+        match (cmd.cla, cmd.ins) {
+            (0x00, 0xA4) => self.select(cmd),
+            (0x00, 0xB0) => self.read_binary(cmd),
+            (0x00, 0x20) => self.verify(cmd),
+            (0x80, 0x2A) => self.sign(cmd),
+            (0x00, 0xC0) => {
+                let n = cmd.le.unwrap_or(256).min(self.pending.len());
+                let data: Vec<u8> = self.pending.drain(..n).collect();
+                let sw = if self.pending.is_empty() {
+                    0x9000
+                } else {
+                    0x6100 | u16::try_from(self.pending.len().min(255)).unwrap_or(0)
+                };
+                Self::respond(data, sw)
+            }
+            (0x00 | 0x80, _) => Self::respond(Vec::new(), 0x6D00),
+            _ => Self::respond(Vec::new(), 0x6E00),
+        }
+    }
+
+    fn select(&mut self, cmd: &Incoming) -> Vec<u8> {
+        match (cmd.p1, cmd.p2) {
+            (0x04, 0x0C) => {
+                let applet = if cmd.data == JPKI_AID {
+                    Applet::Jpki
+                } else if cmd.data == CARD_INFO_AID {
+                    Applet::CardInfo
+                } else {
+                    return Self::respond(Vec::new(), 0x6A82);
+                };
+                self.applet = applet;
+                self.current_ef = None;
+                self.auth_verified = false;
+                self.info_verified = false;
+                Self::respond(Vec::new(), 0x9000)
+            }
+            (0x02, 0x0C) => {
+                match <[u8; 2]>::try_from(cmd.data.as_slice()).map(u16::from_be_bytes) {
+                    Ok(ef) if self.ef_exists(ef) => {
+                        self.current_ef = Some(ef);
+                        Self::respond(Vec::new(), 0x9000)
+                    }
+                    Ok(_) => Self::respond(Vec::new(), 0x6A82),
+                    Err(_) => Self::respond(Vec::new(), 0x6700),
+                }
+            }
+            _ => Self::respond(Vec::new(), 0x6A86),
+        }
+    }
+
+    fn read_binary(&mut self, cmd: &Incoming) -> Vec<u8> {
+        let (ef, offset) = if cmd.p1 & 0x80 != 0 {
+            let ef = u16::from(cmd.p1 & 0x1F);
+            if !self.ef_exists(ef) {
+                return Self::respond(Vec::new(), 0x6A82);
+            }
+            self.current_ef = Some(ef);
+            (ef, usize::from(cmd.p2))
+        } else {
+            match self.current_ef {
+                Some(ef) => (ef, usize::from(u16::from_be_bytes([cmd.p1, cmd.p2]))),
+                None => return Self::respond(Vec::new(), 0x6986),
+            }
+        };
+        if self.applet == Applet::CardInfo && !self.info_verified {
+            return Self::respond(Vec::new(), 0x6982);
+        }
+        let Some(file) = self.file(ef) else {
+            return Self::respond(Vec::new(), 0x6981);
+        };
+        if offset >= file.len() {
+            return Self::respond(Vec::new(), 0x6B00);
+        }
+        let left = file.len() - offset;
+        let le = cmd.le.unwrap_or(256);
+        if self.options.strict_le && le > left {
+            return Self::respond(
+                Vec::new(),
+                0x6C00 | u16::try_from(left.min(255)).unwrap_or(0),
+            );
+        }
+        let data = file[offset..offset + le.min(left)].to_vec();
+        let sw = if le > left { 0x6282 } else { 0x9000 };
+        if self.options.t0_get_response && !data.is_empty() {
+            let n = data.len();
+            self.pending = data;
+            return Self::respond(Vec::new(), 0x6100 | u16::try_from(n.min(255)).unwrap_or(0));
+        }
+        Self::respond(data, sw)
+    }
+
+    fn pin_ref(&self, p2: u8) -> Option<u16> {
+        let ef = if p2 == 0x80 {
+            self.current_ef?
+        } else {
+            u16::from(p2 & 0x1F)
+        };
+        match (self.applet, ef) {
+            (Applet::Jpki, AUTH_PIN_EF) | (Applet::CardInfo, CARD_INFO_PIN_EF) => Some(ef),
+            _ => None,
+        }
+    }
+
+    fn verify(&mut self, cmd: &Incoming) -> Vec<u8> {
+        let Some(ef) = (cmd.p2 & 0x80 != 0).then(|| self.pin_ref(cmd.p2)).flatten() else {
+            return Self::respond(Vec::new(), 0x6A88);
+        };
+        let is_auth = ef == AUTH_PIN_EF;
+        let tries = if is_auth {
+            self.counters.auth_tries
+        } else {
+            self.counters.info_tries
+        };
+        let verified = if is_auth {
+            self.auth_verified
+        } else {
+            self.info_verified
+        };
+        if tries == 0 {
+            return Self::respond(Vec::new(), 0x6983);
+        }
+        if cmd.data.is_empty() {
+            return Self::respond(
+                Vec::new(),
+                if verified {
+                    0x9000
+                } else {
+                    0x63C0 | u16::from(tries)
+                },
+            );
+        }
+        let ok = cmd.data == self.profile.pin.as_bytes();
+        let left = if ok { MAX_TRIES } else { tries - 1 };
+        if is_auth {
+            self.counters.auth_tries = left;
+            self.auth_verified = ok;
+        } else {
+            self.counters.info_tries = left;
+            self.info_verified = ok;
+        }
+        // The counter is written before the answer leaves the card, as on real cards.
+        self.save();
+        Self::respond(
+            Vec::new(),
+            if ok { 0x9000 } else { 0x63C0 | u16::from(left) },
+        )
+    }
+
+    fn sign(&mut self, cmd: &Incoming) -> Vec<u8> {
+        if (cmd.p1, cmd.p2) != (0x00, 0x80) {
+            return Self::respond(Vec::new(), 0x6A86);
+        }
+        if self.applet != Applet::Jpki
+            || self.current_ef != Some(AUTH_KEY_EF)
+            || !self.auth_verified
+        {
+            return Self::respond(Vec::new(), 0x6982);
+        }
+        if cmd.data.is_empty() || cmd.data.len() > 245 {
+            return Self::respond(Vec::new(), 0x6A80);
+        }
+        match self
+            .profile
+            .key
+            .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &cmd.data)
+        {
+            Ok(sig) => Self::respond(sig, 0x9000),
+            Err(_) => Self::respond(Vec::new(), 0x6F00),
+        }
+    }
+}
+
+impl CardTransport for SoftCard {
+    fn capabilities(&self) -> Capabilities {
+        if self.options.extended {
+            Capabilities::EXTENDED
+        } else {
+            Capabilities::SHORT
+        }
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if self.removed {
+            return Err(TransportError::Removed);
+        }
+        self.count += 1;
+        if let Some(d) = self.options.latency {
+            std::thread::sleep(d);
+        }
+        let answer = match parse(apdu) {
+            Some(cmd) => self.process(&cmd),
+            None => Self::respond(Vec::new(), 0x6700),
+        };
+        if self.options.remove_at == Some(self.count) {
+            self.removed = true;
+            return Err(TransportError::Removed);
+        }
+        if self.options.garbage_at == Some(self.count) {
+            return Ok(vec![0x5A; self.count % 3]);
+        }
+        if let Some((n, sw)) = self.options.status_at {
+            if n == self.count {
+                return Ok(sw.to_be_bytes().to_vec());
+            }
+        }
+        Ok(answer)
+    }
+}

@@ -1,0 +1,87 @@
+//! A card folder: `card.toml`, `auth.key.der` (PKCS#8), `auth.crt.der`.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use techo_core::card::{BasicFour, Sex};
+
+#[derive(Debug, Deserialize)]
+struct CardToml {
+    pin: String,
+    auth_tries: u8,
+    info_tries: u8,
+    name: String,
+    address: String,
+    birth_date: String,
+    sex: String,
+}
+
+/// Everything the card holds.
+pub struct CardProfile {
+    pub name: String,
+    pub pin: String,
+    pub auth_tries: u8,
+    pub info_tries: u8,
+    pub basic_four: BasicFour,
+    pub certificate: Vec<u8>,
+    pub(crate) key: rsa::RsaPrivateKey,
+}
+
+impl std::fmt::Debug for CardProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CardProfile({}, PIN and key hidden)", self.name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read the test card {path}: {why}")]
+    Read { path: PathBuf, why: String },
+    #[error("the test card {path} is malformed: {why}")]
+    Malformed { path: PathBuf, why: String },
+}
+
+impl CardProfile {
+    pub fn load(dir: &Path) -> Result<Self, ProfileError> {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| ProfileError::Read {
+                path: dir.join(name),
+                why: e.to_string(),
+            })
+        };
+        let bad = |why: String| ProfileError::Malformed {
+            path: dir.to_owned(),
+            why,
+        };
+        let text = String::from_utf8(read("card.toml")?).map_err(|e| bad(e.to_string()))?;
+        let t: CardToml = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read(
+            "auth.key.der",
+        )?)
+        .map_err(|e| bad(format!("auth.key.der: {e}")))?;
+        let sex = match t.sex.as_str() {
+            "male" => Sex::Male,
+            "female" => Sex::Female,
+            _ => Sex::Other,
+        };
+        let birth_date =
+            NaiveDate::parse_from_str(&t.birth_date, "%Y-%m-%d").map_err(|e| bad(e.to_string()))?;
+        Ok(Self {
+            name: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            pin: t.pin,
+            auth_tries: t.auth_tries,
+            info_tries: t.info_tries,
+            basic_four: BasicFour {
+                name: t.name,
+                address: t.address,
+                birth_date,
+                sex,
+            },
+            certificate: read("auth.crt.der")?,
+            key,
+        })
+    }
+}
