@@ -54,6 +54,9 @@ pub enum Command {
     /// The local development issuer (until linkage through the portal lands).
     #[command(subcommand)]
     Issuer(IssuerCommand),
+    /// Read the My Number card (the software card with --sim).
+    #[command(subcommand)]
+    Card(CardCommand),
     /// Measure verification and QR generation and print the ratios.
     Bench,
     /// Run the main flow on a temporary wallet with the fixture handbooks.
@@ -103,6 +106,30 @@ pub struct VerifyCmd {
     /// ... for this audience.
     #[arg(long)]
     pub audience: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Certificate subject, PIN tries left and (with the PIN) the basic four facts.
+    Read(CardOpts),
+    /// A whole linkage read with a test challenge, every APDU printed (PIN masked).
+    Trace(CardOpts),
+}
+
+#[derive(Debug, Args)]
+pub struct CardOpts {
+    /// A software card folder, e.g. fixtures/cards/yamada.
+    #[arg(long)]
+    pub sim: PathBuf,
+    /// Use short APDUs only (a reader without extended length).
+    #[arg(long)]
+    pub short: bool,
+    /// Read the 4-digit PIN from standard input (or set TECHO_CARD_PIN).
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// Allow the last PIN try (the card blocks if it is wrong).
+    #[arg(long)]
+    pub confirm_last_try: bool,
 }
 
 #[derive(Debug, Subcommand)]

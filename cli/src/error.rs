@@ -29,13 +29,15 @@ pub enum CliError {
     Rejected(techo_core::token::VerifyError),
     #[error("{0}")]
     BadArgument(String),
+    #[error(transparent)]
+    Card(techo_core::card::CardError),
     #[error("TECHO_NOW must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00")]
     BadNow,
 }
 
 impl CliError {
     /// 1: other, 2: bad arguments, 3: invalid handbook input, 4: store problem, 5: not found,
-    /// 6: presentation rejected by the verifier, 7: nothing to present.
+    /// 6: presentation rejected by the verifier, 7: nothing to present, 8: card problem.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
@@ -45,6 +47,7 @@ impl CliError {
             CliError::Rejected(_) => 6,
             CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
             CliError::BadArgument(_) => 2,
+            CliError::Card(_) => 8,
             _ => 1,
         }
     }
@@ -71,6 +74,7 @@ impl CliError {
             CliError::Wallet(WalletError::Present(_)) => "present_failed",
             CliError::BadArgument(_) => "bad_argument",
             CliError::DevIssuer(_) => "dev_issuer",
+            CliError::Card(_) => "card",
             CliError::Damaged(_) => "store_damaged",
             _ => "error",
         }

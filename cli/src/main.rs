@@ -9,6 +9,7 @@ macro_rules! out {
 
 mod args;
 mod bench;
+mod card_cmd;
 mod demo;
 mod error;
 mod issuer_cmd;
@@ -19,7 +20,7 @@ mod token_cmd;
 mod view;
 mod width;
 
-use args::{Cli, Command, IssuerCommand, LangArg, StoreCommand, VerifyCmd};
+use args::{CardCommand, Cli, Command, IssuerCommand, LangArg, StoreCommand, VerifyCmd};
 use clap::Parser;
 use error::CliError;
 use std::path::{Path, PathBuf};
@@ -170,6 +171,21 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         }
         Command::Verify(v) => verify_command(cli, v, lang),
         Command::Issuer(cmd) => issuer_command(cli, cmd, lang),
+        Command::Card(cmd) => {
+            let dir = data_dir(cli)?;
+            let now = clock()?.now();
+            let (CardCommand::Read(o) | CardCommand::Trace(o)) = cmd;
+            let args = card_cmd::CardArgs {
+                sim: &o.sim,
+                short: o.short,
+                pin_stdin: o.pin_stdin,
+                last_try: o.confirm_last_try,
+            };
+            match cmd {
+                CardCommand::Read(_) => card_cmd::read(&args, &dir, now, cli.json, lang),
+                CardCommand::Trace(_) => card_cmd::trace(&args, &dir, now, lang),
+            }
+        }
         Command::Bench => {
             bench::run();
             Ok(())

@@ -119,6 +119,11 @@ impl JpkiTrust {
     }
 }
 
+/// The subject of a certificate, without any check (for diagnostics next to a failed check).
+pub fn subject_of(der: &[u8]) -> Option<String> {
+    parse(der).ok().map(|c| c.subject().to_string())
+}
+
 impl CheckedCertificate {
     /// Checks an RSA PKCS#1 v1.5 SHA-256 signature made by the card over `message`.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), CertError> {
