@@ -232,14 +232,20 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
 fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
     match state {
         LinkageState::Unlinked => state.label(lang).into(),
-        LinkageState::Pending {
-            reason, next_try, ..
-        } => {
-            let next = next_try.map(|t| t.to_rfc3339()).unwrap_or_default();
-            format!("{}（{reason} {next}）", state.label(lang))
+        LinkageState::Linking { .. } => format!("{}（{}）", state.label(lang), lang.pick("連携手続き中", "linking")),
+        LinkageState::Pending { reason, next_try, .. } => {
+            let next = next_try.map(|t| t.with_timezone(&techo_core::clock::jst()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            match lang {
+                Lang::Ja => format!("{}（{reason}、次回 {next}）", state.label(lang)),
+                Lang::En => format!("{} ({reason}, next try {next} JST)", state.label(lang)),
+            }
         }
-        LinkageState::Linked { since } => {
-            format!("{}（{}）", state.label(lang), since.date_naive())
+        LinkageState::Linked { since, valid_until, .. } => {
+            let until = valid_until.map(|d| d.to_string()).unwrap_or_default();
+            match lang {
+                Lang::Ja => format!("{}（{} から、証明書は {until} まで）", state.label(lang), since.date_naive()),
+                Lang::En => format!("{} (since {}, credentials until {until})", state.label(lang), since.date_naive()),
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod hex;
 pub mod lang;
 pub mod model;
+pub mod portal;
 pub mod store;
 pub mod token;
 pub mod wallet;

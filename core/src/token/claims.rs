@@ -100,7 +100,7 @@ pub enum LinkageKind {
 impl From<&LinkageState> for LinkageKind {
     fn from(s: &LinkageState) -> Self {
         match s {
-            LinkageState::Unlinked => LinkageKind::Unlinked,
+            LinkageState::Unlinked | LinkageState::Linking { .. } => LinkageKind::Unlinked,
             LinkageState::Pending { .. } => LinkageKind::Pending,
             LinkageState::Linked { .. } => LinkageKind::Linked,
         }

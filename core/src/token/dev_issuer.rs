@@ -210,7 +210,9 @@ impl DevIssuer {
         device_keys: &[(String, PublicKey)],
         today: NaiveDate,
     ) -> Result<Vec<HeldCredential>, DevIssuerError> {
-        let not_after = today + Duration::days(i64::from(self.state.validity_days) - 1);
+        // Never past the handbook's own expiry (精神: two years).
+        let not_after = (today + Duration::days(i64::from(self.state.validity_days) - 1))
+            .min(claims.expiry.unwrap_or(NaiveDate::MAX));
         let mut indices = Vec::with_capacity(device_keys.len());
         let mut out = Vec::with_capacity(device_keys.len() * 2);
         for (alias, key) in device_keys {

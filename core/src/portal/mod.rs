@@ -1,0 +1,3 @@
+//! Talking to techo-server and the Myna Portal: the shared wire types and the app's HTTP client.
+
+pub mod dto;
