@@ -232,19 +232,41 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
 fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
     match state {
         LinkageState::Unlinked => state.label(lang).into(),
-        LinkageState::Linking { .. } => format!("{}（{}）", state.label(lang), lang.pick("連携手続き中", "linking")),
-        LinkageState::Pending { reason, next_try, .. } => {
-            let next = next_try.map(|t| t.with_timezone(&techo_core::clock::jst()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        LinkageState::Linking { .. } => format!(
+            "{}（{}）",
+            state.label(lang),
+            lang.pick("連携手続き中", "linking")
+        ),
+        LinkageState::Pending {
+            reason, next_try, ..
+        } => {
+            let next = next_try
+                .map(|t| {
+                    t.with_timezone(&techo_core::clock::jst())
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default();
             match lang {
                 Lang::Ja => format!("{}（{reason}、次回 {next}）", state.label(lang)),
                 Lang::En => format!("{} ({reason}, next try {next} JST)", state.label(lang)),
             }
         }
-        LinkageState::Linked { since, valid_until, .. } => {
+        LinkageState::Linked {
+            since, valid_until, ..
+        } => {
             let until = valid_until.map(|d| d.to_string()).unwrap_or_default();
             match lang {
-                Lang::Ja => format!("{}（{} から、証明書は {until} まで）", state.label(lang), since.date_naive()),
-                Lang::En => format!("{} (since {}, credentials until {until})", state.label(lang), since.date_naive()),
+                Lang::Ja => format!(
+                    "{}（{} から、証明書は {until} まで）",
+                    state.label(lang),
+                    since.date_naive()
+                ),
+                Lang::En => format!(
+                    "{} (since {}, credentials until {until})",
+                    state.label(lang),
+                    since.date_naive()
+                ),
             }
         }
     }

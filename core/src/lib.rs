@@ -8,6 +8,7 @@ pub mod card;
 pub mod clock;
 pub mod hex;
 pub mod lang;
+pub mod linkage;
 pub mod model;
 pub mod portal;
 pub mod store;

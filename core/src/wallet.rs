@@ -282,6 +282,14 @@ impl Wallet {
         Ok(out)
     }
 
+    /// Deletes desktop device keys that were never bound to a credential (a failed linkage).
+    pub fn delete_device_keys(&self, aliases: &[String]) -> Result<(), WalletError> {
+        let batch = aliases
+            .iter()
+            .fold(Batch::new(), |b, a| b.delete(Table::DeviceKeys, a.clone()));
+        Ok(self.store.commit(batch)?)
+    }
+
     fn device_key(&self, alias: &str) -> Result<SoftwareKey, WalletError> {
         let pkcs8 = self
             .store

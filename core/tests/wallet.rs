@@ -95,7 +95,11 @@ fn update_keeps_identity_and_resets_linkage_when_facts_change() {
     let w = wallet(dir.path());
     let (mut draft, photo) = fixture("01-");
     let hb = w.add(&draft, photo.as_deref()).unwrap();
-    let linked = LinkageState::Linked { since: common::at("2026-11-01T00:00:00Z"), session: "s1".into(), valid_until: None };
+    let linked = LinkageState::Linked {
+        since: common::at("2026-11-01T00:00:00Z"),
+        session: "s1".into(),
+        valid_until: None,
+    };
     w.set_linkage(hb.id.as_str(), linked.clone()).unwrap();
     let same = w.update(hb.id.as_str(), &draft, None).unwrap();
     assert_eq!(same.linkage, linked, "nothing changed, still linked");

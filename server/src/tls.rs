@@ -2,7 +2,10 @@
 //! provider: server certificates for 127.0.0.1, a client certificate for techo-server's mutual
 //! TLS to the portal, and an HTTPS server loop for axum routers.
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType,
+};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -60,30 +63,42 @@ impl TestPki {
     pub fn generate() -> Result<Self, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "Techo loopback test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Techo loopback test CA");
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(err)?).map_err(err)?;
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(err)?)
+            .map_err(err)?;
 
         let leaf = |cn: &str, eku: ExtendedKeyUsagePurpose| -> Result<Leaf, TlsError> {
             let mut p = CertificateParams::new(vec!["localhost".to_owned()]).map_err(err)?;
-            p.subject_alt_names.push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+            p.subject_alt_names
+                .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
             p.distinguished_name.push(DnType::CommonName, cn);
             p.extended_key_usages = vec![eku];
             let key = KeyPair::generate().map_err(err)?;
             let cert = p.signed_by(&key, &ca).map_err(err)?;
-            Ok(Leaf { cert: cert.der().clone(), key: key.serialize_der() })
+            Ok(Leaf {
+                cert: cert.der().clone(),
+                key: key.serialize_der(),
+            })
         };
         Ok(Self {
             ca_pem: ca.pem(),
             ca_der: ca.der().clone(),
             server: leaf("localhost", ExtendedKeyUsagePurpose::ServerAuth)?,
-            provider_client: leaf(techo_core::portal::dto::TECHO_SERVICE_ID, ExtendedKeyUsagePurpose::ClientAuth)?,
+            provider_client: leaf(
+                techo_core::portal::dto::TECHO_SERVICE_ID,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            )?,
         })
     }
 
     fn roots(&self) -> Result<RootCertStore, TlsError> {
         let mut roots = RootCertStore::empty();
-        roots.add(self.ca_der.clone()).map_err(|e| TlsError::Config(e.to_string()))?;
+        roots
+            .add(self.ca_der.clone())
+            .map_err(|e| TlsError::Config(e.to_string()))?;
         Ok(roots)
     }
 
@@ -100,9 +115,10 @@ impl TestPki {
 
     /// HTTPS server that requires a client certificate from the test CA (mutual TLS).
     pub fn mtls_server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
-        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(self.roots()?), provider())
-            .build()
-            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(self.roots()?), provider())
+                .build()
+                .map_err(|e| TlsError::Config(e.to_string()))?;
         let cfg = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?
@@ -119,8 +135,11 @@ impl TestPki {
             .map_err(|e| TlsError::Config(e.to_string()))?
             .with_root_certificates(self.roots()?);
         let cfg = if client_cert {
-            b.with_client_auth_cert(vec![self.provider_client.cert.clone()], self.provider_client.key())
-                .map_err(|e| TlsError::Config(e.to_string()))?
+            b.with_client_auth_cert(
+                vec![self.provider_client.cert.clone()],
+                self.provider_client.key(),
+            )
+            .map_err(|e| TlsError::Config(e.to_string()))?
         } else {
             b.with_no_client_auth()
         };
@@ -148,13 +167,20 @@ impl Drop for Running {
 }
 
 /// Serves `router` over TLS on 127.0.0.1 (port 0: an ephemeral port).
-pub async fn serve(router: axum::Router, config: Arc<ServerConfig>, port: u16) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)).await?;
+pub async fn serve(
+    router: axum::Router,
+    config: Arc<ServerConfig>,
+    port: u16,
+) -> std::io::Result<Running> {
+    let listener =
+        TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)).await?;
     let addr = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((tcp, peer)) = listener.accept().await else { continue };
+            let Ok((tcp, peer)) = listener.accept().await else {
+                continue;
+            };
             let acceptor = acceptor.clone();
             let router = router.clone();
             tokio::spawn(async move {
@@ -163,8 +189,13 @@ pub async fn serve(router: axum::Router, config: Arc<ServerConfig>, port: u16) -
                     return;
                 };
                 let service = hyper_util::service::TowerToHyperService::new(router);
-                let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-                if let Err(e) = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await {
+                let builder = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                if let Err(e) = builder
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await
+                {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
             });

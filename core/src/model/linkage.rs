@@ -37,7 +37,9 @@ pub enum LinkageState {
 impl LinkageState {
     pub fn label(&self, lang: Lang) -> &'static str {
         match self {
-            LinkageState::Unlinked | LinkageState::Linking { .. } => lang.pick("未連携", "Not linked"),
+            LinkageState::Unlinked | LinkageState::Linking { .. } => {
+                lang.pick("未連携", "Not linked")
+            }
             LinkageState::Pending { .. } => lang.pick("申請中", "Pending"),
             LinkageState::Linked { .. } => lang.pick("連携済", "Linked"),
         }
@@ -51,7 +53,9 @@ impl LinkageState {
     pub fn session(&self) -> Option<&str> {
         match self {
             LinkageState::Unlinked => None,
-            LinkageState::Linking { session, .. } | LinkageState::Pending { session, .. } | LinkageState::Linked { session, .. } => {
+            LinkageState::Linking { session, .. }
+            | LinkageState::Pending { session, .. }
+            | LinkageState::Linked { session, .. } => {
                 Some(session.as_str()).filter(|s| !s.is_empty())
             }
         }

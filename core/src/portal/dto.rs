@@ -136,10 +136,21 @@ pub struct SubmitCode {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum LinkageStatus {
     AwaitingCode,
-    Pending { reason: String, next_try: DateTime<Utc> },
-    Linked { credentials: Vec<HeldCredential>, valid_until: NaiveDate },
-    Failed { error: String, message: String },
-    Revoked { reason: String },
+    Pending {
+        reason: String,
+        next_try: DateTime<Utc>,
+    },
+    Linked {
+        credentials: Vec<HeldCredential>,
+        valid_until: NaiveDate,
+    },
+    Failed {
+        error: String,
+        message: String,
+    },
+    Revoked {
+        reason: String,
+    },
     Suspended,
 }
 

@@ -4,8 +4,8 @@
 pub mod portal_client;
 pub mod store;
 
-use crate::tls::{Running, TestPki, serve};
 use crate::ServerError;
+use crate::tls::{Running, TestPki, serve};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +16,13 @@ use portal_client::{Outcome, PortalClient, backoff};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use store::{ConsentEntry, SessionRecord, SessionState, Store};
+use techo_core::Clock;
 use techo_core::model::{FareClass, HandbookKind};
 use techo_core::portal::dto::{
-    AdminAction, ApiError, LinkageStatus, PortalRecord, SCOPE_HANDBOOKS, StartLinkage, StartedLinkage,
-    SubmitCode, TECHO_SERVICE_ID,
+    AdminAction, ApiError, LinkageStatus, PortalRecord, SCOPE_HANDBOOKS, StartLinkage,
+    StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
 };
 use techo_core::token::{DevIssuer, HandbookClaims, LinkageKind, PublicKey, Status};
-use techo_core::Clock;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -64,22 +64,45 @@ impl Drop for TechoServer {
 fn random_id() -> String {
     use ring::rand::SecureRandom;
     let mut b = [0u8; 16];
-    ring::rand::SystemRandom::new().fill(&mut b).expect("the OS random source works");
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
     techo_core::hex::encode(&b)
 }
 
 fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
-    (status, Json(ApiError { error: error.into(), message: message.into(), next_try: None })).into_response()
+    (
+        status,
+        Json(ApiError {
+            error: error.into(),
+            message: message.into(),
+            next_try: None,
+        }),
+    )
+        .into_response()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
-    api_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; try again")
+    api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed; try again",
+    )
 }
 
 /// The portal's record for the handbook the app names, turned into credential claims.
-fn claims_for(records: &[PortalRecord], s: &SessionRecord, today: chrono::NaiveDate) -> Result<HandbookClaims, (String, String)> {
-    let normalise = |n: &str| n.trim().trim_start_matches('第').trim_end_matches('号').to_ascii_uppercase();
+fn claims_for(
+    records: &[PortalRecord],
+    s: &SessionRecord,
+    today: chrono::NaiveDate,
+) -> Result<HandbookClaims, (String, String)> {
+    let normalise = |n: &str| {
+        n.trim()
+            .trim_start_matches('第')
+            .trim_end_matches('号')
+            .to_ascii_uppercase()
+    };
     let r = records
         .iter()
         .find(|r| {
@@ -91,9 +114,13 @@ fn claims_for(records: &[PortalRecord], s: &SessionRecord, today: chrono::NaiveD
             ("not_found".to_owned(), "the portal has no such handbook in force for this holder: check the kind, number and municipality".to_owned())
         })?;
     if r.expires.is_some_and(|e| e < today) {
-        return Err(("expired".into(), "the portal reports this handbook as expired: renew it first".into()));
+        return Err((
+            "expired".into(),
+            "the portal reports this handbook as expired: renew it first".into(),
+        ));
     }
-    let kind = HandbookKind::parse(&r.kind).map_err(|e| ("portal_data".to_owned(), e.to_string()))?;
+    let kind =
+        HandbookKind::parse(&r.kind).map_err(|e| ("portal_data".to_owned(), e.to_string()))?;
     let fare_class = match r.fare_class.as_str() {
         "first" => FareClass::First,
         "second" => FareClass::Second,
@@ -103,7 +130,11 @@ fn claims_for(records: &[PortalRecord], s: &SessionRecord, today: chrono::NaiveD
         HandbookKind::Intellectual => r.grade.clone(),
         _ => format!("{}級", r.grade),
     };
-    let photo = s.photo_sha256_hex.as_deref().and_then(techo_core::hex::decode).and_then(|b| <[u8; 32]>::try_from(b).ok());
+    let photo = s
+        .photo_sha256_hex
+        .as_deref()
+        .and_then(techo_core::hex::decode)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok());
     Ok(HandbookClaims {
         kind,
         grade,
@@ -124,18 +155,39 @@ impl ServerState {
     fn status_of(s: &SessionRecord) -> LinkageStatus {
         match &s.state {
             SessionState::AwaitingCode => LinkageStatus::AwaitingCode,
-            SessionState::Pending { reason, next_try, .. } => LinkageStatus::Pending { reason: reason.clone(), next_try: *next_try },
-            SessionState::Linked { valid_until, credentials, .. } => {
-                LinkageStatus::Linked { credentials: credentials.clone().unwrap_or_default(), valid_until: *valid_until }
-            }
-            SessionState::Failed { error, message } => LinkageStatus::Failed { error: error.clone(), message: message.clone() },
-            SessionState::Revoked { reason } => LinkageStatus::Revoked { reason: reason.clone() },
+            SessionState::Pending {
+                reason, next_try, ..
+            } => LinkageStatus::Pending {
+                reason: reason.clone(),
+                next_try: *next_try,
+            },
+            SessionState::Linked {
+                valid_until,
+                credentials,
+                ..
+            } => LinkageStatus::Linked {
+                credentials: credentials.clone().unwrap_or_default(),
+                valid_until: *valid_until,
+            },
+            SessionState::Failed { error, message } => LinkageStatus::Failed {
+                error: error.clone(),
+                message: message.clone(),
+            },
+            SessionState::Revoked { reason } => LinkageStatus::Revoked {
+                reason: reason.clone(),
+            },
             SessionState::Suspended { .. } => LinkageStatus::Suspended,
         }
     }
 
     /// Queries the portal for a session that holds an access token, and moves it on.
-    async fn query_and_issue(&self, mut s: SessionRecord, token: String, consent_id: String, attempts: u32) -> Result<SessionRecord, String> {
+    async fn query_and_issue(
+        &self,
+        mut s: SessionRecord,
+        token: String,
+        consent_id: String,
+        attempts: u32,
+    ) -> Result<SessionRecord, String> {
         let now = self.now();
         let today = self.clock.today_jst();
         s.state = match self.portal.as_of(&token, today).await {
@@ -145,7 +197,8 @@ impl ServerState {
                         .device_keys
                         .iter()
                         .filter_map(|k| {
-                            let pk = techo_core::hex::decode(&k.public_hex).and_then(|b| PublicKey::from_sec1(&b).ok())?;
+                            let pk = techo_core::hex::decode(&k.public_hex)
+                                .and_then(|b| PublicKey::from_sec1(&b).ok())?;
                             Some((k.alias.clone(), pk))
                         })
                         .collect();
@@ -158,7 +211,11 @@ impl ServerState {
                     let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
                     // The portal records go out of scope here: only the credential keeps facts.
                     tracing::info!(session = %s.id, credentials = creds.len(), "linked");
-                    SessionState::Linked { consent_id, valid_until, credentials: Some(creds) }
+                    SessionState::Linked {
+                        consent_id,
+                        valid_until,
+                        credentials: Some(creds),
+                    }
                 }
                 Err((error, message)) => SessionState::Failed { error, message },
             },
@@ -166,7 +223,13 @@ impl ServerState {
                 let attempts = attempts + 1;
                 let next_try = next_try.unwrap_or(now + backoff(attempts)).max(now);
                 tracing::info!(session = %s.id, %reason, %next_try, "pending");
-                SessionState::Pending { access_token: token, consent_id, reason, next_try, attempts }
+                SessionState::Pending {
+                    access_token: token,
+                    consent_id,
+                    reason,
+                    next_try,
+                    attempts,
+                }
             }
             Outcome::Failed { error, message } => SessionState::Failed { error, message },
         };
@@ -182,12 +245,23 @@ impl ServerState {
             .sessions()
             .unwrap_or_default()
             .into_iter()
-            .filter(|s| matches!(&s.state, SessionState::Pending { next_try, .. } if *next_try <= now))
+            .filter(
+                |s| matches!(&s.state, SessionState::Pending { next_try, .. } if *next_try <= now),
+            )
             .collect();
         let n = due.len();
         for s in due {
-            if let SessionState::Pending { access_token, consent_id, attempts, .. } = s.state.clone() {
-                if let Err(e) = self.query_and_issue(s, access_token, consent_id, attempts).await {
+            if let SessionState::Pending {
+                access_token,
+                consent_id,
+                attempts,
+                ..
+            } = s.state.clone()
+            {
+                if let Err(e) = self
+                    .query_and_issue(s, access_token, consent_id, attempts)
+                    .await
+                {
                     tracing::error!(error = %e, "retry failed");
                 }
             }
@@ -206,10 +280,22 @@ impl ServerState {
 
 async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>) -> Response {
     if req.device_keys.is_empty() || req.device_keys.len() > 64 || req.idempotency_key.len() > 128 {
-        return api_error(StatusCode::BAD_REQUEST, "bad_request", "send 1 to 64 device keys and an idempotency key");
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "send 1 to 64 device keys and an idempotency key",
+        );
     }
-    if req.device_keys.iter().any(|k| techo_core::hex::decode(&k.public_hex).and_then(|b| PublicKey::from_sec1(&b).ok()).is_none()) {
-        return api_error(StatusCode::BAD_REQUEST, "bad_device_key", "device keys must be P-256 points in hex");
+    if req.device_keys.iter().any(|k| {
+        techo_core::hex::decode(&k.public_hex)
+            .and_then(|b| PublicKey::from_sec1(&b).ok())
+            .is_none()
+    }) {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_device_key",
+            "device keys must be P-256 points in hex",
+        );
     }
     let record = SessionRecord {
         id: random_id(),
@@ -231,9 +317,17 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
     }
 }
 
-async fn submit_code(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>, Json(req): Json<SubmitCode>) -> Response {
+async fn submit_code(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(id): UrlPath<String>,
+    Json(req): Json<SubmitCode>,
+) -> Response {
     let Ok(Some(s)) = st.store.session(&id) else {
-        return api_error(StatusCode::NOT_FOUND, "unknown_session", "no such linkage session");
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            "no such linkage session",
+        );
     };
     // Idempotent: a code already exchanged is never exchanged (or consented) again.
     if !matches!(s.state, SessionState::AwaitingCode) {
@@ -243,9 +337,15 @@ async fn submit_code(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
     let token = match st.portal.exchange(&req.code).await {
         Outcome::Ok(t) => t,
         Outcome::Later { reason, .. } => {
-            return api_error(StatusCode::SERVICE_UNAVAILABLE, "portal_unavailable", &format!("the portal could not take the code ({reason}): try linking again"));
+            return api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "portal_unavailable",
+                &format!("the portal could not take the code ({reason}): try linking again"),
+            );
         }
-        Outcome::Failed { error, message } => return api_error(StatusCode::BAD_REQUEST, &error, &message),
+        Outcome::Failed { error, message } => {
+            return api_error(StatusCode::BAD_REQUEST, &error, &message);
+        }
     };
     let consent = ConsentEntry {
         id: random_id(),
@@ -260,7 +360,10 @@ async fn submit_code(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
     if let Err(e) = st.store.put_consent(&consent) {
         return internal(e);
     }
-    match st.query_and_issue(s, token.access_token, consent.id, 0).await {
+    match st
+        .query_and_issue(s, token.access_token, consent.id, 0)
+        .await
+    {
         Ok(s) => Json(ServerState::status_of(&s)).into_response(),
         Err(e) => internal(e),
     }
@@ -269,7 +372,11 @@ async fn submit_code(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
 async fn status(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
     match st.store.session(&id) {
         Ok(Some(s)) => Json(ServerState::status_of(&s)).into_response(),
-        Ok(None) => api_error(StatusCode::NOT_FOUND, "unknown_session", "no such linkage session"),
+        Ok(None) => api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            "no such linkage session",
+        ),
         Err(e) => internal(e),
     }
 }
@@ -286,13 +393,22 @@ async fn acknowledge(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
                 Err(e) => internal(e),
             }
         }
-        Ok(None) => api_error(StatusCode::NOT_FOUND, "unknown_session", "no such linkage session"),
+        Ok(None) => api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            "no such linkage session",
+        ),
         Err(e) => internal(e),
     }
 }
 
 fn set_issuer_status(st: &ServerState, id: &str, status: Status) -> Result<(), String> {
-    match st.issuer.lock().unwrap_or_else(PoisonError::into_inner).set_status(id, status) {
+    match st
+        .issuer
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .set_status(id, status)
+    {
         Ok(_) | Err(techo_core::token::DevIssuerError::UnknownHolder(_)) => Ok(()),
         Err(e) => Err(e.to_string()),
     }
@@ -301,18 +417,28 @@ fn set_issuer_status(st: &ServerState, id: &str, status: Status) -> Result<(), S
 /// The holder withdraws consent: revoke everything issued and purge what the server kept.
 async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
     let Ok(Some(mut s)) = st.store.session(&id) else {
-        return api_error(StatusCode::NOT_FOUND, "unknown_session", "no such linkage session");
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            "no such linkage session",
+        );
     };
     if let Err(e) = set_issuer_status(&st, &id, Status::Revoked) {
         return internal(e);
     }
     let consent_id = match &s.state {
-        SessionState::Pending { consent_id, .. } | SessionState::Linked { consent_id, .. } | SessionState::Suspended { consent_id, .. } => Some(consent_id.clone()),
+        SessionState::Pending { consent_id, .. }
+        | SessionState::Linked { consent_id, .. }
+        | SessionState::Suspended { consent_id, .. } => Some(consent_id.clone()),
         _ => None,
     };
-    s.state = SessionState::Revoked { reason: "consent_withdrawn".into() };
+    s.state = SessionState::Revoked {
+        reason: "consent_withdrawn".into(),
+    };
     s.device_keys.clear();
     s.photo_sha256_hex = None;
+    s.handbook.number.clear();
+    s.handbook.municipality_code.clear();
     if let Err(e) = st.store.put_session(&s) {
         return internal(e);
     }
@@ -328,27 +454,72 @@ async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<Strin
     Json(ServerState::status_of(&s)).into_response()
 }
 
-async fn admin(State(st): State<Arc<ServerState>>, headers: HeaderMap, Json(a): Json<AdminAction>) -> Response {
+async fn admin(
+    State(st): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Json(a): Json<AdminAction>,
+) -> Response {
     let authorised = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|t| same_secret(t, &st.cfg.admin_token));
     if !authorised {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthorised", "an admin token is required");
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "an admin token is required",
+        );
     }
     let Ok(Some(mut s)) = st.store.session(&a.session_id) else {
-        return api_error(StatusCode::NOT_FOUND, "unknown_session", "no such linkage session");
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_session",
+            "no such linkage session",
+        );
     };
     let (status, next) = match (a.action.as_str(), &s.state) {
-        ("revoke", _) => (Status::Revoked, SessionState::Revoked { reason: a.reason.clone() }),
-        ("suspend", SessionState::Linked { consent_id, valid_until, .. }) => {
-            (Status::Suspended, SessionState::Suspended { consent_id: consent_id.clone(), valid_until: *valid_until })
+        ("revoke", _) => (
+            Status::Revoked,
+            SessionState::Revoked {
+                reason: a.reason.clone(),
+            },
+        ),
+        (
+            "suspend",
+            SessionState::Linked {
+                consent_id,
+                valid_until,
+                ..
+            },
+        ) => (
+            Status::Suspended,
+            SessionState::Suspended {
+                consent_id: consent_id.clone(),
+                valid_until: *valid_until,
+            },
+        ),
+        (
+            "reinstate",
+            SessionState::Suspended {
+                consent_id,
+                valid_until,
+            },
+        ) => (
+            Status::Valid,
+            SessionState::Linked {
+                consent_id: consent_id.clone(),
+                valid_until: *valid_until,
+                credentials: None,
+            },
+        ),
+        _ => {
+            return api_error(
+                StatusCode::CONFLICT,
+                "bad_action",
+                "revoke, suspend (a linked session) or reinstate (a suspended one)",
+            );
         }
-        ("reinstate", SessionState::Suspended { consent_id, valid_until }) => {
-            (Status::Valid, SessionState::Linked { consent_id: consent_id.clone(), valid_until: *valid_until, credentials: None })
-        }
-        _ => return api_error(StatusCode::CONFLICT, "bad_action", "revoke, suspend (a linked session) or reinstate (a suspended one)"),
     };
     if let Err(e) = set_issuer_status(&st, &s.id, status) {
         return internal(e);
@@ -365,8 +536,15 @@ async fn admin(State(st): State<Arc<ServerState>>, headers: HeaderMap, Json(a): 
 
 /// Compares secrets through their digests, without an early exit.
 fn same_secret(a: &str, b: &str) -> bool {
-    let (da, db) = (ring::digest::digest(&ring::digest::SHA256, a.as_bytes()), ring::digest::digest(&ring::digest::SHA256, b.as_bytes()));
-    da.as_ref().iter().zip(db.as_ref()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let (da, db) = (
+        ring::digest::digest(&ring::digest::SHA256, a.as_bytes()),
+        ring::digest::digest(&ring::digest::SHA256, b.as_bytes()),
+    );
+    da.as_ref()
+        .iter()
+        .zip(db.as_ref())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 fn cbor(bytes: Vec<u8>) -> Response {
@@ -374,29 +552,67 @@ fn cbor(bytes: Vec<u8>) -> Response {
 }
 
 async fn trust_list(State(st): State<Arc<ServerState>>) -> Response {
-    cbor(st.issuer.lock().unwrap_or_else(PoisonError::into_inner).signed_trust_list(st.now()))
+    cbor(
+        st.issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .signed_trust_list(st.now()),
+    )
 }
 
 async fn status_list(State(st): State<Arc<ServerState>>, UrlPath(list): UrlPath<u32>) -> Response {
     if list != 1 {
         return api_error(StatusCode::NOT_FOUND, "unknown_list", "no such status list");
     }
-    cbor(st.issuer.lock().unwrap_or_else(PoisonError::into_inner).signed_status_list(st.now()))
+    cbor(
+        st.issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .signed_status_list(st.now()),
+    )
 }
 
 async fn root_key(State(st): State<Arc<ServerState>>) -> Response {
-    techo_core::hex::encode(&st.issuer.lock().unwrap_or_else(PoisonError::into_inner).root_public().compressed()).into_response()
+    techo_core::hex::encode(
+        &st.issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .root_public()
+            .compressed(),
+    )
+    .into_response()
 }
 
 impl TechoServer {
-    pub async fn start(pki: &TestPki, clock: Arc<dyn Clock>, cfg: ServerConfig) -> Result<Self, ServerError> {
+    pub async fn start(
+        pki: &TestPki,
+        clock: Arc<dyn Clock>,
+        cfg: ServerConfig,
+    ) -> Result<Self, ServerError> {
         std::fs::create_dir_all(&cfg.data_dir)?;
-        let store = Store::open(&cfg.data_dir.join("store"))
-            .map_err(|e| ServerError::Store { path: cfg.data_dir.display().to_string(), why: e.to_string() })?;
+        let store = Store::open(&cfg.data_dir.join("store")).map_err(|e| ServerError::Store {
+            path: cfg.data_dir.display().to_string(),
+            why: e.to_string(),
+        })?;
         let issuer_dir = cfg.data_dir.join("issuer");
-        let issuer = if issuer_dir.join("state.json").exists() { DevIssuer::open(&issuer_dir)? } else { DevIssuer::create(&issuer_dir)? };
-        let portal = PortalClient::new(pki.client_config(true)?, cfg.portal_provider_url.clone(), cfg.portal_timeout).map_err(ServerError::Client)?;
-        let state = Arc::new(ServerState { clock, store, issuer: Mutex::new(issuer), portal, cfg: cfg.clone() });
+        let issuer = if issuer_dir.join("state.json").exists() {
+            DevIssuer::open(&issuer_dir)?
+        } else {
+            DevIssuer::create(&issuer_dir)?
+        };
+        let portal = PortalClient::new(
+            pki.client_config(true)?,
+            cfg.portal_provider_url.clone(),
+            cfg.portal_timeout,
+        )
+        .map_err(ServerError::Client)?;
+        let state = Arc::new(ServerState {
+            clock,
+            store,
+            issuer: Mutex::new(issuer),
+            portal,
+            cfg: cfg.clone(),
+        });
         let routes = Router::new()
             .route("/v1/linkage-sessions", post(start))
             .route("/v1/linkage-sessions/{id}", get(status))
@@ -419,7 +635,11 @@ impl TechoServer {
                 }
             })
         });
-        Ok(Self { state, running, retry_task })
+        Ok(Self {
+            state,
+            running,
+            retry_task,
+        })
     }
 
     pub fn url(&self) -> String {

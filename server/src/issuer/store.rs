@@ -11,12 +11,30 @@ use techo_core::token::HeldCredential;
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SessionState {
     AwaitingCode,
-    Pending { access_token: String, consent_id: String, reason: String, next_try: DateTime<Utc>, attempts: u32 },
+    Pending {
+        access_token: String,
+        consent_id: String,
+        reason: String,
+        next_try: DateTime<Utc>,
+        attempts: u32,
+    },
     /// `credentials` is dropped once the app acknowledges it stored them.
-    Linked { consent_id: String, valid_until: NaiveDate, credentials: Option<Vec<HeldCredential>> },
-    Failed { error: String, message: String },
-    Revoked { reason: String },
-    Suspended { consent_id: String, valid_until: NaiveDate },
+    Linked {
+        consent_id: String,
+        valid_until: NaiveDate,
+        credentials: Option<Vec<HeldCredential>>,
+    },
+    Failed {
+        error: String,
+        message: String,
+    },
+    Revoked {
+        reason: String,
+    },
+    Suspended {
+        consent_id: String,
+        valid_until: NaiveDate,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,8 +79,22 @@ fn e(x: impl std::fmt::Display) -> StoreError {
 }
 
 impl Store {
+    /// Opens the store, waiting up to five seconds for a previous server process in this one
+    /// (tests restart the server) to let go of sled's file lock.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(e)?;
+        let start = std::time::Instant::now();
+        let db = loop {
+            match sled::Config::new().path(dir).flush_every_ms(None).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io))
+                    if io.to_string().contains("lock")
+                        && start.elapsed() < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(x) => return Err(e(x)),
+            }
+        };
         Ok(Self {
             sessions: db.open_tree("sessions").map_err(e)?,
             idempotency: db.open_tree("idempotency").map_err(e)?,
@@ -76,11 +108,17 @@ impl Store {
     }
 
     pub fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.sessions.get(id).map_err(e)?.map(|v| serde_json::from_slice(&v).map_err(e)).transpose()
+        self.sessions
+            .get(id)
+            .map_err(e)?
+            .map(|v| serde_json::from_slice(&v).map_err(e))
+            .transpose()
     }
 
     pub fn put_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        self.sessions.insert(s.id.as_bytes(), serde_json::to_vec(s).map_err(e)?).map_err(e)?;
+        self.sessions
+            .insert(s.id.as_bytes(), serde_json::to_vec(s).map_err(e)?)
+            .map_err(e)?;
         self.flush()
     }
 
@@ -88,7 +126,11 @@ impl Store {
     pub fn create_session(&self, s: &SessionRecord) -> Result<SessionRecord, StoreError> {
         let claimed = self
             .idempotency
-            .compare_and_swap(s.idempotency_key.as_bytes(), None as Option<&[u8]>, Some(s.id.as_bytes()))
+            .compare_and_swap(
+                s.idempotency_key.as_bytes(),
+                None as Option<&[u8]>,
+                Some(s.id.as_bytes()),
+            )
             .map_err(e)?;
         match claimed {
             Ok(()) => {
@@ -96,26 +138,44 @@ impl Store {
                 Ok(s.clone())
             }
             Err(existing) => {
-                let id = existing.current.map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
-                self.session(&id)?.ok_or_else(|| StoreError("idempotency key points nowhere".into()))
+                let id = existing
+                    .current
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+                    .unwrap_or_default();
+                self.session(&id)?
+                    .ok_or_else(|| StoreError("idempotency key points nowhere".into()))
             }
         }
     }
 
     pub fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
-        self.sessions.iter().values().map(|v| serde_json::from_slice(&v.map_err(e)?).map_err(e)).collect()
+        self.sessions
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v.map_err(e)?).map_err(e))
+            .collect()
     }
 
     pub fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
-        self.consents.insert(c.id.as_bytes(), serde_json::to_vec(c).map_err(e)?).map_err(e)?;
+        self.consents
+            .insert(c.id.as_bytes(), serde_json::to_vec(c).map_err(e)?)
+            .map_err(e)?;
         self.flush()
     }
 
     pub fn consent(&self, id: &str) -> Result<Option<ConsentEntry>, StoreError> {
-        self.consents.get(id).map_err(e)?.map(|v| serde_json::from_slice(&v).map_err(e)).transpose()
+        self.consents
+            .get(id)
+            .map_err(e)?
+            .map(|v| serde_json::from_slice(&v).map_err(e))
+            .transpose()
     }
 
     pub fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
-        self.consents.iter().values().map(|v| serde_json::from_slice(&v.map_err(e)?).map_err(e)).collect()
+        self.consents
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v.map_err(e)?).map_err(e))
+            .collect()
     }
 }

@@ -21,12 +21,41 @@ pub struct Closed {
 
 /// National holidays 2026–2027 (振替休日 and 国民の休日 included).
 const HOLIDAYS: &[(i32, u32, u32)] = &[
-    (2026, 1, 1), (2026, 1, 12), (2026, 2, 11), (2026, 2, 23), (2026, 3, 20), (2026, 4, 29),
-    (2026, 5, 3), (2026, 5, 4), (2026, 5, 5), (2026, 5, 6), (2026, 7, 20), (2026, 8, 11),
-    (2026, 9, 21), (2026, 9, 22), (2026, 9, 23), (2026, 10, 12), (2026, 11, 3), (2026, 11, 23),
-    (2027, 1, 1), (2027, 1, 11), (2027, 2, 11), (2027, 2, 23), (2027, 3, 21), (2027, 3, 22),
-    (2027, 4, 29), (2027, 5, 3), (2027, 5, 4), (2027, 5, 5), (2027, 7, 19), (2027, 8, 11),
-    (2027, 9, 20), (2027, 9, 23), (2027, 10, 11), (2027, 11, 3), (2027, 11, 23),
+    (2026, 1, 1),
+    (2026, 1, 12),
+    (2026, 2, 11),
+    (2026, 2, 23),
+    (2026, 3, 20),
+    (2026, 4, 29),
+    (2026, 5, 3),
+    (2026, 5, 4),
+    (2026, 5, 5),
+    (2026, 5, 6),
+    (2026, 7, 20),
+    (2026, 8, 11),
+    (2026, 9, 21),
+    (2026, 9, 22),
+    (2026, 9, 23),
+    (2026, 10, 12),
+    (2026, 11, 3),
+    (2026, 11, 23),
+    (2027, 1, 1),
+    (2027, 1, 11),
+    (2027, 2, 11),
+    (2027, 2, 23),
+    (2027, 3, 21),
+    (2027, 3, 22),
+    (2027, 4, 29),
+    (2027, 5, 3),
+    (2027, 5, 4),
+    (2027, 5, 5),
+    (2027, 7, 19),
+    (2027, 8, 11),
+    (2027, 9, 20),
+    (2027, 9, 23),
+    (2027, 10, 11),
+    (2027, 11, 3),
+    (2027, 11, 23),
 ];
 
 fn is_holiday(d: NaiveDate) -> bool {
@@ -49,7 +78,10 @@ fn window(d: NaiveDate) -> Option<(NaiveTime, NaiveTime)> {
 }
 
 fn at(d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
-    jst().from_local_datetime(&d.and_time(t)).single().map_or(DateTime::<Utc>::MIN_UTC, |x| x.with_timezone(&Utc))
+    jst()
+        .from_local_datetime(&d.and_time(t))
+        .single()
+        .map_or(DateTime::<Utc>::MIN_UTC, |x| x.with_timezone(&Utc))
 }
 
 /// `Ok` when open at `now`, else why and when it opens next.
@@ -64,17 +96,27 @@ pub fn check(mode: HoursMode, now: DateTime<Utc>) -> Result<(), Closed> {
             return Ok(());
         }
     }
-    let reason = if planned_stop(today) { "planned_stop" } else { "outside_hours" };
+    let reason = if planned_stop(today) {
+        "planned_stop"
+    } else {
+        "outside_hours"
+    };
     for days in 0..14 {
         let d = today + Duration::days(days);
         if let Some((open, _)) = window(d) {
             let opens = at(d, open);
             if opens > now {
-                return Err(Closed { reason, next_open: opens });
+                return Err(Closed {
+                    reason,
+                    next_open: opens,
+                });
             }
         }
     }
-    Err(Closed { reason, next_open: now + Duration::hours(24) })
+    Err(Closed {
+        reason,
+        next_open: now + Duration::hours(24),
+    })
 }
 
 #[cfg(test)]
@@ -100,7 +142,10 @@ mod tests {
         assert!(check(m, jst_time("2026-11-24T18:00:00+09:00")).is_ok());
         // 3rd Saturday of November 2026 is the 21st: closed all day, opens Sunday 8:00.
         let c = check(m, jst_time("2026-11-21T10:00:00+09:00")).unwrap_err();
-        assert_eq!((c.reason, c.next_open), ("planned_stop", jst_time("2026-11-22T08:00:00+09:00")));
+        assert_eq!(
+            (c.reason, c.next_open),
+            ("planned_stop", jst_time("2026-11-22T08:00:00+09:00"))
+        );
         assert!(check(HoursMode::AlwaysOpen, jst_time("2026-11-21T03:00:00+09:00")).is_ok());
     }
 }

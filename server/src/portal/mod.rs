@@ -16,14 +16,15 @@ use hours::HoursMode;
 use records::Records;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
+use techo_core::Clock;
 use techo_core::card::JpkiTrust;
 use techo_core::portal::dto::{
-    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse, RecordsResponse,
-    SCOPE_HANDBOOKS, TECHO_SERVICE_ID, TokenRequest, TokenResponse,
+    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse,
+    RecordsResponse, SCOPE_HANDBOOKS, TECHO_SERVICE_ID, TokenRequest, TokenResponse,
 };
-use techo_core::Clock;
 
-/// Faults for tests and the demo. Counters apply to the next n provider requests.
+/// Faults for tests and the demo. Counters apply to the next n data queries (the slow, fragile
+/// part that goes to the municipal intermediate servers); the code exchange is the portal's own.
 #[derive(Debug, Clone)]
 pub struct Knobs {
     pub mode: HoursMode,
@@ -89,22 +90,45 @@ pub struct Portal {
 fn random_token(bytes: usize) -> String {
     use ring::rand::SecureRandom;
     let mut b = vec![0u8; bytes];
-    ring::rand::SystemRandom::new().fill(&mut b).expect("the OS random source works");
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
     techo_core::hex::encode(&b)
 }
 
-fn error(status: StatusCode, code: &str, message: &str, next_try: Option<DateTime<Utc>>) -> Response {
-    (status, Json(ApiError { error: code.into(), message: message.into(), next_try })).into_response()
+fn error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    next_try: Option<DateTime<Utc>>,
+) -> Response {
+    (
+        status,
+        Json(ApiError {
+            error: code.into(),
+            message: message.into(),
+            next_try,
+        }),
+    )
+        .into_response()
 }
 
 fn pairwise(service: &str, holder: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, format!("{service}|{holder}").as_bytes());
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{service}|{holder}").as_bytes(),
+    );
     techo_core::hex::encode(&d.as_ref()[..12])
 }
 
 impl PortalState {
     pub fn new(clock: Arc<dyn Clock>, trust: JpkiTrust, records: Records) -> Self {
-        Self { clock, trust, records, inner: Mutex::new(Inner::default()) }
+        Self {
+            clock,
+            trust,
+            records,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -135,77 +159,158 @@ impl PortalState {
     }
 }
 
-async fn challenge(State(s): State<Arc<PortalState>>, Json(req): Json<ChallengeRequest>) -> Response {
+async fn challenge(
+    State(s): State<Arc<PortalState>>,
+    Json(req): Json<ChallengeRequest>,
+) -> Response {
     if req.service_id != TECHO_SERVICE_ID {
-        return error(StatusCode::BAD_REQUEST, "unknown_service", "this service is not registered", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "unknown_service",
+            "this service is not registered",
+            None,
+        );
     }
     let session = random_token(16);
     let challenge = hexless_random(32);
     let expires = s.clock.now() + Duration::minutes(5);
-    s.lock().challenges.insert(session.clone(), (challenge.clone(), expires));
-    Json(ChallengeResponse { auth_session: session, challenge_hex: techo_core::hex::encode(&challenge), expires_at: expires })
-        .into_response()
+    s.lock()
+        .challenges
+        .insert(session.clone(), (challenge.clone(), expires));
+    Json(ChallengeResponse {
+        auth_session: session,
+        challenge_hex: techo_core::hex::encode(&challenge),
+        expires_at: expires,
+    })
+    .into_response()
 }
 
 fn hexless_random(n: usize) -> Vec<u8> {
     use ring::rand::SecureRandom;
     let mut b = vec![0u8; n];
-    ring::rand::SystemRandom::new().fill(&mut b).expect("the OS random source works");
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
     b
 }
 
 fn common_name(subject: &str) -> Option<&str> {
-    subject.split(',').map(str::trim).find_map(|p| p.strip_prefix("CN="))
+    subject
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("CN="))
 }
 
 async fn consent(State(s): State<Arc<PortalState>>, Json(req): Json<ConsentRequest>) -> Response {
     let now = s.clock.now();
     let Some((challenge, expires)) = s.lock().challenges.remove(&req.auth_session) else {
-        return error(StatusCode::BAD_REQUEST, "unknown_session", "start again: the authentication session is unknown or used", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "unknown_session",
+            "start again: the authentication session is unknown or used",
+            None,
+        );
     };
     if now > expires {
-        return error(StatusCode::BAD_REQUEST, "expired", "the challenge expired: start again", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expired",
+            "the challenge expired: start again",
+            None,
+        );
     }
     if req.service_id != TECHO_SERVICE_ID || req.scope != SCOPE_HANDBOOKS {
-        return error(StatusCode::BAD_REQUEST, "bad_scope", "consent must name Techo and disability handbook data", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_scope",
+            "consent must name Techo and disability handbook data",
+            None,
+        );
     }
-    let (Some(cert), Some(sig)) = (techo_core::hex::decode(&req.certificate_hex), techo_core::hex::decode(&req.signature_hex)) else {
-        return error(StatusCode::BAD_REQUEST, "malformed", "certificate and signature must be hex", None);
+    let (Some(cert), Some(sig)) = (
+        techo_core::hex::decode(&req.certificate_hex),
+        techo_core::hex::decode(&req.signature_hex),
+    ) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "certificate and signature must be hex",
+            None,
+        );
     };
     let checked = match s.trust.check(&cert, now) {
         Ok(c) => c,
-        Err(e) => return error(StatusCode::UNAUTHORIZED, "certificate_rejected", &e.to_string(), None),
+        Err(e) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "certificate_rejected",
+                &e.to_string(),
+                None,
+            );
+        }
     };
     if checked.verify_signature(&challenge, &sig).is_err() {
-        return error(StatusCode::UNAUTHORIZED, "signature_rejected", "the card's signature does not match the challenge", None);
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "signature_rejected",
+            "the card's signature does not match the challenge",
+            None,
+        );
     }
     let Some(holder) = common_name(&checked.subject).map(str::to_owned) else {
-        return error(StatusCode::UNAUTHORIZED, "certificate_rejected", "the certificate has no subject serial", None);
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "certificate_rejected",
+            "the certificate has no subject serial",
+            None,
+        );
     };
     let code = random_token(16);
     let expires = now + Duration::minutes(10);
     let mut inner = s.lock();
     inner.codes.insert(code.clone(), (holder.clone(), expires));
     inner.revoked.remove(&pairwise(&req.service_id, &holder));
-    inner.consents.push(PortalConsent { subject: holder, service_id: req.service_id, scope: req.scope, at: now, revoked: false });
-    Json(ConsentResponse { code, expires_at: expires }).into_response()
+    inner.consents.push(PortalConsent {
+        subject: holder,
+        service_id: req.service_id,
+        scope: req.scope,
+        at: now,
+        revoked: false,
+    });
+    Json(ConsentResponse {
+        code,
+        expires_at: expires,
+    })
+    .into_response()
 }
 
 async fn token(State(s): State<Arc<PortalState>>, Json(req): Json<TokenRequest>) -> Response {
     let now = s.clock.now();
-    if let Some(r) = injected_fault(&s).await {
-        return r;
-    }
     let Some((holder, expires)) = s.lock().codes.remove(&req.code) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_code", "the code is unknown or was already used", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_code",
+            "the code is unknown or was already used",
+            None,
+        );
     };
     if now > expires {
-        return error(StatusCode::BAD_REQUEST, "invalid_code", "the code expired", None);
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_code",
+            "the code expired",
+            None,
+        );
     }
     let access = random_token(24);
     let subject = pairwise(&req.service_id, &holder);
     s.lock().tokens.insert(access.clone(), holder);
-    Json(TokenResponse { access_token: access, subject, consent_expires_at: now + Duration::days(365) }).into_response()
+    Json(TokenResponse {
+        access_token: access,
+        subject,
+        consent_expires_at: now + Duration::days(365),
+    })
+    .into_response()
 }
 
 /// Applies the one-shot fault knobs; `Some` when the request must fail.
@@ -228,10 +333,22 @@ async fn injected_fault(s: &PortalState) -> Option<Response> {
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
     if fail {
-        return Some(error(StatusCode::BAD_GATEWAY, "intermediate_server_error", "the municipal server failed", None));
+        return Some(error(
+            StatusCode::BAD_GATEWAY,
+            "intermediate_server_error",
+            "the municipal server failed",
+            None,
+        ));
     }
     if malformed {
-        return Some((StatusCode::OK, [("content-type", "application/json")], "{\"records\": [ {\"kind\": ").into_response());
+        return Some(
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"records\": [ {\"kind\": ",
+            )
+                .into_response(),
+        );
     }
     None
 }
@@ -243,44 +360,82 @@ struct Period {
     to: Option<NaiveDate>,
 }
 
-async fn handbooks(State(s): State<Arc<PortalState>>, headers: HeaderMap, Query(p): Query<Period>) -> Response {
+async fn handbooks(
+    State(s): State<Arc<PortalState>>,
+    headers: HeaderMap,
+    Query(p): Query<Period>,
+) -> Response {
     let now = s.clock.now();
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let holder = match token.and_then(|t| s.lock().tokens.get(&t).cloned()) {
-        Some(h) => h,
-        None => return error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown access token", None),
+    let Some(holder) = token.and_then(|t| s.lock().tokens.get(&t).cloned()) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "unknown access token",
+            None,
+        );
     };
-    if s.lock().revoked.contains(&pairwise(TECHO_SERVICE_ID, &holder)) {
-        return error(StatusCode::FORBIDDEN, "consent_revoked", "the holder withdrew consent", None);
+    if s.lock()
+        .revoked
+        .contains(&pairwise(TECHO_SERVICE_ID, &holder))
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "consent_revoked",
+            "the holder withdrew consent",
+            None,
+        );
     }
     let (mode, not_ready) = {
         let inner = s.lock();
         (inner.knobs.mode, inner.knobs.not_ready_until)
     };
     if let Err(closed) = hours::check(mode, now) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "not_available", closed.reason, Some(closed.next_open));
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_available",
+            closed.reason,
+            Some(closed.next_open),
+        );
     }
     if let Some(r) = injected_fault(&s).await {
         return r;
     }
     if let Some(until) = not_ready.filter(|u| now < *u) {
-        return error(StatusCode::ACCEPTED, "not_ready", "the municipality has not sent the data yet", Some(until));
+        return error(
+            StatusCode::ACCEPTED,
+            "not_ready",
+            "the municipality has not sent the data yet",
+            Some(until),
+        );
     }
     let records = match (p.as_of, p.from, p.to) {
         (Some(d), None, None) => s.records.as_of(&holder, d),
         (None, Some(f), Some(t)) if f <= t => s.records.range(&holder, f, t),
-        _ => return error(StatusCode::BAD_REQUEST, "bad_period", "give as_of, or from and to", None),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_period",
+                "give as_of, or from and to",
+                None,
+            );
+        }
     };
     Json(RecordsResponse { records }).into_response()
 }
 
 impl Portal {
     /// Starts both servers on 127.0.0.1 ephemeral ports.
-    pub async fn start(pki: &TestPki, clock: Arc<dyn Clock>, trust: JpkiTrust, records: Records) -> Result<Self, crate::ServerError> {
+    pub async fn start(
+        pki: &TestPki,
+        clock: Arc<dyn Clock>,
+        trust: JpkiTrust,
+        records: Records,
+    ) -> Result<Self, crate::ServerError> {
         let state = Arc::new(PortalState::new(clock, trust, records));
         let holder_routes = Router::new()
             .route("/portal/v1/auth/challenge", post(challenge))
@@ -292,6 +447,10 @@ impl Portal {
             .with_state(state.clone());
         let holder = serve(holder_routes, pki.server_config()?, 0).await?;
         let provider = serve(provider_routes, pki.mtls_server_config()?, 0).await?;
-        Ok(Self { state, holder, provider })
+        Ok(Self {
+            state,
+            holder,
+            provider,
+        })
     }
 }

@@ -1,0 +1,211 @@
+//! One function, one arm per (state, event): every legal move and nothing else.
+
+use crate::model::LinkageState;
+use chrono::{DateTime, NaiveDate, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// techo-server opened a session.
+    Started { session: String },
+    /// The portal was closed or the data not ready: try again at `next_try`.
+    Pending {
+        reason: String,
+        next_try: Option<DateTime<Utc>>,
+    },
+    /// Credentials were issued and stored.
+    Linked { valid_until: NaiveDate },
+    /// The attempt failed for good (wrong handbook, consent refused, card error).
+    Failed,
+    /// The credentials ran out (checked against the clock).
+    Expired,
+    /// The issuer revoked them (handbook reissued or returned) or the holder withdrew consent.
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("linkage cannot go from {from} on {event}")]
+pub struct TransitionError {
+    pub from: &'static str,
+    pub event: &'static str,
+}
+
+fn name(s: &LinkageState) -> &'static str {
+    match s {
+        LinkageState::Unlinked => "unlinked",
+        LinkageState::Linking { .. } => "linking",
+        LinkageState::Pending { .. } => "pending",
+        LinkageState::Linked { .. } => "linked",
+    }
+}
+
+fn event_name(e: &Event) -> &'static str {
+    match e {
+        Event::Started { .. } => "started",
+        Event::Pending { .. } => "pending",
+        Event::Linked { .. } => "linked",
+        Event::Failed => "failed",
+        Event::Expired => "expired",
+        Event::Revoked => "revoked",
+    }
+}
+
+pub fn next(
+    state: &LinkageState,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<LinkageState, TransitionError> {
+    use LinkageState as S;
+    let session = state.session().unwrap_or_default().to_owned();
+    Ok(match (state, event) {
+        // A new attempt may start from anywhere but an attempt in flight; re-linking a linked
+        // handbook (new batch, new facts) is allowed.
+        (S::Unlinked | S::Linked { .. } | S::Pending { .. }, Event::Started { session }) => {
+            S::Linking {
+                since: now,
+                session: session.clone(),
+            }
+        }
+        (S::Linking { .. } | S::Pending { .. }, Event::Pending { reason, next_try }) => {
+            let since = match state {
+                S::Pending { since, .. } => *since,
+                _ => now,
+            };
+            S::Pending {
+                since,
+                reason: reason.clone(),
+                next_try: *next_try,
+                session,
+            }
+        }
+        (
+            S::Linking { .. } | S::Pending { .. } | S::Linked { .. },
+            Event::Linked { valid_until },
+        ) => S::Linked {
+            since: now,
+            session,
+            valid_until: Some(*valid_until),
+        },
+        // Failure of an attempt in flight, expiry or revocation: back to 未連携.
+        (S::Linking { .. } | S::Pending { .. }, Event::Failed)
+        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked)
+        | (S::Pending { .. }, Event::Revoked) => S::Unlinked,
+        _ => {
+            return Err(TransitionError {
+                from: name(state),
+                event: event_name(event),
+            });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_happy_path_through_pending() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+        let s0 = LinkageState::Unlinked;
+        let s1 = next(
+            &s0,
+            &Event::Started {
+                session: "abc".into(),
+            },
+            t(1),
+        )
+        .unwrap();
+        assert_eq!(
+            s1,
+            LinkageState::Linking {
+                since: t(1),
+                session: "abc".into()
+            }
+        );
+        let s2 = next(
+            &s1,
+            &Event::Pending {
+                reason: "closed".into(),
+                next_try: Some(t(8)),
+            },
+            t(1),
+        )
+        .unwrap();
+        let s3 = next(
+            &s2,
+            &Event::Pending {
+                reason: "not ready".into(),
+                next_try: Some(t(9)),
+            },
+            t(8),
+        )
+        .unwrap();
+        assert!(
+            matches!(&s3, LinkageState::Pending { since, session, .. } if *since == t(1) && session == "abc")
+        );
+        let s4 = next(&s3, &Event::Linked { valid_until: d }, t(9)).unwrap();
+        assert_eq!(
+            s4,
+            LinkageState::Linked {
+                since: t(9),
+                session: "abc".into(),
+                valid_until: Some(d)
+            }
+        );
+        assert_eq!(
+            next(&s4, &Event::Expired, t(10)).unwrap(),
+            LinkageState::Unlinked
+        );
+        assert_eq!(
+            next(&s4, &Event::Revoked, t(10)).unwrap(),
+            LinkageState::Unlinked
+        );
+    }
+
+    #[test]
+    fn illegal_moves_are_refused() {
+        let linking = LinkageState::Linking {
+            since: t(1),
+            session: "a".into(),
+        };
+        assert!(
+            next(
+                &linking,
+                &Event::Started {
+                    session: "b".into()
+                },
+                t(2)
+            )
+            .is_err()
+        );
+        assert!(
+            next(
+                &LinkageState::Unlinked,
+                &Event::Pending {
+                    reason: "x".into(),
+                    next_try: None
+                },
+                t(2)
+            )
+            .is_err()
+        );
+        assert!(
+            next(
+                &LinkageState::Unlinked,
+                &Event::Linked {
+                    valid_until: NaiveDate::MIN
+                },
+                t(2)
+            )
+            .is_err()
+        );
+        assert_eq!(
+            next(&linking, &Event::Failed, t(2)).unwrap(),
+            LinkageState::Unlinked
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The app's HTTPS client for techo-server and the portal's holder API (reqwest on rustls with
+//! the ring provider). Timeouts and refusals come back as typed errors.
+
+use super::dto::{
+    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse, LinkageStatus,
+    StartLinkage, StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
+};
+use rustls_pki_types::pem::PemObject;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {0}: check the connection and try again / サーバーに接続できません")]
+    Unreachable(String),
+    #[error("{0} did not answer in time: try again later / 応答がありません")]
+    Timeout(String),
+    #[error("{error}: {message}")]
+    Refused {
+        status: u16,
+        error: String,
+        message: String,
+    },
+    #[error("the server answered something Techo cannot read: update the app / 応答を読めません")]
+    Malformed,
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TechoClient {
+    http: reqwest::Client,
+    server: String,
+}
+
+/// A rustls client config that trusts `extra_root_pem` (the loopback test CA) and nothing else
+/// when given, else the usual web roots are not bundled: an explicit root is required.
+pub fn client_tls(root_pem: &str) -> Result<rustls::ClientConfig, ClientError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
+        let cert = cert.map_err(|e| ClientError::Tls(e.to_string()))?;
+        roots
+            .add(cert)
+            .map_err(|e| ClientError::Tls(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(ClientError::Tls("no root certificate in the PEM".into()));
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Tls(e.to_string()))
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+}
+
+impl TechoClient {
+    pub fn new(
+        server: &str,
+        root_pem: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(client_tls(root_pem)?)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| ClientError::Tls(e.to_string()))?;
+        Ok(Self {
+            http,
+            server: server.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                ClientError::Timeout(what.into())
+            } else {
+                ClientError::Unreachable(what.into())
+            }
+        })?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|_| ClientError::Unreachable(what.into()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|_| ClientError::Malformed);
+        }
+        let body: Option<ApiError> = serde_json::from_slice(&bytes).ok();
+        Err(ClientError::Refused {
+            status: status.as_u16(),
+            error: body
+                .as_ref()
+                .map_or_else(|| "http_error".into(), |b| b.error.clone()),
+            message: body.map_or_else(|| status.to_string(), |b| b.message),
+        })
+    }
+
+    async fn send_bytes(&self, url: String, what: &str) -> Result<Vec<u8>, ClientError> {
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|_| ClientError::Unreachable(what.into()))?;
+        if !resp.status().is_success() {
+            return Err(ClientError::Refused {
+                status: resp.status().as_u16(),
+                error: "http_error".into(),
+                message: what.into(),
+            });
+        }
+        resp.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|_| ClientError::Unreachable(what.into()))
+    }
+
+    pub async fn start(&self, req: &StartLinkage) -> Result<StartedLinkage, ClientError> {
+        self.send(
+            self.http
+                .post(format!("{}/v1/linkage-sessions", self.server))
+                .json(req),
+            "techo-server",
+        )
+        .await
+    }
+
+    pub async fn submit_code(
+        &self,
+        session: &str,
+        code: &str,
+    ) -> Result<LinkageStatus, ClientError> {
+        let body = SubmitCode {
+            code: code.to_owned(),
+        };
+        self.send(
+            self.http
+                .post(format!(
+                    "{}/v1/linkage-sessions/{session}/code",
+                    self.server
+                ))
+                .json(&body),
+            "techo-server",
+        )
+        .await
+    }
+
+    pub async fn status(&self, session: &str) -> Result<LinkageStatus, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/linkage-sessions/{session}", self.server)),
+            "techo-server",
+        )
+        .await
+    }
+
+    pub async fn acknowledge(&self, session: &str) -> Result<(), ClientError> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/linkage-sessions/{session}/ack", self.server))
+            .send()
+            .await
+            .map_err(|_| ClientError::Unreachable("techo-server".into()))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::Malformed)
+        }
+    }
+
+    pub async fn withdraw(&self, session: &str) -> Result<LinkageStatus, ClientError> {
+        self.send(
+            self.http.post(format!(
+                "{}/v1/linkage-sessions/{session}/withdraw",
+                self.server
+            )),
+            "techo-server",
+        )
+        .await
+    }
+
+    /// The portal's holder API: a challenge for the card to sign.
+    pub async fn portal_challenge(&self, portal: &str) -> Result<ChallengeResponse, ClientError> {
+        let body = ChallengeRequest {
+            service_id: TECHO_SERVICE_ID.into(),
+        };
+        self.send(
+            self.http
+                .post(format!("{portal}/portal/v1/auth/challenge"))
+                .json(&body),
+            "the portal",
+        )
+        .await
+    }
+
+    /// The portal's holder API: the signed challenge and the consent; returns the one-time code.
+    pub async fn portal_consent(
+        &self,
+        portal: &str,
+        req: &ConsentRequest,
+    ) -> Result<ConsentResponse, ClientError> {
+        self.send(
+            self.http
+                .post(format!("{portal}/portal/v1/auth/consent"))
+                .json(req),
+            "the portal",
+        )
+        .await
+    }
+
+    pub async fn trust_list(&self) -> Result<Vec<u8>, ClientError> {
+        self.send_bytes(format!("{}/v1/trust-list", self.server), "techo-server")
+            .await
+    }
+
+    pub async fn status_list(&self, list: u32) -> Result<Vec<u8>, ClientError> {
+        self.send_bytes(
+            format!("{}/v1/status-lists/{list}", self.server),
+            "techo-server",
+        )
+        .await
+    }
+
+    pub async fn root_key(&self) -> Result<Vec<u8>, ClientError> {
+        let text = self
+            .send_bytes(format!("{}/v1/root-key", self.server), "techo-server")
+            .await?;
+        crate::hex::decode(&String::from_utf8_lossy(&text)).ok_or(ClientError::Malformed)
+    }
+}

@@ -1,0 +1,152 @@
+//! A loopback world: test PKI, portal simulator, techo-server, a wallet and a software card,
+//! all on one simulated clock.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::sync::Arc;
+use techo_core::card::{JpkiTrust, LastTry, Pin};
+use techo_core::linkage::Linker;
+use techo_core::model::HandbookDraft;
+use techo_core::portal::TechoClient;
+use techo_core::store::{DataKey, StaticKeyProvider};
+use techo_core::{FixedClock, Wallet};
+use techo_server::portal::records::Records;
+use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
+use techo_sim::{SimOptions, SoftCard};
+
+pub fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<FixedClock>,
+    pub pki: TestPki,
+    pub portal: Portal,
+    pub server: TechoServer,
+    pub wallet: Wallet,
+    pub client: TechoClient,
+    pub handbook: String,
+}
+
+pub const ADMIN: &str = "test-admin-token";
+
+pub async fn start_server(
+    pki: &TestPki,
+    clock: Arc<FixedClock>,
+    portal: &Portal,
+    dir: &std::path::Path,
+    timeout_ms: u64,
+) -> TechoServer {
+    TechoServer::start(
+        pki,
+        clock,
+        ServerConfig {
+            data_dir: dir.to_owned(),
+            portal_holder_url: portal.holder.url(),
+            portal_provider_url: portal.provider.url(),
+            admin_token: ADMIN.into(),
+            portal_timeout: std::time::Duration::from_millis(timeout_ms),
+            retry_every: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// Everything running, a wallet with fixture 01 (the handbook on card `yamada`).
+pub async fn world(now: &str) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at(now)));
+    let pki = TestPki::generate().unwrap();
+    let trust = JpkiTrust::new(vec![
+        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
+    ])
+    .unwrap();
+    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
+    let portal = Portal::start(&pki, clock.clone(), trust, records)
+        .await
+        .unwrap();
+    let server = start_server(
+        &pki,
+        clock.clone(),
+        &portal,
+        &dir.path().join("server"),
+        1500,
+    )
+    .await;
+    let wallet = Wallet::open(
+        &dir.path().join("wallet"),
+        &StaticKeyProvider::new(DataKey::from_bytes([9; 32])),
+        clock.clone(),
+    )
+    .unwrap();
+    let text =
+        std::fs::read_to_string(repo("fixtures/handbooks/01-physical-1-tokyo.toml")).unwrap();
+    let draft = HandbookDraft::from_toml(&text).unwrap();
+    let photo = std::fs::read(repo("fixtures/handbooks/photos/yamada.png")).unwrap();
+    let handbook = wallet.add(&draft, Some(&photo)).unwrap().id.to_string();
+    let client = TechoClient::new(
+        &server.url(),
+        &pki.ca_pem,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    World {
+        dir,
+        clock,
+        pki,
+        portal,
+        server,
+        wallet,
+        client,
+        handbook,
+    }
+}
+
+impl World {
+    pub fn card(&self, name: &str) -> SoftCard {
+        SoftCard::open(
+            &repo(&format!("fixtures/cards/{name}")),
+            Some(&self.dir.path().join(format!("{name}.state"))),
+            SimOptions {
+                extended: true,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    pub fn linker(&self) -> Linker<'_> {
+        let mut l = Linker::new(&self.wallet, &self.client);
+        l.batch = 4;
+        l
+    }
+
+    pub async fn link(
+        &self,
+        card: &str,
+        pin: &str,
+    ) -> Result<techo_core::model::LinkageState, techo_core::linkage::LinkError> {
+        let mut c = self.card(card);
+        self.linker()
+            .link(
+                &self.handbook,
+                &mut c,
+                &Pin::parse(pin).unwrap(),
+                LastTry::Refuse,
+            )
+            .await
+    }
+
+    pub fn advance_to(&self, t: &str) {
+        self.clock.set(at(t));
+    }
+}

@@ -1,0 +1,378 @@
+//! Linkage end to end on loopback, with every portal fault the simulator can inject.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ADMIN, World, world};
+use techo_core::model::LinkageState;
+use techo_core::portal::dto::AdminAction;
+use techo_core::token::{
+    ClaimId, LinkageKind, Policy, PublicKey, StatusList, TrustList, VerifyError, verify,
+};
+use techo_server::portal::hours::HoursMode;
+
+/// Wednesday 2026-11-25, 22:30 JST: the municipal servers are closed until 08:00.
+const LATE_EVENING: &str = "2026-11-25T13:30:00Z";
+const NEXT_MORNING: &str = "2026-11-25T23:00:05Z";
+const DAYTIME: &str = "2026-11-25T03:00:00Z";
+
+async fn verifier(w: &World) -> (TrustList, Vec<StatusList>) {
+    let root = PublicKey::from_sec1(&w.client.root_key().await.unwrap()).unwrap();
+    let trust = TrustList::from_signed(&w.client.trust_list().await.unwrap(), &root, None).unwrap();
+    let status = StatusList::from_signed(&w.client.status_list(1).await.unwrap(), &trust).unwrap();
+    (trust, vec![status])
+}
+
+async fn present_and_verify(
+    w: &World,
+) -> Result<techo_core::token::VerifiedPresentation, VerifyError> {
+    let (_, payload) = w
+        .wallet
+        .present(Some(&w.handbook), &ClaimId::COUNTER, None)
+        .unwrap();
+    let (trust, status) = verifier(w).await;
+    verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        w.clock.now_utc(),
+        &Policy::default(),
+    )
+}
+
+trait Now {
+    fn now_utc(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl Now for std::sync::Arc<techo_core::FixedClock> {
+    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        techo_core::Clock::now(self.as_ref())
+    }
+}
+
+async fn admin(w: &World, action: &str) {
+    let session = w
+        .wallet
+        .get(&w.handbook)
+        .unwrap()
+        .linkage
+        .session()
+        .unwrap()
+        .to_owned();
+    let http = reqwest_client(w);
+    let resp = http
+        .post(format!("{}/v1/admin/sessions", w.server.url()))
+        .bearer_auth(ADMIN)
+        .json(&AdminAction {
+            session_id: session,
+            action: action.into(),
+            reason: "returned".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+}
+
+fn reqwest_client(w: &World) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&w.pki.ca_pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linked_at_once_then_presented_verified_and_revoked() {
+    let w = world(DAYTIME).await;
+    let state = w.link("yamada", "1234").await.unwrap();
+    assert!(matches!(state, LinkageState::Linked { .. }), "{state:?}");
+    assert_eq!(w.wallet.credentials(&w.handbook).unwrap().len(), 8);
+    let v = present_and_verify(&w).await.unwrap();
+    assert_eq!(v.claims.linkage, Some(LinkageKind::Linked));
+    assert_eq!(
+        v.claims.fare_class,
+        Some(techo_core::model::FareClass::First)
+    );
+    admin(&w, "revoke").await;
+    assert_eq!(
+        present_and_verify(&w).await.unwrap_err(),
+        VerifyError::Revoked
+    );
+    let state = w.linker().poll(&w.handbook).await.unwrap();
+    assert_eq!(state, LinkageState::Unlinked);
+    assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());
+    // The server forgot the credentials once the app acknowledged them.
+    assert!(w.server.state.sessions().iter().all(|s| {
+        !serde_json::to_string(&s.state)
+            .unwrap()
+            .contains("\"credentials\":[")
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_portal_goes_pending_and_links_when_it_opens() {
+    let w = world(LATE_EVENING).await;
+    w.portal
+        .state
+        .update_knobs(|k| k.mode = HoursMode::Municipal);
+    let state = w.link("yamada", "1234").await.unwrap();
+    let LinkageState::Pending {
+        reason, next_try, ..
+    } = &state
+    else {
+        panic!("{state:?}")
+    };
+    assert!(reason.contains("outside_hours"), "{reason}");
+    assert_eq!(
+        next_try.unwrap(),
+        common::at("2026-11-25T23:00:00Z"),
+        "08:00 JST"
+    );
+    assert_eq!(
+        w.server.state.retry_due().await,
+        0,
+        "not due before it opens"
+    );
+    w.advance_to(NEXT_MORNING);
+    assert_eq!(w.server.state.retry_due().await, 1);
+    let state = w.linker().poll(&w.handbook).await.unwrap();
+    assert!(matches!(state, LinkageState::Linked { .. }), "{state:?}");
+    assert!(present_and_verify(&w).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_transient_fault_ends_pending_then_linked() {
+    type Knob = fn(&mut techo_server::Knobs);
+    let faults: [(&str, Knob); 4] = [
+        ("portal_error", |k| k.fail_5xx = 1),
+        ("portal_malformed_answer", |k| k.malformed_json = 1),
+        ("portal_timeout", |k| k.hang = 1),
+        ("data_not_ready", |k| {
+            k.not_ready_until = Some(common::at("2026-11-25T03:30:00Z"));
+        }),
+    ];
+    for (expected, knob) in faults {
+        let w = world(DAYTIME).await;
+        let state = w.link("yamada", "1234").await.unwrap();
+        assert!(
+            matches!(state, LinkageState::Linked { .. }),
+            "sanity: {state:?}"
+        );
+        // A second handbook-less world is simpler: relink the same handbook under the fault.
+        w.portal.state.update_knobs(knob);
+        let state = w.link("yamada", "1234").await.unwrap();
+        let LinkageState::Pending { reason, .. } = &state else {
+            panic!("{expected}: {state:?}")
+        };
+        assert_eq!(reason, expected);
+        // Old credentials still work while the new attempt is pending.
+        assert!(present_and_verify(&w).await.is_ok(), "{expected}");
+        w.advance_to("2026-11-25T04:00:00Z");
+        assert_eq!(w.server.state.retry_due().await, 1, "{expected}");
+        let state = w.linker().poll(&w.handbook).await.unwrap();
+        assert!(
+            matches!(state, LinkageState::Linked { .. }),
+            "{expected}: {state:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
+    let w = world(LATE_EVENING).await;
+    w.portal
+        .state
+        .update_knobs(|k| k.mode = HoursMode::Municipal);
+    assert!(matches!(
+        w.link("yamada", "1234").await.unwrap(),
+        LinkageState::Pending { .. }
+    ));
+    let subject = w.server.state.consents()[0].subject.clone();
+    w.portal.state.revoke_consent(&subject);
+    w.advance_to(NEXT_MORNING);
+    w.server.state.retry_due().await;
+    let err = w.linker().poll(&w.handbook).await.unwrap_err();
+    assert!(err.to_string().contains("consent_revoked"), "{err}");
+    assert_eq!(
+        w.wallet.get(&w.handbook).unwrap().linkage,
+        LinkageState::Unlinked
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_request_survives_a_server_restart() {
+    let mut w = world(LATE_EVENING).await;
+    w.portal
+        .state
+        .update_knobs(|k| k.mode = HoursMode::Municipal);
+    assert!(matches!(
+        w.link("yamada", "1234").await.unwrap(),
+        LinkageState::Pending { .. }
+    ));
+    let dir = w.dir.path().join("server");
+    // Stop the server (and the app's pooled connections to it), then start a new one on the
+    // same store, on a new port.
+    w.client = techo_core::portal::TechoClient::new(
+        "https://127.0.0.1:9",
+        &w.pki.ca_pem,
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let spare = common::start_server(
+        &w.pki,
+        w.clock.clone(),
+        &w.portal,
+        &w.dir.path().join("spare"),
+        1500,
+    )
+    .await;
+    drop(std::mem::replace(&mut w.server, spare));
+    drop(std::mem::replace(
+        &mut w.server,
+        common::start_server(&w.pki, w.clock.clone(), &w.portal, &dir, 1500).await,
+    ));
+    w.client = techo_core::portal::TechoClient::new(
+        &w.server.url(),
+        &w.pki.ca_pem,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    w.advance_to(NEXT_MORNING);
+    assert_eq!(w.server.state.retry_due().await, 1);
+    assert!(matches!(
+        w.linker().poll(&w.handbook).await.unwrap(),
+        LinkageState::Linked { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_code_never_makes_a_second_consent_or_credential() {
+    let w = world(DAYTIME).await;
+    w.link("yamada", "1234").await.unwrap();
+    let session = w
+        .wallet
+        .get(&w.handbook)
+        .unwrap()
+        .linkage
+        .session()
+        .unwrap()
+        .to_owned();
+    let again = w
+        .client
+        .submit_code(&session, "replayed-or-retried-code")
+        .await
+        .unwrap();
+    assert!(matches!(
+        again,
+        techo_core::portal::dto::LinkageStatus::Linked { .. }
+    ));
+    assert_eq!(w.server.state.consents().len(), 1);
+    assert_eq!(w.portal.state.consents().len(), 1);
+    // The same idempotency key returns the same session.
+    let req = techo_core::portal::dto::StartLinkage {
+        idempotency_key: "k-1".into(),
+        handbook: techo_core::portal::dto::HandbookRef {
+            kind: "physical".into(),
+            number: "12345".into(),
+            municipality_code: "131016".into(),
+        },
+        photo_sha256_hex: None,
+        device_keys: vec![techo_core::portal::dto::DeviceKeyDto {
+            alias: "a".into(),
+            public_hex: techo_core::hex::encode(
+                &techo_core::token::SoftwareKey::generate()
+                    .public()
+                    .compressed(),
+            ),
+        }],
+    };
+    let a = w.client.start(&req).await.unwrap();
+    let b = w.client.start(&req).await.unwrap();
+    assert_eq!(a.session_id, b.session_id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn withdrawing_consent_revokes_and_purges() {
+    let w = world(DAYTIME).await;
+    w.link("yamada", "1234").await.unwrap();
+    let session = w
+        .wallet
+        .get(&w.handbook)
+        .unwrap()
+        .linkage
+        .session()
+        .unwrap()
+        .to_owned();
+    let (_, payload) = w
+        .wallet
+        .present(Some(&w.handbook), &ClaimId::COUNTER, None)
+        .unwrap();
+    assert_eq!(
+        w.linker().unlink(&w.handbook).await.unwrap(),
+        LinkageState::Unlinked
+    );
+    assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());
+    let (trust, status) = verifier(&w).await;
+    assert_eq!(
+        verify(
+            &payload.binary(),
+            &trust,
+            &status,
+            w.clock.now_utc(),
+            &Policy::default()
+        )
+        .unwrap_err(),
+        VerifyError::Revoked
+    );
+    let stored = w
+        .server
+        .state
+        .sessions()
+        .into_iter()
+        .find(|s| s.id == session)
+        .unwrap();
+    assert!(
+        stored.device_keys.is_empty() && stored.photo_sha256_hex.is_none(),
+        "purged"
+    );
+    let ledger = &w.server.state.consents()[0];
+    assert!(ledger.withdrawn_at.is_some() && ledger.purged_at.is_some());
+    assert!(
+        !serde_json::to_string(&stored).unwrap().contains("12345"),
+        "the handbook number is purged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn card_and_portal_refusals_leave_the_wallet_as_it_was() {
+    let w = world(DAYTIME).await;
+    let err = w.link("yamada", "9999").await.unwrap_err();
+    assert!(err.to_string().contains("2 tries left"), "{err}");
+    assert_eq!(
+        w.wallet.get(&w.handbook).unwrap().linkage,
+        LinkageState::Unlinked
+    );
+    // A card whose holder has no such handbook at the portal.
+    let err = w.link("sato-last-try", "5678").await;
+    assert!(err.is_err());
+    let err = {
+        let mut c = w.card("sato-last-try");
+        w.linker()
+            .link(
+                &w.handbook,
+                &mut c,
+                &techo_core::card::Pin::parse("5678").unwrap(),
+                techo_core::card::LastTry::Confirmed,
+            )
+            .await
+            .unwrap_err()
+    };
+    assert!(err.to_string().contains("not_found"), "{err}");
+    assert_eq!(
+        w.wallet.get(&w.handbook).unwrap().linkage,
+        LinkageState::Unlinked
+    );
+    // A rogue card is refused by the portal.
+    let err = w.link("rogue", "3333").await.unwrap_err();
+    assert!(err.to_string().contains("certificate_rejected"), "{err}");
+}
