@@ -8,7 +8,6 @@ use crate::view::{HandbookView, detail, list_table};
 use std::sync::Arc;
 use techo_core::model::HandbookDraft;
 use techo_core::store::FileKeyProvider;
-use techo_core::token::{ClaimId, Policy};
 use techo_core::{Clock, Lang, Wallet};
 
 macro_rules! fixture {
@@ -34,7 +33,55 @@ pub const FIXTURES: [(&str, &str, &[u8]); 9] = [
     fixture!("09-intellectual-saitama-maru-a.toml", "kobayashi.png"),
 ];
 
-pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError> {
+/// One line of the demo: printed as it happens, and kept for `--json`.
+pub(crate) struct Transcript {
+    pub(crate) json: bool,
+    pub(crate) lang: Lang,
+    pub(crate) steps: Vec<serde_json::Value>,
+}
+
+impl Transcript {
+    pub(crate) fn say(&self, ja: &str, en: &str) {
+        if !self.json {
+            out!("{}", self.lang.pick(ja, en));
+        }
+    }
+
+    pub(crate) fn step(&mut self, step: &str, ja: &str, en: &str, data: serde_json::Value) {
+        self.say(ja, en);
+        let mut v = serde_json::json!({ "step": step, "message": self.lang.pick(ja, en) });
+        if let (Some(obj), serde_json::Value::Object(extra)) = (v.as_object_mut(), data) {
+            obj.extend(extra);
+        }
+        self.steps.push(v);
+    }
+}
+
+/// 22:30 JST on the day of `now`: the municipal servers are closed, so linkage goes 申請中 first.
+fn demo_start(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let day = now.with_timezone(&techo_core::clock::jst()).date_naive();
+    let evening = day.and_hms_opt(22, 30, 0).unwrap_or_default();
+    techo_core::clock::jst()
+        .from_local_datetime(&evening)
+        .single()
+        .map_or(now, |t| t.with_timezone(&chrono::Utc))
+}
+
+pub fn run(clock: &Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(run_async(clock.now(), lang, json))
+}
+
+async fn run_async(
+    now: chrono::DateTime<chrono::Utc>,
+    lang: Lang,
+    json: bool,
+) -> Result<(), CliError> {
     let dir = tempfile::Builder::new()
         .prefix("techo-demo-")
         .tempdir()
@@ -42,14 +89,36 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             path: "temporary directory".into(),
             why: e.to_string(),
         })?;
-    let keys = FileKeyProvider::new(Wallet::key_file(dir.path()));
-    let wallet = Wallet::open(dir.path(), &keys, clock)?;
-    let say = |ja: &str, en: &str| {
-        if !json {
-            out!("{}", lang.pick(ja, en));
-        }
+    let clock = Arc::new(techo_core::FixedClock::new(demo_start(now)));
+    let keys = FileKeyProvider::new(Wallet::key_file(&dir.path().join("wallet")));
+    let wallet = Wallet::open(&dir.path().join("wallet"), &keys, clock.clone())?;
+    let mut t = Transcript {
+        json,
+        lang,
+        steps: Vec::new(),
     };
-    say(
+    register_fixtures(&wallet, &mut t)?;
+    crate::linkage_demo::run(&wallet, clock, dir.path(), &mut t).await?;
+    if json {
+        let list = wallet.list()?;
+        let counter = wallet.counter_handbook()?;
+        let views: Vec<_> = list
+            .iter()
+            .map(|h| HandbookView::new(h, wallet.today(), counter.as_ref(), lang))
+            .collect();
+        crate::print_json(&serde_json::json!({ "steps": t.steps, "handbooks": views }));
+    } else {
+        t.say(
+            "\n（一時ディレクトリの暗号化ストアとサーバーは終了時に削除されます）",
+            "\n(the encrypted store and both servers lived in a temporary directory and are now gone)",
+        );
+    }
+    Ok(())
+}
+
+fn register_fixtures(wallet: &Wallet, t: &mut Transcript) -> Result<(), CliError> {
+    let lang = t.lang;
+    t.say(
         "== Techo デモ：手帳の登録 ==",
         "== Techo demo: registering handbooks ==",
     );
@@ -59,7 +128,7 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             why,
         })?;
         let hb = wallet.add(&draft, Some(photo))?;
-        if !json {
+        if !t.json {
             out!(
                 "  + {file} → {} {}",
                 hb.kind().short_label(lang),
@@ -67,8 +136,14 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             );
         }
     }
+    t.step(
+        "register",
+        "9 冊の手帳を登録しました（未連携）",
+        "registered 9 handbooks (not linked)",
+        serde_json::json!({ "count": FIXTURES.len() }),
+    );
 
-    say(
+    t.say(
         "\n== 入力ミスは項目名つきで拒否 ==",
         "\n== Bad input is refused, naming the field ==",
     );
@@ -78,122 +153,34 @@ pub fn run(clock: Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError
             why,
         })?;
     bad.municipality_code = Some("131017".into());
-    match wallet.add(&bad, None) {
-        Err(e) if !json => out!("  {e}"),
-        Err(_) => {}
-        Ok(_) => say(
-            "  （想定外：受理されました）",
-            "  (unexpected: it was accepted)",
-        ),
+    if let Err(e) = wallet.add(&bad, None) {
+        if !t.json {
+            out!("  {e}");
+        }
+        t.steps
+            .push(serde_json::json!({ "step": "bad_input_refused", "field": "municipality_code" }));
     }
-
-    let list = wallet.list()?;
-    let counter = wallet.counter_handbook()?;
-    let today = wallet.today();
-    if json {
-        let views: Vec<_> = list
-            .iter()
-            .map(|h| HandbookView::new(h, today, counter.as_ref(), lang))
-            .collect();
+    if !t.json {
+        let list = wallet.list()?;
+        let counter = wallet.counter_handbook()?;
+        t.say("\n== 登録済みの手帳 ==", "\n== Registered handbooks ==");
         out!(
             "{}",
-            serde_json::to_string_pretty(&views).unwrap_or_default()
+            list_table(&list, counter.as_ref(), wallet.today(), lang)
         );
-        return Ok(());
-    }
-    say("\n== 登録済みの手帳 ==", "\n== Registered handbooks ==");
-    out!("{}", list_table(&list, counter.as_ref(), today, lang));
-    if let Some(c) = &counter {
-        say(
-            "\n== カウンターに表示する手帳 ==",
-            "\n== Handbook shown at the counter ==",
-        );
-        out!(
-            "{}",
-            detail(&HandbookView::new(c, today, counter.as_ref(), lang), lang)
-        );
-    }
-    present_and_verify(&wallet, dir.path(), lang)?;
-    say(
-        "\n（一時ディレクトリの暗号化ストアは終了時に削除されます）",
-        "\n(the encrypted store lived in a temporary directory and is now deleted)",
-    );
-    Ok(())
-}
-
-/// Issues credentials from a development issuer, shows the counter QR, verifies it offline, and
-/// shows that a copy with one byte changed is refused.
-fn present_and_verify(wallet: &Wallet, dir: &std::path::Path, lang: Lang) -> Result<(), CliError> {
-    let Some(counter) = wallet.counter_handbook()? else {
-        return Ok(());
-    };
-    out!(
-        "\n{}",
-        lang.pick(
-            "== 証明書の発行（開発用発行者）==",
-            "== Issuing credentials (development issuer) =="
-        )
-    );
-    crate::issuer_cmd::issue(wallet, dir, counter.id.as_str(), 8, false, lang)?;
-
-    out!(
-        "\n{}",
-        lang.pick(
-            "== カウンターでの提示 ==",
-            "== Presenting at the counter =="
-        )
-    );
-    let args = crate::token_cmd::PresentArgs {
-        id: Some(counter.id.as_str()),
-        claims: ClaimId::COUNTER.to_vec(),
-        challenge: None,
-        out: None,
-    };
-    let text = crate::token_cmd::present(wallet, &args, false, lang)?;
-
-    out!(
-        "\n{}",
-        lang.pick("== 検証（オフライン）==", "== Verifying (offline) ==")
-    );
-    let now = wallet.now();
-    let source = crate::token_cmd::VerifierSource {
-        trust_list: None,
-        status_lists: &[],
-        root: None,
-    };
-    let data = crate::token_cmd::VerifierData::load(&source, Some(dir), now)?;
-    let policy = Policy::default();
-    crate::token_cmd::verify_payload(text.as_bytes(), &data, now, &policy, false, lang)?;
-
-    out!(
-        "\n{}",
-        lang.pick(
-            "== 1バイト書き換えたコード ==",
-            "== The same code with one byte changed =="
-        )
-    );
-    let mut forged = techo_core::token::Payload::parse(text.as_bytes())
-        .map_err(|_| CliError::BadArgument("the demo payload does not parse".into()))?;
-    let last = forged.body.len() - 70;
-    forged.body[last] ^= 0x01;
-    match crate::token_cmd::verify_payload(
-        forged.text().as_bytes(),
-        &data,
-        now,
-        &policy,
-        false,
-        lang,
-    ) {
-        Err(CliError::Rejected(e)) => out!(
-            "{} {}",
-            lang.pick("✘ 無効:", "✘ REJECTED:"),
-            e.message(lang)
-        ),
-        Err(e) => return Err(e),
-        Ok(_) => out!(
-            "{}",
-            lang.pick("（想定外：受理されました）", "(unexpected: accepted)")
-        ),
+        if let Some(c) = &counter {
+            t.say(
+                "\n== カウンターに表示する手帳 ==",
+                "\n== Handbook shown at the counter ==",
+            );
+            out!(
+                "{}",
+                detail(
+                    &HandbookView::new(c, wallet.today(), counter.as_ref(), lang),
+                    lang
+                )
+            );
+        }
     }
     Ok(())
 }

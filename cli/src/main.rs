@@ -13,6 +13,7 @@ mod card_cmd;
 mod demo;
 mod error;
 mod issuer_cmd;
+mod linkage_demo;
 mod qr_file;
 mod register;
 mod store_cmd;
@@ -106,7 +107,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) {
 
 fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     match &cli.command {
-        Command::Demo => demo::run(clock()?, lang, cli.json),
+        Command::Demo => demo::run(&clock()?, lang, cli.json),
         Command::Register(args) => register_command(cli, args, lang),
         Command::List => {
             let wallet = open_wallet(&data_dir(cli)?)?;

@@ -66,7 +66,16 @@ fn demo_in_english_and_json() {
                 .and(predicate::str::contains("EXPIRED")),
         );
     let v = json(dir.path(), &["demo"]);
-    assert_eq!(v.as_array().unwrap().len(), 9);
+    assert_eq!(v["handbooks"].as_array().unwrap().len(), 9);
+    // 連携済 reached through 申請中, a verified presentation, a refused one after revocation.
+    let steps = v["steps"].as_array().unwrap();
+    let find = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap_or_else(|| panic!("no step {name}: {steps:?}"));
+    assert_eq!(find("link")["linkage"], "申請中");
+    assert_eq!(find("retry")["linkage"], "連携済");
+    assert_eq!(find("present")["qr_version"], 11);
+    assert_eq!(find("verify")["valid"], true);
+    assert_eq!(find("verify_after_revoke")["code"], "revoked");
+    assert_eq!(find("poll_after_revoke")["linkage"], "未連携");
 }
 
 #[test]

@@ -1,0 +1,350 @@
+//! The linkage part of `techo demo`: the portal simulator and techo-server on 127.0.0.1, a link
+//! that first meets a closed portal (申請中), the retry that links it (連携済), a presentation
+//! verified offline, a tampered one refused, and a revocation that makes the next one fail.
+
+use crate::demo::Transcript;
+use crate::error::CliError;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use techo_core::card::{JpkiTrust, LastTry, Pin};
+use techo_core::linkage::Linker;
+use techo_core::model::LinkageState;
+use techo_core::portal::TechoClient;
+use techo_core::portal::dto::AdminAction;
+use techo_core::token::{
+    ClaimId, Payload, Policy, PublicKey, QrImage, StatusList, TrustList, verify,
+};
+use techo_core::{Clock, FixedClock, Wallet};
+use techo_server::portal::hours::HoursMode;
+use techo_server::portal::records::Records;
+use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
+use techo_sim::{SimOptions, SoftCard};
+
+const CARD_CA: &[u8] = include_bytes!("../../fixtures/cards/ca/ca.crt.der");
+const RECORDS: &str = include_str!("../../fixtures/portal/records.json");
+const ADMIN_TOKEN: &str = "demo-admin-token";
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::BadArgument(format!("demo: {e}"))
+}
+
+/// The software card `yamada`, compiled in and written out, so the demo runs from anywhere.
+fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    let card = dir.join("card-yamada");
+    std::fs::create_dir_all(&card).map_err(fail)?;
+    for (name, bytes) in [
+        (
+            "card.toml",
+            include_bytes!("../../fixtures/cards/yamada/card.toml").as_slice(),
+        ),
+        (
+            "auth.key.der",
+            include_bytes!("../../fixtures/cards/yamada/auth.key.der").as_slice(),
+        ),
+        (
+            "auth.crt.der",
+            include_bytes!("../../fixtures/cards/yamada/auth.crt.der").as_slice(),
+        ),
+    ] {
+        std::fs::write(card.join(name), bytes).map_err(fail)?;
+    }
+    Ok(card)
+}
+
+async fn verifier(client: &TechoClient) -> Result<(TrustList, Vec<StatusList>), CliError> {
+    let root = PublicKey::from_sec1(&client.root_key().await.map_err(fail)?).map_err(fail)?;
+    let trust = TrustList::from_signed(&client.trust_list().await.map_err(fail)?, &root, None)
+        .map_err(fail)?;
+    let status = StatusList::from_signed(&client.status_list(1).await.map_err(fail)?, &trust)
+        .map_err(fail)?;
+    Ok((trust, vec![status]))
+}
+
+/// The servers and the app's client for one demo run.
+struct Loopback {
+    pki: TestPki,
+    _portal: Portal,
+    server: TechoServer,
+    client: TechoClient,
+}
+
+async fn start_servers(
+    clock: &Arc<FixedClock>,
+    dir: &Path,
+    t: &mut Transcript,
+) -> Result<Loopback, CliError> {
+    t.say(
+        "\n== ループバックでサーバーを起動 ==",
+        "\n== Starting the servers on loopback ==",
+    );
+    let pki = TestPki::generate().map_err(fail)?;
+    let trust = JpkiTrust::new(vec![CARD_CA.to_vec()]).map_err(fail)?;
+    let records_path = dir.join("records.json");
+    std::fs::write(&records_path, RECORDS).map_err(fail)?;
+    let records = Records::load(&records_path).map_err(fail)?;
+    let portal = Portal::start(&pki, clock.clone(), trust, records)
+        .await
+        .map_err(fail)?;
+    portal.state.update_knobs(|k| k.mode = HoursMode::Municipal);
+    let server = TechoServer::start(
+        &pki,
+        clock.clone(),
+        ServerConfig {
+            data_dir: dir.join("server"),
+            portal_holder_url: portal.holder.url(),
+            portal_provider_url: portal.provider.url(),
+            admin_token: ADMIN_TOKEN.into(),
+            portal_timeout: std::time::Duration::from_secs(10),
+            retry_every: None,
+        },
+    )
+    .await
+    .map_err(fail)?;
+    t.step(
+        "servers",
+        &format!("  マイナポータル（模擬）{} / {}、techo-server {}", portal.holder.url(), portal.provider.url(), server.url()),
+        &format!("  Myna Portal simulator {} (provider API, mutual TLS: {}), techo-server {}", portal.holder.url(), portal.provider.url(), server.url()),
+        json!({ "portal": portal.holder.url(), "portal_provider": portal.provider.url(), "server": server.url() }),
+    );
+    let client = TechoClient::new(
+        &server.url(),
+        &pki.ca_pem,
+        std::time::Duration::from_secs(15),
+    )
+    .map_err(fail)?;
+    Ok(Loopback {
+        pki,
+        _portal: portal,
+        server,
+        client,
+    })
+}
+
+pub async fn run(
+    wallet: &Wallet,
+    clock: Arc<FixedClock>,
+    dir: &Path,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lb = start_servers(&clock, dir, t).await?;
+    let Some(hb) = wallet.counter_handbook()? else {
+        return Ok(());
+    };
+    let id = hb.id.to_string();
+    let linker = Linker::new(wallet, &lb.client);
+    link_through_pending(wallet, &linker, &lb, &clock, dir, &id, t).await?;
+    present_and_verify(wallet, &lb, &clock, &id, t).await?;
+    revoke_and_verify(wallet, &linker, &lb, &clock, &id, t).await
+}
+
+async fn link_through_pending(
+    wallet: &Wallet,
+    linker: &Linker<'_>,
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    dir: &Path,
+    id: &str,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    // Link at 22:30 JST: the municipal servers are closed.
+    let now_jst = clock
+        .now()
+        .with_timezone(&techo_core::clock::jst())
+        .format("%Y-%m-%d %H:%M");
+    t.say(
+        &format!("\n== 連携：カード（模擬）で本人確認、{now_jst} JST =="),
+        &format!(
+            "\n== Linking: the holder proves themselves with the (software) card, {now_jst} JST =="
+        ),
+    );
+    let mut card = SoftCard::open(
+        &card_dir(dir)?,
+        Some(&dir.join("card.state")),
+        SimOptions {
+            extended: true,
+            ..SimOptions::default()
+        },
+    )
+    .map_err(fail)?;
+    let pin = Pin::parse("1234").map_err(|e| CliError::Card(e.into()))?;
+    let state = linker
+        .link(id, &mut card, &pin, LastTry::Refuse)
+        .await
+        .map_err(fail)?;
+    let LinkageState::Pending {
+        reason, next_try, ..
+    } = &state
+    else {
+        return Err(fail(format!("expected 申請中 first, got {state:?}")));
+    };
+    let next_try = next_try.unwrap_or_else(|| clock.now());
+    let next_jst = next_try
+        .with_timezone(&techo_core::clock::jst())
+        .format("%Y-%m-%d %H:%M");
+    t.step(
+        "link",
+        &format!("  申請中：自治体中間サーバーが時間外（{reason}）。次回 {next_jst} に自動で再試行"),
+        &format!("  Pending (申請中): the municipal servers are closed ({reason}); retrying at {next_jst} JST"),
+        json!({ "linkage": "申請中", "reason": reason, "next_try": next_try }),
+    );
+
+    // The next morning the retry links it.
+    clock.set(next_try + chrono::Duration::seconds(5));
+    let tried = lb.server.state.retry_due().await;
+    let state = linker.poll(id).await.map_err(fail)?;
+    let LinkageState::Linked { valid_until, .. } = &state else {
+        return Err(fail(format!(
+            "expected 連携済 after the retry, got {state:?}"
+        )));
+    };
+    let until = valid_until.map(|d| d.to_string()).unwrap_or_default();
+    t.step(
+        "retry",
+        &format!("  連携済：再試行 {tried} 件で取得、証明書 {} 件（{until} まで）を受け取りました", wallet.credentials(id)?.len()),
+        &format!("  Linked (連携済): {tried} retry fetched the data; {} credentials received (valid until {until})", wallet.credentials(id)?.len()),
+        json!({ "linkage": "連携済", "credentials": wallet.credentials(id)?.len(), "valid_until": until }),
+    );
+
+    Ok(())
+}
+
+async fn present_and_verify(
+    wallet: &Wallet,
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    id: &str,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    // Present and verify.
+    t.say(
+        "\n== カウンターでの提示 ==",
+        "\n== Presenting at the counter ==",
+    );
+    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
+    let qr = QrImage::for_payload(&payload).map_err(fail)?;
+    if !t.json {
+        out!("{}", qr.to_terminal());
+    }
+    t.step(
+        "present",
+        &format!("  QR バージョン {}（{} バイト、30 秒ごとに更新）", qr.version, payload.binary().len()),
+        &format!("  QR version {} ({} bytes, refreshed every 30 s)", qr.version, payload.binary().len()),
+        json!({ "qr_version": qr.version, "bytes": payload.binary().len(), "payload": payload.text() }),
+    );
+    t.say("\n== 検証（オフライン）==", "\n== Verifying (offline) ==");
+    let (trust, status) = verifier(&lb.client).await?;
+    let v = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    )
+    .map_err(fail)?;
+    let kind = v.claims.kind.map(|k| k.label(lang)).unwrap_or_default();
+    let fare = v
+        .claims
+        .fare_class
+        .map(|f| f.label(lang))
+        .unwrap_or_default();
+    let linkage = v.claims.linkage.map(|l| l.label(lang)).unwrap_or_default();
+    t.step(
+        "verify",
+        &format!("  ✔ 有効：{kind} / {fare} / 介護者 {} / {linkage}", if v.claims.caregiver == Some(true) { "1名可" } else { "なし" }),
+        &format!("  ✔ VALID: {kind} / {fare} / caregiver {} / {linkage}", if v.claims.caregiver == Some(true) { "+1" } else { "none" }),
+        json!({ "valid": true, "linkage": v.claims.linkage.map(|l| l.label(techo_core::Lang::Ja)) }),
+    );
+
+    let mut forged = payload.clone();
+    let i = forged.body.len() - 70;
+    forged.body[i] ^= 1;
+    let rejected = verify(
+        &Payload { body: forged.body }.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    );
+    if let Err(e) = rejected {
+        t.step(
+            "verify_tampered",
+            &format!("  ✘ 1バイト書き換えたコード：{}", e.message(lang)),
+            &format!(
+                "  ✘ the same code with one byte changed: {}",
+                e.message(lang)
+            ),
+            json!({ "valid": false, "code": e.code() }),
+        );
+    }
+
+    Ok(())
+}
+
+async fn revoke_and_verify(
+    wallet: &Wallet,
+    linker: &Linker<'_>,
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    id: &str,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    // The handbook is returned to the municipality: support revokes it.
+    t.say(
+        "\n== 手帳の返還 → 失効 ==",
+        "\n== The handbook is returned → revoked ==",
+    );
+    let session = wallet
+        .get(id)?
+        .linkage
+        .session()
+        .unwrap_or_default()
+        .to_owned();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(
+            techo_core::portal::client::client_tls(&lb.pki.ca_pem).map_err(fail)?,
+        )
+        .build()
+        .map_err(fail)?;
+    let resp = http
+        .post(format!("{}/v1/admin/sessions", lb.server.url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&AdminAction {
+            session_id: session,
+            action: "revoke".into(),
+            reason: "returned".into(),
+        })
+        .send()
+        .await
+        .map_err(fail)?;
+    if !resp.status().is_success() {
+        return Err(fail(format!("revocation refused: {}", resp.status())));
+    }
+    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
+    let (trust, status) = verifier(&lb.client).await?;
+    match verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    ) {
+        Err(e) => t.step(
+            "verify_after_revoke",
+            &format!("  ✘ 失効後の提示：{}", e.message(lang)),
+            &format!("  ✘ presentation after revocation: {}", e.message(lang)),
+            json!({ "valid": false, "code": e.code() }),
+        ),
+        Ok(_) => return Err(fail("a revoked credential was accepted")),
+    }
+    let state = linker.poll(id).await.map_err(fail)?;
+    t.step(
+        "poll_after_revoke",
+        &format!("  アプリの表示：{}", state.label(lang)),
+        &format!("  the app now shows: {}", state.label(lang)),
+        json!({ "linkage": state.label(techo_core::Lang::Ja) }),
+    );
+    Ok(())
+}
