@@ -54,6 +54,22 @@ pub enum Command {
     /// The local development issuer (until linkage through the portal lands).
     #[command(subcommand)]
     Issuer(IssuerCommand),
+    /// Link a handbook to the portal with the holder's card (needs a running techo-server).
+    Link(LinkCmd),
+    /// Show (and refresh from techo-server) every handbook's linkage state.
+    Status {
+        /// One handbook only.
+        id: Option<String>,
+        /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS); without it, no refresh.
+        #[arg(long, env = "TECHO_ENDPOINTS")]
+        endpoints: Option<PathBuf>,
+    },
+    /// Withdraw consent: techo-server revokes and purges, the wallet forgets the credentials.
+    Unlink {
+        id: String,
+        #[arg(long, env = "TECHO_ENDPOINTS")]
+        endpoints: PathBuf,
+    },
     /// Read the My Number card (the software card with --sim).
     #[command(subcommand)]
     Card(CardCommand),
@@ -106,6 +122,29 @@ pub struct VerifyCmd {
     /// ... for this audience.
     #[arg(long)]
     pub audience: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkCmd {
+    pub id: String,
+    /// The software card folder, e.g. fixtures/cards/yamada.
+    #[arg(long = "card")]
+    pub card: PathBuf,
+    /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS).
+    #[arg(long, env = "TECHO_ENDPOINTS")]
+    pub endpoints: PathBuf,
+    /// Read the 4-digit PIN from standard input (or set TECHO_CARD_PIN).
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// Allow the last PIN try.
+    #[arg(long)]
+    pub confirm_last_try: bool,
+    /// Short APDUs only.
+    #[arg(long)]
+    pub short: bool,
+    /// Credentials in the batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,7 @@ pub struct CardArgs<'a> {
 
 /// The PIN from standard input (`--pin-stdin`) or `TECHO_CARD_PIN`; never from the command line,
 /// so it stays out of shell history and process lists.
-fn read_pin(from_stdin: bool) -> Result<Option<Pin>, CliError> {
+pub(crate) fn read_pin(from_stdin: bool) -> Result<Option<Pin>, CliError> {
     let text = if from_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -35,7 +35,7 @@ fn read_pin(from_stdin: bool) -> Result<Option<Pin>, CliError> {
         .transpose()
 }
 
-fn open(args: &CardArgs<'_>, data_dir: &Path) -> Result<SoftCard, CliError> {
+pub(crate) fn open(args: &CardArgs<'_>, data_dir: &Path) -> Result<SoftCard, CliError> {
     let states = data_dir.join("sim-cards");
     std::fs::create_dir_all(&states).map_err(|e| CliError::WriteFile {
         path: states.display().to_string(),

@@ -31,13 +31,16 @@ pub enum CliError {
     BadArgument(String),
     #[error(transparent)]
     Card(techo_core::card::CardError),
+    #[error("{0}")]
+    Linkage(String),
     #[error("TECHO_NOW must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00")]
     BadNow,
 }
 
 impl CliError {
     /// 1: other, 2: bad arguments, 3: invalid handbook input, 4: store problem, 5: not found,
-    /// 6: presentation rejected by the verifier, 7: nothing to present, 8: card problem.
+    /// 6: presentation rejected by the verifier, 7: nothing to present, 8: card problem,
+    /// 9: linkage refused or the servers unreachable.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
@@ -48,6 +51,7 @@ impl CliError {
             CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
             CliError::BadArgument(_) => 2,
             CliError::Card(_) => 8,
+            CliError::Linkage(_) => 9,
             _ => 1,
         }
     }
@@ -75,6 +79,7 @@ impl CliError {
             CliError::BadArgument(_) => "bad_argument",
             CliError::DevIssuer(_) => "dev_issuer",
             CliError::Card(_) => "card",
+            CliError::Linkage(_) => "linkage",
             CliError::Damaged(_) => "store_damaged",
             _ => "error",
         }

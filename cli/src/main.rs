@@ -13,6 +13,7 @@ mod card_cmd;
 mod demo;
 mod error;
 mod issuer_cmd;
+mod link_cmd;
 mod linkage_demo;
 mod qr_file;
 mod register;
@@ -172,21 +173,10 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         }
         Command::Verify(v) => verify_command(cli, v, lang),
         Command::Issuer(cmd) => issuer_command(cli, cmd, lang),
-        Command::Card(cmd) => {
-            let dir = data_dir(cli)?;
-            let now = clock()?.now();
-            let (CardCommand::Read(o) | CardCommand::Trace(o)) = cmd;
-            let args = card_cmd::CardArgs {
-                sim: &o.sim,
-                short: o.short,
-                pin_stdin: o.pin_stdin,
-                last_try: o.confirm_last_try,
-            };
-            match cmd {
-                CardCommand::Read(_) => card_cmd::read(&args, &dir, now, cli.json, lang),
-                CardCommand::Trace(_) => card_cmd::trace(&args, &dir, now, lang),
-            }
+        Command::Link(_) | Command::Status { .. } | Command::Unlink { .. } => {
+            linkage_command(cli, lang)
         }
+        Command::Card(cmd) => card_command(cli, cmd, lang),
         Command::Bench => {
             bench::run();
             Ok(())
@@ -308,4 +298,54 @@ fn register_command(cli: &Cli, args: &args::RegisterArgs, lang: Lang) -> Result<
         out!("{}", detail(&view, lang));
     }
     Ok(())
+}
+
+fn linkage_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Link(l) => {
+            let dir = data_dir(cli)?;
+            let args = link_cmd::LinkArgs {
+                card: card_cmd::CardArgs {
+                    sim: &l.card,
+                    short: l.short,
+                    pin_stdin: l.pin_stdin,
+                    last_try: l.confirm_last_try,
+                },
+                endpoints: &l.endpoints,
+                batch: l.batch,
+            };
+            link_cmd::link(&open_wallet(&dir)?, &dir, &l.id, &args, cli.json, lang)
+        }
+        Command::Status { id, endpoints } => link_cmd::status(
+            &open_wallet(&data_dir(cli)?)?,
+            id.as_deref(),
+            endpoints.as_deref(),
+            cli.json,
+            lang,
+        ),
+        Command::Unlink { id, endpoints } => link_cmd::unlink(
+            &open_wallet(&data_dir(cli)?)?,
+            id,
+            endpoints,
+            cli.json,
+            lang,
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn card_command(cli: &Cli, cmd: &CardCommand, lang: Lang) -> Result<(), CliError> {
+    let dir = data_dir(cli)?;
+    let now = clock()?.now();
+    let (CardCommand::Read(o) | CardCommand::Trace(o)) = cmd;
+    let args = card_cmd::CardArgs {
+        sim: &o.sim,
+        short: o.short,
+        pin_stdin: o.pin_stdin,
+        last_try: o.confirm_last_try,
+    };
+    match cmd {
+        CardCommand::Read(_) => card_cmd::read(&args, &dir, now, cli.json, lang),
+        CardCommand::Trace(_) => card_cmd::trace(&args, &dir, now, lang),
+    }
 }

@@ -229,7 +229,7 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
         .join("\n")
 }
 
-fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
+pub(crate) fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
     match state {
         LinkageState::Unlinked => state.label(lang).into(),
         LinkageState::Linking { .. } => format!(

@@ -69,7 +69,12 @@ fn demo_in_english_and_json() {
     assert_eq!(v["handbooks"].as_array().unwrap().len(), 9);
     // 連携済 reached through 申請中, a verified presentation, a refused one after revocation.
     let steps = v["steps"].as_array().unwrap();
-    let find = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap_or_else(|| panic!("no step {name}: {steps:?}"));
+    let find = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name}: {steps:?}"))
+    };
     assert_eq!(find("link")["linkage"], "申請中");
     assert_eq!(find("retry")["linkage"], "連携済");
     assert_eq!(find("present")["qr_version"], 11);

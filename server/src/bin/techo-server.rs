@@ -1,0 +1,108 @@
+//! Runs the Myna Portal simulator and techo-server on 127.0.0.1 until interrupted, and writes
+//! `<data-dir>/endpoints.json` for `techo link` / `techo status` / `techo unlink`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use techo_core::card::JpkiTrust;
+use techo_server::endpoints::Endpoints;
+use techo_server::portal::hours::HoursMode;
+use techo_server::portal::records::Records;
+use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn random_token() -> String {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 24];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
+    techo_core::hex::encode(&b)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always]"
+        );
+        return std::process::ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    match run(&args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("techo-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &[String]) -> Result<(), String> {
+    let data_dir = PathBuf::from(arg(args, "--data-dir").ok_or("--data-dir is required")?);
+    let records = PathBuf::from(
+        arg(args, "--records").unwrap_or_else(|| "fixtures/portal/records.json".into()),
+    );
+    let ca = PathBuf::from(
+        arg(args, "--jpki-ca").unwrap_or_else(|| "fixtures/cards/ca/ca.crt.der".into()),
+    );
+    let hours = match arg(args, "--portal-hours").as_deref() {
+        Some("municipal") => HoursMode::Municipal,
+        None | Some("always") => HoursMode::AlwaysOpen,
+        Some(other) => {
+            return Err(format!(
+                "--portal-hours must be municipal or always, not {other}"
+            ));
+        }
+    };
+    std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+    let clock: Arc<dyn techo_core::Clock> = Arc::new(techo_core::SystemClock);
+    let pki = TestPki::generate().map_err(|e| e.to_string())?;
+    let trust = JpkiTrust::new(vec![
+        std::fs::read(&ca).map_err(|e| format!("{}: {e}", ca.display()))?,
+    ])
+    .map_err(|e| e.to_string())?;
+    let portal = Portal::start(&pki, clock.clone(), trust, Records::load(&records)?)
+        .await
+        .map_err(|e| e.to_string())?;
+    portal.state.update_knobs(|k| k.mode = hours);
+    let admin_token = random_token();
+    let server = TechoServer::start(
+        &pki,
+        clock,
+        ServerConfig {
+            data_dir: data_dir.join("server"),
+            portal_holder_url: portal.holder.url(),
+            portal_provider_url: portal.provider.url(),
+            admin_token: admin_token.clone(),
+            portal_timeout: std::time::Duration::from_secs(30),
+            retry_every: Some(std::time::Duration::from_secs(5)),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let endpoints = Endpoints {
+        server: server.url(),
+        portal: portal.holder.url(),
+        portal_provider: portal.provider.url(),
+        ca_pem: pki.ca_pem.clone(),
+        admin_token,
+    };
+    let file = data_dir.join("endpoints.json");
+    endpoints.write(&file).map_err(|e| e.to_string())?;
+    println!(
+        "techo-server {}  portal {}  (endpoints in {})",
+        endpoints.server,
+        endpoints.portal,
+        file.display()
+    );
+    std::future::pending::<()>().await;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! What a running loopback setup tells its clients: URLs, the test CA, the admin token.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoints {
+    pub server: String,
+    pub portal: String,
+    pub portal_provider: String,
+    /// The loopback test CA (PEM) the clients must trust.
+    pub ca_pem: String,
+    pub admin_token: String,
+}
+
+impl Endpoints {
+    /// Writes the file readable by its owner only (it holds the admin token).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(path)?;
+        f.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)
+    }
+
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("{}: {e} (start techo-server first)", path.display()))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
