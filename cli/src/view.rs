@@ -260,12 +260,12 @@ pub(crate) fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
                 Lang::Ja => format!(
                     "{}（{} から、証明書は {until} まで）",
                     state.label(lang),
-                    since.date_naive()
+                    since.with_timezone(&techo_core::clock::jst()).date_naive()
                 ),
                 Lang::En => format!(
                     "{} (since {}, credentials until {until})",
                     state.label(lang),
-                    since.date_naive()
+                    since.with_timezone(&techo_core::clock::jst()).date_naive()
                 ),
             }
         }
