@@ -99,6 +99,34 @@ pub fn run() {
         us(make),
         us(raw_make)
     );
+    // Issuance: credential pairs signed per second on one core (signing and encoding only).
+    let claims = techo_core::token::HandbookClaims {
+        kind: techo_core::model::HandbookKind::Physical,
+        grade: "1級".into(),
+        fare_class: techo_core::model::FareClass::First,
+        caregiver: true,
+        municipality: "131016".into(),
+        expiry: None,
+        linkage: techo_core::token::LinkageKind::Linked,
+        photo: None,
+    };
+    let device = s.device.public();
+    let day = s.counter.not_before;
+    let request = techo_core::token::IssueRequest {
+        claims: &claims,
+        device_key: &device,
+        device_alias: "bench",
+        not_before: day,
+        not_after: day,
+        status: techo_core::token::StatusRef { list: 1, index: 7 },
+    };
+    let n = 300u32;
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(s.issuer.issue(&request).ok());
+    }
+    let per_second = f64::from(n * 2) / start.elapsed().as_secs_f64();
+    println!("issuance: {per_second:.0} credentials/s on one core (counter + full pairs, signing and encoding)");
     match qr {
         Some(q) => println!(
             "counter QR: {} bytes, version {} at ECC M ({:?} mode)",
