@@ -126,7 +126,9 @@ pub fn run() {
         black_box(s.issuer.issue(&request).ok());
     }
     let per_second = f64::from(n * 2) / start.elapsed().as_secs_f64();
-    println!("issuance: {per_second:.0} credentials/s on one core (counter + full pairs, signing and encoding)");
+    println!(
+        "issuance: {per_second:.0} credentials/s on one core (counter + full pairs, signing and encoding)"
+    );
     match qr {
         Some(q) => println!(
             "counter QR: {} bytes, version {} at ECC M ({:?} mode)",

@@ -1,24 +1,11 @@
 //! `techo card read | trace` with the software cards.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
+
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn card(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/cards")
-        .join(name)
-}
-
-fn techo(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("techo").unwrap();
-    c.env("TECHO_NOW", "2026-11-25T12:00:00+09:00")
-        .env_remove("TECHO_CARD_PIN")
-        .arg("--data-dir")
-        .arg(dir);
-    c
-}
 
 #[test]
 fn read_prints_subject_tries_and_basic_four() {

@@ -1,35 +1,11 @@
 //! The `techo` binary end to end, on temp data dirs.
 #![allow(clippy::unwrap_used)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
+
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-const NOW: &str = "2026-11-25T12:00:00+09:00";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/handbooks")
-        .join(name)
-}
-
-fn techo(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("techo").unwrap();
-    c.env("TECHO_NOW", NOW).arg("--data-dir").arg(dir);
-    c
-}
-
-fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let out = techo(dir)
-        .arg("--json")
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
 
 #[test]
 fn demo_lists_every_fixture() {

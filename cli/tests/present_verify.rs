@@ -1,35 +1,13 @@
 //! `techo issuer`, `techo present` and `techo verify` end to end.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-const NOW: &str = "2026-11-25T12:00:00+09:00";
-
-fn techo(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("techo").unwrap();
-    c.env("TECHO_NOW", NOW).arg("--data-dir").arg(dir);
-    c
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/handbooks")
-        .join(name)
-}
-
-fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let out = techo(dir)
-        .arg("--json")
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).unwrap()
-}
+use std::path::Path;
 
 /// A wallet with one registered handbook and credentials from the dev issuer.
 fn issued(dir: &Path) -> String {

@@ -11,6 +11,21 @@ pub fn encode(bytes: &[u8]) -> String {
         })
 }
 
+/// `bytes` random bytes from the OS, as hex: ids, tokens, idempotency keys.
+pub fn random(bytes: usize) -> String {
+    encode(&random_bytes(bytes))
+}
+
+/// `n` random bytes from the OS (which only fails when it has no entropy source at all).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    use ring::rand::SecureRandom;
+    let mut b = vec![0u8; n];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
+    b
+}
+
 /// Decodes hex (either case, surrounding whitespace ignored); `None` if it is not hex.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let t = text.trim();

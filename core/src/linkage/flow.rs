@@ -49,15 +49,6 @@ fn kind_name(k: HandbookKind) -> &'static str {
     }
 }
 
-fn random_key() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    crate::hex::encode(&b)
-}
-
 impl<'a> Linker<'a> {
     pub fn new(wallet: &'a Wallet, client: &'a TechoClient) -> Self {
         Self {
@@ -108,7 +99,7 @@ impl<'a> Linker<'a> {
         let started = self
             .client
             .start(&StartLinkage {
-                idempotency_key: random_key(),
+                idempotency_key: crate::hex::random(16),
                 handbook: HandbookRef {
                     kind: kind_name(hb.kind()).into(),
                     number: hb.number.clone(),

@@ -10,13 +10,7 @@ pub struct HandbookId(String);
 impl HandbookId {
     /// A fresh random id: 8 random bytes in hex.
     pub fn random() -> Self {
-        use ring::rand::SecureRandom;
-        let mut bytes = [0u8; 8];
-        // SystemRandom only fails when the OS has no entropy source; there is nothing to recover.
-        ring::rand::SystemRandom::new()
-            .fill(&mut bytes)
-            .expect("the OS random source works");
-        Self(crate::hex::encode(&bytes))
+        Self(crate::hex::random(8))
     }
 
     /// Parses an id typed by a user (full id or a unique prefix is resolved by the wallet).

@@ -144,14 +144,11 @@ impl DevIssuer {
             sequence: self.state.trust_sequence,
             issued_at: now,
             min_token_version: 1,
-            issuers: vec![TrustedIssuer {
-                kid: self.issuer.kid.clone(),
-                issuer_id: self.issuer.id,
-                name: self.state.name.clone(),
-                key: self.issuer.public(),
-                not_before: now - Duration::days(365),
-                not_after: now + Duration::days(3 * 365),
-            }],
+            issuers: vec![TrustedIssuer::of(
+                &self.issuer,
+                now - Duration::days(365),
+                now + Duration::days(3 * 365),
+            )],
         }
     }
 

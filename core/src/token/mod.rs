@@ -13,6 +13,7 @@ pub mod keys;
 pub mod present;
 pub mod qr;
 pub mod sample;
+mod signed_list;
 pub mod status;
 pub mod time;
 pub mod trust;

@@ -38,14 +38,11 @@ impl Sample {
             sequence: 1,
             issued_at: now,
             min_token_version: 1,
-            issuers: vec![TrustedIssuer {
-                kid: issuer.kid.clone(),
-                issuer_id: issuer.id,
-                name: issuer.name.clone(),
-                key: issuer.public(),
-                not_before: now - Duration::days(30),
-                not_after: now + Duration::days(365),
-            }],
+            issuers: vec![TrustedIssuer::of(
+                &issuer,
+                now - Duration::days(30),
+                now + Duration::days(365),
+            )],
         };
         let claims = HandbookClaims {
             kind: HandbookKind::Physical,

@@ -2,13 +2,12 @@
 //! Status List), signed by the issuer, with issued-at and time-to-live. Verifiers cache it and
 //! work offline; they report its age and refuse one older than their policy allows.
 
-use super::cbor_read::{IntMap, read_item};
-use super::credential::parse_sign1;
+use super::cbor_read::IntMap;
 use super::keys::SoftwareKey;
+use super::signed_list::OpenError;
 use super::trust::TrustList;
 use chrono::{DateTime, TimeZone, Utc};
 use ciborium::Value;
-use coset::{CoseSign1Builder, HeaderBuilder, iana};
 use std::io::{Read, Write};
 
 /// Two bits per credential.
@@ -108,41 +107,23 @@ impl StatusList {
             (Value::from(5), Value::from(self.issued_at.timestamp())),
             (Value::from(6), Value::from(self.ttl_seconds)),
         ]);
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::ES256)
-            .key_id(kid.to_vec())
-            .content_type("application/techo-status-list".into())
-            .build();
-        let sign1 = CoseSign1Builder::new()
-            .protected(protected)
-            .payload(super::claims::cbor(&payload))
-            .create_signature(b"", |tbs| key.sign_bytes(tbs))
-            .build();
-        coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+        super::signed_list::sign(&payload, key, kid, "application/techo-status-list")
     }
 
     /// Checks the signature against the trust list and decodes the list.
     pub fn from_signed(bytes: &[u8], trust: &TrustList) -> Result<Self, StatusListError> {
         let bad = StatusListError::Malformed;
-        let (value, end) = read_item(bytes, 0, "status list").map_err(|m| bad(m.what))?;
-        if end != bytes.len() {
-            return Err(bad("trailing bytes"));
-        }
-        let sign1 = parse_sign1(value, 0, "status list").map_err(|m| bad(m.what))?;
-        let issuer = trust
-            .issuer(&sign1.protected.header.key_id)
-            .ok_or(StatusListError::UnknownSigner)?;
-        sign1
-            .verify_signature(b"", |sig, tbs| {
-                if issuer.key.verify(tbs, sig) {
-                    Ok(())
-                } else {
-                    Err(())
-                }
-            })
-            .map_err(|()| StatusListError::BadSignature)?;
-        let payload = sign1.payload.as_deref().ok_or(bad("no payload"))?;
-        let (value, _) = read_item(payload, 0, "status list payload").map_err(|m| bad(m.what))?;
+        let mut signer = None;
+        let (_, value) = super::signed_list::open(bytes, "status list", |kid| {
+            signer = trust.issuer(kid);
+            signer.map(|i| &i.key)
+        })
+        .map_err(|e| match e {
+            OpenError::Malformed(w) => bad(w),
+            OpenError::UnknownSigner => StatusListError::UnknownSigner,
+            OpenError::BadSignature => StatusListError::BadSignature,
+        })?;
+        let issuer = signer.ok_or(StatusListError::UnknownSigner)?;
         let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
         if m.uint(3) != Some(u64::from(BITS)) {
             return Err(bad("only 2-bit status lists are supported"));

@@ -2,12 +2,11 @@
 //! Techo root key. Verifiers pin the root public key and refuse a list older than the one they
 //! already hold (sequence numbers only go up).
 
-use super::cbor_read::{IntMap, read_item, uint};
-use super::credential::parse_sign1;
+use super::cbor_read::{IntMap, uint};
 use super::keys::{PublicKey, SoftwareKey};
 use chrono::{DateTime, TimeZone, Utc};
 use ciborium::Value;
-use coset::{AsCborValue, CoseSign1Builder, HeaderBuilder, iana};
+use coset::AsCborValue;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedIssuer {
@@ -49,6 +48,24 @@ fn from_unix(v: Option<&Value>) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, 0).single()
 }
 
+impl TrustedIssuer {
+    /// The trust-list entry for an issuer key, valid between the two times.
+    pub fn of(
+        issuer: &super::issuer::Issuer,
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            kid: issuer.kid.clone(),
+            issuer_id: issuer.id,
+            name: issuer.name.clone(),
+            key: issuer.public(),
+            not_before,
+            not_after,
+        }
+    }
+}
+
 impl TrustList {
     pub fn issuer(&self, kid: &[u8]) -> Option<&TrustedIssuer> {
         self.issuers.iter().find(|i| i.kid == kid)
@@ -81,17 +98,7 @@ impl TrustList {
             (Value::from(3), Value::from(self.min_token_version)),
             (Value::from(4), Value::Array(issuers)),
         ]);
-        let protected = HeaderBuilder::new()
-            .algorithm(iana::Algorithm::ES256)
-            .key_id(root_kid.to_vec())
-            .content_type("application/techo-trust-list".into())
-            .build();
-        let sign1 = CoseSign1Builder::new()
-            .protected(protected)
-            .payload(super::claims::cbor(&payload))
-            .create_signature(b"", |tbs| root.sign_bytes(tbs))
-            .build();
-        coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+        super::signed_list::sign(&payload, root, root_kid, "application/techo-trust-list")
     }
 
     /// Verifies a signed trust list against the pinned root key. `held` is the sequence of the
@@ -102,22 +109,11 @@ impl TrustList {
         held: Option<u64>,
     ) -> Result<Self, TrustListError> {
         let bad = TrustListError::Malformed;
-        let (value, end) = read_item(bytes, 0, "trust list").map_err(|m| bad(m.what))?;
-        if end != bytes.len() {
-            return Err(bad("trailing bytes"));
-        }
-        let sign1 = parse_sign1(value, 0, "trust list").map_err(|m| bad(m.what))?;
-        sign1
-            .verify_signature(b"", |sig, tbs| {
-                if root.verify(tbs, sig) {
-                    Ok(())
-                } else {
-                    Err(())
-                }
-            })
-            .map_err(|()| TrustListError::BadSignature)?;
-        let payload = sign1.payload.as_deref().ok_or(bad("no payload"))?;
-        let (value, _) = read_item(payload, 0, "trust list payload").map_err(|m| bad(m.what))?;
+        let (_, value) =
+            super::signed_list::open(bytes, "trust list", |_| Some(root)).map_err(|e| match e {
+                super::signed_list::OpenError::Malformed(w) => bad(w),
+                _ => TrustListError::BadSignature,
+            })?;
         let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
         let sequence = m.uint(1).ok_or(bad("sequence"))?;
         if let Some(held) = held.filter(|h| sequence < *h) {

@@ -83,14 +83,11 @@ pub fn world() -> World {
         sequence: 1,
         issued_at: now,
         min_token_version: 1,
-        issuers: vec![TrustedIssuer {
-            kid: issuer.kid.clone(),
-            issuer_id: 1,
-            name: issuer.name.clone(),
-            key: issuer.public(),
-            not_before: now - Duration::days(365),
-            not_after: now + Duration::days(365),
-        }],
+        issuers: vec![TrustedIssuer::of(
+            &issuer,
+            now - Duration::days(365),
+            now + Duration::days(365),
+        )],
     };
     let status = StatusList::new(1, 1, 65_536, now, 86_400);
     let (draft, photo) = fixture("01-");

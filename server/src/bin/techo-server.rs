@@ -15,15 +15,6 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-fn random_token() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 24];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    techo_core::hex::encode(&b)
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -73,7 +64,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     portal.state.update_knobs(|k| k.mode = hours);
-    let admin_token = random_token();
+    let admin_token = techo_core::hex::random(24);
     let server = TechoServer::start(
         &pki,
         clock,

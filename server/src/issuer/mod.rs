@@ -61,15 +61,6 @@ impl Drop for TechoServer {
     }
 }
 
-fn random_id() -> String {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 16];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    techo_core::hex::encode(&b)
-}
-
 fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
     (
         status,
@@ -298,7 +289,7 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         );
     }
     let record = SessionRecord {
-        id: random_id(),
+        id: techo_core::hex::random(16),
         idempotency_key: req.idempotency_key,
         created_at: st.now(),
         handbook: req.handbook,
@@ -348,7 +339,7 @@ async fn submit_code(
         }
     };
     let consent = ConsentEntry {
-        id: random_id(),
+        id: techo_core::hex::random(16),
         session_id: s.id.clone(),
         subject: token.subject.clone(),
         scope: SCOPE_HANDBOOKS.into(),

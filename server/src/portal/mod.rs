@@ -87,15 +87,6 @@ pub struct Portal {
     pub provider: Running,
 }
 
-fn random_token(bytes: usize) -> String {
-    use ring::rand::SecureRandom;
-    let mut b = vec![0u8; bytes];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    techo_core::hex::encode(&b)
-}
-
 fn error(
     status: StatusCode,
     code: &str,
@@ -171,8 +162,8 @@ async fn challenge(
             None,
         );
     }
-    let session = random_token(16);
-    let challenge = hexless_random(32);
+    let session = techo_core::hex::random(16);
+    let challenge = techo_core::hex::random_bytes(32);
     let expires = s.clock.now() + Duration::minutes(5);
     s.lock()
         .challenges
@@ -183,15 +174,6 @@ async fn challenge(
         expires_at: expires,
     })
     .into_response()
-}
-
-fn hexless_random(n: usize) -> Vec<u8> {
-    use ring::rand::SecureRandom;
-    let mut b = vec![0u8; n];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    b
 }
 
 fn common_name(subject: &str) -> Option<&str> {
@@ -265,7 +247,7 @@ async fn consent(State(s): State<Arc<PortalState>>, Json(req): Json<ConsentReque
             None,
         );
     };
-    let code = random_token(16);
+    let code = techo_core::hex::random(16);
     let expires = now + Duration::minutes(10);
     let mut inner = s.lock();
     inner.codes.insert(code.clone(), (holder.clone(), expires));
@@ -302,7 +284,7 @@ async fn token(State(s): State<Arc<PortalState>>, Json(req): Json<TokenRequest>)
             None,
         );
     }
-    let access = random_token(24);
+    let access = techo_core::hex::random(24);
     let subject = pairwise(&req.service_id, &holder);
     s.lock().tokens.insert(access.clone(), holder);
     Json(TokenResponse {

@@ -1,0 +1,60 @@
+//! The envelope shared by the trust list and the status list: a COSE_Sign1 (ES256) with the
+//! signer's key id and a content type in the protected header, over an integer-keyed CBOR map.
+
+use super::cbor_read::read_item;
+use super::credential::parse_sign1;
+use super::keys::{PublicKey, SoftwareKey};
+use ciborium::Value;
+use coset::{CoseSign1Builder, HeaderBuilder, iana};
+
+/// Why a signed list did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    Malformed(&'static str),
+    UnknownSigner,
+    BadSignature,
+}
+
+pub(crate) fn sign(payload: &Value, key: &SoftwareKey, kid: &[u8], content_type: &str) -> Vec<u8> {
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::ES256)
+        .key_id(kid.to_vec())
+        .content_type(content_type.into())
+        .build();
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(super::claims::cbor(payload))
+        .create_signature(b"", |tbs| key.sign_bytes(tbs))
+        .build();
+    coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+}
+
+/// Checks the signature with the key `key_for(kid)` returns and gives back the payload.
+pub(crate) fn open<'k>(
+    bytes: &[u8],
+    what: &'static str,
+    key_for: impl FnOnce(&[u8]) -> Option<&'k PublicKey>,
+) -> Result<(Vec<u8>, Value), OpenError> {
+    let (value, end) = read_item(bytes, 0, what).map_err(|m| OpenError::Malformed(m.what))?;
+    if end != bytes.len() {
+        return Err(OpenError::Malformed("trailing bytes"));
+    }
+    let sign1 = parse_sign1(value, 0, what).map_err(|m| OpenError::Malformed(m.what))?;
+    let key = key_for(&sign1.protected.header.key_id).ok_or(OpenError::UnknownSigner)?;
+    sign1
+        .verify_signature(b"", |sig, tbs| {
+            if key.verify(tbs, sig) {
+                Ok(())
+            } else {
+                Err(())
+            }
+        })
+        .map_err(|()| OpenError::BadSignature)?;
+    let kid = sign1.protected.header.key_id.clone();
+    let payload = sign1
+        .payload
+        .as_deref()
+        .ok_or(OpenError::Malformed("no payload"))?;
+    let (value, _) = read_item(payload, 0, what).map_err(|m| OpenError::Malformed(m.what))?;
+    Ok((kid, value))
+}
