@@ -188,7 +188,9 @@ impl<'a> Linker<'a> {
             } => {
                 if !credentials.is_empty() {
                     self.wallet.store_credentials(id, &credentials)?;
-                    self.client.acknowledge(session).await?;
+                    // Best effort: if the acknowledgement is lost the server keeps the copy until
+                    // the next poll; the credentials are already safe in the wallet.
+                    let _ = self.client.acknowledge(session).await;
                 }
                 match &hb.linkage {
                     LinkageState::Linked { .. } if credentials.is_empty() => Ok(hb.linkage.clone()),
