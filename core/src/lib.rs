@@ -11,6 +11,7 @@ pub mod lang;
 pub mod linkage;
 pub mod model;
 pub mod portal;
+pub mod screen;
 pub mod store;
 pub mod token;
 pub mod wallet;

@@ -402,6 +402,19 @@ impl Wallet {
         Ok((hb, payload))
     }
 
+    /// The counter screen for the chosen handbook at the clock's time (`None`: no handbook yet).
+    /// `min_token_version` comes from the cached trust list ("update the app" when too new).
+    pub fn counter_screen(
+        &self,
+        options: crate::screen::Options,
+        min_token_version: u32,
+    ) -> Result<Option<crate::screen::CounterScreen>, WalletError> {
+        let all = self.list()?;
+        Ok(self.counter_handbook()?.map(|hb| {
+            crate::screen::build(&hb, &all, min_token_version, self.clock.now(), options)
+        }))
+    }
+
     /// Chooses the handbook shown at the counter (one tap to switch).
     pub fn select_for_counter(&self, id: &str) -> Result<Handbook, WalletError> {
         let hb = self.get(id)?;
