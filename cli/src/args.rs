@@ -73,6 +73,8 @@ pub enum Command {
     /// Read the My Number card (the software card with --sim).
     #[command(subcommand)]
     Card(CardCommand),
+    /// Draw the counter screen to PNG or SVG (the data dir's counter handbook, or a sample).
+    Preview(PreviewCmd),
     /// Measure verification and QR generation and print the ratios.
     Bench,
     /// Run the main flow on a temporary wallet with the fixture handbooks.
@@ -122,6 +124,27 @@ pub struct VerifyCmd {
     /// ... for this audience.
     #[arg(long)]
     pub audience: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewCmd {
+    /// screen.png or screen.svg
+    #[arg(long, default_value = "screen.png")]
+    pub out: PathBuf,
+    /// Pixel size: 1170x2532 (default) or 720x1600.
+    #[arg(long, default_value = "1170x2532")]
+    pub size: String,
+    /// The moment to draw (RFC 3339); default now (or TECHO_NOW).
+    #[arg(long)]
+    pub time: Option<String>,
+    #[arg(long)]
+    pub reduced_motion: bool,
+    /// Text at 1.5× (the platform's large text setting).
+    #[arg(long)]
+    pub large_text: bool,
+    /// Show the photo enlarged.
+    #[arg(long)]
+    pub enlarge_photo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ mod error;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
+mod preview;
 mod qr_file;
 mod register;
 mod store_cmd;
@@ -177,6 +178,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             linkage_command(cli, lang)
         }
         Command::Card(cmd) => card_command(cli, cmd, lang),
+        Command::Preview(p) => preview_command(cli, p, lang),
         Command::Bench => {
             bench::run();
             Ok(())
@@ -348,4 +350,34 @@ fn card_command(cli: &Cli, cmd: &CardCommand, lang: Lang) -> Result<(), CliError
         CardCommand::Read(_) => card_cmd::read(&args, &dir, now, cli.json, lang),
         CardCommand::Trace(_) => card_cmd::trace(&args, &dir, now, lang),
     }
+}
+
+fn preview_command(cli: &Cli, p: &args::PreviewCmd, lang: Lang) -> Result<(), CliError> {
+    let (w, h) = p
+        .size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|(w, h)| (200..=4000).contains(w) && (200..=8000).contains(h))
+        .ok_or_else(|| CliError::BadArgument("--size is WIDTHxHEIGHT, e.g. 1170x2532".into()))?;
+    let clock: Arc<dyn Clock> = match &p.time {
+        Some(t) => Arc::new(FixedClock::new(
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| CliError::BadNow)?
+                .with_timezone(&chrono::Utc),
+        )),
+        None => clock()?,
+    };
+    let options = techo_core::screen::Options {
+        lang,
+        reduced_motion: p.reduced_motion,
+        text_scale: if p.large_text { 1.5 } else { 1.0 },
+        photo_enlarged: p.enlarge_photo,
+    };
+    let args = preview::PreviewArgs {
+        out: &p.out,
+        width: w,
+        height: h,
+        options,
+    };
+    preview::run(&data_dir(cli)?, &clock, &args)
 }

@@ -1,0 +1,377 @@
+//! `techo preview`: the counter screen drawn to SVG, and to PNG through resvg with the bundled
+//! Japanese font, at phone sizes. This is how the screen is reviewed on a desktop; the phone
+//! shells draw the same view model natively.
+
+use crate::error::CliError;
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+use techo_core::model::{HandbookDraft, LinkageState};
+use techo_core::screen::{CounterScreen, Emphasis, ItemKey, Options};
+use techo_core::token::{ClaimId, DevIssuer, HandbookClaims, QrImage};
+use techo_core::{Clock, Wallet};
+
+const FONT: &[u8] = include_bytes!("../../fixtures/fonts/NotoSansCJKjp-Bold-subset.otf");
+const FAMILY: &str = "Noto Sans CJK JP";
+/// The layout is drawn on a 390-pt-wide canvas and scaled to the output size.
+const CANVAS_W: f64 = 390.0;
+
+pub struct PreviewArgs<'a> {
+    pub out: &'a Path,
+    pub width: u32,
+    pub height: u32,
+    pub options: Options,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Shrinks `size` until `text` fits `width` (CJK glyphs are about one em wide, Latin about half).
+fn fit(text: &str, size: f64, width: f64) -> f64 {
+    let ems: f64 = text
+        .chars()
+        .map(|c| if c.is_ascii() { 0.56 } else { 1.0 })
+        .sum();
+    if ems * size > width {
+        (width / ems).max(9.0)
+    } else {
+        size
+    }
+}
+
+fn px(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// An SVG being drawn top to bottom on the 390-pt canvas.
+struct Canvas<'a> {
+    out: String,
+    y: f64,
+    screen: &'a CounterScreen,
+}
+
+impl Canvas<'_> {
+    fn frame(&mut self, height: f64) {
+        let sc = self.screen;
+        let glow = 0.35 + 0.35 * (sc.live.glow_phase * std::f64::consts::TAU).sin();
+        let _ = write!(
+            self.out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{CANVAS_W}" height="{height}" viewBox="0 0 {CANVAS_W} {height}" font-family="{FAMILY}" font-weight="bold"><rect width="100%" height="100%" fill="{}"/><rect x="6" y="6" width="{}" height="{}" rx="22" fill="none" stroke="{}" stroke-width="8" opacity="{glow:.3}"/>"#,
+            sc.background,
+            CANVAS_W - 12.0,
+            height - 12.0,
+            sc.accent
+        );
+        self.y = 24.0;
+        if let Some(banner) = &sc.update_banner {
+            let _ = write!(
+                self.out,
+                r##"<rect x="0" y="{}" width="{CANVAS_W}" height="34" fill="#A80000"/><text x="16" y="{}" font-size="12" fill="#FFFFFF">{}</text>"##,
+                self.y,
+                self.y + 22.0,
+                esc(banner)
+            );
+            self.y += 44.0;
+        }
+    }
+
+    fn items(&mut self) {
+        let sc = self.screen;
+        let y = self.y;
+        let shape = match sc.shape {
+            techo_core::screen::palette::Shape::Circle => format!(
+                r#"<circle cx="36" cy="{}" r="14" fill="{}"/>"#,
+                y + 26.0,
+                sc.accent
+            ),
+            techo_core::screen::palette::Shape::Diamond => format!(
+                r#"<polygon points="36,{} 50,{} 36,{} 22,{}" fill="{}"/>"#,
+                y + 10.0,
+                y + 26.0,
+                y + 42.0,
+                y + 26.0,
+                sc.accent
+            ),
+            techo_core::screen::palette::Shape::Square => format!(
+                r#"<rect x="23" y="{}" width="26" height="26" fill="{}"/>"#,
+                y + 13.0,
+                sc.accent
+            ),
+        };
+        self.out.push_str(&shape);
+        for item in sc.items.iter().filter(|i| i.key != ItemKey::Photo) {
+            let colour = match item.emphasis {
+                Emphasis::Alert => "#A80000",
+                Emphasis::Caution => sc.accent.as_str(),
+                Emphasis::Normal => sc.text_colour.as_str(),
+            };
+            let (size, x) = if item.key == ItemKey::Kind {
+                (sc.sizes.kind_pt * 0.75, 60.0)
+            } else {
+                (sc.sizes.item_pt * 0.75, 20.0)
+            };
+            if item.key == ItemKey::Kind {
+                self.y += size + 18.0;
+            } else {
+                self.y += 30.0;
+                let _ = write!(
+                    self.out,
+                    r#"<text x="{x}" y="{}" font-size="11" fill="{}" opacity="0.8">{}</text>"#,
+                    self.y,
+                    sc.text_colour,
+                    esc(&item.label)
+                );
+                self.y += size + 6.0;
+            }
+            let size = fit(&item.value, size, CANVAS_W - x - 16.0);
+            let _ = write!(
+                self.out,
+                r#"<text x="{x}" y="{}" font-size="{size:.1}" fill="{colour}">{}</text>"#,
+                self.y,
+                esc(&item.value)
+            );
+        }
+        self.y += 24.0;
+    }
+
+    /// Photo on the left (or enlarged across), QR on the right (or below).
+    fn photo_and_qr(&mut self, photo: Option<&[u8]>, qr: Option<&QrImage>) {
+        let enlarged = self.screen.photo_enlarged;
+        if let Some(bytes) = photo {
+            let (w, h) = if enlarged {
+                (300.0, 400.0)
+            } else {
+                (96.0, 128.0)
+            };
+            let x = if enlarged { (CANVAS_W - w) / 2.0 } else { 20.0 };
+            let _ = write!(
+                self.out,
+                r#"<image x="{x}" y="{}" width="{w}" height="{h}" href="data:image/png;base64,{}"/>"#,
+                self.y,
+                base64(bytes)
+            );
+            if enlarged {
+                self.y += h + 12.0;
+            }
+        }
+        let size = 200.0;
+        let (qx, qy) = if enlarged {
+            ((CANVAS_W - size) / 2.0, self.y)
+        } else {
+            (CANVAS_W - size - 20.0, self.y)
+        };
+        let _ = write!(
+            self.out,
+            r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#FFFFFF"/>"##,
+            qx - 8.0,
+            qy - 8.0,
+            size + 16.0,
+            size + 16.0
+        );
+        match qr {
+            Some(q) => {
+                let m = size / px(q.width);
+                for row in 0..q.width {
+                    for col in 0..q.width {
+                        if q.dark(col, row) {
+                            let _ = write!(
+                                self.out,
+                                r##"<rect x="{:.2}" y="{:.2}" width="{m:.2}" height="{m:.2}" fill="#000000"/>"##,
+                                qx + px(col) * m,
+                                qy + px(row) * m
+                            );
+                        }
+                    }
+                }
+            }
+            None => {
+                let _ = write!(
+                    self.out,
+                    r##"<text x="{}" y="{}" font-size="14" fill="#555555">QR: 連携後に表示 / after linkage</text>"##,
+                    qx + 4.0,
+                    qy + size / 2.0
+                );
+            }
+        }
+        self.y = qy + size + 40.0;
+    }
+
+    /// The live clock, the QR countdown, and the character (moving only when linked).
+    fn live(&mut self) {
+        let sc = self.screen;
+        let clock_size = fit(&sc.live.clock, sc.sizes.clock_pt * 0.75, CANVAS_W - 40.0);
+        let _ = write!(
+            self.out,
+            r#"<text x="20" y="{}" font-size="{clock_size:.1}" fill="{}">{}</text>"#,
+            self.y,
+            sc.text_colour,
+            esc(&sc.live.clock)
+        );
+        let _ = write!(
+            self.out,
+            r#"<text x="20" y="{}" font-size="12" fill="{}">QR {}s</text>"#,
+            self.y + 22.0,
+            sc.text_colour,
+            sc.live.qr_seconds_left
+        );
+        let (cx, cy) = (CANVAS_W - 52.0, self.y + 40.0);
+        match sc.live.character_frame {
+            Some(f) => {
+                let bounce = (f64::from(f) / 8.0 * std::f64::consts::TAU).sin() * 6.0;
+                let _ = write!(
+                    self.out,
+                    r#"<g transform="translate(0,{bounce:.1})"><circle cx="{cx}" cy="{cy}" r="26" fill="{a}"/><circle cx="{}" cy="{}" r="4" fill="{b}"/><circle cx="{}" cy="{}" r="4" fill="{b}"/><path d="M{} {} q10 10 20 0" stroke="{b}" stroke-width="3" fill="none"/></g>"#,
+                    cx - 9.0,
+                    cy - 5.0,
+                    cx + 9.0,
+                    cy - 5.0,
+                    cx - 10.0,
+                    cy + 8.0,
+                    a = sc.accent,
+                    b = sc.background
+                );
+            }
+            None => {
+                let _ = write!(
+                    self.out,
+                    r##"<circle cx="{cx}" cy="{cy}" r="26" fill="#9A9A9A" opacity="0.5"/>"##
+                );
+            }
+        }
+    }
+}
+
+/// Draws the screen on the 390-pt canvas; `height` is in the same units.
+pub fn svg(
+    screen: &CounterScreen,
+    photo: Option<&[u8]>,
+    qr: Option<&QrImage>,
+    height: f64,
+) -> String {
+    let mut c = Canvas {
+        out: String::new(),
+        y: 0.0,
+        screen,
+    };
+    c.frame(height);
+    c.items();
+    c.photo_and_qr(photo, qr);
+    c.live();
+    c.out.push_str("</svg>\n");
+    c.out
+}
+
+/// The wallet to preview: the data dir's if it has a handbook, else a throw-away one with the
+/// first fixture, linked, with credentials from a throw-away development issuer (so the QR is real).
+fn sample_wallet(dir: &Path, clock: &Arc<dyn Clock>) -> Result<Wallet, CliError> {
+    let keys = techo_core::store::FileKeyProvider::new(Wallet::key_file(dir));
+    let wallet = Wallet::open(dir, &keys, clock.clone())?;
+    let (file, toml, photo) = crate::demo::FIXTURES[0];
+    let draft = HandbookDraft::from_toml(toml).map_err(|why| CliError::HandbookFile {
+        path: file.into(),
+        why,
+    })?;
+    let hb = wallet.add(&draft, Some(photo))?;
+    let hb = wallet.set_linkage(
+        hb.id.as_str(),
+        LinkageState::Linked {
+            since: clock.now(),
+            session: String::new(),
+            valid_until: None,
+        },
+    )?;
+    let mut issuer = DevIssuer::generate();
+    let device = wallet.create_device_keys(1)?;
+    let creds = issuer.issue_batch(
+        hb.id.as_str(),
+        &HandbookClaims::from_handbook(&hb),
+        &device,
+        wallet.today(),
+    )?;
+    wallet.store_credentials(hb.id.as_str(), &creds)?;
+    Ok(wallet)
+}
+
+pub fn run(
+    data_dir: &Path,
+    clock: &Arc<dyn Clock>,
+    args: &PreviewArgs<'_>,
+) -> Result<(), CliError> {
+    let tmp = tempfile::tempdir().map_err(|e| CliError::WriteFile {
+        path: "temporary directory".into(),
+        why: e.to_string(),
+    })?;
+    let existing = Wallet::open(
+        data_dir,
+        &techo_core::store::FileKeyProvider::new(Wallet::key_file(data_dir)),
+        clock.clone(),
+    )
+    .ok()
+    .filter(|w| w.list().is_ok_and(|l| !l.is_empty()));
+    let wallet = match existing {
+        Some(w) => w,
+        None => sample_wallet(tmp.path(), clock)?,
+    };
+    let screen = wallet
+        .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
+        .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?;
+    let photo = wallet.photo(&screen.handbook_id)?;
+    let qr = wallet
+        .present(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
+        .ok()
+        .and_then(|(_, p)| QrImage::for_payload(&p).ok());
+    let height = CANVAS_W * f64::from(args.height) / f64::from(args.width);
+    let drawing = svg(&screen, photo.as_deref(), qr.as_ref(), height);
+    let write_err = |e: String| CliError::WriteFile {
+        path: args.out.display().to_string(),
+        why: e,
+    };
+    match args.out.extension().and_then(|e| e.to_str()) {
+        Some("svg") => std::fs::write(args.out, drawing).map_err(|e| write_err(e.to_string()))?,
+        Some("png") => {
+            let mut opt = resvg::usvg::Options::default();
+            opt.fontdb_mut().load_font_data(FONT.to_vec());
+            let tree = resvg::usvg::Tree::from_str(&drawing, &opt)
+                .map_err(|e| write_err(e.to_string()))?;
+            let mut pixmap = resvg::tiny_skia::Pixmap::new(args.width, args.height)
+                .ok_or_else(|| write_err("bad size".into()))?;
+            let scale = f32::from(u16::try_from(args.width).unwrap_or(u16::MAX)) / 390.0;
+            resvg::render(
+                &tree,
+                resvg::tiny_skia::Transform::from_scale(scale, scale),
+                &mut pixmap.as_mut(),
+            );
+            pixmap
+                .save_png(args.out)
+                .map_err(|e| write_err(e.to_string()))?;
+        }
+        _ => return Err(CliError::BadArgument("use a .png or .svg file name".into())),
+    }
+    out!("{} ({}×{})", args.out.display(), args.width, args.height);
+    Ok(())
+}
