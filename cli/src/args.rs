@@ -145,6 +145,9 @@ pub struct PreviewCmd {
     /// Show the photo enlarged.
     #[arg(long)]
     pub enlarge_photo: bool,
+    /// Which handbook (id or prefix; default: the one chosen for the counter).
+    #[arg(long)]
+    pub handbook: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -375,6 +375,7 @@ fn preview_command(cli: &Cli, p: &args::PreviewCmd, lang: Lang) -> Result<(), Cl
     };
     let args = preview::PreviewArgs {
         out: &p.out,
+        handbook: p.handbook.as_deref(),
         width: w,
         height: h,
         options,

@@ -18,6 +18,7 @@ const CANVAS_W: f64 = 390.0;
 
 pub struct PreviewArgs<'a> {
     pub out: &'a Path,
+    pub handbook: Option<&'a str>,
     pub width: u32,
     pub height: u32,
     pub options: Options,
@@ -337,9 +338,21 @@ pub fn run(
         Some(w) => w,
         None => sample_wallet(tmp.path(), clock)?,
     };
-    let screen = wallet
-        .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
-        .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?;
+    let screen = match args.handbook {
+        Some(id) => {
+            let hb = wallet.get(id)?;
+            techo_core::screen::build(
+                &hb,
+                &wallet.list()?,
+                techo_core::screen::TOKEN_VERSION,
+                clock.now(),
+                args.options,
+            )
+        }
+        None => wallet
+            .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
+            .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?,
+    };
     let photo = wallet.photo(&screen.handbook_id)?;
     let qr = wallet
         .present(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
@@ -374,4 +387,47 @@ pub fn run(
     }
     out!("{} ({}×{})", args.out.display(), args.width, args.height);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use techo_core::model::{HandbookId, LinkageState};
+
+    fn screen(prefix: usize, linked: bool) -> CounterScreen {
+        let (_, toml, _) = crate::demo::FIXTURES[prefix];
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T13:30:05Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut hb = HandbookDraft::from_toml(toml)
+            .unwrap()
+            .validate(None, now)
+            .unwrap();
+        hb.id = HandbookId::from_string("hb".into());
+        if linked {
+            hb.linkage = LinkageState::Linked {
+                since: now,
+                session: String::new(),
+                valid_until: None,
+            };
+        }
+        techo_core::screen::build(&hb, &[], 1, now, Options::default())
+    }
+
+    #[test]
+    fn svg_snapshots() {
+        insta::assert_snapshot!("physical-linked", svg(&screen(0, true), None, None, 844.0));
+        insta::assert_snapshot!(
+            "mental-expired-unlinked",
+            svg(&screen(3, false), None, None, 844.0)
+        );
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
 }
