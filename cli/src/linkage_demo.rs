@@ -12,9 +12,7 @@ use techo_core::linkage::Linker;
 use techo_core::model::LinkageState;
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::AdminAction;
-use techo_core::token::{
-    ClaimId, Payload, Policy, PublicKey, QrImage, StatusList, TrustList, verify,
-};
+use techo_core::token::{ClaimId, Payload, Policy, QrImage, verify};
 use techo_core::{Clock, FixedClock, Wallet};
 use techo_server::portal::hours::HoursMode;
 use techo_server::portal::records::Records;
@@ -52,18 +50,8 @@ fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
     Ok(card)
 }
 
-async fn verifier(client: &TechoClient) -> Result<(TrustList, Vec<StatusList>), CliError> {
-    let root = PublicKey::from_sec1(&client.root_key().await.map_err(fail)?).map_err(fail)?;
-    let trust = TrustList::from_signed(&client.trust_list().await.map_err(fail)?, &root, None)
-        .map_err(fail)?;
-    let status = StatusList::from_signed(&client.status_list(1).await.map_err(fail)?, &trust)
-        .map_err(fail)?;
-    Ok((trust, vec![status]))
-}
-
 /// The servers and the app's client for one demo run.
 struct Loopback {
-    pki: TestPki,
     _portal: Portal,
     server: TechoServer,
     client: TechoClient,
@@ -114,7 +102,6 @@ async fn start_servers(
     )
     .map_err(fail)?;
     Ok(Loopback {
-        pki,
         _portal: portal,
         server,
         client,
@@ -234,7 +221,7 @@ async fn present_and_verify(
         json!({ "qr_version": qr.version, "bytes": payload.binary().len(), "payload": payload.text() }),
     );
     t.say("\n== 検証（オフライン）==", "\n== Verifying (offline) ==");
-    let (trust, status) = verifier(&lb.client).await?;
+    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
     let v = verify(
         &payload.binary(),
         &trust,
@@ -302,28 +289,19 @@ async fn revoke_and_verify(
         .session()
         .unwrap_or_default()
         .to_owned();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(
-            techo_core::portal::client::client_tls(&lb.pki.ca_pem).map_err(fail)?,
+    lb.client
+        .admin(
+            ADMIN_TOKEN,
+            &AdminAction {
+                session_id: session,
+                action: "revoke".into(),
+                reason: "returned".into(),
+            },
         )
-        .build()
-        .map_err(fail)?;
-    let resp = http
-        .post(format!("{}/v1/admin/sessions", lb.server.url()))
-        .bearer_auth(ADMIN_TOKEN)
-        .json(&AdminAction {
-            session_id: session,
-            action: "revoke".into(),
-            reason: "returned".into(),
-        })
-        .send()
         .await
-        .map_err(fail)?;
-    if !resp.status().is_success() {
-        return Err(fail(format!("revocation refused: {}", resp.status())));
-    }
+        .map_err(|e| fail(format!("revocation refused: {e}")))?;
     let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
-    let (trust, status) = verifier(&lb.client).await?;
+    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
     match verify(
         &payload.binary(),
         &trust,

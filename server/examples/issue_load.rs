@@ -15,12 +15,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use techo_core::card::{CardSession, JpkiTrust, LastTry, Pin};
+use techo_core::card::{JpkiTrust, LastTry, Pin};
+use techo_core::linkage::consent_with_card;
 use techo_core::portal::TechoClient;
-use techo_core::portal::dto::{
-    ConsentRequest, DeviceKeyDto, HandbookRef, LinkageStatus, SCOPE_HANDBOOKS, StartLinkage,
-    TECHO_SERVICE_ID,
-};
+use techo_core::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
 use techo_core::token::SoftwareKey;
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
@@ -103,25 +101,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 device_keys,
             })
             .await?;
-        let challenge = client.portal_challenge(&started.portal_url).await?;
-        let bytes = techo_core::hex::decode(&challenge.challenge_hex).ok_or("bad challenge")?;
         card.tap_again(SimOptions {
             extended: true,
             ..SimOptions::default()
         });
-        let proof = CardSession::new(&mut card).linkage_read(&pin, &bytes, LastTry::Refuse)?;
-        let consent = client
-            .portal_consent(
-                &started.portal_url,
-                &ConsentRequest {
-                    auth_session: challenge.auth_session,
-                    service_id: TECHO_SERVICE_ID.into(),
-                    scope: SCOPE_HANDBOOKS.into(),
-                    certificate_hex: techo_core::hex::encode(&proof.certificate),
-                    signature_hex: techo_core::hex::encode(&proof.signature),
-                },
-            )
-            .await?;
+        let consent = consent_with_card(
+            &client,
+            &started.portal_url,
+            &mut card,
+            &pin,
+            LastTry::Refuse,
+        )
+        .await?;
         ready.push((started.session_id, consent.code));
     }
 

@@ -6,9 +6,7 @@ mod common;
 use common::{ADMIN, World, world};
 use techo_core::model::LinkageState;
 use techo_core::portal::dto::AdminAction;
-use techo_core::token::{
-    ClaimId, LinkageKind, Policy, PublicKey, StatusList, TrustList, VerifyError, verify,
-};
+use techo_core::token::{ClaimId, LinkageKind, Policy, StatusList, TrustList, VerifyError, verify};
 use techo_server::portal::hours::HoursMode;
 
 /// Wednesday 2026-11-25, 22:30 JST: the municipal servers are closed until 08:00.
@@ -17,10 +15,7 @@ const NEXT_MORNING: &str = "2026-11-25T23:00:05Z";
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
 async fn verifier(w: &World) -> (TrustList, Vec<StatusList>) {
-    let root = PublicKey::from_sec1(&w.client.root_key().await.unwrap()).unwrap();
-    let trust = TrustList::from_signed(&w.client.trust_list().await.unwrap(), &root, None).unwrap();
-    let status = StatusList::from_signed(&w.client.status_list(1).await.unwrap(), &trust).unwrap();
-    (trust, vec![status])
+    w.client.verifier_lists().await.unwrap()
 }
 
 async fn present_and_verify(
@@ -59,26 +54,17 @@ async fn admin(w: &World, action: &str) {
         .session()
         .unwrap()
         .to_owned();
-    let http = reqwest_client(w);
-    let resp = http
-        .post(format!("{}/v1/admin/sessions", w.server.url()))
-        .bearer_auth(ADMIN)
-        .json(&AdminAction {
-            session_id: session,
-            action: action.into(),
-            reason: "returned".into(),
-        })
-        .send()
+    w.client
+        .admin(
+            ADMIN,
+            &AdminAction {
+                session_id: session,
+                action: action.into(),
+                reason: "returned".into(),
+            },
+        )
         .await
         .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-}
-
-fn reqwest_client(w: &World) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&w.pki.ca_pem).unwrap())
-        .build()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,8 +6,8 @@ use super::transitions::{Event, TransitionError, next};
 use crate::card::{CardError, CardSession, CardTransport, LastTry, Pin};
 use crate::model::{Handbook, HandbookKind, LinkageState};
 use crate::portal::dto::{
-    ConsentRequest, DeviceKeyDto, HandbookRef, LinkageStatus, SCOPE_HANDBOOKS, StartLinkage,
-    TECHO_SERVICE_ID,
+    ConsentRequest, ConsentResponse, DeviceKeyDto, HandbookRef, LinkageStatus, SCOPE_HANDBOOKS,
+    StartLinkage, TECHO_SERVICE_ID,
 };
 use crate::portal::{ClientError, TechoClient};
 use crate::wallet::{Wallet, WalletError};
@@ -47,6 +47,33 @@ fn kind_name(k: HandbookKind) -> &'static str {
         HandbookKind::Mental => "mental",
         HandbookKind::Intellectual => "intellectual",
     }
+}
+
+/// The holder's part at the portal: a challenge, signed by the card (certificate read, PIN
+/// checked and sent once), then the consent. Returns the one-time code for techo-server.
+pub async fn consent_with_card(
+    client: &TechoClient,
+    portal_url: &str,
+    card: &mut dyn CardTransport,
+    pin: &Pin,
+    last_try: LastTry,
+) -> Result<ConsentResponse, LinkError> {
+    let challenge = client.portal_challenge(portal_url).await?;
+    let challenge_bytes =
+        crate::hex::decode(&challenge.challenge_hex).ok_or(ClientError::Malformed)?;
+    let proof = CardSession::new(card).linkage_read(pin, &challenge_bytes, last_try)?;
+    Ok(client
+        .portal_consent(
+            portal_url,
+            &ConsentRequest {
+                auth_session: challenge.auth_session,
+                service_id: TECHO_SERVICE_ID.into(),
+                scope: SCOPE_HANDBOOKS.into(),
+                certificate_hex: crate::hex::encode(&proof.certificate),
+                signature_hex: crate::hex::encode(&proof.signature),
+            },
+        )
+        .await?)
 }
 
 impl<'a> Linker<'a> {
@@ -121,23 +148,8 @@ impl<'a> Linker<'a> {
                 session: started.session_id.clone(),
             },
         )?;
-        let challenge = self.client.portal_challenge(&started.portal_url).await?;
-        let challenge_bytes =
-            crate::hex::decode(&challenge.challenge_hex).ok_or(ClientError::Malformed)?;
-        let proof = CardSession::new(card).linkage_read(pin, &challenge_bytes, last_try)?;
-        let consent = self
-            .client
-            .portal_consent(
-                &started.portal_url,
-                &ConsentRequest {
-                    auth_session: challenge.auth_session,
-                    service_id: TECHO_SERVICE_ID.into(),
-                    scope: SCOPE_HANDBOOKS.into(),
-                    certificate_hex: crate::hex::encode(&proof.certificate),
-                    signature_hex: crate::hex::encode(&proof.signature),
-                },
-            )
-            .await?;
+        let consent =
+            consent_with_card(self.client, &started.portal_url, card, pin, last_try).await?;
         let status = self
             .client
             .submit_code(&started.session_id, &consent.code)

@@ -5,5 +5,5 @@
 pub mod flow;
 pub mod transitions;
 
-pub use flow::{LinkError, Linker};
+pub use flow::{LinkError, Linker, consent_with_card};
 pub use transitions::{Event, TransitionError, next};

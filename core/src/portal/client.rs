@@ -2,9 +2,10 @@
 //! the ring provider). Timeouts and refusals come back as typed errors.
 
 use super::dto::{
-    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse, LinkageStatus,
-    StartLinkage, StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
+    AdminAction, ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse,
+    LinkageStatus, StartLinkage, StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
 };
+use crate::token::{PublicKey, StatusList, TrustList};
 use rustls_pki_types::pem::PemObject;
 use std::sync::Arc;
 
@@ -24,6 +25,10 @@ pub enum ClientError {
     Malformed,
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    #[error(
+        "the server's trust or status list does not verify ({0}): do not trust presentations checked with it / 失効情報を検証できません"
+    )]
+    Untrusted(String),
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +227,32 @@ impl TechoClient {
             "techo-server",
         )
         .await
+    }
+
+    /// What a verifier needs from techo-server: the trust list checked against the server's
+    /// root key, and status list 1 checked against the trust list.
+    pub async fn verifier_lists(&self) -> Result<(TrustList, Vec<StatusList>), ClientError> {
+        let root = PublicKey::from_sec1(&self.root_key().await?)
+            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
+        let trust = TrustList::from_signed(&self.trust_list().await?, &root, None)
+            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
+        let status = StatusList::from_signed(&self.status_list(1).await?, &trust)
+            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
+        Ok((trust, vec![status]))
+    }
+
+    /// Support's revoke / suspend / reinstate, with the server's admin token.
+    pub async fn admin(
+        &self,
+        admin_token: &str,
+        action: &AdminAction,
+    ) -> Result<LinkageStatus, ClientError> {
+        let req = self
+            .http
+            .post(format!("{}/v1/admin/sessions", self.server))
+            .bearer_auth(admin_token)
+            .json(action);
+        self.send(req, "techo-server").await
     }
 
     pub async fn root_key(&self) -> Result<Vec<u8>, ClientError> {
