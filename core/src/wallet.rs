@@ -10,9 +10,10 @@ use crate::model::{
 use crate::store::{
     Batch, CheckReport, DamagedRecord, KeyProvider, SledStore, Store, StoreError, Table,
 };
+use crate::token::keystore::{DeviceKeyStore, HARDWARE_PREFIX, StoredKey};
 use crate::token::{
-    Challenge, ClaimId, DeviceKey, HeldCredential, Payload, PresentError, Profile, PublicKey,
-    SoftwareKey, present,
+    Challenge, ClaimId, DeviceKey, DeviceKeyError, HeldCredential, Payload, PresentError, Profile,
+    PublicKey, SoftwareKey, present,
 };
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,8 @@ pub struct Export {
 pub struct Wallet {
     store: Box<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// The platform keystore for new device keys; `None`: software keys sealed in the store.
+    keystore: Option<Arc<dyn DeviceKeyStore>>,
 }
 
 impl Wallet {
@@ -79,7 +82,18 @@ impl Wallet {
     }
 
     pub fn with_store(store: Box<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            keystore: None,
+        }
+    }
+
+    /// Keeps new device keys in the platform's keystore (the phones) instead of the store.
+    #[must_use]
+    pub fn with_device_keystore(mut self, keystore: Arc<dyn DeviceKeyStore>) -> Self {
+        self.keystore = Some(keystore);
+        self
     }
 
     /// Where the encrypted records live inside the data dir.
@@ -247,8 +261,13 @@ impl Wallet {
         let mut batch = Batch::new()
             .delete(Table::Handbooks, hb.id.as_str())
             .delete(Table::Photos, hb.id.as_str());
-        for c in self.credentials(hb.id.as_str())? {
-            batch = batch.delete(Table::DeviceKeys, c.device_key);
+        let dropped: Vec<String> = self
+            .credentials(hb.id.as_str())?
+            .into_iter()
+            .map(|c| c.device_key)
+            .collect();
+        for alias in &dropped {
+            batch = batch.delete(Table::DeviceKeys, alias.clone());
         }
         for key in self.credential_keys(&hb.id)? {
             batch = batch.delete(Table::Credentials, key);
@@ -265,45 +284,91 @@ impl Wallet {
             };
         }
         self.store.commit(batch)?;
+        self.forget_hardware_keys(dropped.iter());
         Ok(hb)
     }
 
-    /// Makes `n` desktop device keys (software P-256, sealed in the store) for a credential batch.
+    /// Makes `n` device keys for a credential batch: in the platform keystore when there is one,
+    /// else software P-256 keys sealed in the store. The store records every alias (with the
+    /// public key for hardware keys), so a failed linkage or a withdrawal can delete them.
     pub fn create_device_keys(&self, n: usize) -> Result<Vec<(String, PublicKey)>, WalletError> {
         let mut batch = Batch::new();
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let key = SoftwareKey::generate();
-            let alias = format!("sw-{}", HandbookId::random());
-            batch = batch.put(Table::DeviceKeys, alias.clone(), key.pkcs8().to_vec());
-            out.push((alias, key.public()));
+            let (alias, public, sealed) = match &self.keystore {
+                Some(ks) => {
+                    let alias = format!("{HARDWARE_PREFIX}{}", HandbookId::random());
+                    let public = ks.create(&alias).map_err(|e| {
+                        self.forget_hardware_keys(out.iter().map(|(a, _)| a));
+                        WalletError::from(PresentError::DeviceKey(e))
+                    })?;
+                    let sec1 = public.uncompressed().to_vec();
+                    (alias, public, sec1)
+                }
+                None => {
+                    let key = SoftwareKey::generate();
+                    let alias = format!("sw-{}", HandbookId::random());
+                    (alias, key.public(), key.pkcs8().to_vec())
+                }
+            };
+            batch = batch.put(Table::DeviceKeys, alias.clone(), sealed);
+            out.push((alias, public));
         }
-        self.store.commit(batch)?;
+        if let Err(e) = self.store.commit(batch) {
+            self.forget_hardware_keys(out.iter().map(|(a, _)| a));
+            return Err(e.into());
+        }
         Ok(out)
     }
 
-    /// Deletes desktop device keys that were never bound to a credential (a failed linkage).
+    /// Deletes device keys that were never bound to a credential (a failed linkage).
     pub fn delete_device_keys(&self, aliases: &[String]) -> Result<(), WalletError> {
         let batch = aliases
             .iter()
             .fold(Batch::new(), |b, a| b.delete(Table::DeviceKeys, a.clone()));
-        Ok(self.store.commit(batch)?)
+        self.store.commit(batch)?;
+        self.forget_hardware_keys(aliases.iter());
+        Ok(())
     }
 
-    fn device_key(&self, alias: &str) -> Result<SoftwareKey, WalletError> {
-        let pkcs8 = self
+    /// Asks the platform keystore to delete keys the store no longer refers to. Best effort: a
+    /// key left behind signs nothing any verifier accepts, since its credential is gone.
+    fn forget_hardware_keys<'s>(&self, aliases: impl Iterator<Item = &'s String>) {
+        if let Some(ks) = &self.keystore {
+            for alias in aliases.filter(|a| a.starts_with(HARDWARE_PREFIX)) {
+                let _ = ks.delete(alias);
+            }
+        }
+    }
+
+    fn device_key(&self, alias: &str) -> Result<Box<dyn DeviceKey>, WalletError> {
+        let sealed = self
             .store
             .get(Table::DeviceKeys, alias)?
-            .ok_or(PresentError::DeviceKey(
-                crate::token::DeviceKeyError::KeyLost,
-            ))?;
-        SoftwareKey::from_pkcs8(&pkcs8).map_err(|_| {
+            .ok_or(PresentError::DeviceKey(DeviceKeyError::KeyLost))?;
+        let corrupt = |why: &str| {
             WalletError::Store(StoreError::Corrupt {
                 table: Table::DeviceKeys.name(),
                 key: alias.to_owned(),
-                why: "not a P-256 key".into(),
+                why: why.into(),
             })
-        })
+        };
+        if alias.starts_with(HARDWARE_PREFIX) {
+            // A store moved to another phone (or opened without its keystore) has no hardware
+            // key: the holder links again on this phone.
+            let store = self
+                .keystore
+                .clone()
+                .ok_or(PresentError::DeviceKey(DeviceKeyError::KeyLost))?;
+            let public = PublicKey::from_sec1(&sealed).map_err(|_| corrupt("not a P-256 point"))?;
+            return Ok(Box::new(StoredKey {
+                store,
+                alias: alias.to_owned(),
+                public,
+            }));
+        }
+        let key = SoftwareKey::from_pkcs8(&sealed).map_err(|_| corrupt("not a P-256 key"))?;
+        Ok(Box::new(key))
     }
 
     /// Replaces the credentials held for a handbook (and drops the device keys of the old ones).
@@ -311,10 +376,14 @@ impl Wallet {
         let hb = self.get(id)?;
         let mut batch = Batch::new();
         let keep: Vec<&str> = creds.iter().map(|c| c.device_key.as_str()).collect();
-        for old in self.credentials(hb.id.as_str())? {
-            if !keep.contains(&old.device_key.as_str()) {
-                batch = batch.delete(Table::DeviceKeys, old.device_key.clone());
-            }
+        let dropped: Vec<String> = self
+            .credentials(hb.id.as_str())?
+            .into_iter()
+            .map(|c| c.device_key)
+            .filter(|a| !keep.contains(&a.as_str()))
+            .collect();
+        for alias in &dropped {
+            batch = batch.delete(Table::DeviceKeys, alias.clone());
         }
         for key in self.credential_keys(&hb.id)? {
             batch = batch.delete(Table::Credentials, key);
@@ -324,6 +393,7 @@ impl Wallet {
             batch = batch.put(Table::Credentials, format!("{}/{n:03}", hb.id), json);
         }
         self.store.commit(batch)?;
+        self.forget_hardware_keys(dropped.iter());
         Ok(())
     }
 
@@ -392,13 +462,7 @@ impl Wallet {
         let pick = usize::try_from(day.wrapping_add(site) % pool.len() as u64).unwrap_or(0);
         let chosen = pool[pick];
         let key = self.device_key(&chosen.device_key)?;
-        let payload = present(
-            chosen,
-            &key as &dyn DeviceKey,
-            self.clock.now(),
-            claims,
-            challenge,
-        )?;
+        let payload = present(chosen, key.as_ref(), self.clock.now(), claims, challenge)?;
         Ok((hb, payload))
     }
 

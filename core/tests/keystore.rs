@@ -1,0 +1,133 @@
+//! Device keys held by a platform keystore (StrongBox / Secure Enclave stand-in): the wallet keeps
+//! only aliases and public keys, presents with the keystore's signatures, and deletes keys it no
+//! longer needs.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{clock, fixture, keys};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use techo_core::token::{
+    ClaimId, DevIssuer, DeviceKeyError, DeviceKeyStore, HandbookClaims, Policy, PublicKey,
+    SoftwareKey, StatusList, TrustList, verify,
+};
+use techo_core::{Clock, Wallet, WalletError};
+
+/// Keys in memory by alias, like a keystore; `corrupt` makes it sign with the wrong key.
+#[derive(Debug, Default)]
+struct MemoryKeystore {
+    keys: Mutex<HashMap<String, SoftwareKey>>,
+    corrupt: Mutex<bool>,
+}
+
+impl DeviceKeyStore for MemoryKeystore {
+    fn create(&self, alias: &str) -> Result<PublicKey, DeviceKeyError> {
+        let k = SoftwareKey::generate();
+        let p = k.public();
+        self.keys.lock().unwrap().insert(alias.into(), k);
+        Ok(p)
+    }
+
+    fn sign(&self, alias: &str, msg: &[u8]) -> Result<Vec<u8>, DeviceKeyError> {
+        if *self.corrupt.lock().unwrap() {
+            return Ok(SoftwareKey::generate().sign_bytes(msg));
+        }
+        let keys = self.keys.lock().unwrap();
+        Ok(keys
+            .get(alias)
+            .ok_or(DeviceKeyError::KeyLost)?
+            .sign_bytes(msg))
+    }
+
+    fn delete(&self, alias: &str) -> Result<(), DeviceKeyError> {
+        self.keys.lock().unwrap().remove(alias);
+        Ok(())
+    }
+}
+
+#[test]
+fn hardware_keys_present_verify_and_are_deleted_with_the_handbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Arc::new(MemoryKeystore::default());
+    let c = clock();
+    let w = Wallet::open(dir.path(), &keys(), c.clone())
+        .unwrap()
+        .with_device_keystore(ks.clone());
+    let (draft, photo) = fixture("01-");
+    let hb = w.add(&draft, photo.as_deref()).unwrap();
+
+    let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
+    let device_keys = w.create_device_keys(3).unwrap();
+    assert!(device_keys.iter().all(|(a, _)| a.starts_with("hw-")));
+    assert_eq!(ks.keys.lock().unwrap().len(), 3);
+    let creds = issuer
+        .issue_batch(
+            hb.id.as_str(),
+            &HandbookClaims::from_handbook(&hb),
+            &device_keys,
+            w.today(),
+        )
+        .unwrap();
+    w.store_credentials(hb.id.as_str(), &creds).unwrap();
+
+    let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
+    let trust = TrustList::from_signed(
+        &issuer.signed_trust_list(c.now()),
+        &issuer.root_public(),
+        None,
+    )
+    .unwrap();
+    let status = StatusList::from_signed(&issuer.signed_status_list(c.now()), &trust).unwrap();
+    verify(
+        &payload.binary(),
+        &trust,
+        &vec![status],
+        c.now(),
+        &Policy::default(),
+    )
+    .unwrap();
+
+    // A keystore that answers with someone else's signature is caught before a QR is shown.
+    *ks.corrupt.lock().unwrap() = true;
+    let err = w.present(None, &ClaimId::COUNTER, None).unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+    *ks.corrupt.lock().unwrap() = false;
+
+    w.withdraw(hb.id.as_str()).unwrap();
+    assert!(ks.keys.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_store_opened_without_its_keystore_says_link_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let hb_id = {
+        let w = Wallet::open(dir.path(), &keys(), c.clone())
+            .unwrap()
+            .with_device_keystore(Arc::new(MemoryKeystore::default()));
+        let (draft, photo) = fixture("01-");
+        let hb = w.add(&draft, photo.as_deref()).unwrap();
+        let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
+        let device_keys = w.create_device_keys(1).unwrap();
+        let creds = issuer
+            .issue_batch(
+                hb.id.as_str(),
+                &HandbookClaims::from_handbook(&hb),
+                &device_keys,
+                w.today(),
+            )
+            .unwrap();
+        w.store_credentials(hb.id.as_str(), &creds).unwrap();
+        (hb.id, creds.len())
+    };
+    let (hb_id, held) = hb_id;
+    let w = Wallet::open(dir.path(), &keys(), c).unwrap();
+    let err = w
+        .present(Some(hb_id.as_str()), &ClaimId::COUNTER, None)
+        .unwrap_err();
+    assert!(matches!(err, WalletError::Present(_)), "{err:?}");
+    assert!(err.to_string().contains("link the handbook again"), "{err}");
+    // Nothing was lost: the handbook and its credentials are still there.
+    assert_eq!(w.credentials(hb_id.as_str()).unwrap().len(), held);
+}
