@@ -295,21 +295,18 @@ impl Wallet {
         let mut batch = Batch::new();
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let (alias, public, sealed) = match &self.keystore {
-                Some(ks) => {
-                    let alias = format!("{HARDWARE_PREFIX}{}", HandbookId::random());
-                    let public = ks.create(&alias).map_err(|e| {
-                        self.forget_hardware_keys(out.iter().map(|(a, _)| a));
-                        WalletError::from(PresentError::DeviceKey(e))
-                    })?;
-                    let sec1 = public.uncompressed().to_vec();
-                    (alias, public, sec1)
-                }
-                None => {
-                    let key = SoftwareKey::generate();
-                    let alias = format!("sw-{}", HandbookId::random());
-                    (alias, key.public(), key.pkcs8().to_vec())
-                }
+            let (alias, public, sealed) = if let Some(ks) = &self.keystore {
+                let alias = format!("{HARDWARE_PREFIX}{}", HandbookId::random());
+                let public = ks.create(&alias).map_err(|e| {
+                    self.forget_hardware_keys(out.iter().map(|(a, _)| a));
+                    WalletError::from(PresentError::DeviceKey(e))
+                })?;
+                let sec1 = public.uncompressed().to_vec();
+                (alias, public, sec1)
+            } else {
+                let key = SoftwareKey::generate();
+                let alias = format!("sw-{}", HandbookId::random());
+                (alias, key.public(), key.pkcs8().to_vec())
             };
             batch = batch.put(Table::DeviceKeys, alias.clone(), sealed);
             out.push((alias, public));
