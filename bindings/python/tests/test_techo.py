@@ -1,5 +1,6 @@
-"""The generated Python bindings: a wallet with a Python key provider, and the verifier checking a
-presentation made by the Rust CLI (the booking-site case)."""
+"""The generated Python bindings: a wallet with a Python key provider, linkage through the loopback
+servers with the software card, and the verifier checking presentations (the booking-site case)."""
+import asyncio
 import gc
 import json
 import os
@@ -32,7 +33,7 @@ class MemoryKeys(t.DataKeyProvider):
 
 def test_wallet_register_list_screen_withdraw(tmp_path):
     keys = MemoryKeys()
-    wallet = t.Wallet.open(str(tmp_path), keys)
+    wallet = t.Wallet.open(str(tmp_path), keys, None, None)
     hb = wallet.register_toml(FIXTURE, PHOTO, t.Language.JAPANESE)
     assert hb.kind_label == "身体障害者手帳"
     assert hb.fare_class_label == "第1種" and hb.caregiver_discount
@@ -45,25 +46,25 @@ def test_wallet_register_list_screen_withdraw(tmp_path):
     # store at a time, so the first handle is released first.)
     del wallet
     gc.collect()
-    again = t.Wallet.open(str(tmp_path), keys)
+    again = t.Wallet.open(str(tmp_path), keys, None, None)
     assert len(again.handbooks(t.Language.JAPANESE)) == 1
     again.withdraw(hb.id)
     assert again.handbooks(t.Language.JAPANESE) == []
 
 
 def test_errors_name_the_field_and_the_store_refuses_a_wrong_key(tmp_path):
-    wallet = t.Wallet.open(str(tmp_path), MemoryKeys())
+    wallet = t.Wallet.open(str(tmp_path), MemoryKeys(), None, None)
     with pytest.raises(t.TechoError.InvalidHandbook) as bad:
         wallet.register_toml(FIXTURE.replace("131016", "131017"), None, t.Language.JAPANESE)
-    assert "municipality_code" in str(bad.value)
+    assert "municipality_code" in bad.value.detail
     # The exception's traceback refers to the wallet: let both go before reopening.
     del bad, wallet
     gc.collect()
     other = MemoryKeys()
     other.key = os.urandom(32)
     with pytest.raises(t.TechoError.Store) as wrong:
-        t.Wallet.open(str(tmp_path), other)
-    assert "techo store reset" in str(wrong.value)
+        t.Wallet.open(str(tmp_path), other, None, None)
+    assert "techo store reset" in wrong.value.detail
 
 
 def techo(data_dir, *args, stdin=None):
@@ -95,4 +96,59 @@ def test_verifier_checks_a_presentation_from_the_rust_wallet(tmp_path):
     # A screenshot two minutes later is stale.
     with pytest.raises(t.TechoError.Rejected) as stale:
         verifier.verify(payload.encode(), int(time.time()) + 120, t.Language.ENGLISH)
-    assert "stale_screen" in str(stale.value)
+    assert stale.value.code == "stale_screen"
+
+
+class ForwardingCard(t.CardTransport):
+    """A platform transport written in Python, forwarding APDUs to the software card."""
+
+    def __init__(self, card):
+        self.card = card
+        self.apdus = 0
+
+    def extended_length(self):
+        return self.card.extended_length()
+
+    def transmit(self, apdu):
+        self.apdus += 1
+        return self.card.transmit(apdu)
+
+
+def software_card(tmp_path, name):
+    return t.SoftwareCard.open(str(ROOT / "fixtures" / "cards" / name), str(tmp_path / f"{name}.state"), True)
+
+
+def test_link_with_the_card_then_present_and_verify(tmp_path, servers):
+    service = t.TechoService.from_endpoints_file(str(servers))
+    wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
+    hb = wallet.register_toml(FIXTURE, PHOTO, t.Language.JAPANESE)
+    with pytest.raises(t.TechoError.NothingToPresent):
+        wallet.present(None)
+
+    card = ForwardingCard(software_card(tmp_path, "yamada"))
+    info = asyncio.run(wallet.link(service, hb.id, card, "1234", False, t.Language.JAPANESE))
+    assert info.status == t.LinkageStatus.LINKED and info.label == "連携済"
+    assert info.valid_until is not None
+    assert card.apdus >= 6
+
+    p = wallet.present(None)
+    assert p.text.startswith("TK1:") and p.qr_width == len(p.qr_modules) ** 0.5
+    verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
+    verdict = verifier.verify(p.binary, int(time.time()), t.Language.ENGLISH)
+    assert verdict.linkage == "Linked" and verdict.caregiver is True
+
+    assert asyncio.run(wallet.unlink(service, hb.id, t.Language.ENGLISH)).status == t.LinkageStatus.UNLINKED
+    with pytest.raises(t.TechoError.NothingToPresent):
+        wallet.present(hb.id)
+
+
+def test_wrong_pin_reports_tries_left_and_keeps_the_handbook(tmp_path, servers):
+    service = t.TechoService.from_endpoints_file(str(servers))
+    wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
+    hb = wallet.register_toml(FIXTURE, None, t.Language.JAPANESE)
+    raw = software_card(tmp_path, "yamada")
+    with pytest.raises(t.TechoError.WrongPin) as wrong:
+        asyncio.run(wallet.link(service, hb.id, ForwardingCard(raw), "9999", False, t.Language.ENGLISH))
+    assert wrong.value.tries_left == 2 and raw.auth_tries_left() == 2
+    assert wallet.linkage(hb.id, t.Language.JAPANESE).status == t.LinkageStatus.UNLINKED
+    assert [h.id for h in wallet.handbooks(t.Language.JAPANESE)] == [hb.id]

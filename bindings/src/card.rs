@@ -1,0 +1,115 @@
+//! The NFC boundary: Android's `IsoDep` and iOS's `NFCISO7816Tag` implement `CardTransport`;
+//! the core drives every APDU.
+
+use std::sync::Arc;
+use techo_core::card::{Capabilities, TransportError};
+
+/// What a transport reports when an APDU cannot be exchanged.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CardTransportError {
+    /// The card left the field (`TagLostException`, `NFCReaderError.readerTransceiveErrorTagConnectionLost`).
+    #[error("the card was moved away")]
+    Removed,
+    #[error("the card did not answer in time")]
+    Timeout,
+    #[error("the reader failed: {reason}")]
+    Io { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CardTransportError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CardTransportError::Io { reason: e.reason }
+    }
+}
+
+/// One connected card. `transmit` blocks until the response APDU (data ‖ SW1 SW2) arrives.
+#[uniffi::export(with_foreign)]
+pub trait CardTransport: Send + Sync {
+    /// Whether reader and card take extended-length APDUs (`IsoDep.isExtendedLengthApduSupported`).
+    fn extended_length(&self) -> bool;
+    fn transmit(&self, apdu: Vec<u8>) -> Result<Vec<u8>, CardTransportError>;
+}
+
+pub(crate) struct ForeignCard(pub Arc<dyn CardTransport>);
+
+impl techo_core::card::CardTransport for ForeignCard {
+    fn capabilities(&self) -> Capabilities {
+        if self.0.extended_length() {
+            Capabilities::EXTENDED
+        } else {
+            Capabilities::SHORT
+        }
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.0.transmit(apdu.to_vec()).map_err(|e| match e {
+            CardTransportError::Removed => TransportError::Removed,
+            CardTransportError::Timeout => TransportError::Timeout,
+            CardTransportError::Io { reason } => TransportError::Io(reason),
+        })
+    }
+}
+
+/// The software My Number card (test builds only, feature `testing`): real APDUs, real RSA
+/// signatures, persistent PIN counters. Tests wrap it in their own `CardTransport`.
+#[cfg(feature = "testing")]
+#[derive(uniffi::Object)]
+pub struct SoftwareCard {
+    card: std::sync::Mutex<techo_sim::SoftCard>,
+    extended: bool,
+}
+
+#[cfg(feature = "testing")]
+impl std::fmt::Debug for SoftwareCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SoftwareCard")
+    }
+}
+
+#[cfg(feature = "testing")]
+#[uniffi::export]
+impl SoftwareCard {
+    /// Loads a card folder (`fixtures/cards/<name>`); `state_file` keeps its PIN counters.
+    #[uniffi::constructor]
+    pub fn open(
+        card_dir: String,
+        state_file: String,
+        extended_length: bool,
+    ) -> Result<Arc<Self>, crate::TechoError> {
+        let options = techo_sim::SimOptions {
+            extended: extended_length,
+            ..techo_sim::SimOptions::default()
+        };
+        let card = techo_sim::SoftCard::open(
+            std::path::Path::new(&card_dir),
+            Some(std::path::Path::new(&state_file)),
+            options,
+        )
+        .map_err(crate::TechoError::bad)?;
+        Ok(Arc::new(Self {
+            card: std::sync::Mutex::new(card),
+            extended: extended_length,
+        }))
+    }
+
+    pub fn extended_length(&self) -> bool {
+        self.extended
+    }
+
+    pub fn transmit(&self, apdu: Vec<u8>) -> Result<Vec<u8>, CardTransportError> {
+        use techo_core::card::CardTransport as _;
+        let mut card = self.card.lock().map_err(|_| CardTransportError::Io {
+            reason: "the software card panicked earlier".into(),
+        })?;
+        card.transmit(&apdu).map_err(|e| match e {
+            TransportError::Removed => CardTransportError::Removed,
+            TransportError::Timeout => CardTransportError::Timeout,
+            TransportError::Io(reason) => CardTransportError::Io { reason },
+        })
+    }
+
+    /// How many tries the authentication PIN has left (what the municipal office would see).
+    pub fn auth_tries_left(&self) -> u8 {
+        self.card.lock().map_or(0, |c| c.auth_tries_left())
+    }
+}

@@ -1,0 +1,111 @@
+//! The one error type foreign callers see. Each variant carries the core's ja/en message in
+//! `detail`; the PIN variants carry what the PIN screen needs (tries left).
+
+use techo_core::card::CardError;
+use techo_core::linkage::LinkError;
+use techo_core::portal::ClientError;
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum TechoError {
+    /// The handbook's fields do not validate; `detail` names every field at once.
+    #[error("{detail}")]
+    InvalidHandbook { detail: String },
+    #[error("{detail}")]
+    NotFound { detail: String },
+    /// The encrypted store cannot be opened or is damaged; nothing was deleted.
+    #[error("{detail}")]
+    Store { detail: String },
+    /// No current credential to present: link the handbook.
+    #[error("{detail}")]
+    NothingToPresent { detail: String },
+    /// The platform keystore failed or the holder cancelled the biometric prompt.
+    #[error("{detail}")]
+    DeviceKey { detail: String },
+    /// A presentation failed verification; `code` is stable, `detail` is for people.
+    #[error("{code}: {detail}")]
+    Rejected { code: String, detail: String },
+    #[error("{detail}")]
+    BadInput { detail: String },
+    /// Wrong card PIN: show `tries_left` and let the holder decide.
+    #[error("{detail}")]
+    WrongPin { tries_left: u8, detail: String },
+    /// One try left: ask the holder to confirm before sending the PIN again.
+    #[error("{detail}")]
+    LastTryNeedsConfirmation { detail: String },
+    #[error("{detail}")]
+    PinBlocked { detail: String },
+    /// The card was pulled away, timed out, or answered something unreadable.
+    #[error("{detail}")]
+    Card { detail: String },
+    /// techo-server or the portal could not be reached or did not answer in time.
+    #[error("{detail}")]
+    Network { detail: String },
+    /// The portal or techo-server refused (closed hours, no handbook record, consent refused).
+    #[error("{detail}")]
+    Refused { detail: String },
+}
+
+impl TechoError {
+    pub(crate) fn bad(detail: impl std::fmt::Display) -> Self {
+        TechoError::BadInput {
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl From<techo_core::WalletError> for TechoError {
+    fn from(e: techo_core::WalletError) -> Self {
+        use techo_core::WalletError as W;
+        use techo_core::token::PresentError;
+        let detail = e.to_string();
+        match e {
+            W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
+            W::NotFound(_) | W::Ambiguous { .. } => TechoError::NotFound { detail },
+            W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
+            W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
+            W::Store(_) => TechoError::Store { detail },
+        }
+    }
+}
+
+impl From<CardError> for TechoError {
+    fn from(e: CardError) -> Self {
+        let detail = e.to_string();
+        match e {
+            CardError::WrongPin { tries_left } => TechoError::WrongPin { tries_left, detail },
+            CardError::LastTryNeedsConfirmation => TechoError::LastTryNeedsConfirmation { detail },
+            CardError::PinBlocked => TechoError::PinBlocked { detail },
+            CardError::PinFormat(_) => TechoError::BadInput { detail },
+            _ => TechoError::Card { detail },
+        }
+    }
+}
+
+impl From<ClientError> for TechoError {
+    fn from(e: ClientError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ClientError::Unreachable(_) | ClientError::Timeout(_) => TechoError::Network { detail },
+            ClientError::Refused { .. } => TechoError::Refused { detail },
+            ClientError::Malformed | ClientError::Tls(_) | ClientError::Untrusted(_) => {
+                TechoError::Network { detail }
+            }
+        }
+    }
+}
+
+impl From<LinkError> for TechoError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Wallet(w) => w.into(),
+            LinkError::Card(c) => c.into(),
+            LinkError::Client(c) => c.into(),
+            other @ (LinkError::Refused { .. } | LinkError::NoSession) => TechoError::Refused {
+                detail: other.to_string(),
+            },
+            other @ LinkError::Transition(_) => TechoError::BadInput {
+                detail: other.to_string(),
+            },
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `Verifier`: gates, counters and booking sites check a presentation offline.
+
+use crate::TechoError;
+use crate::records::{Language, Verdict};
+use std::sync::Arc;
+use techo_core::token::{Policy, PublicKey, StatusList, TrustList, verify};
+
+#[derive(Debug, uniffi::Object)]
+pub struct Verifier {
+    trust: TrustList,
+    status: Vec<StatusList>,
+}
+
+impl Verifier {
+    fn check(
+        &self,
+        payload: &[u8],
+        now_unix: i64,
+    ) -> Result<techo_core::token::VerifiedPresentation, techo_core::token::VerifyError> {
+        let now = chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default();
+        verify(payload, &self.trust, &self.status, now, &Policy::default())
+    }
+}
+
+#[uniffi::export]
+impl Verifier {
+    /// Checks the signed trust list against the pinned root key (SEC1) and the status lists
+    /// against the trust list.
+    #[uniffi::constructor]
+    pub fn new(
+        root_key: Vec<u8>,
+        trust_list: Vec<u8>,
+        status_lists: Vec<Vec<u8>>,
+    ) -> Result<Arc<Self>, TechoError> {
+        let root = PublicKey::from_sec1(&root_key).map_err(TechoError::bad)?;
+        let trust = TrustList::from_signed(&trust_list, &root, None).map_err(TechoError::bad)?;
+        let status = status_lists
+            .iter()
+            .map(|b| StatusList::from_signed(b, &trust).map_err(TechoError::bad))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Arc::new(Self { trust, status }))
+    }
+
+    /// Verifies a QR payload (binary or `TK1:` text) at `now_unix` seconds.
+    pub fn verify(
+        &self,
+        payload: Vec<u8>,
+        now_unix: i64,
+        lang: Language,
+    ) -> Result<Verdict, TechoError> {
+        let lang: techo_core::Lang = lang.into();
+        match self.check(&payload, now_unix) {
+            Ok(v) => Ok(Verdict {
+                issuer: v.issuer_name,
+                kind: v.claims.kind.map(|k| k.label(lang).to_owned()),
+                fare_class: v.claims.fare_class.map(|f| f.label(lang).to_owned()),
+                caregiver: v.claims.caregiver,
+                linkage: v.claims.linkage.map(|l| l.label(lang).to_owned()),
+                status_list_age_seconds: v.status_list_age.num_seconds(),
+            }),
+            Err(e) => Err(TechoError::Rejected {
+                code: e.code().to_owned(),
+                detail: e.message(lang),
+            }),
+        }
+    }
+
+    /// Benchmark helper: the same verification `iterations` times inside Rust, returning the
+    /// mean nanoseconds per call, so a foreign benchmark can subtract it to get the FFI cost.
+    #[cfg(feature = "testing")]
+    pub fn verify_in_rust_nanos(&self, payload: Vec<u8>, now_unix: i64, iterations: u32) -> f64 {
+        let n = iterations.max(1);
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = std::hint::black_box(self.check(std::hint::black_box(&payload), now_unix));
+        }
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
+    }
+}
