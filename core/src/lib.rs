@@ -10,6 +10,7 @@ pub mod hex;
 pub mod lang;
 pub mod linkage;
 pub mod model;
+pub mod policy;
 pub mod portal;
 pub mod screen;
 pub mod store;

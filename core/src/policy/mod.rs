@@ -1,0 +1,17 @@
+//! Operator acceptance policies: what a holder gets at *this* operator, as a staff verdict.
+//!
+//! A policy file (TOML, `docs/operator-policy.md`) states an operator's rules; [`evaluate`] is a
+//! pure function of (facts from a verified presentation, policy, trip) that says accepted / not
+//! accepted / check manually, the discount granted, the reasons in staff language and the facts
+//! it rests on. The same function gives the counter screen its "valid at this operator" hint
+//! from a handbook in the wallet.
+
+mod evaluate;
+mod facts;
+mod format;
+mod verdict;
+
+pub use evaluate::evaluate;
+pub use facts::{Facts, Trip};
+pub use format::{CaregiverRule, OperatorPolicy, PolicyError};
+pub use verdict::{Decision, Grant, Reason, Verdict};
