@@ -78,7 +78,12 @@ pub enum Command {
     /// Measure verification and QR generation and print the ratios.
     Bench,
     /// Run the main flow on a temporary wallet with the fixture handbooks.
-    Demo,
+    Demo {
+        /// Also keep the linked handbook's presentation and the verifier's lists here, with the
+        /// time it was made, for `techo verify --policy` (TECHO_NOW=<presented-at.txt>).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -118,12 +123,26 @@ pub struct VerifyCmd {
     /// Oldest status list accepted, in hours.
     #[arg(long, default_value_t = 24)]
     pub max_status_age_hours: i64,
-    /// Require this challenge (hex) ...
-    #[arg(long)]
+    /// Require this challenge (hex, issued earlier by `--challenge` alone, answered once) ...
+    /// With no value: issue a fresh challenge for --audience and print it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "new")]
     pub challenge: Option<String>,
-    /// ... for this audience.
+    /// ... for this audience (default: the policy's online audience).
     #[arg(long)]
     pub audience: Option<String>,
+    /// Judge against an operator policy (fixtures/policies/*.toml): exit 0 accepted,
+    /// 1 not accepted, 2 invalid code, 3 check manually.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The trip's one-way distance in km (the "holder alone over 100 km" rule).
+    #[arg(long)]
+    pub distance_km: Option<u32>,
+    /// Whether a caregiver travels with the holder.
+    #[arg(long, value_parser = ["yes", "no"])]
+    pub caregiver: Option<String>,
+    /// Day of travel, YYYY-MM-DD (default: today in Japan).
+    #[arg(long)]
+    pub trip_date: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -38,6 +38,8 @@ pub(crate) struct Transcript {
     pub(crate) json: bool,
     pub(crate) lang: Lang,
     pub(crate) steps: Vec<serde_json::Value>,
+    /// `--keep DIR`: where the demo leaves its presentation and lists.
+    pub(crate) keep: Option<std::path::PathBuf>,
 }
 
 impl Transcript {
@@ -68,19 +70,25 @@ fn demo_start(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Ut
         .map_or(now, |t| t.with_timezone(&chrono::Utc))
 }
 
-pub fn run(clock: &Arc<dyn Clock>, lang: Lang, json: bool) -> Result<(), CliError> {
+pub fn run(
+    clock: &Arc<dyn Clock>,
+    lang: Lang,
+    json: bool,
+    keep: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_async(clock.now(), lang, json))
+    runtime.block_on(run_async(clock.now(), lang, json, keep))
 }
 
 async fn run_async(
     now: chrono::DateTime<chrono::Utc>,
     lang: Lang,
     json: bool,
+    keep: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     let dir = tempfile::Builder::new()
         .prefix("techo-demo-")
@@ -96,6 +104,7 @@ async fn run_async(
         json,
         lang,
         steps: Vec::new(),
+        keep: keep.map(std::path::Path::to_owned),
     };
     register_fixtures(&wallet, &mut t)?;
     crate::linkage_demo::run(&wallet, clock, dir.path(), &mut t).await?;

@@ -35,21 +35,29 @@ pub enum CliError {
     Linkage(String),
     #[error("TECHO_NOW must be an RFC 3339 time such as 2026-11-25T09:00:00+09:00")]
     BadNow,
+    /// A code that cannot be judged (forged, stale, replayed) under `verify --policy`.
+    #[error("{0}")]
+    InvalidCode(String),
+    /// The verdict was printed already; this only carries the exit code.
+    #[error("{0:?}")]
+    Verdict(techo_core::policy::Decision),
 }
 
 impl CliError {
     /// 1: other, 2: bad arguments, 3: invalid handbook input, 4: store problem, 5: not found,
     /// 6: presentation rejected by the verifier, 7: nothing to present, 8: card problem,
-    /// 9: linkage refused or the servers unreachable.
+    /// 9: linkage refused or the servers unreachable. `verify --policy`: 0 accepted,
+    /// 1 not accepted, 2 invalid code, 3 check manually.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
-            | CliError::HandbookFile { .. } => 3,
+            | CliError::HandbookFile { .. }
+            | CliError::Verdict(techo_core::policy::Decision::CheckManually) => 3,
             CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
             CliError::Wallet(WalletError::NotFound(_) | WalletError::Ambiguous { .. }) => 5,
             CliError::Rejected(_) => 6,
             CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
-            CliError::BadArgument(_) => 2,
+            CliError::BadArgument(_) | CliError::InvalidCode(_) => 2,
             CliError::Card(_) => 8,
             CliError::Linkage(_) => 9,
             _ => 1,
@@ -81,6 +89,8 @@ impl CliError {
             CliError::Card(_) => "card",
             CliError::Linkage(_) => "linkage",
             CliError::Damaged(_) => "store_damaged",
+            CliError::InvalidCode(_) => "invalid_code",
+            CliError::Verdict(_) => "verdict",
             _ => "error",
         }
     }

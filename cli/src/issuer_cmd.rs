@@ -105,6 +105,7 @@ pub fn publish(
     data_dir: &Path,
     out_dir: &Path,
     now: chrono::DateTime<chrono::Utc>,
+    json: bool,
     lang: Lang,
 ) -> Result<(), CliError> {
     let issuer = DevIssuer::open(&dir(data_dir))?;
@@ -125,10 +126,17 @@ pub fn publish(
         "root-key.txt",
         techo_core::hex::encode(&issuer.root_public().compressed()).as_bytes(),
     )?;
-    out!(
-        "{} {}",
-        lang.pick("検証用データを書き出しました:", "verifier data written to"),
-        out_dir.display()
-    );
+    if json {
+        print_json(&serde_json::json!({
+            "dir": out_dir.display().to_string(),
+            "files": ["trust-list.cbor", "status-list-1.cbor", "root-key.txt"],
+        }));
+    } else {
+        out!(
+            "{} {}",
+            lang.pick("検証用データを書き出しました:", "verifier data written to"),
+            out_dir.display()
+        );
+    }
     Ok(())
 }

@@ -243,6 +243,10 @@ async fn present_and_verify(
         &format!("  ✔ VALID: {kind} / {fare} / caregiver {} / {linkage}", if v.claims.caregiver == Some(true) { "+1" } else { "none" }),
         json!({ "valid": true, "linkage": v.claims.linkage.map(|l| l.label(techo_core::Lang::Ja)) }),
     );
+    if let Some(dir) = t.keep.clone() {
+        keep_presentation(&dir, &lb.client, &payload, clock.now(), t).await?;
+    }
+    crate::policy_demo::run(wallet, id, &v, (&trust, &status), clock.now(), t)?;
 
     let mut forged = payload.clone();
     let i = forged.body.len() - 70;
@@ -323,6 +327,49 @@ async fn revoke_and_verify(
         &format!("  アプリの表示：{}", state.label(lang)),
         &format!("  the app now shows: {}", state.label(lang)),
         json!({ "linkage": state.label(techo_core::Lang::Ja) }),
+    );
+    Ok(())
+}
+
+/// `techo demo --keep DIR`: the linked handbook's presentation, the verifier's signed lists as
+/// they stood then, the root key, and the time, so `techo verify --policy` can be run on them.
+async fn keep_presentation(
+    dir: &Path,
+    client: &TechoClient,
+    payload: &Payload,
+    at: chrono::DateTime<chrono::Utc>,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| CliError::WriteFile {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(|e| CliError::WriteFile {
+        path: dir.display().to_string(),
+        why: e.to_string(),
+    })?;
+    write("presentation.txt", payload.text().as_bytes())?;
+    write("trust-list.cbor", &client.trust_list().await.map_err(fail)?)?;
+    write(
+        "status-list-1.cbor",
+        &client.status_list(1).await.map_err(fail)?,
+    )?;
+    write(
+        "root-key.txt",
+        techo_core::hex::encode(&client.root_key().await.map_err(fail)?).as_bytes(),
+    )?;
+    write("presented-at.txt", at.to_rfc3339().as_bytes())?;
+    t.step(
+        "kept",
+        &format!("  提示と検証用データを保存しました: {}", dir.display()),
+        &format!(
+            "  presentation and verifier lists kept in {}",
+            dir.display()
+        ),
+        json!({ "dir": dir.display().to_string() }),
     );
     Ok(())
 }

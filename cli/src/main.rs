@@ -15,6 +15,8 @@ mod error;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
+mod policy_cmd;
+mod policy_demo;
 mod preview;
 mod qr_file;
 mod register;
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
     };
     match run(&cli, lang) {
         Ok(()) => ExitCode::SUCCESS,
+        // The verdict is on stdout already.
+        Err(e @ CliError::Verdict(_)) => ExitCode::from(e.exit_code()),
         Err(e) => {
             if cli.json {
                 let body = serde_json::json!({
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
                     lang.pick("✘ 無効:", "✘ REJECTED:"),
                     v.message(lang)
                 );
+            } else if let CliError::InvalidCode(m) = &e {
+                eprintln!("{} {m}", lang.pick("✘ 無効なコード:", "✘ INVALID CODE:"));
             } else {
                 eprintln!("{} {e}", lang.pick("エラー:", "error:"));
             }
@@ -109,7 +115,7 @@ pub(crate) fn print_json(value: &impl serde::Serialize) {
 
 fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     match &cli.command {
-        Command::Demo => demo::run(&clock()?, lang, cli.json),
+        Command::Demo { keep } => demo::run(&clock()?, lang, cli.json, keep.as_deref()),
         Command::Register(args) => register_command(cli, args, lang),
         Command::List => {
             let wallet = open_wallet(&data_dir(cli)?)?;
@@ -208,6 +214,22 @@ fn resolve_id(dir: &Path, id: &str) -> String {
 
 fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> {
     let now = clock()?.now();
+    let policy = v
+        .policy
+        .as_deref()
+        .map(techo_core::policy::OperatorPolicy::load)
+        .transpose()
+        .map_err(|e| CliError::BadArgument(e.to_string()))?;
+    let audience = v
+        .audience
+        .clone()
+        .or_else(|| policy.as_ref().and_then(|p| p.online_audience.clone()));
+    if v.challenge.as_deref() == Some("new") {
+        let audience = audience.ok_or_else(|| {
+            CliError::BadArgument("--challenge needs --audience (or a policy with [online])".into())
+        })?;
+        return policy_cmd::issue_challenge(&data_dir(cli)?, &audience, now, cli.json, lang);
+    }
     let payload: Vec<u8> = match (&v.image, v.payload.as_deref()) {
         (Some(path), _) => qr_file::read(path)?,
         (None, Some("-")) => {
@@ -238,9 +260,32 @@ fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> 
         root: v.root.as_deref(),
     };
     let data = token_cmd::VerifierData::load(&source, data_dir.as_deref(), now)?;
+    let challenge = token_cmd::parse_challenge(
+        v.challenge.as_deref(),
+        v.challenge.as_ref().and(audience.as_deref()),
+    )?;
+    if let Some(path) = &v.policy {
+        let trip = techo_core::policy::Trip {
+            date: match &v.trip_date {
+                Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| CliError::BadArgument("--trip-date must be YYYY-MM-DD".into()))?,
+                None => now.with_timezone(&techo_core::clock::jst()).date_naive(),
+            },
+            distance_km: v.distance_km,
+            with_caregiver: v.caregiver.as_deref().map(|c| c == "yes"),
+        };
+        let own_dir = crate::data_dir(cli).ok();
+        let check = policy_cmd::PolicyCheck {
+            policy: path,
+            trip,
+            challenge,
+            data_dir: own_dir.as_deref(),
+        };
+        return policy_cmd::verify_with_policy(&payload, &data, now, &check, cli.json, lang);
+    }
     let policy = techo_core::token::Policy {
         max_status_age: chrono::Duration::hours(v.max_status_age_hours),
-        challenge: token_cmd::parse_challenge(v.challenge.as_deref(), v.audience.as_deref())?,
+        challenge,
         ..techo_core::token::Policy::default()
     };
     match token_cmd::verify_payload(&payload, &data, now, &policy, cli.json, lang) {
@@ -280,7 +325,9 @@ fn issuer_command(cli: &Cli, cmd: &IssuerCommand, lang: Lang) -> Result<(), CliE
             cli.json,
             lang,
         ),
-        IssuerCommand::Publish { dir: out } => issuer_cmd::publish(&dir, out, clock()?.now(), lang),
+        IssuerCommand::Publish { dir: out } => {
+            issuer_cmd::publish(&dir, out, clock()?.now(), cli.json, lang)
+        }
     }
 }
 

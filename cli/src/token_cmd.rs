@@ -211,7 +211,7 @@ pub fn verify_payload(
     }
 }
 
-fn claim_lines(c: &DisclosedClaims, lang: Lang) -> Vec<String> {
+pub fn claim_lines(c: &DisclosedClaims, lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(k) = c.kind {
         out.push(format!("{}: {}", lang.pick("種別", "kind"), k.label(lang)));

@@ -19,7 +19,8 @@ pub struct Facts {
     pub token_age: Option<Duration>,
     /// How old the verifier's revocation list is (`None` for a wallet hint).
     pub status_list_age: Option<Duration>,
-    /// The site a challenge was answered for, if any.
+    /// The site whose challenge this presentation answered. Set it only when the verifier
+    /// issued that challenge and redeemed it once (`ChallengeBook`); otherwise it may be a replay.
     pub challenge_audience: Option<String>,
     /// From a verified presentation (`true`) or the holder's own wallet (`false`).
     pub verified: bool,

@@ -6,11 +6,13 @@
 //! it rests on. The same function gives the counter screen its "valid at this operator" hint
 //! from a handbook in the wallet.
 
+mod challenge;
 mod evaluate;
 mod facts;
 mod format;
 mod verdict;
 
+pub use challenge::{CHALLENGE_TTL_SECONDS, ChallengeBook, ChallengeError};
 pub use evaluate::evaluate;
 pub use facts::{Facts, Trip};
 pub use format::{CaregiverRule, OperatorPolicy, PolicyError};

@@ -1,0 +1,173 @@
+//! The operator-policy part of `techo demo`: the same verified presentation judged by each
+//! illustrative operator, then a booking site's single-use challenge answered once and refused
+//! when replayed.
+
+use crate::demo::Transcript;
+use crate::error::CliError;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use techo_core::Wallet;
+use techo_core::policy::{ChallengeBook, Decision, Facts, OperatorPolicy, Trip, evaluate};
+use techo_core::token::{ClaimId, Policy, StatusList, TrustList, VerifiedPresentation, verify};
+
+/// The fixture policies, compiled in so the demo runs from anywhere.
+pub const POLICIES: [(&str, &str); 5] = [
+    (
+        "rail-jr-style.toml",
+        include_str!("../../fixtures/policies/rail-jr-style.toml"),
+    ),
+    (
+        "city-bus-linked-only.toml",
+        include_str!("../../fixtures/policies/city-bus-linked-only.toml"),
+    ),
+    (
+        "museum-all-kinds.toml",
+        include_str!("../../fixtures/policies/museum-all-kinds.toml"),
+    ),
+    (
+        "booking-site-online.toml",
+        include_str!("../../fixtures/policies/booking-site-online.toml"),
+    ),
+    (
+        "ferry-no-mental.toml",
+        include_str!("../../fixtures/policies/ferry-no-mental.toml"),
+    ),
+];
+
+fn fail(e: impl std::fmt::Display) -> CliError {
+    CliError::BadArgument(format!("demo: {e}"))
+}
+
+fn policies() -> Result<Vec<OperatorPolicy>, CliError> {
+    POLICIES
+        .iter()
+        .map(|(file, text)| OperatorPolicy::from_toml(file, text).map_err(fail))
+        .collect()
+}
+
+fn say_verdict(
+    t: &mut Transcript,
+    step: &str,
+    policy: &OperatorPolicy,
+    facts: &Facts,
+    trip: &Trip,
+) {
+    let lang = t.lang;
+    let v = evaluate(facts, policy, trip);
+    let why = v
+        .reasons
+        .first()
+        .map(|r| format!(" — {}", r.text(lang)))
+        .unwrap_or_default();
+    let what = if v.decision == Decision::NotAccepted {
+        String::new()
+    } else {
+        format!(" : {}", v.grant.line(lang))
+    };
+    let line = format!(
+        "  {} {}{what}{why}",
+        crate::width::pad(policy.display_name(lang), 28),
+        v.decision.headline(lang)
+    );
+    t.step(
+        step,
+        &line,
+        &line,
+        json!({ "operator": policy.id, "decision": v.decision, "grant": v.grant, "codes": v.codes() }),
+    );
+}
+
+/// Judges a verified presentation by every fixture operator, then runs a booking site's
+/// challenge: answered once (accepted), replayed (refused).
+pub fn run(
+    wallet: &Wallet,
+    id: &str,
+    verified: &VerifiedPresentation,
+    lists: (&TrustList, &Vec<StatusList>),
+    now: DateTime<Utc>,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    t.say(
+        "\n== 事業者ごとの判定（例示の規定）==",
+        "\n== What this holder gets at each operator (illustrative rules) ==",
+    );
+    let trip = Trip {
+        date: now.with_timezone(&techo_core::clock::jst()).date_naive(),
+        distance_km: Some(30),
+        with_caregiver: None,
+    };
+    let all = policies()?;
+    let facts = Facts::from_presentation(verified, now);
+    for p in &all {
+        say_verdict(t, "policy", p, &facts, &trip);
+    }
+    // The counter screen's hint for another handbook, from the wallet itself: the same rules.
+    if let Some(other) = wallet
+        .list()?
+        .into_iter()
+        .find(|h| h.kind() == techo_core::model::HandbookKind::Mental && h.is_valid_on(trip.date))
+    {
+        t.say(
+            &format!(
+                "\n== {}（{}）の場合：アプリ内の目安 ==",
+                other.kind().label(t.lang),
+                other.linkage.label(t.lang)
+            ),
+            &format!(
+                "\n== The same for the {} ({}): the app's own hint ==",
+                other.kind().label(t.lang),
+                other.linkage.label(t.lang)
+            ),
+        );
+        let hint = Facts::from_handbook(&other);
+        for p in &all {
+            say_verdict(t, "policy_hint", p, &hint, &trip);
+        }
+    }
+
+    let site = all
+        .iter()
+        .find(|p| p.online_audience.is_some())
+        .ok_or_else(|| fail("no online policy"))?;
+    let audience = site.online_audience.clone().unwrap_or_default();
+    t.say(
+        "\n== 予約サイト：一度きりのチャレンジ ==",
+        "\n== A booking site: a single-use challenge ==",
+    );
+    let mut book = ChallengeBook::default();
+    let challenge = book.issue(&audience, now);
+    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, Some(&challenge))?;
+    let policy = Policy {
+        challenge: Some(challenge.clone()),
+        ..Policy::default()
+    };
+    let answered = verify(&payload.binary(), lists.0, lists.1, now, &policy).map_err(fail)?;
+    book.redeem(&challenge, now).map_err(fail)?;
+    say_verdict(
+        t,
+        "policy_online",
+        site,
+        &Facts::from_presentation(&answered, now),
+        &trip,
+    );
+    let replay = book.redeem(&challenge, now);
+    if let Err(e) = replay {
+        let lang = t.lang;
+        let full = e.to_string();
+        let (en, ja) = full.split_once(" / ").unwrap_or((&full, &full));
+        let line = format!(
+            "  ✘ {}",
+            lang.pick(
+                &format!("同じコードの再送：{ja}"),
+                &format!("the same code sent again: {en}")
+            )
+        );
+        t.step(
+            "challenge_replayed",
+            &line,
+            &line,
+            json!({ "refused": true }),
+        );
+    }
+    Ok(())
+}
