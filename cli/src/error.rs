@@ -50,7 +50,9 @@ impl CliError {
     /// 1 not accepted, 2 invalid code, 3 check manually.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Wallet(WalletError::Invalid(_) | WalletError::Duplicate { .. })
+            CliError::Wallet(
+                WalletError::Invalid(_) | WalletError::Duplicate { .. } | WalletError::Support(_),
+            )
             | CliError::HandbookFile { .. }
             | CliError::Verdict(techo_core::policy::Decision::CheckManually) => 3,
             CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
@@ -68,6 +70,7 @@ impl CliError {
     pub fn code(&self) -> &'static str {
         match self {
             CliError::Wallet(WalletError::Invalid(_)) => "invalid_handbook",
+            CliError::Wallet(WalletError::Support(_)) => "invalid_support_profile",
             CliError::Wallet(WalletError::Duplicate { .. }) => "duplicate",
             CliError::Wallet(WalletError::NotFound(_)) => "not_found",
             CliError::Wallet(WalletError::Ambiguous { .. }) => "ambiguous_id",

@@ -81,6 +81,7 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
     let body = serde_json::json!({
         "schema_version": export.schema_version,
         "handbooks": export.handbooks,
+        "support_profile": export.support,
         "damaged": damaged_json(&export.damaged),
     });
     let bytes = serde_json::to_vec_pretty(&body).map_err(|e| CliError::WriteFile {
@@ -104,10 +105,24 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
         let path = photos.join(format!("{id}.{ext}"));
         std::fs::write(&path, bytes).map_err(|e| write_err(&path, &e))?;
     }
+    if !export.pages.is_empty() {
+        let pages = out.join("pages");
+        std::fs::create_dir_all(&pages).map_err(|e| write_err(&pages, &e))?;
+        for (id, n, bytes) in &export.pages {
+            let ext = if bytes.starts_with(b"\x89PNG") {
+                "png"
+            } else {
+                "jpg"
+            };
+            let path = pages.join(format!("{id}-{}.{ext}", n + 1));
+            std::fs::write(&path, bytes).map_err(|e| write_err(&path, &e))?;
+        }
+    }
     if json {
         print_json(&serde_json::json!({
             "exported": export.handbooks.len(),
             "photos": export.photos.len(),
+            "pages": export.pages.len(),
             "damaged": export.damaged.len(),
             "dir": out,
         }));

@@ -13,11 +13,14 @@ use crate::store::{
 use crate::token::keystore::{DeviceKeyStore, HARDWARE_PREFIX, StoredKey};
 use crate::token::{
     Challenge, ClaimId, DeviceKey, DeviceKeyError, HeldCredential, Payload, PresentError, Profile,
-    PublicKey, SoftwareKey, present,
+    PublicKey, SoftwareKey, present_declaring,
 };
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod pages;
+mod support;
 
 /// Settings key of the handbook shown at the counter.
 const COUNTER_HANDBOOK: &str = "counter_handbook";
@@ -50,6 +53,9 @@ pub enum WalletError {
 
     #[error(transparent)]
     Store(#[from] StoreError),
+
+    #[error(transparent)]
+    Support(crate::model::SupportError),
 }
 
 /// Everything readable in a store, for `techo store export`.
@@ -58,6 +64,10 @@ pub struct Export {
     pub schema_version: u32,
     pub handbooks: Vec<Handbook>,
     pub photos: Vec<(HandbookId, Vec<u8>)>,
+    /// Page images: handbook, page number (0-based), cleaned bytes.
+    pub pages: Vec<(HandbookId, usize, Vec<u8>)>,
+    /// The support profile, when it reads.
+    pub support: Option<crate::model::SupportProfile>,
     pub damaged: Vec<DamagedRecord>,
 }
 
@@ -258,9 +268,12 @@ impl Wallet {
     /// next remaining handbook takes its place.
     pub fn withdraw(&self, id: &str) -> Result<Handbook, WalletError> {
         let hb = self.get(id)?;
-        let mut batch = Batch::new()
-            .delete(Table::Handbooks, hb.id.as_str())
-            .delete(Table::Photos, hb.id.as_str());
+        let mut batch = Self::delete_pages(
+            Batch::new()
+                .delete(Table::Handbooks, hb.id.as_str())
+                .delete(Table::Photos, hb.id.as_str()),
+            &hb,
+        );
         let dropped: Vec<String> = self
             .credentials(hb.id.as_str())?
             .into_iter()
@@ -459,7 +472,15 @@ impl Wallet {
         let pick = usize::try_from(day.wrapping_add(site) % pool.len() as u64).unwrap_or(0);
         let chosen = pool[pick];
         let key = self.device_key(&chosen.device_key)?;
-        let payload = present(chosen, key.as_ref(), self.clock.now(), claims, challenge)?;
+        let declared = self.support_profile()?.qr_codes();
+        let payload = present_declaring(
+            chosen,
+            key.as_ref(),
+            self.clock.now(),
+            claims,
+            challenge,
+            &declared,
+        )?;
         Ok((hb, payload))
     }
 
@@ -471,8 +492,12 @@ impl Wallet {
         min_token_version: u32,
     ) -> Result<Option<crate::screen::CounterScreen>, WalletError> {
         let all = self.list()?;
+        let support = crate::screen::support::band(&self.support_profile()?, options.lang);
         Ok(self.counter_handbook()?.map(|hb| {
-            crate::screen::build(&hb, &all, min_token_version, self.clock.now(), options)
+            let mut screen =
+                crate::screen::build(&hb, &all, min_token_version, self.clock.now(), options);
+            screen.support = support;
+            screen
         }))
     }
 
@@ -544,6 +569,7 @@ impl Wallet {
         };
         let mut handbooks = Vec::new();
         let mut photos = Vec::new();
+        let mut pages = Vec::new();
         for key in self.store.keys(Table::Handbooks)? {
             if is_damaged(Table::Handbooks, &key) {
                 continue;
@@ -555,6 +581,11 @@ impl Wallet {
                         photos.push((hb.id.clone(), p.to_vec()));
                     }
                 }
+                for n in 0..hb.pages.len() {
+                    if let Ok(Some(bytes)) = self.page(hb.id.as_str(), n) {
+                        pages.push((hb.id.clone(), n, bytes));
+                    }
+                }
                 handbooks.push(hb);
             }
         }
@@ -562,6 +593,8 @@ impl Wallet {
             schema_version: report.schema_version,
             handbooks,
             photos,
+            pages,
+            support: self.support_profile().ok().filter(|p| !p.is_empty()),
             damaged: report.damaged,
         })
     }

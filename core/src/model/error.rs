@@ -22,6 +22,7 @@ pub enum Field {
     HolderKana,
     BirthDate,
     Photo,
+    PageImage,
 }
 
 impl Field {
@@ -45,6 +46,7 @@ impl Field {
             Field::HolderKana => "holder.kana",
             Field::BirthDate => "holder.birth_date",
             Field::Photo => "photo",
+            Field::PageImage => "page_image",
         }
     }
 
@@ -67,6 +69,7 @@ impl Field {
             Field::HolderKana => "フリガナ",
             Field::BirthDate => "生年月日",
             Field::Photo => "写真",
+            Field::PageImage => "手帳画像",
         }
     }
 }

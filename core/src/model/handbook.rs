@@ -31,6 +31,9 @@ pub struct Handbook {
     pub dates: HandbookDates,
     pub holder: Holder,
     pub photo: Option<PhotoInfo>,
+    /// Photographs of the handbook's pages, cleaned of metadata (bytes in the `pages` table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<super::PageImage>,
     pub linkage: LinkageState,
     pub registered_at: DateTime<Utc>,
     /// Registration order within the wallet (several may share one `registered_at`).
@@ -223,6 +226,7 @@ impl HandbookDraft {
                 dates,
                 holder,
                 photo,
+                pages: Vec::new(),
                 linkage: LinkageState::Unlinked,
                 registered_at,
                 seq: 0,

@@ -9,7 +9,9 @@ pub mod id;
 pub mod kind;
 pub mod linkage;
 pub mod municipality;
+pub mod page_image;
 pub mod photo;
+pub mod support;
 
 pub use dates::HandbookDates;
 pub use error::{Field, Problem, ValidationError};
@@ -20,4 +22,8 @@ pub use id::HandbookId;
 pub use kind::{Category, HandbookKind, Severity};
 pub use linkage::LinkageState;
 pub use municipality::MunicipalityCode;
+pub use page_image::PageImage;
 pub use photo::{PhotoFormat, PhotoInfo};
+pub use support::{
+    BatteryType, PoweredSpec, SupportCode, SupportError, SupportGroup, SupportItem, SupportProfile,
+};

@@ -74,7 +74,7 @@ impl PhotoInfo {
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 /// The first chunk of a PNG must be IHDR (13 bytes: width, height, depth, colour type, ...).
-fn png_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
+pub(crate) fn png_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
     let ihdr = bytes
         .get(8..8 + 8 + 13 + 4)
         .ok_or("PNG ends before its IHDR chunk")?;
@@ -91,7 +91,7 @@ fn png_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
 }
 
 /// Walks the JPEG markers up to the first start-of-frame, which holds the dimensions.
-fn jpeg_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
+pub(crate) fn jpeg_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
     let mut i = 2;
     loop {
         let marker = bytes
@@ -126,7 +126,7 @@ fn jpeg_dimensions(bytes: &[u8]) -> Result<(u32, u32), &'static str> {
     }
 }
 
-fn crc32(data: &[u8]) -> u32 {
+pub(crate) fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {
         crc ^= u32::from(b);

@@ -3,6 +3,7 @@
 
 pub mod live;
 pub mod palette;
+pub mod support;
 
 use crate::Lang;
 use crate::model::{Handbook, HandbookKind, LinkageState};
@@ -88,6 +89,10 @@ pub struct CounterScreen {
     pub update_banner: Option<String>,
     /// Other handbooks to switch to, in wallet order: (id, short kind label).
     pub switch_to: Vec<(String, String)>,
+    /// Photographed handbook pages the holder can enlarge with one tap.
+    pub page_count: usize,
+    /// The holder's self-declared support items, drawn apart (see [`support::band`]).
+    pub support: Option<support::SupportBand>,
 }
 
 /// Builds the screen for `hb` at `now`. `others` are the wallet's other handbooks.
@@ -129,6 +134,8 @@ pub fn build(
             .filter(|h| h.id != hb.id)
             .map(|h| (h.id.to_string(), h.kind().short_label(lang).to_owned()))
             .collect(),
+        page_count: hb.pages.len(),
+        support: None,
     }
 }
 

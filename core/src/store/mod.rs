@@ -34,15 +34,18 @@ pub enum Table {
     Credentials,
     /// Desktop device keys (PKCS#8), keyed by alias. Phones keep theirs in hardware.
     DeviceKeys,
+    /// Handbook page images (cleaned of metadata), keyed `<handbook id>/<nn>`.
+    Pages,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Handbooks,
         Table::Photos,
         Table::Settings,
         Table::Credentials,
         Table::DeviceKeys,
+        Table::Pages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Table {
             Table::Settings => "settings",
             Table::Credentials => "credentials",
             Table::DeviceKeys => "device_keys",
+            Table::Pages => "pages",
         }
     }
 }

@@ -6,6 +6,7 @@ use super::credential::StatusRef;
 use super::envelope::Payload;
 use super::keys::{DeviceKey, DeviceKeyError};
 use super::time::{day_of, step_of};
+use crate::model::SupportCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use ciborium::Value;
 use coset::CoseSign1Builder;
@@ -119,6 +120,19 @@ pub fn present(
     claims: &[ClaimId],
     challenge: Option<&Challenge>,
 ) -> Result<Payload, PresentError> {
+    present_declaring(held, device, now, claims, challenge, &[])
+}
+
+/// [`present`], plus the holder's self-declared support items: carried in the display token,
+/// signed by the device key only, never inside the issuer's signature.
+pub fn present_declaring(
+    held: &HeldCredential,
+    device: &dyn DeviceKey,
+    now: DateTime<Utc>,
+    claims: &[ClaimId],
+    challenge: Option<&Challenge>,
+    declared: &[SupportCode],
+) -> Result<Payload, PresentError> {
     let names = || {
         claims
             .iter()
@@ -169,11 +183,21 @@ pub fn present(
     let first = super::time::day_start_step(super::time::day_number(held.not_before));
     let step = u64::try_from(i64::try_from(step_of(now)).unwrap_or(i64::MAX) - first).unwrap_or(0);
     let mut payload = vec![Value::from(step), disclosure];
-    if let Some(c) = challenge {
-        payload.push(Value::Array(vec![
+    let challenge = challenge.map(|c| {
+        Value::Array(vec![
             Value::Bytes(c.nonce.clone()),
             Value::Text(c.audience.clone()),
-        ]));
+        ])
+    });
+    match (challenge, declared.is_empty()) {
+        (Some(c), true) => payload.push(c),
+        (None, true) => {}
+        (c, false) => {
+            payload.push(c.unwrap_or(Value::Null));
+            payload.push(Value::Array(
+                declared.iter().map(|d| Value::from(d.wire())).collect(),
+            ));
+        }
     }
     build_token(held, payload, |tbs| device.sign(tbs))
 }

@@ -20,6 +20,7 @@ use super::status::{Status, StatusList};
 use super::time::{day_date, day_of, step_of};
 use super::trust::TrustList;
 use crate::Lang;
+use crate::model::SupportCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ciborium::Value;
 use coset::iana;
@@ -61,6 +62,9 @@ pub struct VerifiedPresentation {
     pub device_key: [u8; 33],
     pub claims: DisclosedClaims,
     pub challenge: Option<Challenge>,
+    /// Support items the holder declared (signed by the device key only, never by the issuer):
+    /// show them apart from `claims`, marked self-declared.
+    pub self_declared: Vec<SupportCode>,
 }
 
 /// Why a presentation is refused. Each message is meant for staff, in English then Japanese.
@@ -204,6 +208,7 @@ pub fn verify(
         step,
         disclosure,
         challenge,
+        self_declared,
     } = decode(payload)?;
 
     // 3. issuer known and its key valid now
@@ -290,14 +295,7 @@ pub fn verify(
     }
 
     // 10. challenge and audience
-    let shown = challenge.as_ref().map(parse_challenge).transpose()?;
-    if let Some(expected) = &policy.challenge {
-        match &shown {
-            None => return Err(VerifyError::ChallengeMissing),
-            Some(c) if c != expected => return Err(VerifyError::WrongChallenge),
-            Some(_) => {}
-        }
-    }
+    let shown = check_challenge(challenge.as_ref(), policy)?;
 
     Ok(VerifiedPresentation {
         issuer_id: issuer.issuer_id,
@@ -312,7 +310,24 @@ pub fn verify(
         device_key: credential.device_key.compressed(),
         claims,
         challenge: shown,
+        self_declared,
     })
+}
+
+/// Step 10: the challenge shown must be the one the policy expects, when it expects one.
+fn check_challenge(
+    shown: Option<&Value>,
+    policy: &Policy,
+) -> Result<Option<Challenge>, VerifyError> {
+    let shown = shown.map(parse_challenge).transpose()?;
+    if let Some(expected) = &policy.challenge {
+        match &shown {
+            None => return Err(VerifyError::ChallengeMissing),
+            Some(c) if c != expected => return Err(VerifyError::WrongChallenge),
+            Some(_) => {}
+        }
+    }
+    Ok(shown)
 }
 
 /// Steps 1 and 2: the prefix, then the credential and the display token, exactly.
@@ -324,6 +339,7 @@ struct Decoded {
     step: i64,
     disclosure: Value,
     challenge: Option<Value>,
+    self_declared: Vec<SupportCode>,
 }
 
 fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
@@ -373,17 +389,27 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         at: cred_end,
         what: "display token payload must be an array",
     })?;
-    let (step, disclosure, challenge) = match parts.as_slice() {
-        [s, d] => (s, d.clone(), None),
-        [s, d, c] => (s, d.clone(), Some(c.clone())),
+    let (step, disclosure, challenge, declared) = match parts.as_slice() {
+        [s, d] => (s, d.clone(), None, None),
+        [s, d, c] => (s, d.clone(), Some(c.clone()), None),
+        [s, d, c, sd] => (
+            s,
+            d.clone(),
+            (!c.is_null()).then(|| c.clone()),
+            Some(sd.clone()),
+        ),
         _ => {
             return Err(Malformed {
                 at: cred_end,
-                what: "display token payload must have 2 or 3 items",
+                what: "display token payload must have 2 to 4 items",
             }
             .into());
         }
     };
+    let self_declared = declared
+        .map(|v| read_declared(&v, cred_end))
+        .transpose()?
+        .unwrap_or_default();
     let step = uint(step)
         .and_then(|s| i64::try_from(s).ok())
         .ok_or(Malformed {
@@ -399,7 +425,31 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         step,
         disclosure,
         challenge,
+        self_declared,
     })
+}
+
+/// The self-declared section: support codes the holder chose to carry, signed by the device key
+/// only. Codes this build does not know (a newer app) are skipped, not refused.
+fn read_declared(v: &Value, at: usize) -> Result<Vec<SupportCode>, VerifyError> {
+    let bad = || -> VerifyError {
+        Malformed {
+            at,
+            what: "self-declared section must be an array of numbers",
+        }
+        .into()
+    };
+    let items = v.as_array().ok_or_else(bad)?;
+    if items.len() > SupportCode::ALL.len() {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(code) = SupportCode::from_wire(uint(item).ok_or_else(bad)?) {
+            out.push(code);
+        }
+    }
+    Ok(out)
 }
 
 fn parse_challenge(v: &Value) -> Result<Challenge, VerifyError> {

@@ -1,0 +1,76 @@
+//! Handbook page images: cleaned of metadata, stored encrypted in the `pages` table under
+//! `<handbook id>/<nn>`, described in the handbook record, enlarged on the counter screen.
+
+use super::{Wallet, WalletError};
+use crate::model::page_image::MAX_PAGES;
+use crate::model::{Field, Handbook, InvalidHandbook, PageImage, Problem, ValidationError};
+use crate::store::{Batch, StoreError, Table};
+
+fn page_key(hb: &Handbook, n: usize) -> String {
+    format!("{}/{n:02}", hb.id)
+}
+
+impl Wallet {
+    /// Adds a page image (JPEG or PNG, at most 4 MB) after removing its metadata.
+    pub fn add_page(&self, id: &str, bytes: &[u8]) -> Result<(Handbook, PageImage), WalletError> {
+        let mut hb = self.get(id)?;
+        if hb.pages.len() >= MAX_PAGES {
+            return Err(InvalidHandbook(vec![ValidationError::new(
+                Field::PageImage,
+                Problem::OutOfRange {
+                    value: format!("{} pages", hb.pages.len() + 1),
+                    allowed: "at most 6 page images per handbook",
+                },
+            )])
+            .into());
+        }
+        let (page, clean) = PageImage::clean(bytes).map_err(|e| InvalidHandbook(vec![e]))?;
+        let key = page_key(&hb, hb.pages.len());
+        hb.pages.push(page.clone());
+        let json = serde_json::to_vec(&hb).map_err(StoreError::io)?;
+        self.store.commit(
+            Batch::new()
+                .put(Table::Handbooks, hb.id.as_str(), json)
+                .put(Table::Pages, key, clean),
+        )?;
+        Ok((hb, page))
+    }
+
+    /// The cleaned bytes of page `n` (0-based).
+    pub fn page(&self, id: &str, n: usize) -> Result<Option<Vec<u8>>, WalletError> {
+        let hb = self.get(id)?;
+        if n >= hb.pages.len() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .get(Table::Pages, &page_key(&hb, n))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Removes page `n`; later pages move up, all in one commit.
+    pub fn remove_page(&self, id: &str, n: usize) -> Result<Handbook, WalletError> {
+        let mut hb = self.get(id)?;
+        if n >= hb.pages.len() {
+            return Err(WalletError::NotFound(format!("{}/page {}", hb.id, n + 1)));
+        }
+        let count = hb.pages.len();
+        let mut batch = Batch::new();
+        for later in n + 1..count {
+            if let Some(bytes) = self.store.get(Table::Pages, &page_key(&hb, later))? {
+                batch = batch.put(Table::Pages, page_key(&hb, later - 1), bytes.to_vec());
+            }
+        }
+        batch = batch.delete(Table::Pages, page_key(&hb, count - 1));
+        hb.pages.remove(n);
+        let json = serde_json::to_vec(&hb).map_err(StoreError::io)?;
+        self.store
+            .commit(batch.put(Table::Handbooks, hb.id.as_str(), json))?;
+        Ok(hb)
+    }
+
+    /// Deletions for every page of a handbook (withdrawal).
+    pub(super) fn delete_pages(batch: Batch, hb: &Handbook) -> Batch {
+        (0..hb.pages.len()).fold(batch, |b, n| b.delete(Table::Pages, page_key(hb, n)))
+    }
+}
