@@ -37,7 +37,7 @@ def main():
     text = set(chr(c) for c in range(0x20, 0x7F))
     text.update(chr(c) for c in range(0x3000, 0x3100))  # punctuation, hiragana, katakana
     text.update(chr(c) for c in range(0xFF01, 0xFF5F))  # full-width forms
-    text.update("●◆■✔✘▶—–…・")
+    text.update("●◆■✔✘▶—–…・◯✕△※→·")
     text.update(jis_level1())
     text.update(c for c in repo_chars() if ord(c) > 0x7F)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,13 @@ pub enum Command {
     /// Check, export or reset the encrypted store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// The holder's support profile: equipment, assistance dog, communication, help wanted
+    /// (self-declared).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Photographed handbook pages (enlarged on the counter screen).
+    #[command(subcommand)]
+    Pages(PagesCommand),
     /// Show the counter QR code (a display token signed for the current 30-second step).
     Present(PresentCmd),
     /// Verify a presentation, as a gate or counter would, offline. Exit 0 only when valid.
@@ -164,6 +171,9 @@ pub struct PreviewCmd {
     /// Show the photo enlarged.
     #[arg(long)]
     pub enlarge_photo: bool,
+    /// Show handbook page image N (1-based) enlarged, as after one tap at the counter.
+    #[arg(long, value_name = "N")]
+    pub enlarge_page: Option<usize>,
     /// Which handbook (id or prefix; default: the one chosen for the counter).
     #[arg(long)]
     pub handbook: Option<String>,
@@ -300,4 +310,33 @@ pub struct RegisterArgs {
     /// JPEG or PNG photo of the holder (at most 2 MB).
     #[arg(long)]
     pub photo: Option<PathBuf>,
+    /// A photograph of a handbook page (JPEG or PNG, at most 4 MB; up to 6). Metadata such as
+    /// EXIF is removed before it is stored.
+    #[arg(long = "page-image", value_name = "FILE")]
+    pub page_images: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Replace the profile with a file (see fixtures/profiles/).
+    Set {
+        #[arg(long = "from", value_name = "FILE")]
+        from: PathBuf,
+    },
+    /// Show the profile, marked self-declared.
+    Show,
+    /// Remove the profile.
+    Clear,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PagesCommand {
+    /// Add a page image to a handbook (metadata removed before storage).
+    Add { id: String, file: PathBuf },
+    /// List a handbook's page images.
+    List { id: String },
+    /// Write page N (1-based) to a file.
+    Export { id: String, n: usize, out: PathBuf },
+    /// Remove page N (1-based); later pages move up.
+    Remove { id: String, n: usize },
 }

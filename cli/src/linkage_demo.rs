@@ -22,6 +22,7 @@ use techo_sim::{SimOptions, SoftCard};
 const CARD_CA: &[u8] = include_bytes!("../../fixtures/cards/ca/ca.crt.der");
 const RECORDS: &str = include_str!("../../fixtures/portal/records.json");
 const ADMIN_TOKEN: &str = "demo-admin-token";
+const PROFILE: &str = include_str!("../../fixtures/profiles/powered-chair.toml");
 
 fn fail(e: impl std::fmt::Display) -> CliError {
     CliError::BadArgument(format!("demo: {e}"))
@@ -209,6 +210,16 @@ async fn present_and_verify(
         "\n== カウンターでの提示 ==",
         "\n== Presenting at the counter ==",
     );
+    // The holder's support profile: a powered wheelchair and the help they want (self-declared).
+    let profile = techo_core::model::SupportProfile::from_toml(PROFILE).map_err(fail)?;
+    wallet.set_support_profile(&profile)?;
+    t.say(
+        "  ご本人の支援情報（本人申告、画面の別枠に表示）:",
+        "  The holder's support profile (self-declared, shown in its own band):",
+    );
+    for line in crate::profile_cmd::profile_lines(&profile, lang) {
+        t.say(&format!("    {line}"), &format!("    {line}"));
+    }
     let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
     let qr = QrImage::for_payload(&payload).map_err(fail)?;
     if !t.json {
@@ -242,6 +253,16 @@ async fn present_and_verify(
         &format!("  ✔ 有効：{kind} / {fare} / 介護者 {} / {linkage}", if v.claims.caregiver == Some(true) { "1名可" } else { "なし" }),
         &format!("  ✔ VALID: {kind} / {fare} / caregiver {} / {linkage}", if v.claims.caregiver == Some(true) { "+1" } else { "none" }),
         json!({ "valid": true, "linkage": v.claims.linkage.map(|l| l.label(techo_core::Lang::Ja)) }),
+    );
+    let declared = crate::token_cmd::declared_lines(&v.self_declared, lang).join("\n");
+    t.step(
+        "self_declared",
+        &declared,
+        &declared,
+        json!({
+            "self_declared": v.self_declared.iter().map(|c| c.code()).collect::<Vec<_>>(),
+            "verified_by_issuer": false,
+        }),
     );
     if let Some(dir) = t.keep.clone() {
         keep_presentation(&dir, &lb.client, &payload, clock.now(), t).await?;

@@ -18,6 +18,7 @@ mod linkage_demo;
 mod policy_cmd;
 mod policy_demo;
 mod preview;
+mod profile_cmd;
 mod qr_file;
 mod register;
 mod store_cmd;
@@ -25,7 +26,10 @@ mod token_cmd;
 mod view;
 mod width;
 
-use args::{CardCommand, Cli, Command, IssuerCommand, LangArg, StoreCommand, VerifyCmd};
+use args::{
+    CardCommand, Cli, Command, IssuerCommand, LangArg, PagesCommand, ProfileCommand, StoreCommand,
+    VerifyCmd,
+};
 use clap::Parser;
 use error::CliError;
 use std::path::{Path, PathBuf};
@@ -185,6 +189,8 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         }
         Command::Card(cmd) => card_command(cli, cmd, lang),
         Command::Preview(p) => preview_command(cli, p, lang),
+        Command::Profile(cmd) => profile_command(cli, cmd, lang),
+        Command::Pages(cmd) => pages_command(cli, cmd, lang),
         Command::Bench => {
             bench::run();
             Ok(())
@@ -331,10 +337,39 @@ fn issuer_command(cli: &Cli, cmd: &IssuerCommand, lang: Lang) -> Result<(), CliE
     }
 }
 
+fn profile_command(cli: &Cli, cmd: &ProfileCommand, lang: Lang) -> Result<(), CliError> {
+    let wallet = open_wallet(&data_dir(cli)?)?;
+    match cmd {
+        ProfileCommand::Set { from } => profile_cmd::set(&wallet, from, cli.json, lang),
+        ProfileCommand::Show => profile_cmd::show(&wallet, cli.json, lang),
+        ProfileCommand::Clear => profile_cmd::clear(&wallet, cli.json, lang),
+    }
+}
+
+fn pages_command(cli: &Cli, cmd: &PagesCommand, lang: Lang) -> Result<(), CliError> {
+    let wallet = open_wallet(&data_dir(cli)?)?;
+    match cmd {
+        PagesCommand::Add { id, file } => profile_cmd::add_page(&wallet, id, file, cli.json, lang),
+        PagesCommand::List { id } => profile_cmd::list_pages(&wallet, id, cli.json, lang),
+        PagesCommand::Export { id, n, out } => profile_cmd::export_page(&wallet, id, *n, out, lang),
+        PagesCommand::Remove { id, n } => profile_cmd::remove_page(&wallet, id, *n, cli.json, lang),
+    }
+}
+
 fn register_command(cli: &Cli, args: &args::RegisterArgs, lang: Lang) -> Result<(), CliError> {
     let (draft, photo) = register::draft_from_args(args)?;
+    let pages = args
+        .page_images
+        .iter()
+        .map(|p| {
+            std::fs::read(p).map_err(|e| CliError::ReadFile {
+                path: p.display().to_string(),
+                why: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let wallet = open_wallet(&data_dir(cli)?)?;
-    let hb = wallet.add(&draft, photo.as_deref())?;
+    let hb = wallet.add_with_pages(&draft, photo.as_deref(), &pages)?;
     let counter = wallet.counter_handbook()?;
     let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
     if cli.json {
@@ -426,6 +461,13 @@ fn preview_command(cli: &Cli, p: &args::PreviewCmd, lang: Lang) -> Result<(), Cl
         width: w,
         height: h,
         options,
+        page: p
+            .enlarge_page
+            .map(|n| {
+                n.checked_sub(1)
+                    .ok_or_else(|| CliError::BadArgument("pages are numbered from 1".into()))
+            })
+            .transpose()?,
     };
     preview::run(&data_dir(cli)?, &clock, &args)
 }

@@ -100,8 +100,10 @@ pub fn verify_with_policy(
         challenge: check.challenge.clone(),
         ..Policy::default()
     };
+    let mut declared = Vec::new();
     let verdict = match verify(payload, &data.trust, &data.status, now, &verify_policy) {
         Ok(v) => {
+            declared.clone_from(&v.self_declared);
             if let Some(c) = &check.challenge {
                 let dir = check.data_dir.ok_or(CliError::NoDataDir)?;
                 let mut book = load_book(dir)?;
@@ -122,9 +124,14 @@ pub fn verify_with_policy(
         Err(e) => return Err(CliError::InvalidCode(e.message(lang))),
     };
     if json {
-        print_json(&verdict_json(&verdict, &policy, lang));
+        let mut body = verdict_json(&verdict, &policy, lang);
+        body["self_declared"] = crate::token_cmd::declared_json(&declared, lang);
+        print_json(&body);
     } else {
         print_verdict(&verdict, &policy, lang);
+        for line in crate::token_cmd::declared_lines(&declared, lang) {
+            out!("{line}");
+        }
     }
     match verdict.decision {
         Decision::Accepted => Ok(()),

@@ -22,6 +22,16 @@ pub struct PreviewArgs<'a> {
     pub width: u32,
     pub height: u32,
     pub options: Options,
+    /// Draw this page image (0-based) enlarged instead of the photo and QR.
+    pub page: Option<usize>,
+}
+
+fn mime(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -172,8 +182,9 @@ impl Canvas<'_> {
             let x = if enlarged { (CANVAS_W - w) / 2.0 } else { 20.0 };
             let _ = write!(
                 self.out,
-                r#"<image x="{x}" y="{}" width="{w}" height="{h}" href="data:image/png;base64,{}"/>"#,
+                r#"<image x="{x}" y="{}" width="{w}" height="{h}" href="data:{};base64,{}"/>"#,
                 self.y,
+                mime(bytes),
                 base64(bytes)
             );
             if enlarged {
@@ -220,6 +231,82 @@ impl Canvas<'_> {
             }
         }
         self.y = qy + size + 40.0;
+    }
+
+    /// The self-declared support band: neutral colours, a dashed outline and a "本人申告" tag, so
+    /// it never reads as one of the issuer-verified items above it.
+    fn support_band(&mut self) {
+        let Some(band) = &self.screen.support else {
+            return;
+        };
+        let rows = band.lines.len() + usize::from(band.note.is_some());
+        let h = 34.0 + 17.0 * px(rows);
+        let top = self.y - 12.0;
+        let _ = write!(
+            self.out,
+            r#"<rect x="14" y="{top}" width="{}" height="{h}" rx="10" fill="{}" stroke="{}" stroke-width="1.5" stroke-dasharray="5 4"/>"#,
+            CANVAS_W - 28.0,
+            band.background,
+            band.outline
+        );
+        let tag_w = 14.0 + 11.0 * px(band.tag.chars().count());
+        let _ = write!(
+            self.out,
+            r##"<rect x="{}" y="{}" width="{tag_w}" height="18" rx="9" fill="{}"/><text x="{}" y="{}" font-size="10" fill="#FFFFFF">{}</text>"##,
+            CANVAS_W - 24.0 - tag_w,
+            top + 6.0,
+            band.outline,
+            CANVAS_W - 17.0 - tag_w,
+            top + 19.0,
+            esc(&band.tag)
+        );
+        let _ = write!(
+            self.out,
+            r#"<text x="24" y="{}" font-size="{:.1}" fill="{}">{}</text>"#,
+            top + 20.0,
+            fit(&band.heading, 12.0, CANVAS_W - 60.0 - tag_w),
+            band.outline,
+            esc(&band.heading)
+        );
+        let mut y = top + 38.0;
+        let lines = band
+            .lines
+            .iter()
+            .map(|l| format!("・{}", l.text))
+            .chain(band.note.iter().map(|n| format!("※ {n}")));
+        for text in lines {
+            let _ = write!(
+                self.out,
+                r##"<text x="24" y="{y}" font-size="{:.1}" fill="#202124">{}</text>"##,
+                fit(&text, 11.0, CANVAS_W - 64.0),
+                esc(&text)
+            );
+            y += 17.0;
+        }
+        self.y = top + h + 24.0;
+    }
+
+    /// A handbook page enlarged across the screen (one tap at the counter), turned upright.
+    fn page(&mut self, index: usize, count: usize, image: &[u8], rotation: u16) {
+        let label = format!("手帳画像 {} / {count}  Handbook page", index + 1);
+        let _ = write!(
+            self.out,
+            r#"<text x="20" y="{}" font-size="12" fill="{}">{}</text>"#,
+            self.y,
+            self.screen.text_colour,
+            esc(&label)
+        );
+        let (width, height) = (350.0, 380.0);
+        let (left, top) = ((CANVAS_W - width) / 2.0, self.y + 10.0);
+        let _ = write!(
+            self.out,
+            r#"<image x="{left}" y="{top}" width="{width}" height="{height}" transform="rotate({rotation} {} {})" href="data:{};base64,{}"/>"#,
+            left + width / 2.0,
+            top + height / 2.0,
+            mime(image),
+            base64(image)
+        );
+        self.y = top + height + 40.0;
     }
 
     /// The live clock, the QR countdown, and the character (moving only when linked).
@@ -281,7 +368,23 @@ pub fn svg(
     };
     c.frame(height);
     c.items();
+    c.support_band();
     c.photo_and_qr(photo, qr);
+    c.live();
+    c.out.push_str("</svg>\n");
+    c.out
+}
+
+/// The screen with a handbook page enlarged in place of the photo and QR.
+pub fn svg_with_page(screen: &CounterScreen, page: (usize, &[u8], u16), height: f64) -> String {
+    let mut c = Canvas {
+        out: String::new(),
+        y: 0.0,
+        screen,
+    };
+    c.frame(height);
+    c.items();
+    c.page(page.0, screen.page_count, page.1, page.2);
     c.live();
     c.out.push_str("</svg>\n");
     c.out
@@ -341,13 +444,16 @@ pub fn run(
     let screen = match args.handbook {
         Some(id) => {
             let hb = wallet.get(id)?;
-            techo_core::screen::build(
+            let mut screen = techo_core::screen::build(
                 &hb,
                 &wallet.list()?,
                 techo_core::screen::TOKEN_VERSION,
                 clock.now(),
                 args.options,
-            )
+            );
+            screen.support =
+                techo_core::screen::support::band(&wallet.support_profile()?, args.options.lang);
+            screen
         }
         None => wallet
             .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
@@ -359,7 +465,20 @@ pub fn run(
         .ok()
         .and_then(|(_, p)| QrImage::for_payload(&p).ok());
     let height = CANVAS_W * f64::from(args.height) / f64::from(args.width);
-    let drawing = svg(&screen, photo.as_deref(), qr.as_ref(), height);
+    let drawing = match args.page {
+        None => svg(&screen, photo.as_deref(), qr.as_ref(), height),
+        Some(n) => {
+            let hb = wallet.get(&screen.handbook_id)?;
+            let bytes = wallet.page(&screen.handbook_id, n)?.ok_or_else(|| {
+                CliError::BadArgument(format!(
+                    "this handbook has {} page image(s): add one with `techo pages add`",
+                    hb.pages.len()
+                ))
+            })?;
+            let rotation = hb.pages.get(n).map_or(0, |p| p.rotation);
+            svg_with_page(&screen, (n, &bytes, rotation), height)
+        }
+    };
     let write_err = |e: String| CliError::WriteFile {
         path: args.out.display().to_string(),
         why: e,
@@ -421,6 +540,24 @@ mod tests {
             "mental-expired-unlinked",
             svg(&screen(3, false), None, None, 844.0)
         );
+    }
+
+    #[test]
+    fn the_support_band_and_an_enlarged_page() {
+        let profile = techo_core::model::SupportProfile::from_toml(include_str!(
+            "../../fixtures/profiles/powered-chair.toml"
+        ))
+        .unwrap();
+        let mut sc = screen(0, true);
+        sc.support = techo_core::screen::support::band(&profile, techo_core::Lang::Ja);
+        let drawn = svg(&sc, None, None, 844.0);
+        assert!(drawn.contains("本人申告") && drawn.contains("stroke-dasharray"));
+        insta::assert_snapshot!("physical-linked-support", drawn);
+        sc.page_count = 2;
+        let page = techo_core::model::photo::tiny_png(8, 10);
+        let drawn = svg_with_page(&sc, (1, &page, 90), 844.0);
+        assert!(drawn.contains("手帳画像 2 / 2") && drawn.contains("rotate(90"));
+        assert!(drawn.contains("data:image/png;base64,"));
     }
 
     #[test]

@@ -194,6 +194,9 @@ pub fn verify_payload(
                 for line in claim_lines(&v.claims, lang) {
                     out!("  {line}");
                 }
+                for line in declared_lines(&v.self_declared, lang) {
+                    out!("{line}");
+                }
                 out!(
                     "  {} {} / {} {} – {} / {} {} min",
                     lang.pick("発行元", "issuer"),
@@ -264,6 +267,31 @@ pub fn claim_lines(c: &DisclosedClaims, lang: Lang) -> Vec<String> {
     out
 }
 
+/// The self-declared block: apart from the issuer's facts, with a heading that says so.
+pub fn declared_lines(codes: &[techo_core::model::SupportCode], lang: Lang) -> Vec<String> {
+    if codes.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![format!(
+        "  {}",
+        lang.pick(
+            "本人申告（発行元は確認していません）:",
+            "SELF-DECLARED (not checked by the issuer):"
+        )
+    )];
+    out.extend(codes.iter().map(|c| format!("    · {}", c.label(lang))));
+    out
+}
+
+pub fn declared_json(codes: &[techo_core::model::SupportCode], lang: Lang) -> serde_json::Value {
+    serde_json::Value::Array(
+        codes
+            .iter()
+            .map(|c| serde_json::json!({ "code": c.code(), "label": c.label(lang), "verified_by_issuer": false }))
+            .collect(),
+    )
+}
+
 fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
     serde_json::json!({
         "valid": true,
@@ -277,6 +305,7 @@ fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
         "fare_class": v.claims.fare_class,
         "caregiver": v.claims.caregiver,
         "linkage": v.claims.linkage.map(|l| l.label(Lang::En)),
+        "self_declared": declared_json(&v.self_declared, lang),
     })
 }
 

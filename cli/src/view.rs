@@ -202,6 +202,16 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
             },
         ),
     ));
+    if !h.pages.is_empty() {
+        rows.push((
+            l("手帳画像", "Page images"),
+            format!(
+                "{} {}",
+                h.pages.len(),
+                l("枚（タップで拡大）", "(tap to enlarge)")
+            ),
+        ));
+    }
     if v.on_counter {
         rows.push((
             l("表示", "Counter"),

@@ -53,7 +53,14 @@ fn demo_in_english_and_json() {
     };
     assert_eq!(find("link")["linkage"], "申請中");
     assert_eq!(find("retry")["linkage"], "連携済");
-    assert_eq!(find("present")["qr_version"], 11);
+    // 248 bytes fit version 11; the two self-declared codes make it 12.
+    assert!(find("present")["qr_version"].as_u64().unwrap() <= 12);
+    let declared = find("self_declared");
+    assert_eq!(declared["verified_by_issuer"], false);
+    assert_eq!(
+        declared["self_declared"],
+        serde_json::json!(["electric_wheelchair", "boarding_ramp"])
+    );
     assert_eq!(find("verify")["valid"], true);
     assert_eq!(find("verify_after_revoke")["code"], "revoked");
     assert_eq!(find("poll_after_revoke")["linkage"], "未連携");

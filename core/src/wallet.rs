@@ -143,7 +143,20 @@ impl Wallet {
         draft: &HandbookDraft,
         photo: Option<&[u8]>,
     ) -> Result<Handbook, WalletError> {
+        self.add_with_pages(draft, photo, &[])
+    }
+
+    /// [`Wallet::add`] with photographed pages, all in one commit: if any page is refused, nothing
+    /// is registered.
+    pub fn add_with_pages(
+        &self,
+        draft: &HandbookDraft,
+        photo: Option<&[u8]>,
+        pages: &[Vec<u8>],
+    ) -> Result<Handbook, WalletError> {
         let mut handbook = self.validated(draft, photo)?;
+        let cleaned = pages::clean_all(pages)?;
+        handbook.pages = cleaned.iter().map(|(p, _)| p.clone()).collect();
         let existing = self.list()?;
         handbook.seq = existing.iter().map(|h| h.seq + 1).max().unwrap_or(0);
         if let Some(other) = existing.iter().find(|h| h.same_paper_handbook(&handbook)) {
@@ -152,6 +165,7 @@ impl Wallet {
             });
         }
         let mut batch = Self::put_handbook(Batch::new(), &handbook, photo)?;
+        batch = pages::put_all(batch, &handbook, cleaned);
         if self.store.get(Table::Settings, COUNTER_HANDBOOK)?.is_none() {
             batch = batch.put(
                 Table::Settings,

@@ -10,19 +10,44 @@ fn page_key(hb: &Handbook, n: usize) -> String {
     format!("{}/{n:02}", hb.id)
 }
 
+fn too_many(n: usize) -> WalletError {
+    InvalidHandbook(vec![ValidationError::new(
+        Field::PageImage,
+        Problem::OutOfRange {
+            value: format!("{n} pages"),
+            allowed: "at most 6 page images per handbook",
+        },
+    )])
+    .into()
+}
+
+/// Cleans every page for a new handbook; the first refusal names its page.
+pub(super) fn clean_all(pages: &[Vec<u8>]) -> Result<Vec<(PageImage, Vec<u8>)>, WalletError> {
+    if pages.len() > MAX_PAGES {
+        return Err(too_many(pages.len()));
+    }
+    pages
+        .iter()
+        .map(|p| PageImage::clean(p).map_err(|e| InvalidHandbook(vec![e]).into()))
+        .collect()
+}
+
+/// Puts cleaned pages under a new handbook's keys.
+pub(super) fn put_all(batch: Batch, hb: &Handbook, cleaned: Vec<(PageImage, Vec<u8>)>) -> Batch {
+    cleaned
+        .into_iter()
+        .enumerate()
+        .fold(batch, |b, (n, (_, bytes))| {
+            b.put(Table::Pages, page_key(hb, n), bytes)
+        })
+}
+
 impl Wallet {
     /// Adds a page image (JPEG or PNG, at most 4 MB) after removing its metadata.
     pub fn add_page(&self, id: &str, bytes: &[u8]) -> Result<(Handbook, PageImage), WalletError> {
         let mut hb = self.get(id)?;
         if hb.pages.len() >= MAX_PAGES {
-            return Err(InvalidHandbook(vec![ValidationError::new(
-                Field::PageImage,
-                Problem::OutOfRange {
-                    value: format!("{} pages", hb.pages.len() + 1),
-                    allowed: "at most 6 page images per handbook",
-                },
-            )])
-            .into());
+            return Err(too_many(hb.pages.len() + 1));
         }
         let (page, clean) = PageImage::clean(bytes).map_err(|e| InvalidHandbook(vec![e]))?;
         let key = page_key(&hb, hb.pages.len());
