@@ -27,6 +27,6 @@ pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};
 pub use records::*;
 pub use service::TechoService;
 pub use verifier::Verifier;
-pub use wallet::Wallet;
+pub use wallet::{PageImageData, Wallet};
 
 uniffi::setup_scaffolding!();

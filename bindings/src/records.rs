@@ -191,6 +191,30 @@ pub struct CounterView {
     pub photo_enlarged: bool,
     pub update_banner: Option<String>,
     pub switch_to: Vec<SwitchTarget>,
+    /// Photographed handbook pages to enlarge with one tap.
+    pub page_count: u32,
+    /// The holder's self-declared support band, drawn apart from the items above.
+    pub support: Option<SupportBand>,
+}
+
+/// Self-declared support items: draw with `background`, a dashed `outline` and the `tag`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SupportBand {
+    pub heading: String,
+    pub tag: String,
+    pub lines: Vec<SupportLine>,
+    pub note: Option<String>,
+    pub background: String,
+    pub outline: String,
+    pub spoken: String,
+}
+
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SupportLine {
+    pub code: String,
+    pub group: String,
+    pub text: String,
+    pub in_qr: bool,
 }
 
 fn key_name(k: screen::ItemKey) -> String {
@@ -236,6 +260,25 @@ impl From<CounterScreen> for CounterView {
             clock_pt: s.sizes.clock_pt,
             photo_enlarged: s.photo_enlarged,
             update_banner: s.update_banner,
+            page_count: u32::try_from(s.page_count).unwrap_or(u32::MAX),
+            support: s.support.map(|b| SupportBand {
+                heading: b.heading,
+                tag: b.tag,
+                lines: b
+                    .lines
+                    .into_iter()
+                    .map(|l| SupportLine {
+                        code: l.code,
+                        group: l.group,
+                        text: l.text,
+                        in_qr: l.in_qr,
+                    })
+                    .collect(),
+                note: b.note,
+                background: b.background,
+                outline: b.outline,
+                spoken: b.spoken,
+            }),
             switch_to: s
                 .switch_to
                 .into_iter()
@@ -266,4 +309,7 @@ pub struct Verdict {
     pub caregiver: Option<bool>,
     pub linkage: Option<String>,
     pub status_list_age_seconds: i64,
+    /// Support items the holder declared (device-signed, never checked by the issuer): show them
+    /// apart, marked self-declared.
+    pub self_declared: Vec<String>,
 }

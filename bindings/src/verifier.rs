@@ -57,6 +57,11 @@ impl Verifier {
                 caregiver: v.claims.caregiver,
                 linkage: v.claims.linkage.map(|l| l.label(lang).to_owned()),
                 status_list_age_seconds: v.status_list_age.num_seconds(),
+                self_declared: v
+                    .self_declared
+                    .iter()
+                    .map(|c| c.label(lang).to_owned())
+                    .collect(),
             }),
             Err(e) => Err(TechoError::Rejected {
                 code: e.code().to_owned(),

@@ -128,6 +128,37 @@ impl Wallet {
         })
     }
 
+    /// Replaces the holder's support profile (TOML, see fixtures/profiles/); empty text clears it.
+    pub fn set_support_profile_toml(&self, toml: String) -> Result<(), TechoError> {
+        let profile =
+            techo_core::model::SupportProfile::from_toml(&toml).map_err(TechoError::bad)?;
+        Ok(self.inner.set_support_profile(&profile)?)
+    }
+
+    /// Adds a photographed handbook page (metadata removed before it is stored); returns how
+    /// many pages the handbook now has.
+    pub fn add_page(&self, handbook_id: String, image: Vec<u8>) -> Result<u32, TechoError> {
+        let (hb, _) = self.inner.add_page(&handbook_id, &image)?;
+        Ok(u32::try_from(hb.pages.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Page `index` (0-based) for the enlarged view, with its clockwise rotation in degrees.
+    pub fn page(
+        &self,
+        handbook_id: String,
+        index: u32,
+    ) -> Result<Option<PageImageData>, TechoError> {
+        let n = usize::try_from(index).unwrap_or(usize::MAX);
+        let hb = self.inner.get(&handbook_id)?;
+        Ok(self
+            .inner
+            .page(&handbook_id, n)?
+            .map(|bytes| PageImageData {
+                bytes,
+                rotation: hb.pages.get(n).map_or(0, |p| p.rotation),
+            }))
+    }
+
     /// Removes a handbook, its photo, credentials and device keys.
     pub fn withdraw(&self, handbook_id: String) -> Result<(), TechoError> {
         self.inner.withdraw(&handbook_id)?;
@@ -189,4 +220,12 @@ impl Wallet {
             .await?;
         Ok(linkage_info(&state, lang.into()))
     }
+}
+
+/// A page image ready to draw.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PageImageData {
+    pub bytes: Vec<u8>,
+    /// Clockwise degrees to show it upright.
+    pub rotation: u16,
 }

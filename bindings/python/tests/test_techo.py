@@ -136,6 +136,14 @@ def test_link_with_the_card_then_present_and_verify(tmp_path, servers):
     verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
     verdict = verifier.verify(p.binary, int(time.time()), t.Language.ENGLISH)
     assert verdict.linkage == "Linked" and verdict.caregiver is True
+    assert verdict.self_declared == []
+
+    # A support profile: shown in its own band, carried as self-declared.
+    wallet.set_support_profile_toml((ROOT / "fixtures" / "profiles" / "powered-chair.toml").read_text(encoding="utf-8"))
+    screen = wallet.counter_screen(t.CounterOptions(lang=t.Language.JAPANESE, reduced_motion=False, text_scale=1.0, photo_enlarged=False))
+    assert screen.support.tag == "本人申告" and "300Wh" in screen.support.lines[0].text
+    verdict = verifier.verify(wallet.present(None).binary, int(time.time()), t.Language.ENGLISH)
+    assert verdict.self_declared == ["Electric wheelchair", "Boarding ramp"]
 
     assert asyncio.run(wallet.unlink(service, hb.id, t.Language.ENGLISH)).status == t.LinkageStatus.UNLINKED
     with pytest.raises(t.TechoError.NothingToPresent):

@@ -83,6 +83,15 @@ class WalletTest {
                 assertThrows<TechoException.Rejected> { verifier.verify(tampered, now, Language.ENGLISH) }
                 val stale = assertThrows<TechoException.Rejected> { verifier.verify(p.binary, now + 120, Language.ENGLISH) }
                 assertEquals("stale_screen", stale.code)
+                assertEquals(emptyList<String>(), verdict.selfDeclared)
+
+                // The support profile: its own band on the screen, self-declared in the QR.
+                wallet.setSupportProfileToml(fixture("profiles/powered-chair.toml").readText())
+                val band = wallet.counterScreen(CounterOptions(Language.JAPANESE, false, 1.0, false))!!.support!!
+                assertEquals("本人申告", band.tag)
+                val declared = verifier.verify(wallet.present(null).binary, now, Language.ENGLISH).selfDeclared
+                assertEquals(listOf("Electric wheelchair", "Boarding ramp"), declared)
+                assertEquals(2, deviceKeys.signatures, "the screen itself signs nothing; each QR is one signature")
 
                 // The holder cancels the biometric prompt: a typed error, nothing lost.
                 deviceKeys.cancelNext = true
