@@ -63,12 +63,24 @@ make_card() { # ca dir, card dir, serial, start, end
   openssl x509 -in "$work/card.pem" -outform DER -out "$2/auth.crt.der"
 }
 
+# Guardian cards, added later under the same CA: `make_test_cards.sh guardians` adds only these.
+guardian_cards() {
+  make_card ca nakamura-child 1008 20240101000000Z 20310101000000Z
+  make_card ca ito-parent 1010 20240101000000Z 20310101000000Z
+}
+
+if [ "${1:-}" = guardians ]; then
+  guardian_cards
+  echo "guardian test cards written to fixtures/cards"
+  exit 0
+fi
 make_ca ca "Techo Test JPKI CA"
 make_ca rogue-ca "Not The JPKI CA"
 make_card ca yamada 1001 20240101000000Z 20310101000000Z
 make_card ca sato-last-try 1002 20240101000000Z 20310101000000Z
 make_card ca ito-blocked 1003 20240101000000Z 20310101000000Z
 make_card ca old-cert 1004 20190101000000Z 20240101000000Z
+guardian_cards
 make_card rogue-ca rogue 2001 20240101000000Z 20310101000000Z
 rm -rf rogue-ca
 echo "test cards written to fixtures/cards"

@@ -109,6 +109,7 @@ pub fn run() {
         expiry: None,
         linkage: techo_core::token::LinkageKind::Linked,
         photo: None,
+        guardian: None,
     };
     let device = s.device.public();
     let day = s.counter.not_before;

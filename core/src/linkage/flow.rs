@@ -39,6 +39,9 @@ pub struct Linker<'a> {
     client: &'a TechoClient,
     /// Credentials per batch: each with its own device key and status index.
     pub batch: usize,
+    /// A guardian consenting with their own card as the holder's proxy: the principal as the
+    /// portal's 代理人メニュー names them. `None`: the card read is the holder's own.
+    pub on_behalf_of: Option<String>,
 }
 
 fn kind_name(k: HandbookKind) -> &'static str {
@@ -57,6 +60,7 @@ pub async fn consent_with_card(
     card: &mut dyn CardTransport,
     pin: &Pin,
     last_try: LastTry,
+    on_behalf_of: Option<&str>,
 ) -> Result<ConsentResponse, LinkError> {
     let challenge = client.portal_challenge(portal_url).await?;
     let challenge_bytes =
@@ -71,6 +75,7 @@ pub async fn consent_with_card(
                 scope: SCOPE_HANDBOOKS.into(),
                 certificate_hex: crate::hex::encode(&proof.certificate),
                 signature_hex: crate::hex::encode(&proof.signature),
+                on_behalf_of: on_behalf_of.map(str::to_owned),
             },
         )
         .await?)
@@ -82,6 +87,7 @@ impl<'a> Linker<'a> {
             wallet,
             client,
             batch: 8,
+            on_behalf_of: None,
         }
     }
 
@@ -140,6 +146,10 @@ impl<'a> Linker<'a> {
                         public_hex: crate::hex::encode(&pk.compressed()),
                     })
                     .collect(),
+                guardian: match &hb.presenter {
+                    crate::model::Presenter::Holder => None,
+                    crate::model::Presenter::Guardian { relationship, .. } => Some(*relationship),
+                },
             })
             .await?;
         self.step(
@@ -148,8 +158,15 @@ impl<'a> Linker<'a> {
                 session: started.session_id.clone(),
             },
         )?;
-        let consent =
-            consent_with_card(self.client, &started.portal_url, card, pin, last_try).await?;
+        let consent = consent_with_card(
+            self.client,
+            &started.portal_url,
+            card,
+            pin,
+            last_try,
+            self.on_behalf_of.as_deref(),
+        )
+        .await?;
         let status = self
             .client
             .submit_code(&started.session_id, &consent.code)

@@ -23,6 +23,8 @@ pub enum Field {
     BirthDate,
     Photo,
     PageImage,
+    GuardianRelationship,
+    GuardianName,
 }
 
 impl Field {
@@ -47,6 +49,8 @@ impl Field {
             Field::BirthDate => "holder.birth_date",
             Field::Photo => "photo",
             Field::PageImage => "page_image",
+            Field::GuardianRelationship => "guardian.relationship",
+            Field::GuardianName => "guardian.name",
         }
     }
 
@@ -70,6 +74,8 @@ impl Field {
             Field::BirthDate => "生年月日",
             Field::Photo => "写真",
             Field::PageImage => "手帳画像",
+            Field::GuardianRelationship => "代理人の続柄",
+            Field::GuardianName => "代理人の氏名",
         }
     }
 }

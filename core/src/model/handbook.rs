@@ -34,6 +34,9 @@ pub struct Handbook {
     /// Photographs of the handbook's pages, cleaned of metadata (bytes in the `pages` table).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<super::PageImage>,
+    /// The holder, or a guardian presenting on their behalf.
+    #[serde(default, skip_serializing_if = "is_holder")]
+    pub presenter: super::Presenter,
     pub linkage: LinkageState,
     pub registered_at: DateTime<Utc>,
     /// Registration order within the wallet (several may share one `registered_at`).
@@ -117,6 +120,9 @@ pub struct HandbookDraft {
     pub photo: Option<String>,
     #[serde(default)]
     pub holder: HolderDraft,
+    /// Present on the holder's behalf (a parent or legal guardian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<super::GuardianDraft>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +131,38 @@ pub struct HolderDraft {
     pub name: Option<String>,
     pub kana: Option<String>,
     pub birth_date: Option<String>,
+}
+
+fn is_holder(p: &super::Presenter) -> bool {
+    *p == super::Presenter::Holder
+}
+
+impl HandbookDraft {
+    /// The guardian section: both fields required when the section is there.
+    fn presenter(&self, errs: &mut Errors) -> super::Presenter {
+        let Some(g) = &self.guardian else {
+            return super::Presenter::Holder;
+        };
+        let relationship = errs.take(
+            required(Field::GuardianRelationship, g.relationship.as_ref()).and_then(|r| {
+                super::Relationship::parse(r).ok_or_else(|| {
+                    ValidationError::new(
+                        Field::GuardianRelationship,
+                        Problem::Malformed {
+                            value: r.to_owned(),
+                            expected: "parent, legal_guardian or other",
+                        },
+                    )
+                })
+            }),
+        );
+        let name =
+            errs.take(required(Field::GuardianName, g.name.as_ref()).map(|n| n.trim().to_owned()));
+        match (relationship, name) {
+            (Some(relationship), Some(name)) => super::Presenter::Guardian { relationship, name },
+            _ => super::Presenter::Holder,
+        }
+    }
 }
 
 /// Collects field errors instead of stopping at the first.
@@ -200,6 +238,7 @@ impl HandbookDraft {
             Some(bytes) => errs.take(PhotoInfo::inspect(bytes)),
             None => None,
         };
+        let presenter = self.presenter(&mut errs);
         match (
             category,
             fare_class,
@@ -227,6 +266,7 @@ impl HandbookDraft {
                 holder,
                 photo,
                 pages: Vec::new(),
+                presenter,
                 linkage: LinkageState::Unlinked,
                 registered_at,
                 seq: 0,

@@ -3,6 +3,7 @@
 pub mod dates;
 pub mod error;
 pub mod fare;
+pub mod guardian;
 pub mod handbook;
 pub mod holder;
 pub mod id;
@@ -16,6 +17,7 @@ pub mod support;
 pub use dates::HandbookDates;
 pub use error::{Field, Problem, ValidationError};
 pub use fare::FareClass;
+pub use guardian::{GuardianDraft, Presenter, Relationship};
 pub use handbook::{Handbook, HandbookDraft, HolderDraft, InvalidHandbook, Municipality};
 pub use holder::Holder;
 pub use id::HandbookId;

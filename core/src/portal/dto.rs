@@ -42,6 +42,10 @@ pub struct ConsentRequest {
     pub certificate_hex: String,
     /// RSA PKCS#1 v1.5 SHA-256 signature over the challenge bytes (hex).
     pub signature_hex: String,
+    /// A proxy (代理人, API item 17) consenting for someone else: the principal as the agent's
+    /// 代理人メニュー lists them. The portal checks its proxy setting for the card's holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +69,15 @@ pub struct TokenResponse {
     /// A pairwise identifier for the holder at this provider.
     pub subject: String,
     pub consent_expires_at: DateTime<Utc>,
+    /// Set when a proxy consented for the holder: the relationship the portal has on record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<ProxyAgent>,
+}
+
+/// The portal's proxy setting behind a consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyAgent {
+    pub relationship: crate::model::Relationship,
 }
 
 /// One handbook as the portal reports it.
@@ -117,6 +130,10 @@ pub struct StartLinkage {
     #[serde(default)]
     pub photo_sha256_hex: Option<String>,
     pub device_keys: Vec<DeviceKeyDto>,
+    /// The handbook is presented by a guardian (declared by the app; the portal confirms it when
+    /// the guardian consents as a proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian: Option<crate::model::Relationship>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -87,6 +87,39 @@ pub struct HandbookClaims {
     pub linkage: LinkageKind,
     /// SHA-256 of the photo bytes.
     pub photo: Option<[u8; 32]>,
+    /// Presented by a guardian: always shown, never selectively hidden (see [`GuardianClaim`]).
+    pub guardian: Option<GuardianClaim>,
+}
+
+/// A credential for a guardian to present on the holder's behalf. It sits in the credential body
+/// under the issuer's signature and is always disclosed: staff must know the holder may not be
+/// the person at the counter. It names the relationship only, never the guardian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GuardianClaim {
+    pub relationship: crate::model::Relationship,
+    /// The portal confirmed the guardian (its proxy setting); `false`: the guardian linked with
+    /// the holder's own card and declared the relationship.
+    pub portal_confirmed: bool,
+}
+
+impl GuardianClaim {
+    /// "保護者が提示（親・ポータル確認済）" / "presented by guardian (parent, confirmed by the portal)".
+    pub fn label(self, lang: crate::Lang) -> String {
+        let how = if self.portal_confirmed {
+            lang.pick("ポータルで代理人確認済", "confirmed by the portal")
+        } else {
+            lang.pick("本人のカードで連携", "linked with the holder's card")
+        };
+        match lang {
+            crate::Lang::Ja => format!("保護者が提示（{}・{how}）", self.relationship.label(lang)),
+            crate::Lang::En => {
+                format!(
+                    "presented by guardian ({}, {how})",
+                    self.relationship.label(lang)
+                )
+            }
+        }
+    }
 }
 
 /// Linkage as carried in a credential (the dates stay in the wallet).
@@ -161,6 +194,13 @@ impl HandbookClaims {
             expiry: hb.dates.expires,
             linkage: LinkageKind::from(&hb.linkage),
             photo,
+            guardian: match &hb.presenter {
+                crate::model::Presenter::Holder => None,
+                crate::model::Presenter::Guardian { relationship, .. } => Some(GuardianClaim {
+                    relationship: *relationship,
+                    portal_confirmed: false,
+                }),
+            },
         }
     }
 

@@ -2,7 +2,7 @@
 //! reference and salted digests of the handbook claims. It holds no clear-text personal data.
 
 use super::cbor_read::{IntMap, Malformed, read_item, uint};
-use super::claims::{ClaimId, Digest};
+use super::claims::{ClaimId, Digest, GuardianClaim};
 use super::keys::PublicKey;
 use ciborium::Value;
 use coset::{AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
@@ -43,6 +43,8 @@ pub struct CredentialBody {
     pub not_after: u32,
     pub status: StatusRef,
     pub digests: Digests,
+    /// Presented by a guardian (always disclosed; absent for the holder's own credential).
+    pub guardian: Option<GuardianClaim>,
 }
 
 mod key {
@@ -54,6 +56,7 @@ mod key {
     pub const STATUS: i64 = 6;
     pub const COUNTER_DIGEST: i64 = 7;
     pub const CLAIM_DIGESTS: i64 = 8;
+    pub const GUARDIAN: i64 = 9;
 }
 
 impl CredentialBody {
@@ -89,6 +92,15 @@ impl CredentialBody {
                         .collect(),
                 ),
             )),
+        }
+        if let Some(g) = &self.guardian {
+            map.push((
+                k(key::GUARDIAN),
+                Value::Array(vec![
+                    Value::from(g.relationship.wire()),
+                    Value::Bool(g.portal_confirmed),
+                ]),
+            ));
         }
         super::claims::cbor(&Value::Map(map))
     }
@@ -160,6 +172,18 @@ impl CredentialBody {
                 ));
             }
         };
+        let guardian = match m.get(key::GUARDIAN) {
+            None => None,
+            Some(v) => Some(match v.as_array().map(Vec::as_slice) {
+                Some([rel, Value::Bool(confirmed)]) => GuardianClaim {
+                    relationship: uint(rel)
+                        .and_then(crate::model::Relationship::from_wire)
+                        .ok_or(bad("guardian relationship"))?,
+                    portal_confirmed: *confirmed,
+                },
+                _ => return Err(bad("guardian must be [relationship, confirmed]")),
+            }),
+        };
         Ok(Self {
             issuer: m.u32(key::ISSUER).ok_or(bad("issuer id"))?,
             device_key,
@@ -167,6 +191,7 @@ impl CredentialBody {
             not_after,
             status,
             digests,
+            guardian,
         })
     }
 }

@@ -72,6 +72,7 @@ impl Issuer {
             not_after: day_number(req.not_after),
             status: req.status,
             digests,
+            guardian: req.claims.guardian,
         }
     }
 

@@ -20,7 +20,7 @@ pub mod time;
 pub mod trust;
 pub mod verify;
 
-pub use claims::{ClaimId, DisclosedClaims, HandbookClaims, LinkageKind};
+pub use claims::{ClaimId, DisclosedClaims, GuardianClaim, HandbookClaims, LinkageKind};
 pub use credential::StatusRef;
 pub use dev_issuer::{DevIssuer, DevIssuerError};
 pub use envelope::Payload;

@@ -53,6 +53,7 @@ impl Sample {
             expiry: None,
             linkage: LinkageKind::Linked,
             photo: Some([7; 32]),
+            guardian: None,
         };
         let device = SoftwareKey::generate();
         let [counter, full] = issuer

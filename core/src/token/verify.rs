@@ -62,6 +62,8 @@ pub struct VerifiedPresentation {
     pub device_key: [u8; 33],
     pub claims: DisclosedClaims,
     pub challenge: Option<Challenge>,
+    /// Presented by a guardian on the holder's behalf (issuer-signed, always disclosed).
+    pub guardian: Option<super::claims::GuardianClaim>,
     /// Support items the holder declared (signed by the device key only, never by the issuer):
     /// show them apart from `claims`, marked self-declared.
     pub self_declared: Vec<SupportCode>,
@@ -310,6 +312,7 @@ pub fn verify(
         device_key: credential.device_key.compressed(),
         claims,
         challenge: shown,
+        guardian: credential.guardian,
         self_declared,
     })
 }

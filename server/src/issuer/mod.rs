@@ -135,6 +135,7 @@ fn claims_for(
         expiry: r.expires,
         linkage: LinkageKind::Linked,
         photo,
+        guardian: s.guardian,
     })
 }
 
@@ -296,6 +297,12 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         photo_sha256_hex: req.photo_sha256_hex,
         device_keys: req.device_keys,
         state: SessionState::AwaitingCode,
+        guardian: req
+            .guardian
+            .map(|relationship| techo_core::token::GuardianClaim {
+                relationship,
+                portal_confirmed: false,
+            }),
     };
     match st.store.create_session(&record) {
         Ok(s) => Json(StartedLinkage {
@@ -338,6 +345,14 @@ async fn submit_code(
             return api_error(StatusCode::BAD_REQUEST, &error, &message);
         }
     };
+    let mut s = s;
+    if let Some(agent) = &token.agent {
+        // A proxy consented: the portal's proxy setting, not the app's word, names the guardian.
+        s.guardian = Some(techo_core::token::GuardianClaim {
+            relationship: agent.relationship,
+            portal_confirmed: true,
+        });
+    }
     let consent = ConsentEntry {
         id: techo_core::hex::random(16),
         session_id: s.id.clone(),
@@ -347,6 +362,7 @@ async fn submit_code(
         expires_at: token.consent_expires_at,
         withdrawn_at: None,
         purged_at: None,
+        by_proxy: token.agent.as_ref().map(|a| a.relationship),
     };
     if let Err(e) = st.store.put_consent(&consent) {
         return internal(e);

@@ -46,6 +46,9 @@ pub struct SessionRecord {
     pub photo_sha256_hex: Option<String>,
     pub device_keys: Vec<DeviceKeyDto>,
     pub state: SessionState,
+    /// Presented by a guardian: declared by the app, or confirmed by the portal's proxy setting.
+    #[serde(default)]
+    pub guardian: Option<techo_core::token::GuardianClaim>,
 }
 
 /// What the holder consented to, when, and when the data was purged.
@@ -60,6 +63,10 @@ pub struct ConsentEntry {
     pub expires_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub purged_at: Option<DateTime<Utc>>,
+    /// Who consented for the holder: `None` the holder (with their card); else the proxy's
+    /// relationship as the portal has it.
+    #[serde(default)]
+    pub by_proxy: Option<techo_core::model::Relationship>,
 }
 
 #[derive(Debug, Clone)]

@@ -18,8 +18,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use techo_core::Clock;
 use techo_core::card::JpkiTrust;
+use techo_core::model::Relationship;
 use techo_core::portal::dto::{
-    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse,
+    ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse, ProxyAgent,
     RecordsResponse, SCOPE_HANDBOOKS, TECHO_SERVICE_ID, TokenRequest, TokenResponse,
 };
 
@@ -54,18 +55,41 @@ impl Default for Knobs {
 /// Who consented to what, for whom (the portal's own ledger).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalConsent {
+    /// Whose data: the principal.
     pub subject: String,
+    /// Who consented, when a proxy did: the agent and the relationship on record.
+    pub agent: Option<(String, Relationship)>,
     pub service_id: String,
     pub scope: String,
     pub at: DateTime<Utc>,
     pub revoked: bool,
 }
 
+/// A proxy setting (代理人設定, API item 17): `agent` may consent for `principal` until `until`.
+/// Registered at the municipal office for minors and adults under guardianship, or by the
+/// principal through a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxySetting {
+    pub principal: String,
+    pub agent: String,
+    pub relationship: Relationship,
+    pub until: DateTime<Utc>,
+    pub ended: bool,
+}
+
+/// What a one-time code or an access token stands for: whose data, and through which proxy.
+#[derive(Debug, Clone)]
+struct Grant {
+    principal: String,
+    agent: Option<(String, Relationship)>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     challenges: HashMap<String, (Vec<u8>, DateTime<Utc>)>,
-    codes: HashMap<String, (String, DateTime<Utc>)>,
-    tokens: HashMap<String, String>,
+    codes: HashMap<String, (Grant, DateTime<Utc>)>,
+    tokens: HashMap<String, Grant>,
+    proxies: Vec<ProxySetting>,
     consents: Vec<PortalConsent>,
     revoked: HashSet<String>,
     knobs: Knobs,
@@ -138,6 +162,46 @@ impl PortalState {
         self.lock().consents.clone()
     }
 
+    /// Registers a proxy setting (as the municipal office does for a minor or an adult under
+    /// guardianship). Principal and agent are the cards' subject serials.
+    pub fn register_proxy(
+        &self,
+        principal: &str,
+        agent: &str,
+        relationship: Relationship,
+        until: DateTime<Utc>,
+    ) {
+        let mut inner = self.lock();
+        inner
+            .proxies
+            .retain(|p| !(p.principal == principal && p.agent == agent));
+        inner.proxies.push(ProxySetting {
+            principal: principal.to_owned(),
+            agent: agent.to_owned(),
+            relationship,
+            until,
+            ended: false,
+        });
+    }
+
+    /// Ends a proxy setting (the child came of age, the guardian changed): data queries through
+    /// tokens it granted stop working.
+    pub fn end_proxy(&self, principal: &str, agent: &str) {
+        for p in &mut self.lock().proxies {
+            if p.principal == principal && p.agent == agent {
+                p.ended = true;
+            }
+        }
+    }
+
+    fn proxy(&self, principal: &str, agent: &str, now: DateTime<Utc>) -> Option<Relationship> {
+        self.lock()
+            .proxies
+            .iter()
+            .find(|p| p.principal == principal && p.agent == agent && !p.ended && now <= p.until)
+            .map(|p| p.relationship)
+    }
+
     /// The holder withdraws consent on the portal: the provider's token stops working.
     pub fn revoke_consent(&self, service_pairwise_subject: &str) {
         let mut inner = self.lock();
@@ -181,6 +245,25 @@ fn common_name(subject: &str) -> Option<&str> {
         .split(',')
         .map(str::trim)
         .find_map(|p| p.strip_prefix("CN="))
+}
+
+/// Whose data a consent is for: the card's holder, or the principal it is a current proxy for.
+fn grant_for(
+    s: &PortalState,
+    holder: String,
+    on_behalf_of: Option<&str>,
+    now: DateTime<Utc>,
+) -> Option<Grant> {
+    let Some(principal) = on_behalf_of else {
+        return Some(Grant {
+            principal: holder,
+            agent: None,
+        });
+    };
+    s.proxy(principal, &holder, now).map(|relationship| Grant {
+        principal: principal.to_owned(),
+        agent: Some((holder, relationship)),
+    })
 }
 
 async fn consent(State(s): State<Arc<PortalState>>, Json(req): Json<ConsentRequest>) -> Response {
@@ -247,13 +330,25 @@ async fn consent(State(s): State<Arc<PortalState>>, Json(req): Json<ConsentReque
             None,
         );
     };
+    // A proxy consents for the principal only where the portal has the setting on record.
+    let Some(grant) = grant_for(&s, holder, req.on_behalf_of.as_deref(), now) else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "not_a_proxy",
+            "this card's holder has no current proxy setting for that person: register it at the municipal office or through the portal's 代理人設定",
+            None,
+        );
+    };
     let code = techo_core::hex::random(16);
     let expires = now + Duration::minutes(10);
     let mut inner = s.lock();
-    inner.codes.insert(code.clone(), (holder.clone(), expires));
-    inner.revoked.remove(&pairwise(&req.service_id, &holder));
+    inner.codes.insert(code.clone(), (grant.clone(), expires));
+    inner
+        .revoked
+        .remove(&pairwise(&req.service_id, &grant.principal));
     inner.consents.push(PortalConsent {
-        subject: holder,
+        subject: grant.principal,
+        agent: grant.agent,
         service_id: req.service_id,
         scope: req.scope,
         at: now,
@@ -268,7 +363,7 @@ async fn consent(State(s): State<Arc<PortalState>>, Json(req): Json<ConsentReque
 
 async fn token(State(s): State<Arc<PortalState>>, Json(req): Json<TokenRequest>) -> Response {
     let now = s.clock.now();
-    let Some((holder, expires)) = s.lock().codes.remove(&req.code) else {
+    let Some((grant, expires)) = s.lock().codes.remove(&req.code) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_code",
@@ -285,12 +380,16 @@ async fn token(State(s): State<Arc<PortalState>>, Json(req): Json<TokenRequest>)
         );
     }
     let access = techo_core::hex::random(24);
-    let subject = pairwise(&req.service_id, &holder);
-    s.lock().tokens.insert(access.clone(), holder);
+    let subject = pairwise(&req.service_id, &grant.principal);
+    let agent = grant.agent.as_ref().map(|(_, relationship)| ProxyAgent {
+        relationship: *relationship,
+    });
+    s.lock().tokens.insert(access.clone(), grant);
     Json(TokenResponse {
         access_token: access,
         subject,
         consent_expires_at: now + Duration::days(365),
+        agent,
     })
     .into_response()
 }
@@ -353,7 +452,7 @@ async fn handbooks(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let Some(holder) = token.and_then(|t| s.lock().tokens.get(&t).cloned()) else {
+    let Some(grant) = token.and_then(|t| s.lock().tokens.get(&t).cloned()) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
@@ -361,6 +460,17 @@ async fn handbooks(
             None,
         );
     };
+    if let Some((agent, _)) = &grant.agent
+        && s.proxy(&grant.principal, agent, now).is_none()
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "proxy_ended",
+            "the proxy setting behind this consent has ended",
+            None,
+        );
+    }
+    let holder = grant.principal;
     if s.lock()
         .revoked
         .contains(&pairwise(TECHO_SERVICE_ID, &holder))
