@@ -271,6 +271,7 @@ async fn a_repeated_code_never_makes_a_second_consent_or_credential() {
                     .compressed(),
             ),
         }],
+        guardian: None,
     };
     let a = w.client.start(&req).await.unwrap();
     let b = w.client.start(&req).await.unwrap();
