@@ -167,6 +167,7 @@ fn claims() -> HandbookClaims {
         expiry: None,
         linkage: LinkageKind::Linked,
         photo: Some([0xAB; 32]),
+        guardian: None,
     }
 }
 
@@ -219,6 +220,7 @@ fn build(case: &Case, keys: &Keys, stored: Option<&serde_json::Value>) -> serde_
         not_after: day_number(not_after),
         status,
         digests,
+        guardian: None,
     };
     let stored_sig = |field: &str| {
         stored

@@ -99,6 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
                 photo_sha256_hex: None,
                 device_keys,
+                guardian: None,
             })
             .await?;
         card.tap_again(SimOptions {
@@ -111,6 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut card,
             &pin,
             LastTry::Refuse,
+            None,
         )
         .await?;
         ready.push((started.session_id, consent.code));
