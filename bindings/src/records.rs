@@ -195,6 +195,8 @@ pub struct CounterView {
     pub page_count: u32,
     /// The holder's self-declared support band, drawn apart from the items above.
     pub support: Option<SupportBand>,
+    /// "保護者が提示（…）": draw it as a band of its own at the top, in words.
+    pub guardian_band: Option<String>,
 }
 
 /// Self-declared support items: draw with `background`, a dashed `outline` and the `tag`.
@@ -261,6 +263,7 @@ impl From<CounterScreen> for CounterView {
             photo_enlarged: s.photo_enlarged,
             update_banner: s.update_banner,
             page_count: u32::try_from(s.page_count).unwrap_or(u32::MAX),
+            guardian_band: s.guardian.map(|g| g.text),
             support: s.support.map(|b| SupportBand {
                 heading: b.heading,
                 tag: b.tag,
@@ -312,4 +315,6 @@ pub struct Verdict {
     /// Support items the holder declared (device-signed, never checked by the issuer): show them
     /// apart, marked self-declared.
     pub self_declared: Vec<String>,
+    /// "presented by guardian (parent, …)" when a guardian presents on the holder's behalf.
+    pub guardian: Option<String>,
 }

@@ -62,6 +62,7 @@ impl Verifier {
                     .iter()
                     .map(|c| c.label(lang).to_owned())
                     .collect(),
+                guardian: v.guardian.map(|g| g.label(lang)),
             }),
             Err(e) => Err(TechoError::Rejected {
                 code: e.code().to_owned(),

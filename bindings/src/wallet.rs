@@ -170,7 +170,10 @@ impl Wallet {
 impl Wallet {
     /// Links a handbook with the holder's card: techo-server session, portal challenge signed by
     /// the card, consent, credentials. `confirm_last_try`: the holder saw "one try left" and
-    /// chose to go on. On failure the handbook keeps the state it had.
+    /// chose to go on. `on_behalf_of`: a guardian consenting with their own card as the holder's
+    /// registered proxy (the principal as the portal lists them). On failure the handbook keeps
+    /// the state it had.
+    #[allow(clippy::too_many_arguments, reason = "one call from the link screen")]
     pub async fn link(
         &self,
         service: Arc<TechoService>,
@@ -178,6 +181,7 @@ impl Wallet {
         card: Arc<dyn CardTransport>,
         pin: String,
         confirm_last_try: bool,
+        on_behalf_of: Option<String>,
         lang: Language,
     ) -> Result<LinkageInfo, TechoError> {
         let pin =
@@ -188,9 +192,9 @@ impl Wallet {
             LastTry::Refuse
         };
         let mut card = ForeignCard(card);
-        let state = Linker::new(&self.inner, &service.client)
-            .link(&handbook_id, &mut card, &pin, last_try)
-            .await?;
+        let mut linker = Linker::new(&self.inner, &service.client);
+        linker.on_behalf_of = on_behalf_of;
+        let state = linker.link(&handbook_id, &mut card, &pin, last_try).await?;
         Ok(linkage_info(&state, lang.into()))
     }
 

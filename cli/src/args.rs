@@ -200,6 +200,10 @@ pub struct LinkCmd {
     /// Credentials in the batch.
     #[arg(long, default_value_t = 8)]
     pub batch: usize,
+    /// Consent as the holder's proxy with the guardian's own card: the holder as the portal's
+    /// 代理人メニュー lists them (the portal must have the proxy setting).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -47,6 +47,7 @@ pub struct LinkArgs<'a> {
     pub card: CardArgs<'a>,
     pub endpoints: &'a Path,
     pub batch: usize,
+    pub on_behalf_of: Option<&'a str>,
 }
 
 pub fn link(
@@ -66,6 +67,7 @@ pub fn link(
     let mut soft = crate::card_cmd::open(card, data_dir)?;
     let mut linker = Linker::new(wallet, &client);
     linker.batch = args.batch;
+    linker.on_behalf_of = args.on_behalf_of.map(str::to_owned);
     let last_try = if card.last_try {
         LastTry::Confirmed
     } else {

@@ -24,38 +24,58 @@ const RECORDS: &str = include_str!("../../fixtures/portal/records.json");
 const ADMIN_TOKEN: &str = "demo-admin-token";
 const PROFILE: &str = include_str!("../../fixtures/profiles/powered-chair.toml");
 
-fn fail(e: impl std::fmt::Display) -> CliError {
+pub(crate) fn fail(e: impl std::fmt::Display) -> CliError {
     CliError::BadArgument(format!("demo: {e}"))
 }
 
-/// The software card `yamada`, compiled in and written out, so the demo runs from anywhere.
-fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
-    let card = dir.join("card-yamada");
+/// A software card's files, compiled in so the demo runs from anywhere.
+macro_rules! card_files {
+    ($name:literal) => {
+        [
+            (
+                "card.toml",
+                include_bytes!(concat!("../../fixtures/cards/", $name, "/card.toml")).as_slice(),
+            ),
+            (
+                "auth.key.der",
+                include_bytes!(concat!("../../fixtures/cards/", $name, "/auth.key.der")).as_slice(),
+            ),
+            (
+                "auth.crt.der",
+                include_bytes!(concat!("../../fixtures/cards/", $name, "/auth.crt.der")).as_slice(),
+            ),
+        ]
+    };
+}
+
+/// Writes a compiled-in card to `dir/card-<name>` for the software card to load.
+pub(crate) fn write_card(
+    dir: &Path,
+    name: &str,
+    files: [(&str, &[u8]); 3],
+) -> Result<std::path::PathBuf, CliError> {
+    let card = dir.join(format!("card-{name}"));
     std::fs::create_dir_all(&card).map_err(fail)?;
-    for (name, bytes) in [
-        (
-            "card.toml",
-            include_bytes!("../../fixtures/cards/yamada/card.toml").as_slice(),
-        ),
-        (
-            "auth.key.der",
-            include_bytes!("../../fixtures/cards/yamada/auth.key.der").as_slice(),
-        ),
-        (
-            "auth.crt.der",
-            include_bytes!("../../fixtures/cards/yamada/auth.crt.der").as_slice(),
-        ),
-    ] {
-        std::fs::write(card.join(name), bytes).map_err(fail)?;
+    for (file, bytes) in files {
+        std::fs::write(card.join(file), bytes).map_err(fail)?;
     }
     Ok(card)
 }
 
+fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    write_card(dir, "yamada", card_files!("yamada"))
+}
+
+/// The guardian's card for the guardian part of the demo.
+pub(crate) fn guardian_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    write_card(dir, "ito-parent", card_files!("ito-parent"))
+}
+
 /// The servers and the app's client for one demo run.
-struct Loopback {
-    _portal: Portal,
+pub(crate) struct Loopback {
+    pub(crate) portal: Portal,
     server: TechoServer,
-    client: TechoClient,
+    pub(crate) client: TechoClient,
 }
 
 async fn start_servers(
@@ -103,7 +123,7 @@ async fn start_servers(
     )
     .map_err(fail)?;
     Ok(Loopback {
-        _portal: portal,
+        portal,
         server,
         client,
     })
@@ -123,6 +143,7 @@ pub async fn run(
     let linker = Linker::new(wallet, &lb.client);
     link_through_pending(wallet, &linker, &lb, &clock, dir, &id, t).await?;
     present_and_verify(wallet, &lb, &clock, &id, t).await?;
+    crate::guardian_demo::run(&lb, &clock, dir, t).await?;
     revoke_and_verify(wallet, &linker, &lb, &clock, &id, t).await
 }
 

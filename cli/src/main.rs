@@ -12,6 +12,7 @@ mod bench;
 mod card_cmd;
 mod demo;
 mod error;
+mod guardian_demo;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
@@ -121,22 +122,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     match &cli.command {
         Command::Demo { keep } => demo::run(&clock()?, lang, cli.json, keep.as_deref()),
         Command::Register(args) => register_command(cli, args, lang),
-        Command::List => {
-            let wallet = open_wallet(&data_dir(cli)?)?;
-            let list = wallet.list()?;
-            let counter = wallet.counter_handbook()?;
-            let today = wallet.today();
-            if cli.json {
-                let views: Vec<_> = list
-                    .iter()
-                    .map(|h| HandbookView::new(h, today, counter.as_ref(), lang))
-                    .collect();
-                print_json(&views);
-            } else {
-                out!("{}", list_table(&list, counter.as_ref(), today, lang));
-            }
-            Ok(())
-        }
+        Command::List => list_command(cli, lang),
         Command::Show { id } | Command::Select { id } => {
             let wallet = open_wallet(&data_dir(cli)?)?;
             let hb = if matches!(cli.command, Command::Select { .. }) {
@@ -337,6 +323,35 @@ fn issuer_command(cli: &Cli, cmd: &IssuerCommand, lang: Lang) -> Result<(), CliE
     }
 }
 
+fn list_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {
+    let wallet = open_wallet(&data_dir(cli)?)?;
+    let list = wallet.list()?;
+    let counter = wallet.counter_handbook()?;
+    let today = wallet.today();
+    if cli.json {
+        let views: Vec<_> = list
+            .iter()
+            .map(|h| HandbookView::new(h, today, counter.as_ref(), lang))
+            .collect();
+        print_json(&views);
+    } else {
+        let (own, for_others): (Vec<_>, Vec<_>) =
+            list.into_iter().partition(|h| !h.presenter.is_guardian());
+        out!("{}", list_table(&own, counter.as_ref(), today, lang));
+        if !for_others.is_empty() {
+            out!(
+                "\n{}",
+                lang.pick(
+                    "代理で提示する手帳（保護者として）:",
+                    "Handbooks you present for others (as guardian):"
+                )
+            );
+            out!("{}", list_table(&for_others, counter.as_ref(), today, lang));
+        }
+    }
+    Ok(())
+}
+
 fn profile_command(cli: &Cli, cmd: &ProfileCommand, lang: Lang) -> Result<(), CliError> {
     let wallet = open_wallet(&data_dir(cli)?)?;
     match cmd {
@@ -397,6 +412,7 @@ fn linkage_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {
                 },
                 endpoints: &l.endpoints,
                 batch: l.batch,
+                on_behalf_of: l.on_behalf_of.as_deref(),
             };
             link_cmd::link(&open_wallet(&dir)?, &dir, &l.id, &args, cli.json, lang)
         }

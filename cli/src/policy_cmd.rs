@@ -161,6 +161,7 @@ fn expired_verdict(policy: &OperatorPolicy, until: NaiveDate) -> Verdict {
             token_age: None,
             status_list_age: None,
             challenge_audience: None,
+            guardian: None,
             verified: false,
         },
     }
@@ -170,6 +171,9 @@ fn print_verdict(v: &Verdict, policy: &OperatorPolicy, lang: Lang) {
     out!("");
     out!("  {}", v.decision.headline(lang));
     out!("  {}", policy.display_name(lang));
+    if let Some(g) = v.facts.guardian {
+        out!("  ▶ {}", g.label(lang));
+    }
     if v.decision != Decision::NotAccepted {
         out!("  {}", v.grant.line(lang));
         out!("  {}", lang.pick(&policy.discount_ja, &policy.discount_en));
@@ -177,7 +181,7 @@ fn print_verdict(v: &Verdict, policy: &OperatorPolicy, lang: Lang) {
     for r in &v.reasons {
         out!("  → {}", r.text(lang));
     }
-    for n in &v.notes {
+    for n in v.notes.iter().filter(|n| n.code != "presented_by_guardian") {
         out!("  ※ {}", n.text(lang));
     }
     out!("");
@@ -246,6 +250,7 @@ fn verdict_json(v: &Verdict, policy: &OperatorPolicy, lang: Lang) -> serde_json:
             "token_age_seconds": f.token_age.map(|a| a.num_seconds()),
             "status_list_age_seconds": f.status_list_age.map(|a| a.num_seconds()),
             "challenge_audience": f.challenge_audience,
+            "guardian": f.guardian,
         },
     })
 }

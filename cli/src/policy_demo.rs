@@ -11,7 +11,7 @@ use techo_core::policy::{ChallengeBook, Decision, Facts, OperatorPolicy, Trip, e
 use techo_core::token::{ClaimId, Policy, StatusList, TrustList, VerifiedPresentation, verify};
 
 /// The fixture policies, compiled in so the demo runs from anywhere.
-pub const POLICIES: [(&str, &str); 5] = [
+pub const POLICIES: [(&str, &str); 6] = [
     (
         "rail-jr-style.toml",
         include_str!("../../fixtures/policies/rail-jr-style.toml"),
@@ -32,11 +32,13 @@ pub const POLICIES: [(&str, &str); 5] = [
         "ferry-no-mental.toml",
         include_str!("../../fixtures/policies/ferry-no-mental.toml"),
     ),
+    (
+        "airline-holder-present.toml",
+        include_str!("../../fixtures/policies/airline-holder-present.toml"),
+    ),
 ];
 
-fn fail(e: impl std::fmt::Display) -> CliError {
-    CliError::BadArgument(format!("demo: {e}"))
-}
+use crate::linkage_demo::fail;
 
 fn policies() -> Result<Vec<OperatorPolicy>, CliError> {
     POLICIES

@@ -99,6 +99,20 @@ impl Canvas<'_> {
             sc.accent
         );
         self.y = 24.0;
+        if let Some(band) = &sc.guardian {
+            let _ = write!(
+                self.out,
+                r#"<rect x="12" y="{}" width="{}" height="34" rx="8" fill="{}"/><text x="24" y="{}" font-size="{:.1}" fill="{}">{}</text>"#,
+                self.y - 8.0,
+                CANVAS_W - 24.0,
+                band.background,
+                self.y + 15.0,
+                fit(&band.text, 15.0, CANVAS_W - 48.0),
+                band.text_colour,
+                esc(&band.text)
+            );
+            self.y += 40.0;
+        }
         if let Some(banner) = &sc.update_banner {
             let _ = write!(
                 self.out,

@@ -191,6 +191,9 @@ pub fn verify_payload(
                     "{}",
                     lang.pick("✔ 有効：Techo 発行の証明書です", "✔ VALID: issued by Techo")
                 );
+                if let Some(g) = v.guardian {
+                    out!("  ▶ {}", g.label(lang));
+                }
                 for line in claim_lines(&v.claims, lang) {
                     out!("  {line}");
                 }
@@ -306,6 +309,11 @@ fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
         "caregiver": v.claims.caregiver,
         "linkage": v.claims.linkage.map(|l| l.label(Lang::En)),
         "self_declared": declared_json(&v.self_declared, lang),
+        "guardian": v.guardian.map(|g| serde_json::json!({
+            "relationship": g.relationship,
+            "portal_confirmed": g.portal_confirmed,
+            "label": g.label(lang),
+        })),
     })
 }
 

@@ -202,6 +202,9 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
             },
         ),
     ));
+    if let Some(text) = h.presenter.band_text(lang) {
+        rows.push((l("提示", "Presented by"), text));
+    }
     if !h.pages.is_empty() {
         rows.push((
             l("手帳画像", "Page images"),

@@ -36,6 +36,7 @@ fn facts(kind: HandbookKind, fare: FareClass, linkage: LinkageKind) -> Facts {
         token_age: Some(Duration::seconds(3)),
         status_list_age: Some(Duration::minutes(10)),
         challenge_audience: Some("tickets.example".into()),
+        guardian: None,
         verified: true,
     }
 }
@@ -413,4 +414,37 @@ fn every_fixture_policy_loads_and_is_marked_illustrative() {
         }
     }
     assert!(n >= 5);
+}
+
+#[test]
+fn guardian_presentations_are_named_and_refused_where_the_holder_must_be_present() {
+    use techo_core::model::Relationship;
+    use techo_core::token::GuardianClaim;
+    let mut f = facts(
+        HandbookKind::Intellectual,
+        FareClass::First,
+        LinkageKind::Linked,
+    );
+    f.guardian = Some(GuardianClaim {
+        relationship: Relationship::Parent,
+        portal_confirmed: false,
+    });
+    let museum = evaluate(&f, &policy("museum-all-kinds"), &trip(None));
+    assert_eq!(museum.decision, Decision::Accepted);
+    assert!(
+        museum
+            .notes
+            .iter()
+            .any(|n| n.code == "presented_by_guardian" && n.en.contains("parent"))
+    );
+    let air = evaluate(&f, &policy("airline-holder-present"), &trip(None));
+    assert_eq!(air.decision, Decision::NotAccepted);
+    assert_eq!(air.codes(), ["holder_must_be_present"]);
+    assert!(air.reasons[0].ja.contains("保護者が提示（親"));
+    // The holder presenting in person is fine there.
+    f.guardian = None;
+    assert_eq!(
+        evaluate(&f, &policy("airline-holder-present"), &trip(None)).decision,
+        Decision::Accepted
+    );
 }

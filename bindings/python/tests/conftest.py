@@ -15,7 +15,8 @@ def servers(tmp_path):
     """Starts techo-server (with its portal simulator) on 127.0.0.1 and yields endpoints.json."""
     data = tmp_path / "server"
     proc = subprocess.Popen(
-        [SERVER, "--data-dir", str(data)],
+        # The municipal office registered 伊藤 美咲 (TEST-1010) as her daughter's proxy.
+        [SERVER, "--data-dir", str(data), "--proxy", "TEST-1003=TEST-1010:legal_guardian"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -126,7 +126,7 @@ def test_link_with_the_card_then_present_and_verify(tmp_path, servers):
         wallet.present(None)
 
     card = ForwardingCard(software_card(tmp_path, "yamada"))
-    info = asyncio.run(wallet.link(service, hb.id, card, "1234", False, t.Language.JAPANESE))
+    info = asyncio.run(wallet.link(service, hb.id, card, "1234", False, None, t.Language.JAPANESE))
     assert info.status == t.LinkageStatus.LINKED and info.label == "連携済"
     assert info.valid_until is not None
     assert card.apdus >= 6
@@ -156,7 +156,30 @@ def test_wrong_pin_reports_tries_left_and_keeps_the_handbook(tmp_path, servers):
     hb = wallet.register_toml(FIXTURE, None, t.Language.JAPANESE)
     raw = software_card(tmp_path, "yamada")
     with pytest.raises(t.TechoError.WrongPin) as wrong:
-        asyncio.run(wallet.link(service, hb.id, ForwardingCard(raw), "9999", False, t.Language.ENGLISH))
+        asyncio.run(wallet.link(service, hb.id, ForwardingCard(raw), "9999", False, None, t.Language.ENGLISH))
     assert wrong.value.tries_left == 2 and raw.auth_tries_left() == 2
     assert wallet.linkage(hb.id, t.Language.JAPANESE).status == t.LinkageStatus.UNLINKED
     assert [h.id for h in wallet.handbooks(t.Language.JAPANESE)] == [hb.id]
+
+
+def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers):
+    service = t.TechoService.from_endpoints_file(str(servers))
+    wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
+    child = (ROOT / "fixtures" / "handbooks" / "06-intellectual-tokyo-2do.toml").read_text(encoding="utf-8")
+    child = "\n".join(l for l in child.splitlines() if not l.startswith("photo"))
+    child += '\n[guardian]\nrelationship = "legal_guardian"\nname = "伊藤 美咲"\n'
+    hb = wallet.register_toml(child, None, t.Language.JAPANESE)
+    mother = ForwardingCard(software_card(tmp_path, "ito-parent"))
+    # Her own card, as the proxy the portal has on record for TEST-1003.
+    info = asyncio.run(wallet.link(service, hb.id, mother, "1357", False, "TEST-1003", t.Language.ENGLISH))
+    assert info.status == t.LinkageStatus.LINKED
+    screen = wallet.counter_screen(t.CounterOptions(lang=t.Language.JAPANESE, reduced_motion=False, text_scale=1.0, photo_enlarged=False))
+    assert screen.guardian_band == "保護者が提示（法定代理人：伊藤 美咲）"
+    verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
+    verdict = verifier.verify(wallet.present(hb.id).binary, int(time.time()), t.Language.ENGLISH)
+    assert verdict.guardian == "presented by guardian (legal guardian, confirmed by the portal)"
+    # Not her daughter's proxy for someone else: the portal refuses.
+    other = wallet.register_toml(FIXTURE, None, t.Language.JAPANESE)
+    with pytest.raises(t.TechoError.Refused) as refused:
+        asyncio.run(wallet.link(service, other.id, ForwardingCard(software_card(tmp_path, "ito-parent")), "1357", False, "TEST-1001", t.Language.ENGLISH))
+    assert "not_a_proxy" in refused.value.detail

@@ -19,6 +19,7 @@ struct Findings {
 pub fn evaluate(facts: &Facts, policy: &OperatorPolicy, trip: &Trip) -> Verdict {
     let mut f = Findings::default();
     online_rule(facts, policy, &mut f);
+    guardian_rule(facts, policy, &mut f);
     kind_rule(facts, policy, &mut f);
     linkage_rule(facts, policy, &mut f);
     validity_rule(facts, policy, trip, &mut f);
@@ -45,6 +46,28 @@ pub fn evaluate(facts: &Facts, policy: &OperatorPolicy, trip: &Trip) -> Verdict 
         // Conditions of a discount that is not given would only confuse.
         notes: if refused { Vec::new() } else { f.notes },
         facts: facts.clone(),
+    }
+}
+
+fn guardian_rule(facts: &Facts, policy: &OperatorPolicy, f: &mut Findings) {
+    let Some(g) = facts.guardian else {
+        return;
+    };
+    if policy.accept_guardian {
+        f.notes.push(Reason::new(
+            "presented_by_guardian",
+            g.label(Lang::Ja),
+            g.label(Lang::En),
+        ));
+    } else {
+        f.refuse.push(Reason::new(
+            "holder_must_be_present",
+            format!("{}：この事業者はご本人の提示が必要です", g.label(Lang::Ja)),
+            format!(
+                "{}: this operator needs the holder to present in person",
+                g.label(Lang::En)
+            ),
+        ));
     }
 }
 

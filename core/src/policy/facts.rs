@@ -2,7 +2,7 @@
 //! screen's hint, the wallet's own handbook), and the trip.
 
 use crate::model::{FareClass, Handbook, HandbookKind};
-use crate::token::{LinkageKind, VerifiedPresentation};
+use crate::token::{GuardianClaim, LinkageKind, VerifiedPresentation};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// Facts about the holder's handbook. `None`: not disclosed.
@@ -22,6 +22,8 @@ pub struct Facts {
     /// The site whose challenge this presentation answered. Set it only when the verifier
     /// issued that challenge and redeemed it once (`ChallengeBook`); otherwise it may be a replay.
     pub challenge_audience: Option<String>,
+    /// Presented by a guardian on the holder's behalf.
+    pub guardian: Option<GuardianClaim>,
     /// From a verified presentation (`true`) or the holder's own wallet (`false`).
     pub verified: bool,
 }
@@ -38,6 +40,7 @@ impl Facts {
             token_age: Some(now - crate::token::time::step_start(v.step)),
             status_list_age: Some(v.status_list_age),
             challenge_audience: v.challenge.as_ref().map(|c| c.audience.clone()),
+            guardian: v.guardian,
             verified: true,
         }
     }
@@ -53,6 +56,7 @@ impl Facts {
             token_age: None,
             status_list_age: None,
             challenge_audience: None,
+            guardian: crate::token::HandbookClaims::from_handbook(hb).guardian,
             verified: false,
         }
     }

@@ -16,6 +16,9 @@ pub struct OperatorPolicy {
     pub kinds: Vec<HandbookKind>,
     /// Only screens backed by a portal-linked credential (連携済).
     pub require_linked: bool,
+    /// A guardian may present on the holder's behalf (most operators accept it for children;
+    /// some require the holder to be present).
+    pub accept_guardian: bool,
     /// Fare classes that get the discount (`not_recorded` for operators that ignore the class).
     pub fare_classes: Vec<FareClass>,
     pub caregiver: CaregiverRule,
@@ -91,6 +94,8 @@ struct AcceptSection {
     kinds: Vec<HandbookKind>,
     require_linked: bool,
     fare_classes: Vec<FareClass>,
+    #[serde(default = "yes")]
+    guardian: bool,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +234,7 @@ impl OperatorPolicy {
             category: o.category,
             kinds: a.kinds,
             require_linked: a.require_linked,
+            accept_guardian: a.guardian,
             fare_classes: a.fare_classes,
             caregiver,
             holder_alone_over_km,

@@ -93,6 +93,17 @@ pub struct CounterScreen {
     pub page_count: usize,
     /// The holder's self-declared support items, drawn apart (see [`support::band`]).
     pub support: Option<support::SupportBand>,
+    /// "保護者が提示（親：…）": a band of its own, in words, at the top of the screen.
+    pub guardian: Option<GuardianBand>,
+}
+
+/// The guardian band: text (not just a colour) that the holder may not be the one at the counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuardianBand {
+    pub text: String,
+    pub spoken: String,
+    pub background: String,
+    pub text_colour: String,
 }
 
 /// Builds the screen for `hb` at `now`. `others` are the wallet's other handbooks.
@@ -136,6 +147,18 @@ pub fn build(
             .collect(),
         page_count: hb.pages.len(),
         support: None,
+        guardian: hb.presenter.band_text(lang).map(|text| GuardianBand {
+            spoken: lang
+                .pick(
+                    "この手帳は保護者が代わりに提示しています。",
+                    "This handbook is being shown by a guardian on the holder's behalf. ",
+                )
+                .to_owned()
+                + &text,
+            text,
+            background: "#4A148C".into(),
+            text_colour: "#FFFFFF".into(),
+        }),
     }
 }
 

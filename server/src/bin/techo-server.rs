@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always]"
+            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...]"
         );
         return std::process::ExitCode::SUCCESS;
     }
@@ -64,6 +64,28 @@ async fn run(args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     portal.state.update_knobs(|k| k.mode = hours);
+    // Proxy settings as the municipal office registers them (simulated 代理人設定), for a year.
+    for entry in arg(args, "--proxy").iter().flat_map(|v| v.split(',')) {
+        let parsed = entry.split_once('=').and_then(|(principal, rest)| {
+            let (agent, rel) = rest.split_once(':')?;
+            Some((
+                principal,
+                agent,
+                techo_core::model::Relationship::parse(rel)?,
+            ))
+        });
+        let Some((principal, agent, relationship)) = parsed else {
+            return Err(format!(
+                "--proxy takes PRINCIPAL=AGENT:RELATIONSHIP (parent, legal_guardian, other), not {entry}"
+            ));
+        };
+        portal.state.register_proxy(
+            principal,
+            agent,
+            relationship,
+            clock.now() + chrono::Duration::days(365),
+        );
+    }
     let admin_token = techo_core::hex::random(24);
     let server = TechoServer::start(
         &pki,

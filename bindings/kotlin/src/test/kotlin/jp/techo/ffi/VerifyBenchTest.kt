@@ -21,7 +21,7 @@ class VerifyBenchTest {
             val service = TechoService.fromEndpointsFile(servers.endpoints.path)
             Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), null, null).use { wallet ->
                 val hb = wallet.registerToml(fixture("handbooks/01-physical-1-tokyo.toml").readText(), null, Language.JAPANESE)
-                runBlocking { wallet.link(service, hb.id, ForwardingCard(softwareCard(dir, "yamada")), "1234", false, Language.JAPANESE) }
+                runBlocking { wallet.link(service, hb.id, ForwardingCard(softwareCard(dir, "yamada")), "1234", false, null, Language.JAPANESE) }
                 val payload = wallet.present(null).binary
                 val verifier = runBlocking { service.fetchVerifier(service.rootKey()) }
                 val now = System.currentTimeMillis() / 1000

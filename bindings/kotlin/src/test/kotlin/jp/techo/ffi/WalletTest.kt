@@ -62,7 +62,7 @@ class WalletTest {
                 assertThrows<TechoException.NothingToPresent> { wallet.present(null) }
 
                 val card = ForwardingCard(softwareCard(dir, "yamada"))
-                val info = runBlocking { wallet.link(service, hb.id, card, "1234", false, Language.JAPANESE) }
+                val info = runBlocking { wallet.link(service, hb.id, card, "1234", false, null, Language.JAPANESE) }
                 assertEquals(LinkageStatus.LINKED, info.status)
                 assertEquals("連携済", info.label)
                 assertNotNull(info.validUntil)
@@ -115,7 +115,7 @@ class WalletTest {
                 val hb = wallet.registerToml(HANDBOOK, null, Language.JAPANESE)
                 val raw = softwareCard(dir, "yamada")
                 val e = assertThrows<TechoException.WrongPin> {
-                    runBlocking { wallet.link(service, hb.id, ForwardingCard(raw), "9999", false, Language.ENGLISH) }
+                    runBlocking { wallet.link(service, hb.id, ForwardingCard(raw), "9999", false, null, Language.ENGLISH) }
                 }
                 assertEquals(2.toUByte(), e.triesLeft)
                 assertTrue(e.detail.contains("2 tries left"), e.detail)

@@ -1,0 +1,170 @@
+//! The guardian part of `techo demo`: 伊藤 美咲 presents her daughter's 療育手帳 from her own
+//! phone. The daughter (18) cannot use a card PIN, so the mother consents with her own card as the
+//! proxy the portal has on record (代理人設定). The screen and the verifier say who presents.
+
+use crate::demo::Transcript;
+use crate::error::CliError;
+use crate::linkage_demo::{Loopback, fail, guardian_card_dir};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use techo_core::card::{LastTry, Pin};
+use techo_core::linkage::Linker;
+use techo_core::model::{HandbookDraft, Relationship};
+use techo_core::policy::{Facts, OperatorPolicy, Trip, evaluate};
+use techo_core::store::FileKeyProvider;
+use techo_core::token::{ClaimId, Policy, verify};
+use techo_core::{Clock, FixedClock, Wallet};
+use techo_sim::{SimOptions, SoftCard};
+
+const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
+
+pub async fn run(
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    dir: &Path,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    t.say(
+        "\n== 保護者による提示：伊藤 美咲さんが娘（伊藤 さくらさん）の療育手帳を自分のスマホで ==",
+        "\n== A guardian presents: 伊藤 美咲 shows her daughter's 療育手帳 from her own phone ==",
+    );
+    // The mother's own phone and wallet.
+    let home = dir.join("guardian-wallet");
+    let keys = FileKeyProvider::new(Wallet::key_file(&home));
+    let clock_dyn: Arc<dyn Clock> = clock.clone();
+    let wallet = Wallet::open(&home, &keys, clock_dyn)?;
+    let text = format!(
+        "{DAUGHTER}\n[guardian]\nrelationship = \"legal_guardian\"\nname = \"伊藤 美咲\"\n"
+    );
+    let draft = HandbookDraft::from_toml(&text).map_err(fail)?;
+    let hb = wallet.add(&draft, None)?;
+    let id = hb.id.to_string();
+
+    // The municipal office registered her as her daughter's proxy on the portal.
+    lb.portal.state.register_proxy(
+        "TEST-1003",
+        "TEST-1010",
+        Relationship::LegalGuardian,
+        clock.now() + chrono::Duration::days(365),
+    );
+    t.step(
+        "guardian_proxy",
+        "  マイナポータル（模擬）：代理人設定 伊藤 美咲 → 伊藤 さくら（法定代理人）",
+        "  Portal (simulated): proxy setting 伊藤 美咲 → 伊藤 さくら (legal guardian)",
+        json!({ "principal": "TEST-1003", "agent": "TEST-1010" }),
+    );
+    let mut card = SoftCard::open(
+        &guardian_card_dir(dir)?,
+        Some(&dir.join("guardian-card.state")),
+        SimOptions {
+            extended: true,
+            ..SimOptions::default()
+        },
+    )
+    .map_err(fail)?;
+    let pin = Pin::parse("1357").map_err(|e| CliError::Card(e.into()))?;
+    let mut linker = Linker::new(&wallet, &lb.client);
+    linker.batch = 4;
+    linker.on_behalf_of = Some("TEST-1003".into());
+    let state = linker
+        .link(&id, &mut card, &pin, LastTry::Refuse)
+        .await
+        .map_err(fail)?;
+    t.step(
+        "guardian_link",
+        &format!("  母のカードで代理人として同意 → {}", state.label(lang)),
+        &format!(
+            "  consented with the mother's own card as proxy → {}",
+            state.label(lang)
+        ),
+        json!({ "linkage": state.label(techo_core::Lang::Ja) }),
+    );
+
+    present(&wallet, &id, lb, clock, t).await
+}
+
+/// The counter screen's band, the verifier naming the guardian, and two operators' verdicts.
+async fn present(
+    wallet: &Wallet,
+    id: &str,
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    let screen = wallet
+        .counter_screen(
+            techo_core::screen::Options {
+                lang,
+                ..techo_core::screen::Options::default()
+            },
+            techo_core::screen::TOKEN_VERSION,
+        )?
+        .ok_or_else(|| fail("no counter handbook"))?;
+    let band = screen.guardian.map(|b| b.text).unwrap_or_default();
+    t.step(
+        "guardian_screen",
+        &format!("  画面の帯：【{band}】"),
+        &format!("  screen band: [{band}]"),
+        json!({ "band": band }),
+    );
+
+    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
+    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
+    let v = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    )
+    .map_err(fail)?;
+    let label = v.guardian.map(|g| g.label(lang)).unwrap_or_default();
+    t.step(
+        "guardian_verify",
+        &format!("  ✔ 有効：{label}"),
+        &format!("  ✔ VALID: {label}"),
+        json!({ "guardian": v.guardian }),
+    );
+    let trip = Trip {
+        date: clock
+            .now()
+            .with_timezone(&techo_core::clock::jst())
+            .date_naive(),
+        distance_km: None,
+        with_caregiver: None,
+    };
+    let facts = Facts::from_presentation(&v, clock.now());
+    for (file, text) in crate::policy_demo::POLICIES
+        .iter()
+        .filter(|(f, _)| f.starts_with("museum") || f.starts_with("airline"))
+    {
+        let policy = OperatorPolicy::from_toml(file, text).map_err(fail)?;
+        let verdict = evaluate(&facts, &policy, &trip);
+        let why = verdict
+            .reasons
+            .first()
+            .or_else(|| {
+                verdict
+                    .notes
+                    .iter()
+                    .find(|n| n.code == "presented_by_guardian")
+            })
+            .map(|r| r.text(lang).to_owned())
+            .unwrap_or_default();
+        let line = format!(
+            "  {} {} — {why}",
+            crate::width::pad(policy.display_name(lang), 28),
+            verdict.decision.headline(lang)
+        );
+        t.step(
+            "guardian_policy",
+            &line,
+            &line,
+            json!({ "operator": policy.id, "decision": verdict.decision, "codes": verdict.codes() }),
+        );
+    }
+    Ok(())
+}
