@@ -575,6 +575,21 @@ mod tests {
     }
 
     #[test]
+    fn the_guardian_band_is_drawn_in_words_at_the_top() {
+        let mut sc = screen(5, true);
+        sc.guardian = Some(techo_core::screen::GuardianBand {
+            text: "保護者が提示（親：中村 真理）".into(),
+            spoken: String::new(),
+            background: "#4A148C".into(),
+            text_colour: "#FFFFFF".into(),
+        });
+        let drawn = svg(&sc, None, None, 844.0);
+        let band = drawn.find("保護者が提示（親：中村 真理）").unwrap();
+        let first_item = drawn.find("療育手帳").unwrap();
+        assert!(band < first_item, "the band comes before the handbook kind");
+    }
+
+    #[test]
     fn base64_matches_rfc4648() {
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
