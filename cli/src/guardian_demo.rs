@@ -4,7 +4,7 @@
 
 use crate::demo::Transcript;
 use crate::error::CliError;
-use crate::linkage_demo::{Loopback, fail, guardian_card_dir};
+use crate::linkage_demo::{Loopback, fail, guardian_card_dir, soft_card};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +15,6 @@ use techo_core::policy::{Facts, OperatorPolicy, Trip, evaluate};
 use techo_core::store::FileKeyProvider;
 use techo_core::token::{ClaimId, Policy, verify};
 use techo_core::{Clock, FixedClock, Wallet};
-use techo_sim::{SimOptions, SoftCard};
 
 const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
 
@@ -55,15 +54,7 @@ pub async fn run(
         "  Portal (simulated): proxy setting 伊藤 美咲 → 伊藤 さくら (legal guardian)",
         json!({ "principal": "TEST-1003", "agent": "TEST-1010" }),
     );
-    let mut card = SoftCard::open(
-        &guardian_card_dir(dir)?,
-        Some(&dir.join("guardian-card.state")),
-        SimOptions {
-            extended: true,
-            ..SimOptions::default()
-        },
-    )
-    .map_err(fail)?;
+    let mut card = soft_card(&guardian_card_dir(dir)?, &dir.join("guardian-card.state"))?;
     let pin = Pin::parse("1357").map_err(|e| CliError::Card(e.into()))?;
     let mut linker = Linker::new(&wallet, &lb.client);
     linker.batch = 4;

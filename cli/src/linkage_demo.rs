@@ -66,6 +66,19 @@ fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
     write_card(dir, "yamada", card_files!("yamada"))
 }
 
+/// A software card on an extended-length reader, its PIN counters kept in `state`.
+pub(crate) fn soft_card(card: &Path, state: &Path) -> Result<SoftCard, CliError> {
+    SoftCard::open(
+        card,
+        Some(state),
+        SimOptions {
+            extended: true,
+            ..SimOptions::default()
+        },
+    )
+    .map_err(fail)
+}
+
 /// The guardian's card for the guardian part of the demo.
 pub(crate) fn guardian_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
     write_card(dir, "ito-parent", card_files!("ito-parent"))
@@ -167,15 +180,7 @@ async fn link_through_pending(
             "\n== Linking: the holder proves themselves with the (software) card, {now_jst} JST =="
         ),
     );
-    let mut card = SoftCard::open(
-        &card_dir(dir)?,
-        Some(&dir.join("card.state")),
-        SimOptions {
-            extended: true,
-            ..SimOptions::default()
-        },
-    )
-    .map_err(fail)?;
+    let mut card = soft_card(&card_dir(dir)?, &dir.join("card.state"))?;
     let pin = Pin::parse("1234").map_err(|e| CliError::Card(e.into()))?;
     let state = linker
         .link(id, &mut card, &pin, LastTry::Refuse)

@@ -86,7 +86,19 @@ struct Canvas<'a> {
     screen: &'a CounterScreen,
 }
 
-impl Canvas<'_> {
+impl<'a> Canvas<'a> {
+    /// A canvas with the frame, the bands at the top and the verified items drawn.
+    fn top(screen: &'a CounterScreen, height: f64) -> Self {
+        let mut c = Canvas {
+            out: String::new(),
+            y: 0.0,
+            screen,
+        };
+        c.frame(height);
+        c.items();
+        c
+    }
+
     fn frame(&mut self, height: f64) {
         let sc = self.screen;
         let glow = 0.35 + 0.35 * (sc.live.glow_phase * std::f64::consts::TAU).sin();
@@ -375,13 +387,7 @@ pub fn svg(
     qr: Option<&QrImage>,
     height: f64,
 ) -> String {
-    let mut c = Canvas {
-        out: String::new(),
-        y: 0.0,
-        screen,
-    };
-    c.frame(height);
-    c.items();
+    let mut c = Canvas::top(screen, height);
     c.support_band();
     c.photo_and_qr(photo, qr);
     c.live();
@@ -391,13 +397,7 @@ pub fn svg(
 
 /// The screen with a handbook page enlarged in place of the photo and QR.
 pub fn svg_with_page(screen: &CounterScreen, page: (usize, &[u8], u16), height: f64) -> String {
-    let mut c = Canvas {
-        out: String::new(),
-        y: 0.0,
-        screen,
-    };
-    c.frame(height);
-    c.items();
+    let mut c = Canvas::top(screen, height);
     c.page(page.0, screen.page_count, page.1, page.2);
     c.live();
     c.out.push_str("</svg>\n");

@@ -46,6 +46,28 @@ impl DeviceKeyStore for MemoryKeystore {
     }
 }
 
+/// Credentials from a dev issuer for `n` new device keys, stored in the wallet.
+fn issue(
+    w: &Wallet,
+    dir: &std::path::Path,
+    hb: &techo_core::model::Handbook,
+    n: usize,
+) -> (DevIssuer, usize) {
+    let mut issuer = DevIssuer::create(&dir.join("issuer")).unwrap();
+    let device_keys = w.create_device_keys(n).unwrap();
+    assert!(device_keys.iter().all(|(a, _)| a.starts_with("hw-")));
+    let creds = issuer
+        .issue_batch(
+            hb.id.as_str(),
+            &HandbookClaims::from_handbook(hb),
+            &device_keys,
+            w.today(),
+        )
+        .unwrap();
+    w.store_credentials(hb.id.as_str(), &creds).unwrap();
+    (issuer, creds.len())
+}
+
 #[test]
 fn hardware_keys_present_verify_and_are_deleted_with_the_handbook() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,19 +79,8 @@ fn hardware_keys_present_verify_and_are_deleted_with_the_handbook() {
     let (draft, photo) = fixture("01-");
     let hb = w.add(&draft, photo.as_deref()).unwrap();
 
-    let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
-    let device_keys = w.create_device_keys(3).unwrap();
-    assert!(device_keys.iter().all(|(a, _)| a.starts_with("hw-")));
+    let (issuer, _) = issue(&w, dir.path(), &hb, 3);
     assert_eq!(ks.keys.lock().unwrap().len(), 3);
-    let creds = issuer
-        .issue_batch(
-            hb.id.as_str(),
-            &HandbookClaims::from_handbook(&hb),
-            &device_keys,
-            w.today(),
-        )
-        .unwrap();
-    w.store_credentials(hb.id.as_str(), &creds).unwrap();
 
     let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
     let trust = TrustList::from_signed(
@@ -108,18 +119,8 @@ fn a_store_opened_without_its_keystore_says_link_again() {
             .with_device_keystore(Arc::new(MemoryKeystore::default()));
         let (draft, photo) = fixture("01-");
         let hb = w.add(&draft, photo.as_deref()).unwrap();
-        let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
-        let device_keys = w.create_device_keys(1).unwrap();
-        let creds = issuer
-            .issue_batch(
-                hb.id.as_str(),
-                &HandbookClaims::from_handbook(&hb),
-                &device_keys,
-                w.today(),
-            )
-            .unwrap();
-        w.store_credentials(hb.id.as_str(), &creds).unwrap();
-        (hb.id, creds.len())
+        let (_, held) = issue(&w, dir.path(), &hb, 1);
+        (hb.id, held)
     };
     let (hb_id, held) = hb_id;
     let w = Wallet::open(dir.path(), &keys(), c).unwrap();
