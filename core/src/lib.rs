@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod clock;
+pub mod directory;
 pub mod hex;
 pub mod lang;
 pub mod linkage;

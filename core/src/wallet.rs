@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod directory;
 mod pages;
 mod support;
 

@@ -12,6 +12,8 @@ pub struct OperatorPolicy {
     pub name_en: String,
     /// rail, bus, taxi, ferry, air, venue, shop, online.
     pub category: String,
+    /// Where it operates ("東京都", "全国"); empty when the file does not say.
+    pub area: String,
     /// Handbook kinds accepted here.
     pub kinds: Vec<HandbookKind>,
     /// Only screens backed by a portal-linked credential (連携済).
@@ -86,6 +88,9 @@ struct OperatorSection {
     /// Must be true: fixture policies are illustrations, not an operator's official rules.
     #[serde(default)]
     illustrative: bool,
+    /// Where it operates, as people search for it ("東京都", "神奈川県横浜市", "全国").
+    #[serde(default)]
+    area: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +237,7 @@ impl OperatorPolicy {
             name: o.name,
             name_en: o.name_en,
             category: o.category,
+            area: o.area.unwrap_or_default(),
             kinds: a.kinds,
             require_linked: a.require_linked,
             accept_guardian: a.guardian,

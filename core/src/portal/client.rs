@@ -255,6 +255,36 @@ impl TechoClient {
         self.send(req, "techo-server").await
     }
 
+    /// The signed directory update for an app at version `since` (0: none yet); `None` when the
+    /// server answers 304 (nothing changed since).
+    pub async fn directory(&self, since: u64) -> Result<Option<Vec<u8>>, ClientError> {
+        let what = "techo-server";
+        let mut req = self
+            .http
+            .get(format!("{}/v1/directory?since={since}", self.server));
+        if since > 0 {
+            req = req.header("if-none-match", format!("\"{since}\""));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|_| ClientError::Unreachable(what.into()))?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(ClientError::Refused {
+                status: resp.status().as_u16(),
+                error: "http_error".into(),
+                message: what.into(),
+            });
+        }
+        resp.bytes()
+            .await
+            .map(|b| Some(b.to_vec()))
+            .map_err(|_| ClientError::Unreachable(what.into()))
+    }
+
     pub async fn root_key(&self) -> Result<Vec<u8>, ClientError> {
         let text = self
             .send_bytes(format!("{}/v1/root-key", self.server), "techo-server")

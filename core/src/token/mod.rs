@@ -14,7 +14,7 @@ pub mod keystore;
 pub mod present;
 pub mod qr;
 pub mod sample;
-mod signed_list;
+pub(crate) mod signed_list;
 pub mod status;
 pub mod time;
 pub mod trust;

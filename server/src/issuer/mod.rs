@@ -1,6 +1,7 @@
 //! techo-server: linkage sessions, the portal exchange over mutual TLS, pending requests with
 //! retries that honour the portal's hours, credential issuing, revocation, trust and status lists.
 
+pub mod directory;
 pub mod portal_client;
 pub mod store;
 
@@ -44,6 +45,7 @@ pub struct ServerState {
     issuer: Mutex<DevIssuer>,
     portal: PortalClient,
     cfg: ServerConfig,
+    directory: Mutex<directory::DirectoryLog>,
 }
 
 #[derive(Debug)]
@@ -619,6 +621,7 @@ impl TechoServer {
             issuer: Mutex::new(issuer),
             portal,
             cfg: cfg.clone(),
+            directory: Mutex::new(directory::DirectoryLog::default()),
         });
         let routes = Router::new()
             .route("/v1/linkage-sessions", post(start))
@@ -630,6 +633,11 @@ impl TechoServer {
             .route("/v1/trust-list", get(trust_list))
             .route("/v1/status-lists/{list}", get(status_list))
             .route("/v1/root-key", get(root_key))
+            .route("/v1/directory", get(directory::get_directory))
+            .route(
+                "/v1/admin/directory/{id}",
+                axum::routing::put(directory::put_operator).delete(directory::delete_operator),
+            )
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
             .with_state(state.clone());
         let running = serve(routes, pki.server_config()?, 0).await?;

@@ -1,0 +1,64 @@
+//! Keeping the app's copy current: ask for the changes since its version, check the signature,
+//! apply them; on a gap, fetch the whole directory. The copy is never left half-applied.
+
+use super::{Directory, DirectoryError, DirectoryUpdate};
+use crate::portal::{ClientError, TechoClient};
+use crate::token::TrustList;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Synced {
+    /// The server said nothing changed (304).
+    Unchanged,
+    /// Applied changes since the app's version.
+    Changes { changed: usize, removed: usize },
+    /// Replaced with the whole directory.
+    Full { operators: usize },
+}
+
+/// Brings `dir` up to date. On any error `dir` is as it was.
+pub async fn sync(
+    client: &TechoClient,
+    trust: &TrustList,
+    dir: &mut Directory,
+) -> Result<Synced, SyncError> {
+    let Some(bytes) = client.directory(dir.version).await? else {
+        return Ok(Synced::Unchanged);
+    };
+    let update = DirectoryUpdate::open(&bytes, trust)?;
+    let mut next = dir.clone();
+    match update.apply(&mut next) {
+        Ok(()) => {}
+        Err(DirectoryError::WrongBase { .. }) => {
+            let bytes = client
+                .directory(0)
+                .await?
+                .ok_or(DirectoryError::Malformed("no directory"))?;
+            let full = DirectoryUpdate::open(&bytes, trust)?;
+            full.apply(&mut next)?;
+            *dir = next;
+            return Ok(Synced::Full {
+                operators: dir.entries.len(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    *dir = next;
+    Ok(match update.kind {
+        super::UpdateKind::Full => Synced::Full {
+            operators: dir.entries.len(),
+        },
+        super::UpdateKind::Since { .. } => Synced::Changes {
+            changed: update.changed.len(),
+            removed: update.removed.len(),
+        },
+    })
+}

@@ -1,0 +1,173 @@
+//! The operator directory: published signed, synced incrementally (changed and removed
+//! operators), 304 when current, a tampered update refused, a gap healed by a full fetch.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ADMIN, repo, world};
+use techo_core::directory::{Directory, DirectoryError, DirectoryUpdate, PlaceQuery, Synced, sync};
+use techo_core::policy::{Decision, Trip};
+
+const DAYTIME: &str = "2026-11-25T03:00:00Z";
+
+fn policy(name: &str) -> String {
+    std::fs::read_to_string(repo(&format!("fixtures/policies/{name}.toml"))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_applies_changes_and_removals_and_refuses_tampering() {
+    let w = world(DAYTIME).await;
+    let st = &w.server.state;
+    for name in ["rail-jr-style", "city-bus-linked-only", "museum-all-kinds"] {
+        st.publish_operator(&policy(name)).unwrap();
+    }
+    let (trust, _) = w.client.verifier_lists().await.unwrap();
+    let mut dir = Directory::default();
+    assert_eq!(
+        sync(&w.client, &trust, &mut dir).await.unwrap(),
+        Synced::Full { operators: 3 }
+    );
+    assert_eq!(
+        sync(&w.client, &trust, &mut dir).await.unwrap(),
+        Synced::Unchanged
+    );
+
+    // The museum changes its discount, the bus withdraws, a ferry joins.
+    w.clock.advance(chrono::Duration::seconds(5));
+    st.publish_operator(&policy("museum-all-kinds").replace("観覧料無料", "観覧料半額"))
+        .unwrap();
+    assert!(st.remove_operator("example-city-bus").is_some());
+    st.publish_operator(&policy("ferry-no-mental")).unwrap();
+    let before = dir.version;
+    assert_eq!(
+        sync(&w.client, &trust, &mut dir).await.unwrap(),
+        Synced::Changes {
+            changed: 2,
+            removed: 1
+        }
+    );
+    assert!(dir.version > before);
+    assert!(!dir.entries.contains_key("example-city-bus"));
+    assert!(
+        dir.entries["example-museum"]
+            .policy_toml
+            .contains("観覧料半額")
+    );
+    assert_eq!(dir.entries.len(), 3);
+
+    // Where can this handbook be used in Tokyo, and what does the holder get?
+    let hb = w.wallet.get(&w.handbook).unwrap();
+    let trip = Trip {
+        date: w.wallet.today(),
+        distance_km: None,
+        with_caregiver: None,
+    };
+    let places = dir.places(
+        &PlaceQuery {
+            area: Some("東京都"),
+            handbook: Some(&hb),
+            ..PlaceQuery::default()
+        },
+        &trip,
+    );
+    let ids: Vec<&str> = places.iter().map(|p| p.policy.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["example-museum", "example-rail"],
+        "Tokyo first, nationwide after; no ferry"
+    );
+    assert!(
+        places
+            .iter()
+            .all(|p| p.verdict.as_ref().unwrap().decision != Decision::NotAccepted)
+    );
+    let rail = dir.places(
+        &PlaceQuery {
+            category: Some("rail"),
+            ..PlaceQuery::default()
+        },
+        &trip,
+    );
+    assert_eq!(rail.len(), 1);
+
+    // A tampered update is refused and the copy stays as it was.
+    let bytes = w.client.directory(0).await.unwrap().unwrap();
+    let mut forged = bytes.clone();
+    let needle = "観覧料半額".as_bytes();
+    let at = forged
+        .windows(needle.len())
+        .position(|x| x == needle)
+        .unwrap();
+    forged[at + 3] ^= 1;
+    let copy = dir.clone();
+    assert_eq!(
+        DirectoryUpdate::open(&forged, &trust).unwrap_err(),
+        DirectoryError::Untrusted
+    );
+    assert_eq!(dir, copy);
+
+    // An app whose copy is from before the server's log (or was lost) gets the whole directory.
+    let mut stale = Directory {
+        version: 1,
+        ..Directory::default()
+    };
+    assert_eq!(
+        sync(&w.client, &trust, &mut stale).await.unwrap(),
+        Synced::Full { operators: 3 }
+    );
+    // An older directory never replaces a newer one.
+    let old = DirectoryUpdate::open(&bytes, &trust).unwrap();
+    let mut ahead = Directory {
+        version: old.version + 10,
+        ..Directory::default()
+    };
+    assert!(matches!(
+        old.apply(&mut ahead),
+        Err(DirectoryError::Rollback { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_are_published_only_with_the_admin_token_and_a_valid_policy() {
+    let w = world(DAYTIME).await;
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&w.pki.ca_pem).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("{}/v1/admin/directory/example-rail", w.server.url());
+    let no_token = http
+        .put(&url)
+        .body(policy("rail-jr-style"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    let bad = http
+        .put(&url)
+        .bearer_auth(ADMIN)
+        .body("[operator]\nid = 1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let wrong_id = http
+        .put(format!("{}/v1/admin/directory/other", w.server.url()))
+        .bearer_auth(ADMIN)
+        .body(policy("rail-jr-style"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_id.status(), 400);
+    let ok = http
+        .put(&url)
+        .bearer_auth(ADMIN)
+        .body(policy("rail-jr-style"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let gone = http.delete(&url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(gone.status(), 200);
+    let again = http.delete(&url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+}
