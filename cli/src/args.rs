@@ -54,6 +54,8 @@ pub enum Command {
     /// Photographed handbook pages (enlarged on the counter screen).
     #[command(subcommand)]
     Pages(PagesCommand),
+    /// Where a handbook is accepted and what it gets there (the operator directory, offline).
+    Places(PlacesCmd),
     /// Show the counter QR code (a display token signed for the current 30-second step).
     Present(PresentCmd),
     /// Verify a presentation, as a gate or counter would, offline. Exit 0 only when valid.
@@ -343,4 +345,26 @@ pub enum PagesCommand {
     Export { id: String, n: usize, out: PathBuf },
     /// Remove page N (1-based); later pages move up.
     Remove { id: String, n: usize },
+}
+
+#[derive(Debug, Args)]
+pub struct PlacesCmd {
+    /// Update the offline directory from techo-server first.
+    #[arg(long)]
+    pub sync: bool,
+    /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS); needed with --sync.
+    #[arg(long, env = "TECHO_ENDPOINTS")]
+    pub endpoints: Option<PathBuf>,
+    /// rail, bus, taxi, ferry, air, venue, shop, online.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Part of an area name: 東京都, 横浜市 (nationwide operators always match).
+    #[arg(long)]
+    pub area: Option<String>,
+    /// Only places that accept this handbook, with what it gets there (default: the counter one).
+    #[arg(long)]
+    pub handbook: Option<String>,
+    /// List every operator, whatever the handbook.
+    #[arg(long)]
+    pub all: bool,
 }

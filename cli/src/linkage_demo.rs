@@ -129,6 +129,10 @@ async fn start_servers(
         &format!("  Myna Portal simulator {} (provider API, mutual TLS: {}), techo-server {}", portal.holder.url(), portal.provider.url(), server.url()),
         json!({ "portal": portal.holder.url(), "portal_provider": portal.provider.url(), "server": server.url() }),
     );
+    // The operator directory techo-server publishes (the illustrative policies).
+    for (_, text) in crate::policy_demo::POLICIES {
+        server.state.publish_operator(text).map_err(fail)?;
+    }
     let client = TechoClient::new(
         &server.url(),
         &pki.ca_pem,
@@ -293,7 +297,16 @@ async fn present_and_verify(
     if let Some(dir) = t.keep.clone() {
         keep_presentation(&dir, &lb.client, &payload, clock.now(), t).await?;
     }
-    crate::policy_demo::run(wallet, id, &v, (&trust, &status), clock.now(), t)?;
+    crate::policy_demo::run(
+        wallet,
+        id,
+        &v,
+        (&trust, &status),
+        &lb.client,
+        clock.now(),
+        t,
+    )
+    .await?;
 
     let mut forged = payload.clone();
     let i = forged.body.len() - 70;

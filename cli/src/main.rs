@@ -16,6 +16,7 @@ mod guardian_demo;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
+mod places_cmd;
 mod policy_cmd;
 mod policy_demo;
 mod preview;
@@ -176,6 +177,9 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         Command::Card(cmd) => card_command(cli, cmd, lang),
         Command::Preview(p) => preview_command(cli, p, lang),
         Command::Profile(cmd) => profile_command(cli, cmd, lang),
+        Command::Places(cmd) => {
+            places_cmd::run(&open_wallet(&data_dir(cli)?)?, cmd, cli.json, lang)
+        }
         Command::Pages(cmd) => pages_command(cli, cmd, lang),
         Command::Bench => {
             bench::run();

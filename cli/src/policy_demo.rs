@@ -81,11 +81,12 @@ fn say_verdict(
 
 /// Judges a verified presentation by every fixture operator, then runs a booking site's
 /// challenge: answered once (accepted), replayed (refused).
-pub fn run(
+pub async fn run(
     wallet: &Wallet,
     id: &str,
     verified: &VerifiedPresentation,
     lists: (&TrustList, &Vec<StatusList>),
+    client: &techo_core::portal::TechoClient,
     now: DateTime<Utc>,
     t: &mut Transcript,
 ) -> Result<(), CliError> {
@@ -100,6 +101,7 @@ pub fn run(
     };
     let all = policies()?;
     let facts = Facts::from_presentation(verified, now);
+    places(wallet, id, lists.0, client, &trip, t).await?;
     for p in &all {
         say_verdict(t, "policy", p, &facts, &trip);
     }
@@ -171,5 +173,54 @@ pub fn run(
             json!({ "refused": true }),
         );
     }
+    Ok(())
+}
+
+/// The app syncs the operator directory and answers "where in Tokyo, and what do I get there".
+async fn places(
+    wallet: &Wallet,
+    id: &str,
+    trust: &TrustList,
+    client: &techo_core::portal::TechoClient,
+    trip: &Trip,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    let mut dir = wallet.directory()?;
+    let synced = techo_core::directory::sync(client, trust, &mut dir)
+        .await
+        .map_err(fail)?;
+    wallet.set_directory(&dir)?;
+    let hb = wallet.get(id)?;
+    let found = dir.places(
+        &techo_core::directory::PlaceQuery {
+            area: Some("東京都"),
+            handbook: Some(&hb),
+            ..Default::default()
+        },
+        trip,
+    );
+    t.say(
+        &format!("\n== 事業者一覧（署名付き、{} 件をオフライン保存）：東京都でこの手帳が使える所 ==", dir.entries.len()),
+        &format!("\n== Operator directory (signed, {} kept offline): where this handbook works in Tokyo ==", dir.entries.len()),
+    );
+    for p in &found {
+        let line = format!(
+            "  {}",
+            techo_core::directory::Directory::describe(&p.policy, lang)
+        );
+        t.say(&line, &line);
+    }
+    let summary = format!("  ({synced:?})");
+    t.step(
+        "places",
+        &summary,
+        &summary,
+        json!({
+            "synced": format!("{synced:?}"),
+            "operators": dir.entries.len(),
+            "tokyo": found.iter().map(|p| p.policy.id.clone()).collect::<Vec<_>>(),
+        }),
+    );
     Ok(())
 }

@@ -339,6 +339,23 @@ fn each_fixture_policy_on_the_demos_presentation() {
     assert_eq!(find("policy_hint", "example-ferry"), "not_accepted");
     assert_eq!(find("policy_hint", "example-museum"), "accepted");
     assert!(steps.iter().any(|s| s["step"] == "challenge_replayed"));
+    // The signed directory, synced and kept offline: where this handbook works in Tokyo.
+    let places = steps.iter().find(|s| s["step"] == "places").unwrap();
+    assert_eq!(places["operators"], 6);
+    let tokyo: Vec<&str> = places["tokyo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        tokyo.contains(&"example-museum") && tokyo.contains(&"example-rail"),
+        "{tokyo:?}"
+    );
+    assert!(
+        !tokyo.contains(&"example-ferry"),
+        "the ferry is in Kanagawa"
+    );
 
     // The same presentation through `techo verify --policy`, at the time it was made.
     let at = std::fs::read_to_string(kept.join("presented-at.txt")).unwrap();
@@ -374,4 +391,14 @@ fn each_fixture_policy_on_the_demos_presentation() {
             assert!(text.contains("holder + 1 caregiver"), "{file}: {text}");
         }
     }
+}
+
+#[test]
+fn places_without_a_directory_says_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    techo(dir.path())
+        .args(["--lang", "en", "places"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("techo places --sync"));
 }

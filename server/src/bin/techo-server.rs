@@ -20,7 +20,7 @@ async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...]"
+            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies]"
         );
         return std::process::ExitCode::SUCCESS;
     }
@@ -101,6 +101,22 @@ async fn run(args: &[String]) -> Result<(), String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    // The operator directory, from the policy files (illustrative ones in the fixtures).
+    let directory =
+        PathBuf::from(arg(args, "--directory").unwrap_or_else(|| "fixtures/policies".into()));
+    if let Ok(entries) = std::fs::read_dir(&directory) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                server
+                    .state
+                    .publish_operator(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
     let endpoints = Endpoints {
         server: server.url(),
         portal: portal.holder.url(),

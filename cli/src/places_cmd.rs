@@ -1,0 +1,124 @@
+//! `techo places`: the operator directory kept offline — where a handbook is accepted, and what
+//! the holder gets there — with `--sync` to update it from techo-server.
+
+use crate::args::PlacesCmd;
+use crate::error::CliError;
+use crate::print_json;
+use techo_core::directory::{Directory, PlaceQuery, Synced, sync};
+use techo_core::policy::Trip;
+use techo_core::portal::TechoClient;
+use techo_core::{Lang, Wallet};
+use techo_server::endpoints::Endpoints;
+
+fn sync_now(wallet: &Wallet, cmd: &PlacesCmd, lang: Lang, json: bool) -> Result<(), CliError> {
+    let path = cmd.endpoints.as_deref().ok_or_else(|| {
+        CliError::BadArgument("--sync needs --endpoints (or TECHO_ENDPOINTS)".into())
+    })?;
+    let e = Endpoints::read(path).map_err(CliError::BadArgument)?;
+    let client = TechoClient::new(&e.server, &e.ca_pem, std::time::Duration::from_secs(30))
+        .map_err(|e| CliError::Linkage(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))?;
+    let mut dir = wallet.directory()?;
+    let synced = runtime.block_on(async {
+        let (trust, _) = client
+            .verifier_lists()
+            .await
+            .map_err(|e| CliError::Linkage(e.to_string()))?;
+        sync(&client, &trust, &mut dir)
+            .await
+            .map_err(|e| CliError::Linkage(e.to_string()))
+    })?;
+    wallet.set_directory(&dir)?;
+    if !json {
+        let line = match synced {
+            Synced::Unchanged => lang
+                .pick("事業者一覧：変更なし", "directory: unchanged")
+                .to_owned(),
+            Synced::Changes { changed, removed } => format!(
+                "{} +{changed} / -{removed}",
+                lang.pick("事業者一覧を更新:", "directory updated:")
+            ),
+            Synced::Full { operators } => format!(
+                "{} {operators}",
+                lang.pick("事業者一覧を取得:", "directory fetched, operators:")
+            ),
+        };
+        out!("{line}");
+    }
+    Ok(())
+}
+
+pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(), CliError> {
+    if cmd.sync {
+        sync_now(wallet, cmd, lang, json)?;
+    }
+    let dir: Directory = wallet.directory()?;
+    if dir.entries.is_empty() {
+        return Err(CliError::BadArgument(
+            "the operator directory is empty: run `techo places --sync --endpoints ...` once online"
+                .into(),
+        ));
+    }
+    let hb = if cmd.all {
+        None
+    } else {
+        match &cmd.handbook {
+            Some(id) => Some(wallet.get(id)?),
+            None => wallet.counter_handbook()?,
+        }
+    };
+    let trip = Trip {
+        date: wallet.today(),
+        distance_km: None,
+        with_caregiver: None,
+    };
+    let places = dir.places(
+        &PlaceQuery {
+            category: cmd.category.as_deref(),
+            area: cmd.area.as_deref(),
+            handbook: hb.as_ref(),
+        },
+        &trip,
+    );
+    if json {
+        let rows: Vec<_> = places
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "operator": p.policy.id,
+                    "name": p.policy.display_name(lang),
+                    "category": p.policy.category,
+                    "area": p.policy.area,
+                    "discount": lang.pick(&p.policy.discount_ja, &p.policy.discount_en),
+                    "decision": p.verdict.as_ref().map(|v| v.decision),
+                    "grant": p.verdict.as_ref().map(|v| v.grant),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({ "version": dir.version, "places": rows }));
+        return Ok(());
+    }
+    if places.is_empty() {
+        out!(
+            "{}",
+            lang.pick("該当する事業者はありません", "no matching operators")
+        );
+    }
+    for p in &places {
+        let what = p.verdict.as_ref().map_or(String::new(), |v| {
+            format!("  {} {}", v.decision.headline(lang), v.grant.line(lang))
+        });
+        out!("{}{what}", Directory::describe(&p.policy, lang));
+    }
+    out!(
+        "{}",
+        lang.pick(
+            "（事業者の規定は例示です）",
+            "(operator rules are illustrative)"
+        )
+    );
+    Ok(())
+}
