@@ -61,7 +61,7 @@ impl From<techo_core::WalletError> for TechoError {
         match e {
             W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
             W::NotFound(_) | W::Ambiguous { .. } => TechoError::NotFound { detail },
-            W::Support(_) => TechoError::BadInput { detail },
+            W::Support(_) | W::Coupon(_) => TechoError::BadInput { detail },
             W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
             W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
             W::Store(_) => TechoError::Store { detail },

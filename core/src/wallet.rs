@@ -12,13 +12,14 @@ use crate::store::{
 };
 use crate::token::keystore::{DeviceKeyStore, HARDWARE_PREFIX, StoredKey};
 use crate::token::{
-    Challenge, ClaimId, DeviceKey, DeviceKeyError, HeldCredential, Payload, PresentError, Profile,
-    PublicKey, SoftwareKey, present_declaring,
+    Challenge, ClaimId, DeviceKey, DeviceKeyError, Extras, HeldCredential, Payload, PresentError,
+    Profile, PublicKey, SoftwareKey, present_with,
 };
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod coupons;
 mod directory;
 mod pages;
 mod support;
@@ -57,6 +58,9 @@ pub enum WalletError {
 
     #[error(transparent)]
     Support(crate::model::SupportError),
+
+    #[error(transparent)]
+    Coupon(#[from] crate::directory::coupon::CouponError),
 }
 
 /// Everything readable in a store, for `techo store export`.
@@ -457,6 +461,17 @@ impl Wallet {
         claims: &[ClaimId],
         challenge: Option<&Challenge>,
     ) -> Result<(Handbook, Payload), WalletError> {
+        self.present_carrying(id, claims, challenge, None)
+    }
+
+    /// [`Wallet::present`], carrying a coupon (`<operator>/<coupon id>`) in the token.
+    fn present_carrying(
+        &self,
+        id: Option<&str>,
+        claims: &[ClaimId],
+        challenge: Option<&Challenge>,
+        coupon: Option<&str>,
+    ) -> Result<(Handbook, Payload), WalletError> {
         let hb = match id {
             Some(id) => self.get(id)?,
             None => self
@@ -488,13 +503,16 @@ impl Wallet {
         let chosen = pool[pick];
         let key = self.device_key(&chosen.device_key)?;
         let declared = self.support_profile()?.qr_codes();
-        let payload = present_declaring(
+        let payload = present_with(
             chosen,
             key.as_ref(),
             self.clock.now(),
             claims,
             challenge,
-            &declared,
+            &Extras {
+                declared: &declared,
+                coupon,
+            },
         )?;
         Ok((hb, payload))
     }

@@ -171,3 +171,38 @@ fn a_malformed_declaration_is_refused_and_unknown_codes_are_skipped() {
     .unwrap();
     assert_eq!(v.self_declared, [SupportCode::Writing]);
 }
+
+#[test]
+fn a_coupon_rides_in_the_device_signed_token_and_another_device_cannot_re_sign_it() {
+    let w = world();
+    let held = &w.held[0];
+    let extras = Extras {
+        declared: &DECLARED,
+        coupon: Some("example-museum/winter-2026"),
+    };
+    let with = present_with(held, &w.device, w.now, &ClaimId::COUNTER, None, &extras).unwrap();
+    let lists = vec![w.status.clone()];
+    let v = verify(&with.binary(), &w.trust, &lists, w.now, &Policy::default()).unwrap();
+    assert_eq!(v.coupon.as_deref(), Some("example-museum/winter-2026"));
+    assert_eq!(v.self_declared, DECLARED);
+    // Another phone copies the coupon code and signs it with its own key.
+    let parts = token_parts(&with, held.credential.len());
+    assert_eq!(parts.len(), 5);
+    let other = SoftwareKey::generate();
+    let forged = build_token(held, parts, |tbs| Ok(other.sign_bytes(tbs))).unwrap();
+    let err = verify(
+        &forged.binary(),
+        &w.trust,
+        &lists,
+        w.now,
+        &Policy::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, VerifyError::NotBoundToDevice);
+    // A coupon that is not operator/id text is refused as malformed.
+    let mut parts = token_parts(&with, held.credential.len());
+    *parts.last_mut().unwrap() = Value::from(7u64);
+    let bad = build_token(held, parts, |tbs| Ok(w.device.sign_bytes(tbs))).unwrap();
+    let err = verify(&bad.binary(), &w.trust, &lists, w.now, &Policy::default()).unwrap_err();
+    assert!(matches!(err, VerifyError::Malformed { .. }), "{err:?}");
+}

@@ -3,6 +3,8 @@
 //! versioned, as full snapshots or as updates since a version; the app keeps it offline and
 //! answers "where can I use this handbook" and "what will I get here".
 
+pub mod coupon;
+pub mod redemption;
 mod sync;
 mod update;
 
@@ -19,6 +21,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryEntry {
     pub policy_toml: String,
+    /// The operator's current coupons (withdrawn ones stay listed as withdrawn, so a counter
+    /// can say so).
+    #[serde(default)]
+    pub coupons: Vec<coupon::Coupon>,
 }
 
 impl DirectoryEntry {
@@ -89,6 +95,15 @@ impl Directory {
     pub fn what_here(&self, id: &str, hb: &Handbook, trip: &Trip) -> Option<Verdict> {
         let policy = self.entries.get(id)?.policy(id).ok()?;
         Some(evaluate(&Facts::from_handbook(hb), &policy, trip))
+    }
+
+    /// An operator's coupon, by id.
+    pub fn coupon(&self, operator: &str, id: &str) -> Option<&coupon::Coupon> {
+        self.entries
+            .get(operator)?
+            .coupons
+            .iter()
+            .find(|c| c.id == id)
     }
 
     /// A one-line description for lists.

@@ -59,6 +59,7 @@ impl DirectoryUpdate {
                 Value::Array(vec![
                     Value::Text(id.clone()),
                     Value::Text(e.policy_toml.clone()),
+                    Value::Text(serde_json::to_string(&e.coupons).unwrap_or_else(|_| "[]".into())),
                 ])
             })
             .collect();
@@ -101,16 +102,17 @@ impl DirectoryUpdate {
             .ok_or(bad("entries"))?
             .iter()
             .map(|e| match e.as_array().map(Vec::as_slice) {
-                Some([id, toml]) => Some((
+                Some([id, toml, coupons]) => Some((
                     text(id)?,
                     DirectoryEntry {
                         policy_toml: text(toml)?,
+                        coupons: serde_json::from_str(coupons.as_text()?).ok()?,
                     },
                 )),
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()
-            .ok_or(bad("entry must be [id, policy]"))?;
+            .ok_or(bad("entry must be [id, policy, coupons]"))?;
         let removed = m
             .get(5)
             .and_then(Value::as_array)

@@ -254,6 +254,15 @@ impl DevIssuer {
         Ok(indices.len())
     }
 
+    /// The holder reference a status index was issued to.
+    pub fn holder_of(&self, index: u32) -> Option<&str> {
+        self.state
+            .issued
+            .iter()
+            .find(|(_, idx)| idx.contains(&index))
+            .map(|(h, _)| h.as_str())
+    }
+
     /// Holder references with something issued, for `techo issuer list`.
     pub fn holders(&self) -> Vec<(String, usize, Status)> {
         self.state

@@ -27,7 +27,10 @@ pub use envelope::Payload;
 pub use issuer::{IssueError, IssueRequest, Issuer};
 pub use keys::{DeviceKey, DeviceKeyError, PublicKey, SoftwareKey};
 pub use keystore::{DeviceKeyStore, StoredKey};
-pub use present::{Challenge, HeldCredential, PresentError, Profile, present, present_declaring};
+pub use present::{
+    Challenge, Extras, HeldCredential, PresentError, Profile, present, present_declaring,
+    present_with,
+};
 pub use qr::{QrImage, QrMode};
 pub use status::{Status, StatusList};
 pub use trust::{TrustList, TrustedIssuer};

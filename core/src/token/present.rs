@@ -133,6 +133,38 @@ pub fn present_declaring(
     challenge: Option<&Challenge>,
     declared: &[SupportCode],
 ) -> Result<Payload, PresentError> {
+    present_with(
+        held,
+        device,
+        now,
+        claims,
+        challenge,
+        &Extras {
+            declared,
+            coupon: None,
+        },
+    )
+}
+
+/// What a display token may carry besides the disclosure, all signed by the device key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// Self-declared support items.
+    pub declared: &'a [SupportCode],
+    /// A coupon presented at the counter: `<operator id>/<coupon id>`.
+    pub coupon: Option<&'a str>,
+}
+
+/// [`present`] with the device-signed extras: self-declared support items and a coupon.
+pub fn present_with(
+    held: &HeldCredential,
+    device: &dyn DeviceKey,
+    now: DateTime<Utc>,
+    claims: &[ClaimId],
+    challenge: Option<&Challenge>,
+    extras: &Extras<'_>,
+) -> Result<Payload, PresentError> {
+    let declared = extras.declared;
     let names = || {
         claims
             .iter()
@@ -189,7 +221,7 @@ pub fn present_declaring(
             Value::Text(c.audience.clone()),
         ])
     });
-    match (challenge, declared.is_empty()) {
+    match (challenge, declared.is_empty() && extras.coupon.is_none()) {
         (Some(c), true) => payload.push(c),
         (None, true) => {}
         (c, false) => {
@@ -197,6 +229,9 @@ pub fn present_declaring(
             payload.push(Value::Array(
                 declared.iter().map(|d| Value::from(d.wire())).collect(),
             ));
+            if let Some(coupon) = extras.coupon {
+                payload.push(Value::Text(coupon.to_owned()));
+            }
         }
     }
     build_token(held, payload, |tbs| device.sign(tbs))

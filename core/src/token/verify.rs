@@ -67,6 +67,9 @@ pub struct VerifiedPresentation {
     /// Support items the holder declared (signed by the device key only, never by the issuer):
     /// show them apart from `claims`, marked self-declared.
     pub self_declared: Vec<SupportCode>,
+    /// A coupon presented with this code (`<operator>/<coupon id>`), bound to the credential and
+    /// the device key like everything else in the token.
+    pub coupon: Option<String>,
 }
 
 /// Why a presentation is refused. Each message is meant for staff, in English then Japanese.
@@ -211,6 +214,7 @@ pub fn verify(
         disclosure,
         challenge,
         self_declared,
+        coupon,
     } = decode(payload)?;
 
     // 3. issuer known and its key valid now
@@ -314,6 +318,7 @@ pub fn verify(
         challenge: shown,
         guardian: credential.guardian,
         self_declared,
+        coupon,
     })
 }
 
@@ -343,6 +348,7 @@ struct Decoded {
     disclosure: Value,
     challenge: Option<Value>,
     self_declared: Vec<SupportCode>,
+    coupon: Option<String>,
 }
 
 fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
@@ -392,19 +398,30 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         at: cred_end,
         what: "display token payload must be an array",
     })?;
-    let (step, disclosure, challenge, declared) = match parts.as_slice() {
-        [s, d] => (s, d.clone(), None, None),
-        [s, d, c] => (s, d.clone(), Some(c.clone()), None),
-        [s, d, c, sd] => (
+    let (step, disclosure, challenge, declared, coupon) = match parts.as_slice() {
+        [s, d] => (s, d.clone(), None, None, None),
+        [s, d, c] => (s, d.clone(), Some(c.clone()), None, None),
+        [s, d, c, sd, rest @ ..] if rest.len() <= 1 => (
             s,
             d.clone(),
             (!c.is_null()).then(|| c.clone()),
             Some(sd.clone()),
+            rest.first()
+                .map(|v| {
+                    v.as_text()
+                        .filter(|t| t.len() <= 100 && t.contains('/'))
+                        .map(str::to_owned)
+                        .ok_or(Malformed {
+                            at: cred_end,
+                            what: "coupon must be operator/id text",
+                        })
+                })
+                .transpose()?,
         ),
         _ => {
             return Err(Malformed {
                 at: cred_end,
-                what: "display token payload must have 2 to 4 items",
+                what: "display token payload must have 2 to 5 items",
             }
             .into());
         }
@@ -429,6 +446,7 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         disclosure,
         challenge,
         self_declared,
+        coupon,
     })
 }
 

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
+use techo_core::directory::coupon::Coupon;
 use techo_core::directory::{DirectoryEntry, DirectoryUpdate, UpdateKind};
 use techo_core::policy::OperatorPolicy;
 
@@ -33,19 +34,69 @@ impl DirectoryLog {
         self.version
     }
 
+    /// Adds or replaces an operator's policy; its coupons stay.
     pub fn publish(&mut self, id: &str, policy_toml: &str, now_ms: u64) -> u64 {
         let v = self.next_version(now_ms);
         self.removed.remove(id);
+        let coupons = self
+            .entries
+            .get(id)
+            .map(|(e, _)| e.coupons.clone())
+            .unwrap_or_default();
         self.entries.insert(
             id.to_owned(),
             (
                 DirectoryEntry {
                     policy_toml: policy_toml.to_owned(),
+                    coupons,
                 },
                 v,
             ),
         );
         v
+    }
+
+    /// Adds or replaces a coupon of a listed operator.
+    pub fn put_coupon(&mut self, operator: &str, coupon: Coupon, now_ms: u64) -> Option<u64> {
+        self.entries.get(operator)?;
+        let v = self.next_version(now_ms);
+        let (entry, at) = self.entries.get_mut(operator)?;
+        entry.coupons.retain(|c| c.id != coupon.id);
+        entry.coupons.push(coupon);
+        *at = v;
+        Some(v)
+    }
+
+    /// Marks a coupon withdrawn (it stays listed so counters can say so).
+    pub fn withdraw_coupon(&mut self, operator: &str, id: &str, now_ms: u64) -> Option<u64> {
+        let found = self
+            .entries
+            .get(operator)?
+            .0
+            .coupons
+            .iter()
+            .any(|c| c.id == id);
+        if !found {
+            return None;
+        }
+        let v = self.next_version(now_ms);
+        let (entry, at) = self.entries.get_mut(operator)?;
+        for c in entry.coupons.iter_mut().filter(|c| c.id == id) {
+            c.withdrawn = true;
+        }
+        *at = v;
+        Some(v)
+    }
+
+    /// The coupon, as currently published.
+    pub fn coupon(&self, operator: &str, id: &str) -> Option<Coupon> {
+        self.entries
+            .get(operator)?
+            .0
+            .coupons
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
     }
 
     pub fn remove(&mut self, id: &str, now_ms: u64) -> Option<u64> {

@@ -1,6 +1,7 @@
 //! techo-server: linkage sessions, the portal exchange over mutual TLS, pending requests with
 //! retries that honour the portal's hours, credential issuing, revocation, trust and status lists.
 
+pub mod coupons;
 pub mod directory;
 pub mod portal_client;
 pub mod store;
@@ -46,6 +47,7 @@ pub struct ServerState {
     portal: PortalClient,
     cfg: ServerConfig,
     directory: Mutex<directory::DirectoryLog>,
+    coupons: Mutex<coupons::CouponLedger>,
 }
 
 #[derive(Debug)]
@@ -622,6 +624,7 @@ impl TechoServer {
             portal,
             cfg: cfg.clone(),
             directory: Mutex::new(directory::DirectoryLog::default()),
+            coupons: Mutex::new(coupons::CouponLedger::default()),
         });
         let routes = Router::new()
             .route("/v1/linkage-sessions", post(start))
@@ -634,6 +637,12 @@ impl TechoServer {
             .route("/v1/status-lists/{list}", get(status_list))
             .route("/v1/root-key", get(root_key))
             .route("/v1/directory", get(directory::get_directory))
+            .route("/v1/admin/operators/{id}/token", post(coupons::issue_token))
+            .route(
+                "/v1/operators/{op}/coupons/{id}",
+                axum::routing::put(coupons::put_coupon).delete(coupons::withdraw_coupon),
+            )
+            .route("/v1/operators/{op}/redemptions", post(coupons::redeem))
             .route(
                 "/v1/admin/directory/{id}",
                 axum::routing::put(directory::put_operator).delete(directory::delete_operator),

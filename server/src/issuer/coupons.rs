@@ -1,0 +1,215 @@
+//! Coupons on techo-server: operators publish and withdraw them with their own token (issued by
+//! support), they travel in the signed directory, and redemptions are counted once per
+//! presentation and within each coupon's per-holder limit.
+
+use super::{ServerState, api_error, same_secret};
+use axum::Json;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
+use techo_core::directory::coupon::Coupon;
+use techo_core::directory::redemption::{Redemption, RedemptionResult};
+
+/// Operator tokens and the redemption ledger (in memory; the PostgreSQL issue persists them).
+#[derive(Debug, Default)]
+pub struct CouponLedger {
+    operator_tokens: HashMap<String, String>,
+    by_key: HashMap<String, RedemptionResult>,
+    counts: HashMap<(String, String, String), u32>,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+fn ledger(st: &ServerState) -> std::sync::MutexGuard<'_, CouponLedger> {
+    st.coupons.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn operator_ok(st: &ServerState, operator: &str, headers: &HeaderMap) -> bool {
+    let token = bearer(headers);
+    ledger(st)
+        .operator_tokens
+        .get(operator)
+        .is_some_and(|t| token.is_some_and(|given| same_secret(given, t)))
+}
+
+fn unauthorised() -> Response {
+    api_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorised",
+        "this operator's token is required",
+    )
+}
+
+impl ServerState {
+    /// Support gives an operator its token (a new one replaces the old).
+    pub fn operator_token(&self, operator: &str) -> String {
+        let token = techo_core::hex::random(24);
+        ledger(self)
+            .operator_tokens
+            .insert(operator.to_owned(), token.clone());
+        token
+    }
+
+    /// Counts one redemption: once per key, within the coupon's per-holder limit.
+    pub fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
+        if let Some(done) = ledger(self).by_key.get(&r.key) {
+            return match done {
+                RedemptionResult::Recorded | RedemptionResult::Duplicate => {
+                    RedemptionResult::Duplicate
+                }
+                other => *other,
+            };
+        }
+        let coupon = self
+            .directory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .coupon(&r.operator, &r.coupon);
+        let Some(coupon) = coupon.filter(|c| !c.withdrawn) else {
+            return RedemptionResult::Refused;
+        };
+        // The holder behind the credential: the portal's pairwise subject for its linkage, so a
+        // new linkage (new credentials) does not reset the count.
+        let session = self
+            .issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .holder_of(r.status_index)
+            .map(str::to_owned);
+        let Some(session) = session else {
+            return RedemptionResult::Refused;
+        };
+        let holder = self
+            .consents()
+            .into_iter()
+            .find(|c| c.session_id == session)
+            .map_or(session, |c| c.subject);
+        let mut l = ledger(self);
+        let count = l
+            .counts
+            .entry((r.operator.clone(), r.coupon.clone(), holder))
+            .or_default();
+        let result = if coupon.per_holder > 0 && *count >= coupon.per_holder {
+            RedemptionResult::LimitReached
+        } else {
+            *count += 1;
+            RedemptionResult::Recorded
+        };
+        l.by_key.insert(r.key.clone(), result);
+        result
+    }
+}
+
+/// `POST /v1/admin/operators/{id}/token`: support issues an operator's token.
+pub async fn issue_token(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !bearer(&headers).is_some_and(|t| same_secret(t, &st.cfg.admin_token)) {
+        return api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "an admin token is required",
+        );
+    }
+    Json(serde_json::json!({ "operator": id, "token": st.operator_token(&id) })).into_response()
+}
+
+/// `PUT /v1/operators/{op}/coupons/{id}`: publish or replace a coupon.
+pub async fn put_coupon(
+    State(st): State<Arc<ServerState>>,
+    UrlPath((op, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+    Json(coupon): Json<Coupon>,
+) -> Response {
+    if !operator_ok(&st, &op, &headers) {
+        return unauthorised();
+    }
+    if coupon.id != id || coupon.validate().is_err() {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_coupon",
+            "the coupon needs the id of its path, titles, terms and valid dates in order",
+        );
+    }
+    let now = u64::try_from(st.now().timestamp_millis()).unwrap_or(0);
+    match st
+        .directory
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .put_coupon(&op, coupon, now)
+    {
+        Some(v) => Json(serde_json::json!({ "version": v })).into_response(),
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "unknown_operator",
+            "the operator is not in the directory",
+        ),
+    }
+}
+
+/// `DELETE /v1/operators/{op}/coupons/{id}`: withdraw a coupon.
+pub async fn withdraw_coupon(
+    State(st): State<Arc<ServerState>>,
+    UrlPath((op, id)): UrlPath<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !operator_ok(&st, &op, &headers) {
+        return unauthorised();
+    }
+    let now = u64::try_from(st.now().timestamp_millis()).unwrap_or(0);
+    match st
+        .directory
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .withdraw_coupon(&op, &id, now)
+    {
+        Some(v) => Json(serde_json::json!({ "version": v })).into_response(),
+        None => api_error(StatusCode::NOT_FOUND, "unknown_coupon", "no such coupon"),
+    }
+}
+
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct Redemptions {
+    pub redemptions: Vec<Redemption>,
+}
+
+/// `POST /v1/operators/{op}/redemptions`: a counter's redemptions, online or from its queue.
+pub async fn redeem(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(op): UrlPath<String>,
+    headers: HeaderMap,
+    Json(body): Json<Redemptions>,
+) -> Response {
+    if !operator_ok(&st, &op, &headers) {
+        return unauthorised();
+    }
+    if body.redemptions.len() > 1000 {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many",
+            "send at most 1000 at a time",
+        );
+    }
+    let results: Vec<_> = body
+        .redemptions
+        .iter()
+        .map(|r| {
+            let result = if r.operator == op {
+                st.record_redemption(r)
+            } else {
+                RedemptionResult::Refused
+            };
+            serde_json::json!({ "key": r.key, "result": result })
+        })
+        .collect();
+    Json(serde_json::json!({ "results": results })).into_response()
+}

@@ -1,0 +1,249 @@
+//! Coupons: published by an operator with its own token, synced in the signed directory,
+//! presented in the device-signed QR, redeemed offline then online and counted once, refused
+//! from another device, when withdrawn, or when expired.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ADMIN, World, repo, world};
+use techo_core::directory::coupon::{Coupon, CouponError};
+use techo_core::directory::redemption::{RedemptionQueue, RedemptionResult, redeem};
+use techo_core::directory::{Directory, sync};
+use techo_core::token::{Policy, VerifyError, verify};
+use techo_core::{Clock, WalletError};
+
+const DAYTIME: &str = "2026-11-25T03:00:00Z";
+const MUSEUM: &str = "example-museum";
+
+fn http(w: &World) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&w.pki.ca_pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn coupon(per_holder: u32) -> Coupon {
+    Coupon {
+        id: "winter-2026".into(),
+        title_ja: "冬の特別展 ご本人と付添1名 無料".into(),
+        title_en: "Winter exhibition: holder and one companion free".into(),
+        terms_ja: "1回限り。他の割引と併用できません。".into(),
+        terms_en: "Once only; not with other discounts.".into(),
+        valid_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        kinds: vec![],
+        per_holder,
+        withdrawn: false,
+    }
+}
+
+/// The museum in the directory, with a token and a coupon; the holder linked and synced.
+async fn setup(w: &World) -> (String, techo_core::token::TrustList) {
+    let museum = std::fs::read_to_string(repo("fixtures/policies/museum-all-kinds.toml")).unwrap();
+    w.server.state.publish_operator(&museum).unwrap();
+    let client = http(w);
+    let url = format!(
+        "{}/v1/operators/{MUSEUM}/coupons/winter-2026",
+        w.server.url()
+    );
+    // Without the operator's token nothing is published.
+    let refused = client.put(&url).json(&coupon(1)).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let token: serde_json::Value = client
+        .post(format!(
+            "{}/v1/admin/operators/{MUSEUM}/token",
+            w.server.url()
+        ))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let ok = client
+        .put(&url)
+        .bearer_auth(&token)
+        .json(&coupon(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    w.link("yamada", "1234").await.unwrap();
+    let (trust, _) = w.client.verifier_lists().await.unwrap();
+    let mut dir = w.wallet.directory().unwrap();
+    sync(&w.client, &trust, &mut dir).await.unwrap();
+    w.wallet.set_directory(&dir).unwrap();
+    (token, trust)
+}
+
+async fn send(w: &World, token: &str, queue: &RedemptionQueue) -> Vec<(String, RedemptionResult)> {
+    let body: serde_json::Value = http(w)
+        .post(format!(
+            "{}/v1/operators/{MUSEUM}/redemptions",
+            w.server.url()
+        ))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "redemptions": queue.pending }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                serde_json::from_value(r["result"].clone()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_then_online_redemption_counts_once_and_the_limit_holds() {
+    let w = world(DAYTIME).await;
+    let (token, trust) = setup(&w).await;
+    let listed = w.wallet.coupons(None).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].1.terms_en, "Once only; not with other discounts.");
+
+    let (_, shown, payload) = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap();
+    assert_eq!(shown.id, "winter-2026");
+    let (_, status) = w.client.verifier_lists().await.unwrap();
+    let now = w.clock.now();
+    let v = verify(&payload.binary(), &trust, &status, now, &Policy::default()).unwrap();
+    assert_eq!(v.coupon.as_deref(), Some("example-museum/winter-2026"));
+
+    // The counter is offline: it checks against its own directory copy and queues.
+    let counter_dir: Directory = w.wallet.directory().unwrap();
+    let r = redeem(&v, &payload.binary(), MUSEUM, &counter_dir, now).unwrap();
+    let mut queue = RedemptionQueue::default();
+    assert!(queue.push(r.clone()));
+    assert!(
+        !queue.push(r.clone()),
+        "the same code scanned twice is one redemption"
+    );
+    // Online again: recorded once; the same queue sent again is a duplicate, never a second count.
+    let first = send(&w, &token, &queue).await;
+    assert_eq!(first, [(r.key.clone(), RedemptionResult::Recorded)]);
+    let again = send(&w, &token, &queue).await;
+    assert_eq!(again, [(r.key.clone(), RedemptionResult::Duplicate)]);
+    queue.settle(&again);
+    assert!(queue.pending.is_empty());
+
+    // A second, fresh code for the same once-only coupon reaches the per-holder limit.
+    w.clock.advance(chrono::Duration::seconds(60));
+    let (_, _, second) = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap();
+    let v2 = verify(
+        &second.binary(),
+        &trust,
+        &status,
+        w.clock.now(),
+        &Policy::default(),
+    )
+    .unwrap();
+    let r2 = redeem(&v2, &second.binary(), MUSEUM, &counter_dir, w.clock.now()).unwrap();
+    assert_ne!(r2.key, r.key);
+    let mut q2 = RedemptionQueue::default();
+    q2.push(r2.clone());
+    assert_eq!(
+        send(&w, &token, &q2).await,
+        [(r2.key, RedemptionResult::LimitReached)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
+    let w = world(DAYTIME).await;
+    let (token, trust) = setup(&w).await;
+    let (_, status) = w.client.verifier_lists().await.unwrap();
+    let (_, _, payload) = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap();
+
+    // A screenshot forwarded to another phone is stale within a minute; a code re-signed by
+    // another phone's key fails the device binding (core/tests/self_declared.rs).
+    let later = w.clock.now() + chrono::Duration::seconds(120);
+    let err = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        later,
+        &Policy::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, VerifyError::StaleScreen(_)), "{err:?}");
+
+    // The museum withdraws the coupon: the app (after syncing) and the counter both refuse.
+    let v = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        w.clock.now(),
+        &Policy::default(),
+    )
+    .unwrap();
+    let gone = http(&w)
+        .delete(format!(
+            "{}/v1/operators/{MUSEUM}/coupons/winter-2026",
+            w.server.url()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    let mut dir = w.wallet.directory().unwrap();
+    sync(&w.client, &trust, &mut dir).await.unwrap();
+    w.wallet.set_directory(&dir).unwrap();
+    let err = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap_err();
+    assert!(
+        matches!(err, WalletError::Coupon(CouponError::Withdrawn)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("withdrew"), "{err}");
+    let at_counter = redeem(&v, &payload.binary(), MUSEUM, &dir, w.clock.now()).unwrap_err();
+    assert_eq!(at_counter, CouponError::Withdrawn);
+    assert!(
+        w.wallet.coupons(None).unwrap().is_empty(),
+        "no longer listed"
+    );
+
+    // Published again, then past its last day: refused with the date.
+    let client = http(&w);
+    let url = format!(
+        "{}/v1/operators/{MUSEUM}/coupons/winter-2026",
+        w.server.url()
+    );
+    client
+        .put(&url)
+        .bearer_auth(&token)
+        .json(&coupon(0))
+        .send()
+        .await
+        .unwrap();
+    sync(&w.client, &trust, &mut dir).await.unwrap();
+    w.wallet.set_directory(&dir).unwrap();
+    w.clock.set(common::at("2027-01-02T03:00:00Z"));
+    let err = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap_err();
+    assert!(err.to_string().contains("2026-12-31"), "{err}");
+}
