@@ -54,6 +54,11 @@ pub enum Command {
     /// Photographed handbook pages (enlarged on the counter screen).
     #[command(subcommand)]
     Pages(PagesCommand),
+    /// Coupons usable with a handbook, with their terms (from the offline operator directory).
+    Coupons {
+        /// Handbook id (default: the counter one).
+        id: Option<String>,
+    },
     /// Where a handbook is accepted and what it gets there (the operator directory, offline).
     Places(PlacesCmd),
     /// Show the counter QR code (a display token signed for the current 30-second step).
@@ -111,6 +116,9 @@ pub struct PresentCmd {
     /// ... and the site it is for.
     #[arg(long)]
     pub audience: Option<String>,
+    /// Present an operator's coupon with the code: OPERATOR/COUPON (see `techo coupons`).
+    #[arg(long, value_name = "OPERATOR/COUPON")]
+    pub coupon: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -367,4 +375,17 @@ pub struct PlacesCmd {
     /// List every operator, whatever the handbook.
     #[arg(long)]
     pub all: bool,
+    /// Operators accepting this handbook kind: 身体 / 精神 / 療育 (or physical / mental /
+    /// intellectual), whatever the wallet holds.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Load a signed directory file instead of syncing (a counter set up offline); needs
+    /// --trust-list and --root to check it.
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<PathBuf>,
+    #[arg(long, requires = "import")]
+    pub trust_list: Option<PathBuf>,
+    /// The Techo root public key (hex) that signs the trust list.
+    #[arg(long, requires = "import")]
+    pub root: Option<String>,
 }

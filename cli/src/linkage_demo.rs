@@ -91,6 +91,13 @@ pub(crate) struct Loopback {
     pub(crate) client: TechoClient,
 }
 
+impl Loopback {
+    /// Support gives an operator its token (for publishing coupons and sending redemptions).
+    pub(crate) fn operator_token(&self, operator: &str) -> String {
+        self.server.state.operator_token(operator)
+    }
+}
+
 async fn start_servers(
     clock: &Arc<FixedClock>,
     dir: &Path,
@@ -133,6 +140,14 @@ async fn start_servers(
     for (_, text) in crate::policy_demo::POLICIES {
         server.state.publish_operator(text).map_err(fail)?;
     }
+    // The museum offers holders a once-only coupon.
+    server
+        .state
+        .publish_coupon(
+            "example-museum",
+            crate::policy_demo::museum_coupon(clock.now()),
+        )
+        .map_err(fail)?;
     let client = TechoClient::new(
         &server.url(),
         &pki.ca_pem,
@@ -297,16 +312,8 @@ async fn present_and_verify(
     if let Some(dir) = t.keep.clone() {
         keep_presentation(&dir, &lb.client, &payload, clock.now(), t).await?;
     }
-    crate::policy_demo::run(
-        wallet,
-        id,
-        &v,
-        (&trust, &status),
-        &lb.client,
-        clock.now(),
-        t,
-    )
-    .await?;
+    crate::policy_demo::operators_and_coupon(wallet, id, &v, (&trust, &status), lb, clock.now(), t)
+        .await?;
 
     let mut forged = payload.clone();
     let i = forged.body.len() - 70;
@@ -422,6 +429,12 @@ async fn keep_presentation(
         techo_core::hex::encode(&client.root_key().await.map_err(fail)?).as_bytes(),
     )?;
     write("presented-at.txt", at.to_rfc3339().as_bytes())?;
+    let directory = client
+        .directory(0)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| fail("no directory"))?;
+    write("directory.cbor", &directory)?;
     t.step(
         "kept",
         &format!("  提示と検証用データを保存しました: {}", dir.display()),

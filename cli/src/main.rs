@@ -163,6 +163,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
                 token_cmd::parse_challenge(p.challenge.as_deref(), p.audience.as_deref())?;
             let args = token_cmd::PresentArgs {
                 id: p.id.as_deref(),
+                coupon: p.coupon.as_deref(),
                 claims,
                 challenge,
                 out: p.out.as_deref(),
@@ -181,6 +182,12 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             places_cmd::run(&open_wallet(&data_dir(cli)?)?, cmd, cli.json, lang)
         }
         Command::Pages(cmd) => pages_command(cli, cmd, lang),
+        Command::Coupons { id } => places_cmd::coupons(
+            &open_wallet(&data_dir(cli)?)?,
+            id.as_deref(),
+            cli.json,
+            lang,
+        ),
         Command::Bench => {
             bench::run();
             Ok(())

@@ -51,7 +51,37 @@ fn sync_now(wallet: &Wallet, cmd: &PlacesCmd, lang: Lang, json: bool) -> Result<
     Ok(())
 }
 
+/// Loads a signed directory file, checked against a trust list signed by the pinned root.
+fn import(wallet: &Wallet, cmd: &PlacesCmd, path: &std::path::Path) -> Result<(), CliError> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| CliError::ReadFile {
+            path: p.display().to_string(),
+            why: e.to_string(),
+        })
+    };
+    let (Some(trust_path), Some(root)) = (&cmd.trust_list, &cmd.root) else {
+        return Err(CliError::BadArgument(
+            "--import needs --trust-list and --root to check the signature".into(),
+        ));
+    };
+    let root = techo_core::hex::decode(root)
+        .and_then(|b| techo_core::token::PublicKey::from_sec1(&b).ok())
+        .ok_or_else(|| CliError::BadArgument("--root must be a P-256 public key in hex".into()))?;
+    let trust = techo_core::token::TrustList::from_signed(&read(trust_path)?, &root, None)
+        .map_err(|e| CliError::BadArgument(e.to_string()))?;
+    let update = techo_core::directory::DirectoryUpdate::open(&read(path)?, &trust)
+        .map_err(|e| CliError::BadArgument(e.to_string()))?;
+    let mut dir = wallet.directory()?;
+    update
+        .apply(&mut dir)
+        .map_err(|e| CliError::BadArgument(e.to_string()))?;
+    Ok(wallet.set_directory(&dir)?)
+}
+
 pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(), CliError> {
+    if let Some(path) = &cmd.import {
+        import(wallet, cmd, path)?;
+    }
     if cmd.sync {
         sync_now(wallet, cmd, lang, json)?;
     }
@@ -62,7 +92,18 @@ pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(
                 .into(),
         ));
     }
-    let hb = if cmd.all {
+    let kind = cmd
+        .kind
+        .as_deref()
+        .map(|k| {
+            techo_core::model::HandbookKind::parse(k).map_err(|_| {
+                CliError::BadArgument(
+                    "--kind is 身体, 精神 or 療育 (physical, mental, intellectual)".into(),
+                )
+            })
+        })
+        .transpose()?;
+    let hb = if cmd.all || kind.is_some() {
         None
     } else {
         match &cmd.handbook {
@@ -80,6 +121,7 @@ pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(
             category: cmd.category.as_deref(),
             area: cmd.area.as_deref(),
             handbook: hb.as_ref(),
+            kind,
         },
         &trip,
     );
@@ -120,5 +162,41 @@ pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(
             "(operator rules are illustrative)"
         )
     );
+    Ok(())
+}
+
+/// `techo coupons`: what this handbook can use today, with the terms shown before use.
+pub fn coupons(wallet: &Wallet, id: Option<&str>, json: bool, lang: Lang) -> Result<(), CliError> {
+    let list = wallet.coupons(id)?;
+    if json {
+        let rows: Vec<_> = list
+            .iter()
+            .map(|(op, c)| serde_json::json!({ "operator": op, "coupon": c }))
+            .collect();
+        print_json(&rows);
+        return Ok(());
+    }
+    if list.is_empty() {
+        out!(
+            "{}",
+            lang.pick(
+                "使えるクーポンはありません（`techo places --sync` で更新）",
+                "no coupons for this handbook (update with `techo places --sync`)"
+            )
+        );
+    }
+    for (op, c) in &list {
+        out!(
+            "{op}/{}  {}  ({} – {})",
+            c.id,
+            c.title(lang),
+            c.valid_from,
+            c.valid_until
+        );
+        out!("  {}", c.terms(lang));
+    }
+    if !list.is_empty() {
+        out!("{}", techo_core::directory::coupon::standard_terms(lang));
+    }
     Ok(())
 }

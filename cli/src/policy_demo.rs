@@ -224,3 +224,96 @@ async fn places(
     );
     Ok(())
 }
+
+/// The museum's once-only coupon in the demo (illustrative).
+pub fn museum_coupon(now: DateTime<Utc>) -> techo_core::directory::coupon::Coupon {
+    let today = now.with_timezone(&techo_core::clock::jst()).date_naive();
+    techo_core::directory::coupon::Coupon {
+        id: "winter-exhibition".into(),
+        title_ja: "冬の特別展 ご本人と付添1名 無料".into(),
+        title_en: "Winter exhibition: holder and one companion free".into(),
+        terms_ja: "お一人様1回限り。他の割引との併用不可。".into(),
+        terms_en: "Once per holder; not with other discounts.".into(),
+        valid_from: today,
+        valid_until: today + chrono::Duration::days(30),
+        kinds: Vec::new(),
+        per_holder: 1,
+        withdrawn: false,
+    }
+}
+
+/// The holder shows the museum's coupon; the counter redeems it once; a second code is refused.
+pub async fn coupon(
+    wallet: &Wallet,
+    id: &str,
+    lists: (&TrustList, &Vec<StatusList>),
+    client: &techo_core::portal::TechoClient,
+    operator_token: &str,
+    now: DateTime<Utc>,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    use techo_core::directory::redemption::{RedemptionQueue, redeem};
+    let lang = t.lang;
+    t.say(
+        "\n== クーポン：美術館の冬の特別展（ご本人のみ・1回限り）==",
+        "\n== A coupon: the museum's winter exhibition (holder only, once) ==",
+    );
+    let dir = wallet.directory()?;
+    let mut results = Vec::new();
+    for attempt in 0..2 {
+        // A fresh code each time (a new device signature), as a second visit would show.
+        let at = now;
+        let (_, coupon, payload) =
+            wallet.present_coupon(Some(id), "example-museum", "winter-exhibition")?;
+        if attempt == 0 {
+            let line = format!("  {} — {}", coupon.title(lang), coupon.terms(lang));
+            t.say(&line, &line);
+        }
+        let v =
+            verify(&payload.binary(), lists.0, lists.1, at, &Policy::default()).map_err(fail)?;
+        let r = redeem(&v, &payload.binary(), "example-museum", &dir, at).map_err(fail)?;
+        // The counter queues (it may be offline) and sends; the server counts each code once.
+        let mut queue = RedemptionQueue::default();
+        queue.push(r);
+        let answered = client
+            .redeem("example-museum", operator_token, &queue.pending)
+            .await
+            .map_err(fail)?;
+        queue.settle(&answered);
+        let result = answered.first().map(|(_, r)| *r);
+        let said = result.map_or("-", |r| r.message(lang));
+        let line = match result {
+            Some(techo_core::directory::redemption::RedemptionResult::Recorded) => {
+                format!("  ◯ {}{said}", lang.pick("1回目：", "first use: "))
+            }
+            _ => format!(
+                "  ✕ {}{said}",
+                lang.pick("2回目：利用できません — ", "second attempt refused — ")
+            ),
+        };
+        t.step(
+            "coupon",
+            &line,
+            &line,
+            json!({ "attempt": attempt + 1, "result": result }),
+        );
+        results.push(result);
+    }
+    Ok(())
+}
+
+/// Everything after the first verification: each operator's verdict, the directory, the booking
+/// site's challenge, then the museum's coupon.
+pub async fn operators_and_coupon(
+    wallet: &Wallet,
+    id: &str,
+    verified: &VerifiedPresentation,
+    lists: (&TrustList, &Vec<StatusList>),
+    lb: &crate::linkage_demo::Loopback,
+    now: DateTime<Utc>,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    run(wallet, id, verified, lists, &lb.client, now, t).await?;
+    let operator_token = lb.operator_token("example-museum");
+    coupon(wallet, id, lists, &lb.client, &operator_token, now, t).await
+}

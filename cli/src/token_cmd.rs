@@ -51,6 +51,7 @@ pub fn parse_challenge(
 
 pub struct PresentArgs<'a> {
     pub id: Option<&'a str>,
+    pub coupon: Option<&'a str>,
     pub claims: Vec<ClaimId>,
     pub challenge: Option<Challenge>,
     pub out: Option<&'a Path>,
@@ -62,7 +63,27 @@ pub fn present(
     json: bool,
     lang: Lang,
 ) -> Result<String, CliError> {
-    let (hb, payload) = wallet.present(args.id, &args.claims, args.challenge.as_ref())?;
+    let (hb, payload) = match args.coupon {
+        None => wallet.present(args.id, &args.claims, args.challenge.as_ref())?,
+        Some(reference) => {
+            let (op, id) = reference.split_once('/').ok_or_else(|| {
+                CliError::BadArgument(
+                    "--coupon is OPERATOR/COUPON, as `techo coupons` lists".into(),
+                )
+            })?;
+            let (hb, coupon, payload) = wallet.present_coupon(args.id, op, id)?;
+            if !json {
+                out!(
+                    "{} {}",
+                    lang.pick("クーポン:", "coupon:"),
+                    coupon.title(lang)
+                );
+                out!("  {}", coupon.terms(lang));
+                out!("  {}", techo_core::directory::coupon::standard_terms(lang));
+            }
+            (hb, payload)
+        }
+    };
     let qr = QrImage::for_payload(&payload).map_err(|e| CliError::BadArgument(e.to_string()))?;
     if let Some(path) = args.out {
         crate::qr_file::save(&qr, path)?;
@@ -194,6 +215,9 @@ pub fn verify_payload(
                 if let Some(g) = v.guardian {
                     out!("  ▶ {}", g.label(lang));
                 }
+                if let Some(c) = &v.coupon {
+                    out!("  {} {c}", lang.pick("クーポン:", "coupon:"));
+                }
                 for line in claim_lines(&v.claims, lang) {
                     out!("  {line}");
                 }
@@ -309,6 +333,7 @@ fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
         "caregiver": v.claims.caregiver,
         "linkage": v.claims.linkage.map(|l| l.label(Lang::En)),
         "self_declared": declared_json(&v.self_declared, lang),
+        "coupon": v.coupon,
         "guardian": v.guardian.map(|g| serde_json::json!({
             "relationship": g.relationship,
             "portal_confirmed": g.portal_confirmed,

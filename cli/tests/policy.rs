@@ -357,6 +357,8 @@ fn each_fixture_policy_on_the_demos_presentation() {
         "the ferry is in Kanagawa"
     );
 
+    coupon_and_directory(dir.path(), steps, &kept);
+
     // The same presentation through `techo verify --policy`, at the time it was made.
     let at = std::fs::read_to_string(kept.join("presented-at.txt")).unwrap();
     let payload = std::fs::read_to_string(kept.join("presentation.txt")).unwrap();
@@ -401,4 +403,58 @@ fn places_without_a_directory_says_how_to_get_one() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("techo places --sync"));
+}
+
+/// The demo's coupon (once, then refused) and its signed directory loaded into another wallet.
+fn coupon_and_directory(dir: &Path, steps: &[serde_json::Value], kept: &Path) {
+    // The coupon: redeemed once, a second attempt refused.
+    let coupon: Vec<_> = steps.iter().filter(|s| s["step"] == "coupon").collect();
+    assert_eq!(coupon.len(), 2);
+    assert_eq!(coupon[0]["result"], "recorded");
+    assert_eq!(coupon[1]["result"], "limit_reached");
+
+    // The signed directory, loaded into another wallet: who accepts a 療育手帳.
+    let places = techo(&dir.join("counter"))
+        .args(["--json", "places", "--kind", "療育", "--import"])
+        .arg(kept.join("directory.cbor"))
+        .arg("--trust-list")
+        .arg(kept.join("trust-list.cbor"))
+        .args([
+            "--root",
+            std::fs::read_to_string(kept.join("root-key.txt"))
+                .unwrap()
+                .trim(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        places.status.success(),
+        "{}",
+        String::from_utf8_lossy(&places.stderr)
+    );
+    let places: serde_json::Value = serde_json::from_slice(&places.stdout).unwrap();
+    let ids: Vec<&str> = places["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["operator"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6, "every fixture operator accepts 療育: {ids:?}");
+    // A tampered file is refused.
+    let mut forged = std::fs::read(kept.join("directory.cbor")).unwrap();
+    let last = forged.len() - 10;
+    forged[last] ^= 1;
+    let bad = dir.join("forged.cbor");
+    std::fs::write(&bad, forged).unwrap();
+    techo(&dir.join("counter2"))
+        .args(["places", "--import", bad.to_str().unwrap(), "--trust-list"])
+        .arg(kept.join("trust-list.cbor"))
+        .args([
+            "--root",
+            std::fs::read_to_string(kept.join("root-key.txt"))
+                .unwrap()
+                .trim(),
+        ])
+        .assert()
+        .code(2);
 }

@@ -48,6 +48,8 @@ pub struct PlaceQuery<'a> {
     pub area: Option<&'a str>,
     /// Only operators where this handbook is accepted (or needs a manual check).
     pub handbook: Option<&'a Handbook>,
+    /// Only operators accepting this kind.
+    pub kind: Option<crate::model::HandbookKind>,
 }
 
 /// One search result: the operator and, with a handbook, what the holder gets there.
@@ -68,6 +70,7 @@ impl Directory {
             .iter()
             .filter_map(|(id, e)| e.policy(id).ok())
             .filter(|p| q.category.is_none_or(|c| p.category == c))
+            .filter(|p| q.kind.is_none_or(|k| p.kinds.contains(&k)))
             .filter(|p| {
                 q.area.is_none_or(|a| {
                     p.area == NATIONWIDE

@@ -36,6 +36,27 @@ pub enum RedemptionResult {
     Refused,
 }
 
+impl RedemptionResult {
+    /// What the counter tells the holder.
+    pub fn message(self, lang: crate::Lang) -> &'static str {
+        match self {
+            RedemptionResult::Recorded => lang.pick("利用を記録しました", "recorded"),
+            RedemptionResult::Duplicate => lang.pick(
+                "このコードは記録済みです（二重には数えません）",
+                "this code was already counted (never twice)",
+            ),
+            RedemptionResult::LimitReached => lang.pick(
+                "この方の利用回数の上限に達しています",
+                "this holder has used it as many times as it allows",
+            ),
+            RedemptionResult::Refused => lang.pick(
+                "このクーポンは取り下げられたか、存在しません",
+                "the coupon was withdrawn or does not exist",
+            ),
+        }
+    }
+}
+
 /// Checks a verified presentation's coupon at `operator`'s counter and makes the redemption.
 pub fn redeem(
     verified: &VerifiedPresentation,

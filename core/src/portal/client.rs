@@ -285,6 +285,38 @@ impl TechoClient {
             .map_err(|_| ClientError::Unreachable(what.into()))
     }
 
+    /// A counter sends its redemptions (online, or its offline queue) with the operator's token.
+    pub async fn redeem(
+        &self,
+        operator: &str,
+        operator_token: &str,
+        redemptions: &[crate::directory::redemption::Redemption],
+    ) -> Result<Vec<(String, crate::directory::redemption::RedemptionResult)>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Item {
+            key: String,
+            result: crate::directory::redemption::RedemptionResult,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            results: Vec<Item>,
+        }
+        let req = self
+            .http
+            .post(format!(
+                "{}/v1/operators/{operator}/redemptions",
+                self.server
+            ))
+            .bearer_auth(operator_token)
+            .json(&serde_json::json!({ "redemptions": redemptions }));
+        let answer: Answer = self.send(req, "techo-server").await?;
+        Ok(answer
+            .results
+            .into_iter()
+            .map(|i| (i.key, i.result))
+            .collect())
+    }
+
     pub async fn root_key(&self) -> Result<Vec<u8>, ClientError> {
         let text = self
             .send_bytes(format!("{}/v1/root-key", self.server), "techo-server")

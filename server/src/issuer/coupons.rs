@@ -57,6 +57,17 @@ impl ServerState {
         token
     }
 
+    /// Publishes a coupon for a listed operator (what `PUT /v1/operators/{op}/coupons/{id}` does).
+    pub fn publish_coupon(&self, operator: &str, coupon: Coupon) -> Result<u64, String> {
+        coupon.validate().map_err(|e| e.to_string())?;
+        let now = u64::try_from(self.now().timestamp_millis()).unwrap_or(0);
+        self.directory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put_coupon(operator, coupon, now)
+            .ok_or_else(|| format!("{operator} is not in the directory"))
+    }
+
     /// Counts one redemption: once per key, within the coupon's per-holder limit.
     pub fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
         if let Some(done) = ledger(self).by_key.get(&r.key) {
