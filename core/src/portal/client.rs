@@ -104,12 +104,24 @@ impl TechoClient {
     }
 
     async fn send_bytes(&self, url: String, what: &str) -> Result<Vec<u8>, ClientError> {
-        let resp = self
-            .http
-            .get(url)
+        self.fetch(self.http.get(url), what)
+            .await?
+            .ok_or(ClientError::Malformed)
+    }
+
+    /// The body of a GET; `None` for 304 Not Modified.
+    async fn fetch(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, ClientError> {
+        let resp = req
             .send()
             .await
             .map_err(|_| ClientError::Unreachable(what.into()))?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
         if !resp.status().is_success() {
             return Err(ClientError::Refused {
                 status: resp.status().as_u16(),
@@ -119,7 +131,7 @@ impl TechoClient {
         }
         resp.bytes()
             .await
-            .map(|b| b.to_vec())
+            .map(|b| Some(b.to_vec()))
             .map_err(|_| ClientError::Unreachable(what.into()))
     }
 
@@ -258,31 +270,13 @@ impl TechoClient {
     /// The signed directory update for an app at version `since` (0: none yet); `None` when the
     /// server answers 304 (nothing changed since).
     pub async fn directory(&self, since: u64) -> Result<Option<Vec<u8>>, ClientError> {
-        let what = "techo-server";
         let mut req = self
             .http
             .get(format!("{}/v1/directory?since={since}", self.server));
         if since > 0 {
             req = req.header("if-none-match", format!("\"{since}\""));
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|_| ClientError::Unreachable(what.into()))?;
-        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(None);
-        }
-        if !resp.status().is_success() {
-            return Err(ClientError::Refused {
-                status: resp.status().as_u16(),
-                error: "http_error".into(),
-                message: what.into(),
-            });
-        }
-        resp.bytes()
-            .await
-            .map(|b| Some(b.to_vec()))
-            .map_err(|_| ClientError::Unreachable(what.into()))
+        self.fetch(req, "techo-server").await
     }
 
     /// A counter sends its redemptions (online, or its offline queue) with the operator's token.

@@ -2,7 +2,7 @@
 //! support), they travel in the signed directory, and redemptions are counted once per
 //! presentation and within each coupon's per-holder limit.
 
-use super::{ServerState, api_error, same_secret};
+use super::{ServerState, admin_denied, api_error, same_secret};
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -124,12 +124,8 @@ pub async fn issue_token(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !bearer(&headers).is_some_and(|t| same_secret(t, &st.cfg.admin_token)) {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "an admin token is required",
-        );
+    if let Some(denied) = admin_denied(&st, &headers) {
+        return denied;
     }
     Json(serde_json::json!({ "operator": id, "token": st.operator_token(&id) })).into_response()
 }

@@ -2,7 +2,7 @@
 //! snapshot or as the changes since the app's version, signed by the issuer key; ETag / 304 when
 //! nothing changed. Operators are added, changed and removed through the admin API.
 
-use super::{ServerState, api_error, cbor, same_secret};
+use super::{ServerState, admin_denied, api_error, cbor};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -211,14 +211,6 @@ pub async fn get_directory(
     resp
 }
 
-fn authorised(st: &ServerState, headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same_secret(t, &st.cfg.admin_token))
-}
-
 /// `PUT /v1/admin/directory/{id}`: the body is the operator's policy file.
 pub async fn put_operator(
     State(st): State<Arc<ServerState>>,
@@ -226,12 +218,8 @@ pub async fn put_operator(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !authorised(&st, &headers) {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "an admin token is required",
-        );
+    if let Some(denied) = admin_denied(&st, &headers) {
+        return denied;
     }
     let Ok(text) = std::str::from_utf8(&body) else {
         return api_error(
@@ -263,12 +251,8 @@ pub async fn delete_operator(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !authorised(&st, &headers) {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "an admin token is required",
-        );
+    if let Some(denied) = admin_denied(&st, &headers) {
+        return denied;
     }
     match st.remove_operator(&id) {
         Some(v) => axum::Json(serde_json::json!({ "version": v })).into_response(),

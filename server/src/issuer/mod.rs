@@ -470,17 +470,8 @@ async fn admin(
     headers: HeaderMap,
     Json(a): Json<AdminAction>,
 ) -> Response {
-    let authorised = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same_secret(t, &st.cfg.admin_token));
-    if !authorised {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorised",
-            "an admin token is required",
-        );
+    if let Some(denied) = admin_denied(&st, &headers) {
+        return denied;
     }
     let Ok(Some(mut s)) = st.store.session(&a.session_id) else {
         return api_error(
@@ -546,6 +537,22 @@ async fn admin(
 }
 
 /// Compares secrets through their digests, without an early exit.
+/// `Some(401)` unless the request carries the admin token.
+pub(crate) fn admin_denied(st: &ServerState, headers: &HeaderMap) -> Option<Response> {
+    let ok = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| same_secret(t, &st.cfg.admin_token));
+    (!ok).then(|| {
+        api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "an admin token is required",
+        )
+    })
+}
+
 fn same_secret(a: &str, b: &str) -> bool {
     let (da, db) = (
         ring::digest::digest(&ring::digest::SHA256, a.as_bytes()),
