@@ -4,7 +4,7 @@
 
 use crate::demo::Transcript;
 use crate::error::CliError;
-use crate::linkage_demo::{Loopback, fail, guardian_card_dir, soft_card};
+use crate::linkage_demo::{Loopback, child_card_dir, fail, guardian_card_dir, soft_card};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +17,60 @@ use techo_core::token::{ClaimId, Policy, verify};
 use techo_core::{Clock, FixedClock, Wallet};
 
 const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
+const CHILD: &str = include_str!("../../fixtures/handbooks/08-intellectual-kanagawa-a2.toml");
+
+/// A parent links her 16-year-old's 療育手帳 with the child's own card (she knows the PIN):
+/// the portal sees the child's consent, the app declares the parent.
+async fn with_the_childs_card(
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+    dir: &Path,
+    t: &mut Transcript,
+) -> Result<(), CliError> {
+    let lang = t.lang;
+    t.say(
+        "\n== 保護者による提示（2）：中村 真理さんが16歳の娘（陽菜さん）のカードで連携 ==",
+        "\n== A guardian presents (2): 中村 真理 links her 16-year-old's handbook with the child's card ==",
+    );
+    let home = dir.join("parent-wallet");
+    let keys = FileKeyProvider::new(Wallet::key_file(&home));
+    let clock_dyn: Arc<dyn Clock> = clock.clone();
+    let wallet = Wallet::open(&home, &keys, clock_dyn)?;
+    let text = format!("{CHILD}\n[guardian]\nrelationship = \"parent\"\nname = \"中村 真理\"\n");
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("photo"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, None)?;
+    let mut card = soft_card(&child_card_dir(dir)?, &dir.join("child-card.state"))?;
+    let pin = Pin::parse("2468").map_err(|e| CliError::Card(e.into()))?;
+    let mut linker = Linker::new(&wallet, &lb.client);
+    linker.batch = 2;
+    let state = linker
+        .link(hb.id.as_str(), &mut card, &pin, LastTry::Refuse)
+        .await
+        .map_err(fail)?;
+    let (_, payload) = wallet.present(Some(hb.id.as_str()), &ClaimId::COUNTER, None)?;
+    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
+    let v = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    )
+    .map_err(fail)?;
+    let label = v.guardian.map(|g| g.label(lang)).unwrap_or_default();
+    let line = format!("  {} → ✔ {label}", state.label(lang));
+    t.step(
+        "guardian_child_card",
+        &line,
+        &line,
+        json!({ "linkage": state.label(techo_core::Lang::Ja), "guardian": v.guardian }),
+    );
+    Ok(())
+}
 
 pub async fn run(
     lb: &Loopback,
@@ -73,7 +127,8 @@ pub async fn run(
         json!({ "linkage": state.label(techo_core::Lang::Ja) }),
     );
 
-    present(&wallet, &id, lb, clock, t).await
+    present(&wallet, &id, lb, clock, t).await?;
+    with_the_childs_card(lb, clock, dir, t).await
 }
 
 /// The counter screen's band, the verifier naming the guardian, and two operators' verdicts.

@@ -79,6 +79,11 @@ pub(crate) fn soft_card(card: &Path, state: &Path) -> Result<SoftCard, CliError>
     .map_err(fail)
 }
 
+/// A child's card whose PIN the parent knows (the guardian part of the demo).
+pub(crate) fn child_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    write_card(dir, "nakamura-child", card_files!("nakamura-child"))
+}
+
 /// The guardian's card for the guardian part of the demo.
 pub(crate) fn guardian_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
     write_card(dir, "ito-parent", card_files!("ito-parent"))
