@@ -20,6 +20,16 @@ pub struct CouponLedger {
     counts: HashMap<(String, String, String), u32>,
 }
 
+impl CouponLedger {
+    /// The answer for a key already seen: a counted code is a duplicate now.
+    fn already(&self, key: &str) -> Option<RedemptionResult> {
+        self.by_key.get(key).map(|done| match done {
+            RedemptionResult::Recorded | RedemptionResult::Duplicate => RedemptionResult::Duplicate,
+            other => *other,
+        })
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("authorization")
@@ -70,13 +80,8 @@ impl ServerState {
 
     /// Counts one redemption: once per key, within the coupon's per-holder limit.
     pub fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
-        if let Some(done) = ledger(self).by_key.get(&r.key) {
-            return match done {
-                RedemptionResult::Recorded | RedemptionResult::Duplicate => {
-                    RedemptionResult::Duplicate
-                }
-                other => *other,
-            };
+        if let Some(done) = ledger(self).already(&r.key) {
+            return done;
         }
         let coupon = self
             .directory
@@ -102,7 +107,12 @@ impl ServerState {
             .into_iter()
             .find(|c| c.session_id == session)
             .map_or(session, |c| c.subject);
+        // Checked again under the same lock as the count, so two counters sending the same code
+        // at once still count it once.
         let mut l = ledger(self);
+        if let Some(done) = l.already(&r.key) {
+            return done;
+        }
         let count = l
             .counts
             .entry((r.operator.clone(), r.coupon.clone(), holder))
