@@ -133,8 +133,8 @@ async fn offline_then_online_redemption_counts_once_and_the_limit_holds() {
         "the same code scanned twice is one redemption"
     );
     // Online again, from two counters at once: recorded once, the other a duplicate.
-    let (a, b) = tokio::join!(send(&w, &token, &queue), send(&w, &token, &queue));
-    let mut both = vec![a[0].1, b[0].1];
+    let (one, other) = tokio::join!(send(&w, &token, &queue), send(&w, &token, &queue));
+    let mut both = vec![one[0].1, other[0].1];
     both.sort_by_key(|r| format!("{r:?}"));
     assert_eq!(
         both,
