@@ -164,7 +164,7 @@ fn damaged_record_is_reported_exported_around_and_dropped() {
     };
     // Damage one record on disk, as a bad sector or a hostile edit would.
     {
-        let db = sled::open(&store_dir).unwrap();
+        let db = open_when_released(&store_dir);
         let t = db.open_tree("handbooks").unwrap();
         let mut v = t.get(ids[1].as_str()).unwrap().unwrap().to_vec();
         v[20] ^= 0xFF;
@@ -200,4 +200,20 @@ fn reset_removes_store_and_key() {
     assert!(!Wallet::key_file(dir.path()).exists());
     let w = Wallet::open(dir.path(), &keys, common::clock()).unwrap();
     assert!(w.list().unwrap().is_empty());
+}
+
+/// sled's I/O threads release a just-dropped store's lock a moment later (the wallet itself
+/// waits for it the same way); a loaded CI machine makes that moment longer.
+fn open_when_released(path: &std::path::Path) -> sled::Db {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if start.elapsed() < std::time::Duration::from_secs(5) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
 }
