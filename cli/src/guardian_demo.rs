@@ -19,6 +19,71 @@ use techo_core::{Clock, FixedClock, Wallet};
 const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
 const CHILD: &str = include_str!("../../fixtures/handbooks/08-intellectual-kanagawa-a2.toml");
 
+/// A guardian's own phone: a wallet in `dir/<folder>` holding `fixture` as presented by `name`.
+fn guardian_wallet(
+    dir: &Path,
+    folder: &str,
+    clock: &Arc<FixedClock>,
+    fixture: &str,
+    relationship: &str,
+    name: &str,
+) -> Result<(Wallet, String), CliError> {
+    let home = dir.join(folder);
+    let keys = FileKeyProvider::new(Wallet::key_file(&home));
+    let clock_dyn: Arc<dyn Clock> = clock.clone();
+    let wallet = Wallet::open(&home, &keys, clock_dyn)?;
+    // The fixture's photo path is relative to the fixtures folder: registered without a photo.
+    let text: String = fixture
+        .lines()
+        .filter(|l| !l.starts_with("photo"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text =
+        format!("{text}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
+    let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, None)?;
+    Ok((wallet, hb.id.to_string()))
+}
+
+/// Links with a software card folder, `batch` credentials, optionally as `on_behalf_of`'s proxy.
+async fn link(
+    wallet: &Wallet,
+    id: &str,
+    lb: &Loopback,
+    card: std::path::PathBuf,
+    (pin, batch): (&str, usize),
+    on_behalf_of: Option<&str>,
+) -> Result<techo_core::model::LinkageState, CliError> {
+    let state_file = card.with_extension("state");
+    let mut card = soft_card(&card, &state_file)?;
+    let pin = Pin::parse(pin).map_err(|e| CliError::Card(e.into()))?;
+    let mut linker = Linker::new(wallet, &lb.client);
+    linker.batch = batch;
+    linker.on_behalf_of = on_behalf_of.map(str::to_owned);
+    linker
+        .link(id, &mut card, &pin, LastTry::Refuse)
+        .await
+        .map_err(fail)
+}
+
+/// A counter presentation, verified with the server's lists as a gate would.
+async fn verified(
+    wallet: &Wallet,
+    id: &str,
+    lb: &Loopback,
+    clock: &Arc<FixedClock>,
+) -> Result<techo_core::token::VerifiedPresentation, CliError> {
+    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
+    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
+    verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        clock.now(),
+        &Policy::default(),
+    )
+    .map_err(fail)
+}
+
 /// A parent links her 16-year-old's 療育手帳 with the child's own card (she knows the PIN):
 /// the portal sees the child's consent, the app declares the parent.
 async fn with_the_childs_card(
@@ -32,35 +97,9 @@ async fn with_the_childs_card(
         "\n== 保護者による提示（2）：中村 真理さんが16歳の娘（陽菜さん）のカードで連携 ==",
         "\n== A guardian presents (2): 中村 真理 links her 16-year-old's handbook with the child's card ==",
     );
-    let home = dir.join("parent-wallet");
-    let keys = FileKeyProvider::new(Wallet::key_file(&home));
-    let clock_dyn: Arc<dyn Clock> = clock.clone();
-    let wallet = Wallet::open(&home, &keys, clock_dyn)?;
-    let text = format!("{CHILD}\n[guardian]\nrelationship = \"parent\"\nname = \"中村 真理\"\n");
-    let text: String = text
-        .lines()
-        .filter(|l| !l.starts_with("photo"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, None)?;
-    let mut card = soft_card(&child_card_dir(dir)?, &dir.join("child-card.state"))?;
-    let pin = Pin::parse("2468").map_err(|e| CliError::Card(e.into()))?;
-    let mut linker = Linker::new(&wallet, &lb.client);
-    linker.batch = 2;
-    let state = linker
-        .link(hb.id.as_str(), &mut card, &pin, LastTry::Refuse)
-        .await
-        .map_err(fail)?;
-    let (_, payload) = wallet.present(Some(hb.id.as_str()), &ClaimId::COUNTER, None)?;
-    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
-    let v = verify(
-        &payload.binary(),
-        &trust,
-        &status,
-        clock.now(),
-        &Policy::default(),
-    )
-    .map_err(fail)?;
+    let (wallet, id) = guardian_wallet(dir, "parent-wallet", clock, CHILD, "parent", "中村 真理")?;
+    let state = link(&wallet, &id, lb, child_card_dir(dir)?, ("2468", 2), None).await?;
+    let v = verified(&wallet, &id, lb, clock).await?;
     let label = v.guardian.map(|g| g.label(lang)).unwrap_or_default();
     let line = format!("  {} → ✔ {label}", state.label(lang));
     t.step(
@@ -84,16 +123,14 @@ pub async fn run(
         "\n== A guardian presents: 伊藤 美咲 shows her daughter's 療育手帳 from her own phone ==",
     );
     // The mother's own phone and wallet.
-    let home = dir.join("guardian-wallet");
-    let keys = FileKeyProvider::new(Wallet::key_file(&home));
-    let clock_dyn: Arc<dyn Clock> = clock.clone();
-    let wallet = Wallet::open(&home, &keys, clock_dyn)?;
-    let text = format!(
-        "{DAUGHTER}\n[guardian]\nrelationship = \"legal_guardian\"\nname = \"伊藤 美咲\"\n"
-    );
-    let draft = HandbookDraft::from_toml(&text).map_err(fail)?;
-    let hb = wallet.add(&draft, None)?;
-    let id = hb.id.to_string();
+    let (wallet, id) = guardian_wallet(
+        dir,
+        "guardian-wallet",
+        clock,
+        DAUGHTER,
+        "legal_guardian",
+        "伊藤 美咲",
+    )?;
 
     // The municipal office registered her as her daughter's proxy on the portal.
     lb.portal.state.register_proxy(
@@ -108,15 +145,15 @@ pub async fn run(
         "  Portal (simulated): proxy setting 伊藤 美咲 → 伊藤 さくら (legal guardian)",
         json!({ "principal": "TEST-1003", "agent": "TEST-1010" }),
     );
-    let mut card = soft_card(&guardian_card_dir(dir)?, &dir.join("guardian-card.state"))?;
-    let pin = Pin::parse("1357").map_err(|e| CliError::Card(e.into()))?;
-    let mut linker = Linker::new(&wallet, &lb.client);
-    linker.batch = 4;
-    linker.on_behalf_of = Some("TEST-1003".into());
-    let state = linker
-        .link(&id, &mut card, &pin, LastTry::Refuse)
-        .await
-        .map_err(fail)?;
+    let state = link(
+        &wallet,
+        &id,
+        lb,
+        guardian_card_dir(dir)?,
+        ("1357", 4),
+        Some("TEST-1003"),
+    )
+    .await?;
     t.step(
         "guardian_link",
         &format!("  母のカードで代理人として同意 → {}", state.label(lang)),
@@ -157,16 +194,7 @@ async fn present(
         json!({ "band": band }),
     );
 
-    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
-    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
-    let v = verify(
-        &payload.binary(),
-        &trust,
-        &status,
-        clock.now(),
-        &Policy::default(),
-    )
-    .map_err(fail)?;
+    let v = verified(wallet, id, lb, clock).await?;
     let label = v.guardian.map(|g| g.label(lang)).unwrap_or_default();
     t.step(
         "guardian_verify",
