@@ -72,10 +72,16 @@ async fn setup(w: &World) -> (String, techo_core::token::TrustList) {
     assert_eq!(ok.status(), 200);
     w.link("yamada", "1234").await.unwrap();
     let (trust, _) = w.client.verifier_lists().await.unwrap();
-    let mut dir = w.wallet.directory().unwrap();
-    sync(&w.client, &trust, &mut dir).await.unwrap();
-    w.wallet.set_directory(&dir).unwrap();
+    resync(w, &trust).await;
     (token, trust)
+}
+
+/// The app brings its offline directory up to date and keeps it.
+async fn resync(w: &World, trust: &techo_core::token::TrustList) -> Directory {
+    let mut dir = w.wallet.directory().unwrap();
+    sync(&w.client, trust, &mut dir).await.unwrap();
+    w.wallet.set_directory(&dir).unwrap();
+    dir
 }
 
 async fn send(w: &World, token: &str, queue: &RedemptionQueue) -> Vec<(String, RedemptionResult)> {
@@ -212,9 +218,7 @@ async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 200);
-    let mut dir = w.wallet.directory().unwrap();
-    sync(&w.client, &trust, &mut dir).await.unwrap();
-    w.wallet.set_directory(&dir).unwrap();
+    let dir = resync(&w, &trust).await;
     let err = w
         .wallet
         .present_coupon(None, MUSEUM, "winter-2026")
@@ -244,8 +248,7 @@ async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
         .send()
         .await
         .unwrap();
-    sync(&w.client, &trust, &mut dir).await.unwrap();
-    w.wallet.set_directory(&dir).unwrap();
+    resync(&w, &trust).await;
     w.clock.set(common::at("2027-01-02T03:00:00Z"));
     let err = w
         .wallet

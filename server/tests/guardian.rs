@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{ADMIN, World, repo, world};
+use common::{World, repo, world};
 use techo_core::card::{LastTry, Pin};
 use techo_core::model::{HandbookDraft, LinkageState, Presenter, Relationship};
-use techo_core::portal::dto::AdminAction;
 use techo_core::token::{ClaimId, GuardianClaim, Policy, VerifyError, verify};
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
@@ -142,25 +141,7 @@ async fn a_guardian_links_with_her_own_card_as_the_registered_proxy() {
     // The authority ends (guardian changed): the portal ends the setting and support revokes the
     // credentials; the next presentation fails and the app falls back to 未連携.
     w.portal.state.end_proxy("TEST-1003", "TEST-1010");
-    let session = w
-        .wallet
-        .get(&id)
-        .unwrap()
-        .linkage
-        .session()
-        .unwrap()
-        .to_owned();
-    w.client
-        .admin(
-            ADMIN,
-            &AdminAction {
-                session_id: session,
-                action: "revoke".into(),
-                reason: "guardian authority ended".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.admin(&id, "revoke", "guardian authority ended").await;
     assert_eq!(verified(&w, &id).await.unwrap_err(), VerifyError::Revoked);
     assert_eq!(w.linker().poll(&id).await.unwrap(), LinkageState::Unlinked);
     // Linking again through the ended setting is refused by the portal.

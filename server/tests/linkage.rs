@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{ADMIN, World, world};
+use common::{World, world};
 use techo_core::model::LinkageState;
-use techo_core::portal::dto::AdminAction;
 use techo_core::token::{ClaimId, LinkageKind, Policy, StatusList, TrustList, VerifyError, verify};
 use techo_server::portal::hours::HoursMode;
 
@@ -46,25 +45,7 @@ impl Now for std::sync::Arc<techo_core::FixedClock> {
 }
 
 async fn admin(w: &World, action: &str) {
-    let session = w
-        .wallet
-        .get(&w.handbook)
-        .unwrap()
-        .linkage
-        .session()
-        .unwrap()
-        .to_owned();
-    w.client
-        .admin(
-            ADMIN,
-            &AdminAction {
-                session_id: session,
-                action: action.into(),
-                reason: "returned".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.admin(&w.handbook, action, "returned").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

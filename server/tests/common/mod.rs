@@ -124,6 +124,29 @@ impl World {
         .unwrap()
     }
 
+    /// Support's revoke / suspend / reinstate for a handbook's linkage session.
+    pub async fn admin(&self, handbook: &str, action: &str, reason: &str) {
+        let session = self
+            .wallet
+            .get(handbook)
+            .unwrap()
+            .linkage
+            .session()
+            .unwrap()
+            .to_owned();
+        self.client
+            .admin(
+                ADMIN,
+                &techo_core::portal::dto::AdminAction {
+                    session_id: session,
+                    action: action.into(),
+                    reason: reason.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     pub fn linker(&self) -> Linker<'_> {
         let mut l = Linker::new(&self.wallet, &self.client);
         l.batch = 4;
