@@ -146,10 +146,8 @@ impl<'a> Linker<'a> {
                         public_hex: crate::hex::encode(&pk.compressed()),
                     })
                     .collect(),
-                guardian: match &hb.presenter {
-                    crate::model::Presenter::Holder => None,
-                    crate::model::Presenter::Guardian { relationship, .. } => Some(*relationship),
-                },
+                guardian: crate::token::GuardianClaim::declared(&hb.presenter)
+                    .map(|g| g.relationship),
             })
             .await?;
         self.step(

@@ -56,7 +56,7 @@ impl Facts {
             token_age: None,
             status_list_age: None,
             challenge_audience: None,
-            guardian: crate::token::HandbookClaims::from_handbook(hb).guardian,
+            guardian: GuardianClaim::declared(&hb.presenter),
             verified: false,
         }
     }

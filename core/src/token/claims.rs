@@ -103,6 +103,17 @@ pub struct GuardianClaim {
 }
 
 impl GuardianClaim {
+    /// What the wallet declares for a handbook's presenter (the portal has not confirmed it).
+    pub fn declared(presenter: &crate::model::Presenter) -> Option<Self> {
+        match presenter {
+            crate::model::Presenter::Holder => None,
+            crate::model::Presenter::Guardian { relationship, .. } => Some(GuardianClaim {
+                relationship: *relationship,
+                portal_confirmed: false,
+            }),
+        }
+    }
+
     /// "保護者が提示（親・ポータル確認済）" / "presented by guardian (parent, confirmed by the portal)".
     pub fn label(self, lang: crate::Lang) -> String {
         let how = if self.portal_confirmed {
@@ -194,13 +205,7 @@ impl HandbookClaims {
             expiry: hb.dates.expires,
             linkage: LinkageKind::from(&hb.linkage),
             photo,
-            guardian: match &hb.presenter {
-                crate::model::Presenter::Holder => None,
-                crate::model::Presenter::Guardian { relationship, .. } => Some(GuardianClaim {
-                    relationship: *relationship,
-                    portal_confirmed: false,
-                }),
-            },
+            guardian: GuardianClaim::declared(&hb.presenter),
         }
     }
 
