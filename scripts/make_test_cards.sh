@@ -29,6 +29,11 @@ basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ sign_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ ca_ext ]
 basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
@@ -41,26 +46,44 @@ rsa_key() {
     openssl pkcs8 -topk8 -nocrypt -outform DER -out "$1"
 }
 
-make_ca() { # dir, common name
+make_ca() { # dir, common name[, organisational unit]
   mkdir -p "$1"
   rsa_key "$1/ca.key.der"
   openssl req -new -x509 -key "$1/ca.key.der" -keyform DER -sha256 -days 7300 \
-    -subj "/C=JP/O=Techo Test/OU=JPKI User Authentication CA (test)/CN=$2" \
+    -subj "/C=JP/O=Techo Test/OU=${3:-JPKI User Authentication CA (test)}/CN=$2" \
     -extensions ca_ext -config "$work/ca.cnf" -outform DER -out "$1/ca.crt.der"
 }
 
-make_card() { # ca dir, card dir, serial, start, end
+# A key and a certificate for one card: ca dir, card dir, serial, start, end, file prefix,
+# extensions, subject.
+issue() {
   mkdir -p "$2"
   : > "$work/index.txt"
   printf '%s\n' "$3" > "$work/serial"
-  rsa_key "$2/auth.key.der"
-  openssl req -new -key "$2/auth.key.der" -keyform DER -subj "/C=JP/O=JPKI Test/OU=Techo test card/CN=TEST-$3" -out "$work/card.csr"
+  rsa_key "$2/$6.key.der"
+  openssl req -new -utf8 -key "$2/$6.key.der" -keyform DER -subj "$8" -out "$work/card.csr"
   openssl x509 -in "$1/ca.crt.der" -inform DER -out "$work/ca.pem"
   openssl pkey -in "$1/ca.key.der" -inform DER -out "$work/ca.key.pem"
-  openssl ca -batch -config "$work/ca.cnf" -cert "$work/ca.pem" -keyfile "$work/ca.key.pem" \
-    -in "$work/card.csr" -startdate "$4" -enddate "$5" -extensions card_ext -notext \
+  openssl ca -batch -utf8 -config "$work/ca.cnf" -cert "$work/ca.pem" -keyfile "$work/ca.key.pem" \
+    -in "$work/card.csr" -startdate "$4" -enddate "$5" -extensions "$7" -notext \
     -out "$work/card.pem" 2>/dev/null
-  openssl x509 -in "$work/card.pem" -outform DER -out "$2/auth.crt.der"
+  openssl x509 -in "$work/card.pem" -outform DER -out "$2/$6.crt.der"
+}
+
+make_card() { # ca dir, card dir, serial, start, end
+  issue "$1" "$2" "$3" "$4" "$5" auth card_ext "/C=JP/O=JPKI Test/OU=Techo test card/CN=TEST-$3"
+}
+
+# The signing certificate (署名用電子証明書) names the holder, as the real one does.
+make_signing() { # card dir, serial, holder name
+  issue ca-sign "$1" "$2" 20240101000000Z 20290101000000Z sign sign_ext \
+    "/C=JP/O=JPKI Test/OU=Techo test signing certificate/CN=$3"
+}
+
+# Signing certificates, added later under their own CA: `make_test_cards.sh signing`.
+signing_cards() {
+  make_ca ca-sign "Techo Test JPKI Signing CA" "JPKI Digital Signature CA (test)"
+  make_signing yamada 3001 "山田 太郎"
 }
 
 # Guardian cards, added later under the same CA: `make_test_cards.sh guardians` adds only these.
@@ -69,6 +92,11 @@ guardian_cards() {
   make_card ca ito-parent 1010 20240101000000Z 20310101000000Z
 }
 
+if [ "${1:-}" = signing ]; then
+  signing_cards
+  echo "signing certificates written to fixtures/cards"
+  exit 0
+fi
 if [ "${1:-}" = guardians ]; then
   guardian_cards
   echo "guardian test cards written to fixtures/cards"
@@ -81,6 +109,7 @@ make_card ca sato-last-try 1002 20240101000000Z 20310101000000Z
 make_card ca ito-blocked 1003 20240101000000Z 20310101000000Z
 make_card ca old-cert 1004 20190101000000Z 20240101000000Z
 guardian_cards
+signing_cards
 make_card rogue-ca rogue 2001 20240101000000Z 20310101000000Z
 rm -rf rogue-ca
 echo "test cards written to fixtures/cards"

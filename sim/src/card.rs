@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use techo_core::card::jpki::{
     AUTH_CERT_EF, AUTH_KEY_EF, AUTH_PIN_EF, BASIC_FOUR_EF, CARD_INFO_AID, CARD_INFO_PIN_EF,
-    JPKI_AID,
+    JPKI_AID, SIGN_CERT_EF, SIGN_KEY_EF, SIGN_PIN_EF,
 };
 use techo_core::card::{Capabilities, CardTransport, TransportError};
 
@@ -34,8 +34,33 @@ pub struct SimOptions {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Counters {
-    auth_tries: u8,
-    info_tries: u8,
+    #[serde(rename = "auth_tries")]
+    auth: u8,
+    #[serde(rename = "info_tries")]
+    info: u8,
+    /// State files written before cards had signing keys lack it: a fresh count.
+    #[serde(rename = "sign_tries", default = "full_sign_tries")]
+    sign: u8,
+}
+
+/// Which PINs were verified since the applet was selected.
+#[derive(Debug, Clone, Copy, Default)]
+struct Verified {
+    auth: bool,
+    info: bool,
+    sign: bool,
+}
+
+fn full_sign_tries() -> u8 {
+    SIGN_MAX_TRIES
+}
+
+/// Which PIN a VERIFY names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PinKind {
+    Auth,
+    Info,
+    Sign,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +71,7 @@ enum Applet {
 }
 
 const MAX_TRIES: u8 = 3;
+const SIGN_MAX_TRIES: u8 = 5;
 /// EF 000A is a fixed-size file; the certificate is followed by padding.
 const CERT_EF_SIZE: usize = 2048;
 
@@ -56,8 +82,7 @@ pub struct SoftCard {
     counters: Counters,
     applet: Applet,
     current_ef: Option<u16>,
-    auth_verified: bool,
-    info_verified: bool,
+    verified: Verified,
     pending: Vec<u8>,
     count: usize,
     removed: bool,
@@ -83,8 +108,9 @@ impl SoftCard {
     ) -> Result<Self, ProfileError> {
         let profile = CardProfile::load(dir)?;
         let fresh = Counters {
-            auth_tries: profile.auth_tries,
-            info_tries: profile.info_tries,
+            auth: profile.auth_tries,
+            info: profile.info_tries,
+            sign: profile.signing.as_ref().map_or(SIGN_MAX_TRIES, |s| s.tries),
         };
         let counters = state
             .and_then(|p| std::fs::read(p).ok())
@@ -97,8 +123,7 @@ impl SoftCard {
             counters,
             applet: Applet::None,
             current_ef: None,
-            auth_verified: false,
-            info_verified: false,
+            verified: Verified::default(),
             pending: Vec::new(),
             count: 0,
             removed: false,
@@ -116,15 +141,18 @@ impl SoftCard {
         self.options = options;
         self.applet = Applet::None;
         self.current_ef = None;
-        self.auth_verified = false;
-        self.info_verified = false;
+        self.verified = Verified::default();
         self.pending.clear();
         self.count = 0;
         self.removed = false;
     }
 
     pub fn auth_tries_left(&self) -> u8 {
-        self.counters.auth_tries
+        self.counters.auth
+    }
+
+    pub fn sign_tries_left(&self) -> u8 {
+        self.counters.sign
     }
 
     pub fn apdus(&self) -> usize {
@@ -146,6 +174,11 @@ impl SoftCard {
                 f.resize(CERT_EF_SIZE.max(f.len()), 0xFF);
                 Some(f)
             }
+            (Applet::Jpki, SIGN_CERT_EF) => self.profile.signing.as_ref().map(|s| {
+                let mut f = s.certificate.clone();
+                f.resize(CERT_EF_SIZE.max(f.len()), 0xFF);
+                f
+            }),
             (Applet::CardInfo, BASIC_FOUR_EF) => Some(self.profile.basic_four.encode()),
             _ => None,
         }
@@ -153,17 +186,14 @@ impl SoftCard {
 
     fn ef_exists(&self, ef: u16) -> bool {
         match self.applet {
-            Applet::Jpki => matches!(
-                ef,
-                0x0001
-                    | 0x0002
-                    | AUTH_CERT_EF
-                    | 0x000B
-                    | AUTH_KEY_EF
-                    | AUTH_PIN_EF
-                    | 0x001A
-                    | 0x001B
-            ),
+            // A card without a signing certificate has no signing files at all.
+            Applet::Jpki => {
+                matches!(
+                    ef,
+                    0x0002 | AUTH_CERT_EF | 0x000B | AUTH_KEY_EF | AUTH_PIN_EF
+                ) || (self.profile.signing.is_some()
+                    && matches!(ef, SIGN_CERT_EF | SIGN_KEY_EF | SIGN_PIN_EF))
+            }
             Applet::CardInfo => matches!(ef, 0x0001 | BASIC_FOUR_EF | CARD_INFO_PIN_EF),
             Applet::None => false,
         }
@@ -211,8 +241,7 @@ impl SoftCard {
                 };
                 self.applet = applet;
                 self.current_ef = None;
-                self.auth_verified = false;
-                self.info_verified = false;
+                self.verified = Verified::default();
                 Self::respond(Vec::new(), 0x9000)
             }
             (0x02, 0x0C) => {
@@ -243,7 +272,10 @@ impl SoftCard {
                 None => return Self::respond(Vec::new(), 0x6986),
             }
         };
-        if self.applet == Applet::CardInfo && !self.info_verified {
+        // The basic four facts and the signing certificate (it names the holder) need a PIN.
+        if (self.applet == Applet::CardInfo && !self.verified.info)
+            || (self.applet == Applet::Jpki && ef == SIGN_CERT_EF && !self.verified.sign)
+        {
             return Self::respond(Vec::new(), 0x6982);
         }
         let Some(file) = self.file(ef) else {
@@ -270,55 +302,66 @@ impl SoftCard {
         Self::respond(data, sw)
     }
 
-    fn pin_ref(&self, p2: u8) -> Option<u16> {
+    fn pin_ref(&self, p2: u8) -> Option<PinKind> {
         let ef = if p2 == 0x80 {
             self.current_ef?
         } else {
             u16::from(p2 & 0x1F)
         };
+        if !self.ef_exists(ef) {
+            return None;
+        }
         match (self.applet, ef) {
-            (Applet::Jpki, AUTH_PIN_EF) | (Applet::CardInfo, CARD_INFO_PIN_EF) => Some(ef),
+            (Applet::Jpki, AUTH_PIN_EF) => Some(PinKind::Auth),
+            (Applet::Jpki, SIGN_PIN_EF) => Some(PinKind::Sign),
+            (Applet::CardInfo, CARD_INFO_PIN_EF) => Some(PinKind::Info),
             _ => None,
         }
     }
 
+    fn pin_state(&mut self, kind: PinKind) -> (&mut u8, &mut bool, u8, Option<&[u8]>) {
+        match kind {
+            PinKind::Auth => (
+                &mut self.counters.auth,
+                &mut self.verified.auth,
+                MAX_TRIES,
+                Some(self.profile.pin.as_bytes()),
+            ),
+            PinKind::Info => (
+                &mut self.counters.info,
+                &mut self.verified.info,
+                MAX_TRIES,
+                Some(self.profile.pin.as_bytes()),
+            ),
+            PinKind::Sign => (
+                &mut self.counters.sign,
+                &mut self.verified.sign,
+                SIGN_MAX_TRIES,
+                self.profile.signing.as_ref().map(|s| s.pin.as_bytes()),
+            ),
+        }
+    }
+
     fn verify(&mut self, cmd: &Incoming) -> Vec<u8> {
-        let Some(ef) = (cmd.p2 & 0x80 != 0).then(|| self.pin_ref(cmd.p2)).flatten() else {
+        let Some(kind) = (cmd.p2 & 0x80 != 0).then(|| self.pin_ref(cmd.p2)).flatten() else {
             return Self::respond(Vec::new(), 0x6A88);
         };
-        let is_auth = ef == AUTH_PIN_EF;
-        let tries = if is_auth {
-            self.counters.auth_tries
-        } else {
-            self.counters.info_tries
-        };
-        let verified = if is_auth {
-            self.auth_verified
-        } else {
-            self.info_verified
-        };
-        if tries == 0 {
+        let (tries, verified, full, secret) = self.pin_state(kind);
+        if *tries == 0 {
             return Self::respond(Vec::new(), 0x6983);
         }
         if cmd.data.is_empty() {
-            return Self::respond(
-                Vec::new(),
-                if verified {
-                    0x9000
-                } else {
-                    0x63C0 | u16::from(tries)
-                },
-            );
+            let sw = if *verified {
+                0x9000
+            } else {
+                0x63C0 | u16::from(*tries)
+            };
+            return Self::respond(Vec::new(), sw);
         }
-        let ok = cmd.data == self.profile.pin.as_bytes();
-        let left = if ok { MAX_TRIES } else { tries - 1 };
-        if is_auth {
-            self.counters.auth_tries = left;
-            self.auth_verified = ok;
-        } else {
-            self.counters.info_tries = left;
-            self.info_verified = ok;
-        }
+        let ok = secret == Some(cmd.data.as_slice());
+        *tries = if ok { full } else { *tries - 1 };
+        *verified = ok;
+        let left = *tries;
         // The counter is written before the answer leaves the card, as on real cards.
         self.save();
         Self::respond(
@@ -331,20 +374,20 @@ impl SoftCard {
         if (cmd.p1, cmd.p2) != (0x00, 0x80) {
             return Self::respond(Vec::new(), 0x6A86);
         }
-        if self.applet != Applet::Jpki
-            || self.current_ef != Some(AUTH_KEY_EF)
-            || !self.auth_verified
-        {
-            return Self::respond(Vec::new(), 0x6982);
-        }
+        let key = match (self.applet, self.current_ef) {
+            (Applet::Jpki, Some(AUTH_KEY_EF)) if self.verified.auth => &self.profile.key,
+            (Applet::Jpki, Some(SIGN_KEY_EF)) if self.verified.sign => {
+                match self.profile.signing.as_ref() {
+                    Some(s) => &s.key,
+                    None => return Self::respond(Vec::new(), 0x6A88),
+                }
+            }
+            _ => return Self::respond(Vec::new(), 0x6982),
+        };
         if cmd.data.is_empty() || cmd.data.len() > 245 {
             return Self::respond(Vec::new(), 0x6A80);
         }
-        match self
-            .profile
-            .key
-            .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &cmd.data)
-        {
+        match key.sign(rsa::Pkcs1v15Sign::new_unprefixed(), &cmd.data) {
             Ok(sig) => Self::respond(sig, 0x9000),
             Err(_) => Self::respond(Vec::new(), 0x6F00),
         }

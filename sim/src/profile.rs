@@ -1,4 +1,5 @@
-//! A card folder: `card.toml`, `auth.key.der` (PKCS#8), `auth.crt.der`.
+//! A card folder: `card.toml`, `auth.key.der` (PKCS#8), `auth.crt.der`, and on cards with a
+//! signing certificate `sign.key.der` and `sign.crt.der`.
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -14,6 +15,27 @@ struct CardToml {
     address: String,
     birth_date: String,
     sex: String,
+    /// The signing password; absent on cards without a signing certificate.
+    sign_pin: Option<String>,
+    sign_tries: Option<u8>,
+}
+
+/// The signing certificate, its key and password (署名用電子証明書).
+pub struct SigningKey {
+    pub pin: String,
+    pub tries: u8,
+    pub certificate: Vec<u8>,
+    pub(crate) key: rsa::RsaPrivateKey,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SigningKey({} tries, password and key hidden)",
+            self.tries
+        )
+    }
 }
 
 /// Everything the card holds.
@@ -25,6 +47,7 @@ pub struct CardProfile {
     pub basic_four: BasicFour,
     pub certificate: Vec<u8>,
     pub(crate) key: rsa::RsaPrivateKey,
+    pub signing: Option<SigningKey>,
 }
 
 impl std::fmt::Debug for CardProfile {
@@ -55,10 +78,20 @@ impl CardProfile {
         };
         let text = String::from_utf8(read("card.toml")?).map_err(|e| bad(e.to_string()))?;
         let t: CardToml = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read(
-            "auth.key.der",
-        )?)
-        .map_err(|e| bad(format!("auth.key.der: {e}")))?;
+        let rsa_key = |name: &str| -> Result<rsa::RsaPrivateKey, ProfileError> {
+            <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read(name)?)
+                .map_err(|e| bad(format!("{name}: {e}")))
+        };
+        let key = rsa_key("auth.key.der")?;
+        let signing = match t.sign_pin {
+            Some(pin) => Some(SigningKey {
+                pin,
+                tries: t.sign_tries.unwrap_or(5),
+                certificate: read("sign.crt.der")?,
+                key: rsa_key("sign.key.der")?,
+            }),
+            None => None,
+        };
         let sex = match t.sex.as_str() {
             "male" => Sex::Male,
             "female" => Sex::Female,
@@ -82,6 +115,7 @@ impl CardProfile {
             },
             certificate: read("auth.crt.der")?,
             key,
+            signing,
         })
     }
 }

@@ -149,6 +149,8 @@ pub enum StatusWord {
     FunctionNotSupported,
     /// 6A 82: file or application not found.
     NotFound,
+    /// 6A 88: referenced data (a PIN or key) not found.
+    ReferenceNotFound,
     /// 6A 86 or 6B 00: incorrect parameters P1-P2.
     IncorrectParameters,
     /// 6C xx: wrong Le: re-issue with Le = xx.
@@ -174,6 +176,7 @@ impl StatusWord {
             (0x6A, 0x81) => StatusWord::FunctionNotSupported,
             (0x6A, 0x82) => StatusWord::NotFound,
             (0x6A, 0x86) | (0x6B, 0x00) => StatusWord::IncorrectParameters,
+            (0x6A, 0x88) => StatusWord::ReferenceNotFound,
             (0x6C, n) => StatusWord::WrongLe(n),
             (0x6D, 0x00) => StatusWord::InsNotSupported,
             (0x6E, 0x00) => StatusWord::ClaNotSupported,
@@ -194,6 +197,7 @@ impl StatusWord {
             StatusWord::FunctionNotSupported => 0x6A81,
             StatusWord::NotFound => 0x6A82,
             StatusWord::IncorrectParameters => 0x6A86,
+            StatusWord::ReferenceNotFound => 0x6A88,
             StatusWord::WrongLe(n) => 0x6C00 | u16::from(n),
             StatusWord::InsNotSupported => 0x6D00,
             StatusWord::ClaNotSupported => 0x6E00,

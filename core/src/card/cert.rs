@@ -21,12 +21,21 @@ pub enum CertError {
     Expired(DateTime<Utc>),
     #[error("the certificate is not valid before {0}")]
     NotYetValid(DateTime<Utc>),
-    #[error("the certificate may not be used for digital signatures")]
+    #[error("the certificate is not meant for this use (its key usage does not allow it)")]
     WrongKeyUsage,
     #[error("the certificate's signature algorithm or key is not RSA with SHA-256")]
     NotRsaSha256,
     #[error("the card's signature over the challenge does not match the certificate")]
     BadChallengeSignature,
+}
+
+/// What a card certificate is checked for: JPKI issues one of each per card, from separate CAs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertUsage {
+    /// 利用者証明用: proving who is there (key usage digitalSignature without nonRepudiation).
+    Authentication,
+    /// 署名用: signing a document (key usage nonRepudiation, "content commitment").
+    Signing,
 }
 
 /// Trusted JPKI CA certificates (DER).
@@ -39,6 +48,8 @@ pub struct JpkiTrust {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedCertificate {
     pub subject: String,
+    /// The subject's common name (on a signing certificate, the holder's name).
+    pub common_name: Option<String>,
     pub issuer: String,
     pub serial_hex: String,
     pub not_before: DateTime<Utc>,
@@ -72,7 +83,18 @@ impl JpkiTrust {
         Ok(Self { cas })
     }
 
+    /// Checks a user-authentication certificate.
     pub fn check(&self, der: &[u8], now: DateTime<Utc>) -> Result<CheckedCertificate, CertError> {
+        self.check_for(der, now, CertUsage::Authentication)
+    }
+
+    /// Checks a certificate for `usage`: chain, signature, validity and key usage.
+    pub fn check_for(
+        &self,
+        der: &[u8],
+        now: DateTime<Utc>,
+        usage: CertUsage,
+    ) -> Result<CheckedCertificate, CertError> {
         let cert = parse(der)?;
         if cert.signature_algorithm.algorithm != OID_PKCS1_SHA256WITHRSA {
             return Err(CertError::NotRsaSha256);
@@ -104,12 +126,26 @@ impl JpkiTrust {
         if now > not_after {
             return Err(CertError::Expired(not_after));
         }
-        match cert.key_usage() {
-            Ok(Some(ku)) if ku.value.digital_signature() => {}
-            _ => return Err(CertError::WrongKeyUsage),
+        let usage_ok = match (cert.key_usage(), usage) {
+            // A signing certificate (it carries nonRepudiation) never logs anyone in.
+            (Ok(Some(ku)), CertUsage::Authentication) => {
+                ku.value.digital_signature() && !ku.value.non_repudiation()
+            }
+            (Ok(Some(ku)), CertUsage::Signing) => ku.value.non_repudiation(),
+            _ => false,
+        };
+        if !usage_ok {
+            return Err(CertError::WrongKeyUsage);
         }
+        let common_name = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_owned);
         Ok(CheckedCertificate {
             subject: cert.subject().to_string(),
+            common_name,
             issuer,
             serial_hex: crate::hex::encode(cert.raw_serial()),
             not_before,

@@ -14,6 +14,8 @@ pub enum CardError {
     Reader(String),
     #[error(transparent)]
     PinFormat(#[from] super::pin::PinFormatError),
+    #[error(transparent)]
+    SigningPinFormat(#[from] super::signing_pin::SigningPinFormatError),
     #[error(
         "wrong PIN: {tries_left} tries left. After {tries_left} more wrong PINs the card is blocked and only your municipal office can reset it / 暗証番号が違います（残り{tries_left}回）"
     )]
@@ -26,6 +28,10 @@ pub enum CardError {
         "the PIN is blocked: take the card and ID to your municipal office to reset it / 暗証番号がロックされています。市区町村の窓口で再設定してください"
     )]
     PinBlocked,
+    #[error(
+        "this card has no signing certificate (署名用電子証明書): it is not issued to children under 15 and can be added at the municipal office; the purchase can go ahead unsigned / 署名用電子証明書がありません"
+    )]
+    NoSigningCertificate,
     #[error(
         "this is not a My Number card, or its {0} application is missing / マイナンバーカードではないか、必要な機能がありません"
     )]

@@ -5,6 +5,7 @@ use super::apdu::{Command, StatusWord};
 use super::channel::Channel;
 use super::error::CardError;
 use super::pin::{LastTry, Pin};
+use super::signing_pin::{SIGNING_PIN_TRIES, SigningPin};
 
 pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
 pub const CARD_INFO_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
@@ -13,6 +14,10 @@ pub const CARD_INFO_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0
 pub const AUTH_CERT_EF: u16 = 0x000A;
 pub const AUTH_KEY_EF: u16 = 0x0017;
 pub const AUTH_PIN_EF: u16 = 0x0018;
+/// JPKI: signing certificate (readable only after the signing password), key and password.
+pub const SIGN_CERT_EF: u16 = 0x0001;
+pub const SIGN_KEY_EF: u16 = 0x001A;
+pub const SIGN_PIN_EF: u16 = 0x001B;
 /// Card-info-input-support: PIN and basic four facts.
 pub const CARD_INFO_PIN_EF: u16 = 0x0011;
 pub const BASIC_FOUR_EF: u16 = 0x0002;
@@ -150,7 +155,8 @@ pub fn read_der_file(
 }
 
 /// Tries left for a PIN, without spending one: VERIFY with no data, the PIN referenced in P2.
-pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16) -> Result<u8, CardError> {
+/// `full` is the PIN's starting count, reported when the card answers "already verified".
+pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16, full: u8) -> Result<u8, CardError> {
     let r = ch.send(
         "VERIFY (tries left)",
         &Command::new(0x00, 0x20, 0x00, 0x80 | low_byte(pin_ef)),
@@ -158,7 +164,7 @@ pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16) -> Result<u8, CardError
     match r.sw {
         StatusWord::TriesLeft(n) => Ok(n),
         // Some cards answer 90 00 once the PIN is verified in this session.
-        StatusWord::Ok => Ok(3),
+        StatusWord::Ok => Ok(full),
         StatusWord::Blocked => Err(CardError::PinBlocked),
         sw => Err(CardError::Status {
             command: "VERIFY (tries left)",
@@ -167,21 +173,55 @@ pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16) -> Result<u8, CardError
     }
 }
 
+/// A PIN as the card compares it: its bytes and how many tries a fresh one has.
+#[derive(Clone, Copy)]
+pub struct PinRef<'p> {
+    ef: u16,
+    secret: &'p [u8],
+    full_tries: u8,
+}
+
+impl std::fmt::Debug for PinRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PinRef(EF {:04X}, ****)", self.ef)
+    }
+}
+
+impl PinRef<'_> {
+    /// The 4-digit PIN of the user-authentication key or of the card-info applet (3 tries).
+    pub fn four_digit(ef: u16, pin: &Pin) -> PinRef<'_> {
+        PinRef {
+            ef,
+            secret: pin.bytes(),
+            full_tries: 3,
+        }
+    }
+
+    /// The signing password (5 tries).
+    pub fn signing(pin: &SigningPin) -> PinRef<'_> {
+        PinRef {
+            ef: SIGN_PIN_EF,
+            secret: pin.bytes(),
+            full_tries: SIGNING_PIN_TRIES,
+        }
+    }
+}
+
 /// Checks the counter, then sends the PIN once. Never retries by itself.
 pub fn verify_pin(
     ch: &mut Channel<'_>,
-    pin_ef: u16,
-    pin: &Pin,
+    pin: PinRef<'_>,
     last_try: LastTry,
 ) -> Result<u8, CardError> {
-    let tries = pin_tries_left(ch, pin_ef)?;
+    let pin_ef = pin.ef;
+    let tries = pin_tries_left(ch, pin_ef, pin.full_tries)?;
     match tries {
         0 => return Err(CardError::PinBlocked),
         1 if last_try == LastTry::Refuse => return Err(CardError::LastTryNeedsConfirmation),
         _ => {}
     }
     let cmd = Command::new(0x00, 0x20, 0x00, 0x80 | low_byte(pin_ef))
-        .with_data(pin.bytes().to_vec())
+        .with_data(pin.secret.to_vec())
         .secret();
     let r = ch.send("VERIFY", &cmd)?;
     match r.sw {
@@ -197,10 +237,23 @@ pub fn verify_pin(
 
 /// RSA PKCS#1 v1.5 signature with the user-authentication key over SHA-256(`message`).
 pub fn sign_sha256(ch: &mut Channel<'_>, message: &[u8]) -> Result<Vec<u8>, CardError> {
-    select_ef(ch, AUTH_KEY_EF, "SELECT EF (authentication key)")?;
     let digest = ring::digest::digest(&ring::digest::SHA256, message);
+    let mut sha256 = [0u8; 32];
+    sha256.copy_from_slice(digest.as_ref());
+    sign_digest(ch, AUTH_KEY_EF, "SELECT EF (authentication key)", &sha256)
+}
+
+/// RSA PKCS#1 v1.5 signature over a SHA-256 digest the caller computed, with the key in
+/// `key_ef` (the PIN guarding it must be verified in this session).
+pub fn sign_digest(
+    ch: &mut Channel<'_>,
+    key_ef: u16,
+    what: &'static str,
+    sha256: &[u8; 32],
+) -> Result<Vec<u8>, CardError> {
+    select_ef(ch, key_ef, what)?;
     let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
-    digest_info.extend_from_slice(digest.as_ref());
+    digest_info.extend_from_slice(sha256);
     let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
         .with_data(digest_info)
         .with_le(256);

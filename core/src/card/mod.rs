@@ -9,13 +9,15 @@ pub mod error;
 pub mod jpki;
 pub mod pin;
 pub mod session;
+pub mod signing_pin;
 pub mod transport;
 
 pub use apdu::{Command, Response, StatusWord};
 pub use basic_four::{BasicFour, Sex};
-pub use cert::{CertError, CheckedCertificate, JpkiTrust};
+pub use cert::{CertError, CertUsage, CheckedCertificate, JpkiTrust};
 pub use channel::TraceEntry;
 pub use error::CardError;
 pub use pin::{LastTry, Pin, PinFormatError};
-pub use session::{CardSession, CardStatus, LinkageProof};
+pub use session::{CardSession, CardStatus, DocumentSignature, LinkageProof};
+pub use signing_pin::{SigningPin, SigningPinFormatError};
 pub use transport::{Capabilities, CardTransport, TransportError};

@@ -1,0 +1,156 @@
+//! The signing key (署名用電子証明書) against the software card: a document signature a site can
+//! check, the signing password's 5 tries and last-try rule, cards without a signing certificate,
+//! and certificates checked for the right use.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{TimeZone, Utc};
+use std::path::{Path, PathBuf};
+use techo_core::card::*;
+use techo_sim::{SimOptions, SoftCard};
+
+fn card_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/cards")
+        .join(name)
+}
+
+fn card(name: &str, state: &Path, extended: bool) -> SoftCard {
+    let options = SimOptions {
+        extended,
+        ..SimOptions::default()
+    };
+    SoftCard::open(&card_dir(name), Some(state), options).unwrap()
+}
+
+fn ca(dir: &str) -> Vec<u8> {
+    std::fs::read(card_dir(dir).join("ca.crt.der")).unwrap()
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 3, 0, 0).unwrap()
+}
+
+const ORDER: &[u8] = br#"{"order":"T-0001","total_yen":6900}"#;
+
+fn digest(doc: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, doc);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+fn sign(
+    c: &mut SoftCard,
+    password: &str,
+    last: LastTry,
+) -> (Result<DocumentSignature, CardError>, usize) {
+    let mut s = CardSession::new(c);
+    let r = s.sign_document(&SigningPin::parse(password).unwrap(), &digest(ORDER), last);
+    let sent = s
+        .trace()
+        .iter()
+        .filter(|t| t.command.starts_with("0020") && t.command.len() > 8)
+        .count();
+    (r, sent)
+}
+
+#[test]
+fn a_signed_order_checks_against_the_signing_ca_and_names_the_holder() {
+    for extended in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = card("yamada", &dir.path().join("s"), extended);
+        let (sig, _) = sign(&mut c, "techo2026", LastTry::Refuse);
+        let sig = sig.unwrap();
+        assert_eq!((sig.tries_before, sig.signature.len()), (5, 256));
+        let trust = JpkiTrust::new(vec![ca("ca-sign")]).unwrap();
+        let cert = trust
+            .check_for(&sig.certificate, now(), CertUsage::Signing)
+            .unwrap();
+        assert_eq!(cert.common_name.as_deref(), Some("山田 太郎"));
+        cert.verify_signature(ORDER, &sig.signature).unwrap();
+        assert_eq!(
+            cert.verify_signature(b"another order", &sig.signature),
+            Err(CertError::BadChallengeSignature)
+        );
+        // The signing certificate is not accepted for logging in, nor the other way round,
+        // and neither CA vouches for the other's certificates.
+        assert_eq!(
+            trust.check_for(&sig.certificate, now(), CertUsage::Authentication),
+            Err(CertError::WrongKeyUsage)
+        );
+        let auth = std::fs::read(card_dir("yamada").join("auth.crt.der")).unwrap();
+        assert!(matches!(
+            trust.check_for(&auth, now(), CertUsage::Signing),
+            Err(CertError::UnknownIssuer(_))
+        ));
+        let auth_trust = JpkiTrust::new(vec![ca("ca")]).unwrap();
+        assert_eq!(
+            auth_trust.check_for(&auth, now(), CertUsage::Signing),
+            Err(CertError::WrongKeyUsage)
+        );
+    }
+}
+
+#[test]
+fn the_signing_password_has_five_tries_and_its_own_last_try_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s");
+    for left in [4u8, 3, 2, 1] {
+        let mut c = card("yamada", &state, true);
+        let (r, sent) = sign(&mut c, "WRONG1", LastTry::Refuse);
+        assert_eq!(
+            (r.unwrap_err(), sent),
+            (CardError::WrongPin { tries_left: left }, 1)
+        );
+        // The user-authentication PIN is a different counter and is untouched.
+        assert_eq!((c.auth_tries_left(), c.sign_tries_left()), (3, left));
+    }
+    let mut c = card("yamada", &state, true);
+    let (r, sent) = sign(&mut c, "WRONG1", LastTry::Refuse);
+    assert_eq!(
+        (r.unwrap_err(), sent),
+        (CardError::LastTryNeedsConfirmation, 0)
+    );
+    let (r, sent) = sign(&mut c, "TECHO2026", LastTry::Confirmed);
+    assert_eq!((r.unwrap().tries_before, sent), (1, 1));
+    assert_eq!(c.sign_tries_left(), 5);
+}
+
+#[test]
+fn a_card_without_a_signing_certificate_says_so_and_spends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = card("sato-last-try", &dir.path().join("s"), true);
+    let (r, sent) = sign(&mut c, "ANY123", LastTry::Confirmed);
+    assert_eq!((r.unwrap_err(), sent), (CardError::NoSigningCertificate, 0));
+    assert_eq!(c.auth_tries_left(), 1);
+}
+
+#[test]
+fn a_card_pulled_while_signing_is_a_typed_error_and_costs_at_most_one_try() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s");
+    let total = {
+        let mut c = card("yamada", &state, true);
+        sign(&mut c, "TECHO2026", LastTry::Refuse).0.unwrap().apdus
+    };
+    for at in 1..=total {
+        let options = SimOptions {
+            extended: true,
+            remove_at: Some(at),
+            ..SimOptions::default()
+        };
+        let mut c = SoftCard::open(&card_dir("yamada"), Some(&state), options).unwrap();
+        let before = c.sign_tries_left();
+        let mut s = CardSession::new(&mut c);
+        let r = s.sign_document(
+            &SigningPin::parse("TECHO2026").unwrap(),
+            &digest(ORDER),
+            LastTry::Refuse,
+        );
+        assert!(
+            matches!(r, Err(CardError::Removed { .. })),
+            "APDU {at}: {r:?}"
+        );
+        assert!(c.sign_tries_left() + 1 >= before, "APDU {at}");
+    }
+}
