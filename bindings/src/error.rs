@@ -4,6 +4,7 @@
 use techo_core::card::CardError;
 use techo_core::linkage::LinkError;
 use techo_core::portal::ClientError;
+use techo_core::site::SiteError;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum TechoError {
@@ -65,6 +66,7 @@ impl From<techo_core::WalletError> for TechoError {
             W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
             W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
             W::Store(_) => TechoError::Store { detail },
+            W::Site(e) => e.into(),
         }
     }
 }
@@ -76,8 +78,26 @@ impl From<CardError> for TechoError {
             CardError::WrongPin { tries_left } => TechoError::WrongPin { tries_left, detail },
             CardError::LastTryNeedsConfirmation => TechoError::LastTryNeedsConfirmation { detail },
             CardError::PinBlocked => TechoError::PinBlocked { detail },
-            CardError::PinFormat(_) => TechoError::BadInput { detail },
+            CardError::PinFormat(_) | CardError::SigningPinFormat(_) => {
+                TechoError::BadInput { detail }
+            }
             _ => TechoError::Card { detail },
+        }
+    }
+}
+
+impl From<SiteError> for TechoError {
+    fn from(e: SiteError) -> Self {
+        let detail = e.to_string();
+        match e {
+            SiteError::Card(c) => c.into(),
+            SiteError::Unreachable(_) => TechoError::Network { detail },
+            SiteError::SiteRefused(_) => TechoError::Refused { detail },
+            SiteError::DeviceKey(_) => TechoError::DeviceKey { detail },
+            other => TechoError::Rejected {
+                code: other.code().to_owned(),
+                detail,
+            },
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod policy;
 pub mod portal;
 pub mod screen;
+pub mod site;
 pub mod store;
 pub mod token;
 pub mod wallet;

@@ -22,6 +22,7 @@ use std::sync::Arc;
 mod coupons;
 mod directory;
 mod pages;
+mod site;
 mod support;
 
 /// Settings key of the handbook shown at the counter.
@@ -61,6 +62,8 @@ pub enum WalletError {
 
     #[error(transparent)]
     Coupon(#[from] crate::directory::coupon::CouponError),
+    #[error(transparent)]
+    Site(#[from] crate::site::SiteError),
 }
 
 /// Everything readable in a store, for `techo store export`.
@@ -461,17 +464,19 @@ impl Wallet {
         claims: &[ClaimId],
         challenge: Option<&Challenge>,
     ) -> Result<(Handbook, Payload), WalletError> {
-        self.present_carrying(id, claims, challenge, None)
+        let (hb, payload, _) = self.present_carrying(id, claims, challenge, None)?;
+        Ok((hb, payload))
     }
 
-    /// [`Wallet::present`], carrying a coupon (`<operator>/<coupon id>`) in the token.
+    /// [`Wallet::present`], carrying a coupon (`<operator>/<coupon id>`) in the token; also
+    /// returns the device key that signed it, for statements made alongside.
     fn present_carrying(
         &self,
         id: Option<&str>,
         claims: &[ClaimId],
         challenge: Option<&Challenge>,
         coupon: Option<&str>,
-    ) -> Result<(Handbook, Payload), WalletError> {
+    ) -> Result<(Handbook, Payload, Box<dyn DeviceKey>), WalletError> {
         let hb = match id {
             Some(id) => self.get(id)?,
             None => self
@@ -514,7 +519,7 @@ impl Wallet {
                 coupon,
             },
         )?;
-        Ok((hb, payload))
+        Ok((hb, payload, key))
     }
 
     /// The counter screen for the chosen handbook at the clock's time (`None`: no handbook yet).

@@ -154,3 +154,66 @@ fn a_card_pulled_while_signing_is_a_typed_error_and_costs_at_most_one_try() {
         assert!(c.sign_tries_left() + 1 >= before, "APDU {at}");
     }
 }
+
+#[test]
+fn a_site_order_is_signed_as_shown_and_checked_by_the_site() {
+    use techo_core::site::{OrderBody, OrderDocument, OrderLine, sign_order};
+    let body = OrderBody {
+        order_id: "T-0001".into(),
+        site: "127.0.0.1:9443".into(),
+        lines: vec![
+            OrderLine {
+                ja: "本人（障害者割引）".into(),
+                en: "Holder (disability discount)".into(),
+                yen: 7360,
+            },
+            OrderLine {
+                ja: "介護者（障害者割引）".into(),
+                en: "Caregiver (disability discount)".into(),
+                yen: 7360,
+            },
+        ],
+        total_yen: 14720,
+        created_at: now(),
+    };
+    let doc = OrderDocument::new(&body);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = card("yamada", &dir.path().join("s"), true);
+    let password = SigningPin::parse("TECHO2026").unwrap();
+    let sig = sign_order(&doc, "127.0.0.1:9443", &mut c, &password, LastTry::Refuse).unwrap();
+    let trust = JpkiTrust::new(vec![ca("ca-sign")]).unwrap();
+    let cert = sig.verify(&doc, &trust, now()).unwrap();
+    assert_eq!(cert.common_name.as_deref(), Some("山田 太郎"));
+
+    // The site cannot swap the document after signing, nor trust the authentication CA.
+    let cheaper = OrderDocument::new(&OrderBody {
+        total_yen: 1,
+        ..body.clone()
+    });
+    assert!(matches!(
+        sig.verify(&cheaper, &trust, now()),
+        Err(techo_core::site::SiteError::OrderSignature(_))
+    ));
+    let wrong_ca = JpkiTrust::new(vec![ca("ca")]).unwrap();
+    assert!(sig.verify(&doc, &wrong_ca, now()).is_err());
+
+    // The phone refuses to sign what does not add up, is for another site, or whose digest
+    // does not match its bytes; none of these touches the card.
+    let before = c.apdus();
+    let wrong_total = OrderDocument::new(&OrderBody {
+        total_yen: 100,
+        ..body.clone()
+    });
+    let mismatched = OrderDocument {
+        sha256: cheaper.sha256.clone(),
+        ..doc.clone()
+    };
+    for (bad, audience) in [
+        (&wrong_total, "127.0.0.1:9443"),
+        (&doc, "evil.example"),
+        (&mismatched, "127.0.0.1:9443"),
+    ] {
+        assert!(sign_order(bad, audience, &mut c, &password, LastTry::Refuse).is_err());
+    }
+    assert_eq!(c.apdus(), before);
+}

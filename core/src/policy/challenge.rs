@@ -91,6 +91,15 @@ impl ChallengeBook {
         Ok(())
     }
 
+    /// When an issued challenge was answered, if it was: tells a replay from a stranger.
+    pub fn used_at(&self, c: &Challenge) -> Option<DateTime<Utc>> {
+        let hex = crate::hex::encode(&c.nonce);
+        self.entries
+            .iter()
+            .find(|e| e.nonce_hex == hex && e.audience == c.audience)
+            .and_then(|e| e.used)
+    }
+
     fn prune(&mut self, now: DateTime<Utc>) {
         self.entries
             .retain(|e| now - e.issued < Duration::hours(KEEP_HOURS));
@@ -119,6 +128,7 @@ mod tests {
             book.redeem(&c, t0 + Duration::seconds(20)),
             Err(ChallengeError::Replayed { .. })
         ));
+        assert_eq!(book.used_at(&c), Some(t0 + Duration::seconds(10)));
         let late = book.issue("tickets.example", t0);
         assert!(matches!(
             book.redeem(&late, t0 + Duration::seconds(CHALLENGE_TTL_SECONDS + 1)),

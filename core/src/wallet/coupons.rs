@@ -35,7 +35,7 @@ impl Wallet {
             .ok_or_else(|| CouponError::Unknown(coupon.to_owned()))?;
         found.usable(self.today(), Some(hb.kind()))?;
         let reference = format!("{operator}/{coupon}");
-        let (hb, payload) = self.present_carrying(
+        let (hb, payload, _) = self.present_carrying(
             Some(hb.id.as_str()),
             &ClaimId::COUNTER,
             None,
