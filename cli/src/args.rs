@@ -70,6 +70,9 @@ pub enum Command {
     Issuer(IssuerCommand),
     /// Link a handbook to the portal with the holder's card (needs a running techo-server).
     Link(LinkCmd),
+    /// Answer a booking site as the phone would (the link from its QR code or button).
+    #[command(subcommand)]
+    Site(SiteCommand),
     /// Show (and refresh from techo-server) every handbook's linkage state.
     Status {
         /// One handbook only.
@@ -214,6 +217,50 @@ pub struct LinkCmd {
     /// 代理人メニュー lists them (the portal must have the proxy setting).
     #[arg(long, value_name = "PRINCIPAL")]
     pub on_behalf_of: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Follow a site link (`techo://site?request_uri=…`), show what the site asks for, answer it
+    /// and print the site's reply. Exit 0 when the site accepted the answer.
+    Answer(SiteAnswerCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteAnswerCmd {
+    /// The link from the site's QR code or "open Techo" button.
+    pub link: String,
+    /// The site's info file (`techo-booking-site --info FILE`) or its CA certificate (PEM).
+    #[arg(long, env = "TECHO_SITE_INFO")]
+    pub site_info: PathBuf,
+    /// The handbook to present (default: the counter one).
+    #[arg(long)]
+    pub handbook: Option<String>,
+    /// Consent to send the name and birth date read from the card, when the site asks.
+    #[arg(long)]
+    pub identity: bool,
+    #[command(flatten)]
+    pub card: SiteCardOpts,
+    /// Keep a copy of the answer sent (JSON).
+    #[arg(long)]
+    pub save_response: Option<PathBuf>,
+}
+
+/// The card a site answer reads or signs with.
+#[derive(Debug, Args)]
+pub struct SiteCardOpts {
+    /// The software card: read for the name and birth date (--identity), or to sign an order.
+    #[arg(long)]
+    pub card: Option<PathBuf>,
+    /// Read the 4-digit PIN from standard input (or set TECHO_CARD_PIN), for --identity.
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// Read the signing password from standard input (or set TECHO_SIGNING_PASSWORD).
+    #[arg(long)]
+    pub signing_password_stdin: bool,
+    /// Allow the last PIN or password try.
+    #[arg(long)]
+    pub confirm_last_try: bool,
 }
 
 #[derive(Debug, Subcommand)]

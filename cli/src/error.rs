@@ -38,6 +38,11 @@ pub enum CliError {
     /// A code that cannot be judged (forged, stale, replayed) under `verify --policy`.
     #[error("{0}")]
     InvalidCode(String),
+    #[error(transparent)]
+    Site(techo_core::site::SiteError),
+    /// The site refused the answer; its message was printed already.
+    #[error("the site refused the answer ({0})")]
+    SiteRefused(String),
     /// The verdict was printed already; this only carries the exit code.
     #[error("{0:?}")]
     Verdict(techo_core::policy::Decision),
@@ -57,11 +62,16 @@ impl CliError {
             | CliError::Verdict(techo_core::policy::Decision::CheckManually) => 3,
             CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
             CliError::Wallet(WalletError::NotFound(_) | WalletError::Ambiguous { .. }) => 5,
-            CliError::Rejected(_) => 6,
+            CliError::Rejected(_) | CliError::SiteRefused(_) => 6,
             CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
-            CliError::BadArgument(_) | CliError::InvalidCode(_) => 2,
-            CliError::Card(_) => 8,
-            CliError::Linkage(_) => 9,
+            CliError::Card(_) | CliError::Site(techo_core::site::SiteError::Card(_)) => 8,
+            CliError::Linkage(_)
+            | CliError::Site(
+                techo_core::site::SiteError::Unreachable(_)
+                | techo_core::site::SiteError::SiteRefused(_),
+            ) => 9,
+            // A site link or request that cannot be followed counts as a bad argument.
+            CliError::BadArgument(_) | CliError::InvalidCode(_) | CliError::Site(_) => 2,
             _ => 1,
         }
     }
@@ -94,6 +104,8 @@ impl CliError {
             CliError::Damaged(_) => "store_damaged",
             CliError::InvalidCode(_) => "invalid_code",
             CliError::Verdict(_) => "verdict",
+            CliError::Site(e) => e.code(),
+            CliError::SiteRefused(_) => "site_refused",
             _ => "error",
         }
     }

@@ -11,7 +11,7 @@ use techo_core::portal::TechoClient;
 use techo_core::{Lang, Wallet};
 use techo_server::endpoints::Endpoints;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -23,6 +23,7 @@ mod preview;
 mod profile_cmd;
 mod qr_file;
 mod register;
+mod site_cmd;
 mod store_cmd;
 mod token_cmd;
 mod view;
@@ -176,6 +177,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             linkage_command(cli, lang)
         }
         Command::Card(cmd) => card_command(cli, cmd, lang),
+        Command::Site(args::SiteCommand::Answer(a)) => site_command(cli, a, lang),
         Command::Preview(p) => preview_command(cli, p, lang),
         Command::Profile(cmd) => profile_command(cli, cmd, lang),
         Command::Places(cmd) => {
@@ -408,6 +410,25 @@ fn register_command(cli: &Cli, args: &args::RegisterArgs, lang: Lang) -> Result<
         out!("{}", detail(&view, lang));
     }
     Ok(())
+}
+
+fn site_command(cli: &Cli, a: &args::SiteAnswerCmd, lang: Lang) -> Result<(), CliError> {
+    let dir = data_dir(cli)?;
+    let args = site_cmd::AnswerArgs {
+        link: &a.link,
+        site_info: &a.site_info,
+        handbook: a.handbook.as_deref(),
+        card: a.card.card.as_deref().map(|sim| card_cmd::CardArgs {
+            sim,
+            short: false,
+            pin_stdin: a.card.pin_stdin,
+            last_try: a.card.confirm_last_try,
+        }),
+        identity: a.identity,
+        signing_password_stdin: a.card.signing_password_stdin,
+        save_response: a.save_response.as_deref(),
+    };
+    site_cmd::answer(&open_wallet(&dir)?, &dir, &args, cli.json, lang)
 }
 
 fn linkage_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {

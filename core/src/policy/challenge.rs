@@ -24,7 +24,8 @@ pub enum ChallengeError {
         audience: String,
     },
     #[error(
-        "this challenge was already answered at {used_at}: a replayed presentation / このチャレンジは使用済みです（再利用の疑い）"
+        "this challenge was already answered at {}: a replayed presentation / このチャレンジは使用済みです（再利用の疑い）",
+        used_at.format("%Y-%m-%d %H:%M:%S UTC")
     )]
     Replayed { used_at: DateTime<Utc> },
     #[error(
