@@ -15,6 +15,7 @@ mod error;
 mod keys;
 mod records;
 mod service;
+mod site;
 mod verifier;
 mod wallet;
 
@@ -26,6 +27,7 @@ pub use error::TechoError;
 pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};
 pub use records::*;
 pub use service::TechoService;
+pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
 pub use verifier::Verifier;
 pub use wallet::{PageImageData, Wallet};
 

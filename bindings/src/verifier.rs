@@ -12,6 +12,11 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// The checked trust and status lists, for a site verifier built on them.
+    pub(crate) fn lists(&self) -> (TrustList, Vec<StatusList>) {
+        (self.trust.clone(), self.status.clone())
+    }
+
     fn check(
         &self,
         payload: &[u8],

@@ -19,6 +19,12 @@ pub struct Wallet {
     inner: techo_core::Wallet,
 }
 
+impl Wallet {
+    pub(crate) fn core(&self) -> &techo_core::Wallet {
+        &self.inner
+    }
+}
+
 #[uniffi::export]
 impl Wallet {
     /// Opens (or creates) the wallet in `data_dir`. `keys` gives the store's data key;

@@ -27,5 +27,8 @@ pub use response::{SiteReply, SiteResponse};
 pub use session::{Accepted, SessionState, SessionView};
 pub use verifier::{SiteConfig, SiteVerifier, StartedSession};
 
+/// URLs as the site messages carry them.
+pub use reqwest::Url;
+
 /// The version of every message in this module.
 pub const SITE_PROTOCOL_VERSION: u32 = 1;
