@@ -100,6 +100,10 @@ pub enum Command {
         /// time it was made, for `techo verify --policy` (TECHO_NOW=<presented-at.txt>).
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Keep the booking site up after its part of the demo, answering links pasted on
+        /// standard input with the demo's phone, until end of input.
+        #[arg(long)]
+        serve: bool,
     },
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct Transcript {
     pub(crate) steps: Vec<serde_json::Value>,
     /// `--keep DIR`: where the demo leaves its presentation and lists.
     pub(crate) keep: Option<std::path::PathBuf>,
+    /// `--serve`: keep the booking site up and answer pasted links before the demo ends.
+    pub(crate) serve: bool,
 }
 
 impl Transcript {
@@ -75,13 +77,14 @@ pub fn run(
     lang: Lang,
     json: bool,
     keep: Option<&std::path::Path>,
+    serve: bool,
 ) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_async(clock.now(), lang, json, keep))
+    runtime.block_on(run_async(clock.now(), lang, json, keep, serve))
 }
 
 async fn run_async(
@@ -89,6 +92,7 @@ async fn run_async(
     lang: Lang,
     json: bool,
     keep: Option<&std::path::Path>,
+    serve: bool,
 ) -> Result<(), CliError> {
     let dir = tempfile::Builder::new()
         .prefix("techo-demo-")
@@ -105,6 +109,7 @@ async fn run_async(
         lang,
         steps: Vec::new(),
         keep: keep.map(std::path::Path::to_owned),
+        serve,
     };
     register_fixtures(&wallet, &mut t)?;
     crate::linkage_demo::run(&wallet, clock, dir.path(), &mut t).await?;

@@ -52,18 +52,30 @@ macro_rules! card_files {
 pub(crate) fn write_card(
     dir: &Path,
     name: &str,
-    files: [(&str, &[u8]); 3],
+    files: &[(&str, &[u8])],
 ) -> Result<std::path::PathBuf, CliError> {
     let card = dir.join(format!("card-{name}"));
     std::fs::create_dir_all(&card).map_err(fail)?;
     for (file, bytes) in files {
-        std::fs::write(card.join(file), bytes).map_err(fail)?;
+        std::fs::write(card.join(file), *bytes).map_err(fail)?;
     }
     Ok(card)
 }
 
-fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
-    write_card(dir, "yamada", card_files!("yamada"))
+/// 山田's card, with its signing key (署名用電子証明書) for the booking site's signed order.
+pub(crate) fn card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    let signing: [(&str, &[u8]); 2] = [
+        (
+            "sign.key.der",
+            include_bytes!("../../fixtures/cards/yamada/sign.key.der"),
+        ),
+        (
+            "sign.crt.der",
+            include_bytes!("../../fixtures/cards/yamada/sign.crt.der"),
+        ),
+    ];
+    let files: Vec<(&str, &[u8])> = card_files!("yamada").into_iter().chain(signing).collect();
+    write_card(dir, "yamada", &files)
 }
 
 /// A software card on an extended-length reader, its PIN counters kept in `state`.
@@ -81,12 +93,12 @@ pub(crate) fn soft_card(card: &Path, state: &Path) -> Result<SoftCard, CliError>
 
 /// A child's card whose PIN the parent knows (the guardian part of the demo).
 pub(crate) fn child_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
-    write_card(dir, "nakamura-child", card_files!("nakamura-child"))
+    write_card(dir, "nakamura-child", &card_files!("nakamura-child"))
 }
 
 /// The guardian's card for the guardian part of the demo.
 pub(crate) fn guardian_card_dir(dir: &Path) -> Result<std::path::PathBuf, CliError> {
-    write_card(dir, "ito-parent", card_files!("ito-parent"))
+    write_card(dir, "ito-parent", &card_files!("ito-parent"))
 }
 
 /// The servers and the app's client for one demo run.
@@ -180,6 +192,7 @@ pub async fn run(
     let linker = Linker::new(wallet, &lb.client);
     link_through_pending(wallet, &linker, &lb, &clock, dir, &id, t).await?;
     present_and_verify(wallet, &lb, &clock, &id, t).await?;
+    crate::booking_demo::run(wallet, &id, &lb, &clock, dir, t).await?;
     crate::guardian_demo::run(&lb, &clock, dir, t).await?;
     revoke_and_verify(wallet, &linker, &lb, &clock, &id, t).await
 }

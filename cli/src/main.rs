@@ -9,6 +9,7 @@ macro_rules! out {
 
 mod args;
 mod bench;
+mod booking_demo;
 mod card_cmd;
 mod demo;
 mod error;
@@ -122,7 +123,9 @@ pub(crate) fn print_json(value: &impl serde::Serialize) {
 
 fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     match &cli.command {
-        Command::Demo { keep } => demo::run(&clock()?, lang, cli.json, keep.as_deref()),
+        Command::Demo { keep, serve } => {
+            demo::run(&clock()?, lang, cli.json, keep.as_deref(), *serve)
+        }
         Command::Register(args) => register_command(cli, args, lang),
         Command::List => list_command(cli, lang),
         Command::Show { id } | Command::Select { id } => {

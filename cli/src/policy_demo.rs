@@ -1,14 +1,14 @@
 //! The operator-policy part of `techo demo`: the same verified presentation judged by each
-//! illustrative operator, then a booking site's single-use challenge answered once and refused
-//! when replayed.
+//! illustrative operator, the operator directory and a coupon. (The booking site's challenge is
+//! in `booking_demo`, against the reference site.)
 
 use crate::demo::Transcript;
 use crate::error::CliError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use techo_core::Wallet;
-use techo_core::policy::{ChallengeBook, Decision, Facts, OperatorPolicy, Trip, evaluate};
-use techo_core::token::{ClaimId, Policy, StatusList, TrustList, VerifiedPresentation, verify};
+use techo_core::policy::{Decision, Facts, OperatorPolicy, Trip, evaluate};
+use techo_core::token::{Policy, StatusList, TrustList, VerifiedPresentation, verify};
 
 /// The fixture policies, compiled in so the demo runs from anywhere.
 pub const POLICIES: [(&str, &str); 6] = [
@@ -79,8 +79,7 @@ fn say_verdict(
     );
 }
 
-/// Judges a verified presentation by every fixture operator, then runs a booking site's
-/// challenge: answered once (accepted), replayed (refused).
+/// Judges a verified presentation by every fixture operator and syncs the directory.
 pub async fn run(
     wallet: &Wallet,
     id: &str,
@@ -129,50 +128,6 @@ pub async fn run(
         }
     }
 
-    let site = all
-        .iter()
-        .find(|p| p.online_audience.is_some())
-        .ok_or_else(|| fail("no online policy"))?;
-    let audience = site.online_audience.clone().unwrap_or_default();
-    t.say(
-        "\n== 予約サイト：一度きりのチャレンジ ==",
-        "\n== A booking site: a single-use challenge ==",
-    );
-    let mut book = ChallengeBook::default();
-    let challenge = book.issue(&audience, now);
-    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, Some(&challenge))?;
-    let policy = Policy {
-        challenge: Some(challenge.clone()),
-        ..Policy::default()
-    };
-    let answered = verify(&payload.binary(), lists.0, lists.1, now, &policy).map_err(fail)?;
-    book.redeem(&challenge, now).map_err(fail)?;
-    say_verdict(
-        t,
-        "policy_online",
-        site,
-        &Facts::from_presentation(&answered, now),
-        &trip,
-    );
-    let replay = book.redeem(&challenge, now);
-    if let Err(e) = replay {
-        let lang = t.lang;
-        let full = e.to_string();
-        let (en, ja) = full.split_once(" / ").unwrap_or((&full, &full));
-        let line = format!(
-            "  ✘ {}",
-            lang.pick(
-                &format!("同じコードの再送：{ja}"),
-                &format!("the same code sent again: {en}")
-            )
-        );
-        t.step(
-            "challenge_replayed",
-            &line,
-            &line,
-            json!({ "refused": true }),
-        );
-    }
     Ok(())
 }
 

@@ -354,14 +354,47 @@ async fn session_api(
     match view_of(&app, &headers, &id, q.code.as_deref()) {
         Ok((view, offer)) => {
             let (html, done) = pages::panel(&view, &app.link(&id), offer, app.now());
-            Json(serde_json::json!({
+            let mut body = serde_json::json!({
                 "state": view.state.name(),
                 "final": done,
+                "link": app.link(&id),
                 "html": html,
-            }))
-            .into_response()
+            });
+            if let (Some(obj), serde_json::Value::Object(extra)) =
+                (body.as_object_mut(), summary(&view, offer))
+            {
+                obj.extend(extra);
+            }
+            Json(body).into_response()
         }
         Err(e) => (StatusCode::NOT_FOUND, Json(reply_of(&e))).into_response(),
+    }
+}
+
+/// The result in fields, for scripts and the demo (the page uses `html`).
+fn summary(view: &techo_core::site::SessionView, offer: TripOffer) -> serde_json::Value {
+    use techo_core::site::SessionState;
+    match &view.state {
+        SessionState::Waiting => serde_json::json!({}),
+        SessionState::Refused { code, ja, en } => {
+            serde_json::json!({ "code": code, "message_ja": ja, "message_en": en })
+        }
+        SessionState::Accepted(a) => {
+            let lines = offer.lines(a.verdict.grant, view.trip.with_caregiver == Some(true));
+            serde_json::json!({
+                "decision": a.verdict.decision,
+                "holder_discount": a.verdict.grant.holder,
+                "caregiver_discount": a.verdict.grant.caregiver,
+                "total_yen": trips::total(&lines),
+                "regular_yen": offer.regular() * if view.trip.with_caregiver == Some(true) { 2 } else { 1 },
+                "identity_name": a.identity.as_ref().map(|i| i.name.clone()),
+            })
+        }
+        SessionState::Signed(p) => serde_json::json!({
+            "order_id": p.order.order_id,
+            "signer": p.signer,
+            "total_yen": p.order.total_yen,
+        }),
     }
 }
 
