@@ -14,24 +14,29 @@ pub struct CardArgs<'a> {
     pub last_try: bool,
 }
 
-/// The PIN from standard input (`--pin-stdin`) or `TECHO_CARD_PIN`; never from the command line,
-/// so it stays out of shell history and process lists.
+/// A secret from one line of standard input (`from_stdin`) or from the environment variable
+/// `env`; never from the command line, so it stays out of shell history and process lists.
+pub(crate) fn read_secret(
+    from_stdin: bool,
+    env: &str,
+) -> Result<Option<zeroize::Zeroizing<String>>, CliError> {
+    if !from_stdin {
+        return Ok(std::env::var(env).ok().map(zeroize::Zeroizing::new));
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::ReadFile {
+            path: "stdin".into(),
+            why: e.to_string(),
+        })?;
+    Ok(Some(line))
+}
+
+/// The PIN from standard input (`--pin-stdin`) or `TECHO_CARD_PIN`.
 pub(crate) fn read_pin(from_stdin: bool) -> Result<Option<Pin>, CliError> {
-    let text = if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| CliError::ReadFile {
-                path: "stdin".into(),
-                why: e.to_string(),
-            })?;
-        Some(zeroize::Zeroizing::new(line))
-    } else {
-        std::env::var("TECHO_CARD_PIN")
-            .ok()
-            .map(zeroize::Zeroizing::new)
-    };
-    text.map(|t| Pin::parse(t.trim()).map_err(|e| CliError::Card(e.into())))
+    read_secret(from_stdin, "TECHO_CARD_PIN")?
+        .map(|t| Pin::parse(t.trim()).map_err(|e| CliError::Card(e.into())))
         .transpose()
 }
 

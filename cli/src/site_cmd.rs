@@ -3,7 +3,7 @@
 //! (a presentation bound to the site's challenge; with `--identity`, name and birth date read
 //! from the card; for an order, the card's signature) and prints the site's reply.
 
-use crate::card_cmd::{CardArgs, read_pin};
+use crate::card_cmd::{CardArgs, read_pin, read_secret};
 use crate::error::CliError;
 use crate::link_cmd::runtime;
 use crate::print_json;
@@ -44,22 +44,11 @@ fn site_ca(path: &Path) -> Result<String, CliError> {
 
 /// The signing password from standard input or `TECHO_SIGNING_PASSWORD`, never an argument.
 fn signing_password(from_stdin: bool) -> Result<SigningPin, CliError> {
-    let text = if from_stdin {
-        let mut line = zeroize::Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| CliError::ReadFile {
-                path: "stdin".into(),
-                why: e.to_string(),
-            })?;
-        line
-    } else {
-        zeroize::Zeroizing::new(std::env::var("TECHO_SIGNING_PASSWORD").map_err(|_| {
-            CliError::BadArgument(
-                "the order needs the signing password: --signing-password-stdin or TECHO_SIGNING_PASSWORD".into(),
-            )
-        })?)
-    };
+    let text = read_secret(from_stdin, "TECHO_SIGNING_PASSWORD")?.ok_or_else(|| {
+        CliError::BadArgument(
+            "the order needs the signing password: --signing-password-stdin or TECHO_SIGNING_PASSWORD".into(),
+        )
+    })?;
     SigningPin::parse(text.trim()).map_err(|e| CliError::Card(e.into()))
 }
 

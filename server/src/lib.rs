@@ -1,6 +1,7 @@
 //! techo-server (linkage and credential issuing) and the Myna Portal simulator. Both run on
 //! 127.0.0.1 with TLS; tests, the demo and the binaries start them in-process.
 
+pub mod bin_support;
 pub mod endpoints;
 pub mod issuer;
 pub mod portal;

@@ -4,26 +4,12 @@
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use techo_core::card::*;
-use techo_sim::{SimOptions, SoftCard};
+use techo_sim::SimOptions;
 
-fn card_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/cards")
-        .join(name)
-}
+mod common;
 
-fn card(name: &str, state: &Path, options: SimOptions) -> SoftCard {
-    SoftCard::open(&card_dir(name), Some(state), options).unwrap()
-}
-
-fn ext() -> SimOptions {
-    SimOptions {
-        extended: true,
-        ..SimOptions::default()
-    }
-}
+use common::{ca, card, ext};
 
 fn pin(s: &str) -> Pin {
     Pin::parse(s).unwrap()
@@ -32,10 +18,7 @@ fn pin(s: &str) -> Pin {
 const CHALLENGE: &[u8] = b"portal challenge 0123456789";
 
 fn trust() -> JpkiTrust {
-    JpkiTrust::new(vec![
-        std::fs::read(card_dir("ca").join("ca.crt.der")).unwrap(),
-    ])
-    .unwrap()
+    JpkiTrust::new(vec![ca("ca")]).unwrap()
 }
 
 fn now() -> chrono::DateTime<Utc> {

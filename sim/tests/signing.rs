@@ -4,26 +4,20 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{TimeZone, Utc};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use techo_core::card::*;
 use techo_sim::{SimOptions, SoftCard};
 
-fn card_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/cards")
-        .join(name)
-}
+mod common;
+
+use common::{ca, card_dir};
 
 fn card(name: &str, state: &Path, extended: bool) -> SoftCard {
     let options = SimOptions {
         extended,
         ..SimOptions::default()
     };
-    SoftCard::open(&card_dir(name), Some(state), options).unwrap()
-}
-
-fn ca(dir: &str) -> Vec<u8> {
-    std::fs::read(card_dir(dir).join("ca.crt.der")).unwrap()
+    common::card(name, state, options)
 }
 
 fn now() -> chrono::DateTime<Utc> {

@@ -5,33 +5,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use techo_booking_site::{BookingSite, Lists, Options};
+use techo_server::bin_support::{self, arg};
 use techo_server::endpoints::Endpoints;
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!(
-            "techo-booking-site --endpoints DIR/endpoints.json [--port N] [--signing-ca fixtures/cards/ca-sign/ca.crt.der] [--info FILE]"
-        );
-        return std::process::ExitCode::SUCCESS;
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    match run(&args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("techo-booking-site: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bin_support::main(
+        "techo-booking-site",
+        "techo-booking-site --endpoints DIR/endpoints.json [--port N] [--signing-ca fixtures/cards/ca-sign/ca.crt.der] [--info FILE]",
+        |args| async move { run(&args).await },
+    )
+    .await
 }
 
 async fn run(args: &[String]) -> Result<(), String> {

@@ -4,36 +4,20 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use techo_core::card::JpkiTrust;
+use techo_server::bin_support::{self, arg};
 use techo_server::endpoints::Endpoints;
 use techo_server::portal::hours::HoursMode;
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!(
-            "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies]"
-        );
-        return std::process::ExitCode::SUCCESS;
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    match run(&args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("techo-server: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bin_support::main(
+        "techo-server",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies]",
+        |args| async move { run(&args).await },
+    )
+    .await
 }
 
 async fn run(args: &[String]) -> Result<(), String> {
