@@ -50,6 +50,47 @@ impl techo_core::card::CardTransport for ForeignCard {
     }
 }
 
+/// The basic four facts on the card (券面入力補助AP), to pre-fill registration.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CardIdentity {
+    pub name: String,
+    pub address: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// `male`, `female` or `other`.
+    pub sex: String,
+}
+
+/// Reads the card's basic four facts with the 4-digit PIN (the card-info applet's own counter,
+/// 3 tries; the last one only with `confirm_last_try`).
+#[uniffi::export]
+pub fn read_card_identity(
+    card: Arc<dyn CardTransport>,
+    pin: String,
+    confirm_last_try: bool,
+) -> Result<CardIdentity, crate::TechoError> {
+    use techo_core::card::{CardError, CardSession, LastTry, Pin, Sex};
+    let pin = Pin::parse(&pin).map_err(|e| crate::TechoError::from(CardError::from(e)))?;
+    let last_try = if confirm_last_try {
+        LastTry::Confirmed
+    } else {
+        LastTry::Refuse
+    };
+    let mut card = ForeignCard(card);
+    let four = CardSession::new(&mut card).basic_four(&pin, last_try)?;
+    Ok(CardIdentity {
+        name: four.name,
+        address: four.address,
+        birth_date: four.birth_date.format("%Y-%m-%d").to_string(),
+        sex: match four.sex {
+            Sex::Male => "male",
+            Sex::Female => "female",
+            Sex::Other => "other",
+        }
+        .into(),
+    })
+}
+
 /// The software My Number card (test builds only, feature `testing`): real APDUs, real RSA
 /// signatures, persistent PIN counters. Tests wrap it in their own `CardTransport`.
 #[cfg(feature = "testing")]

@@ -21,7 +21,7 @@ mod wallet;
 
 #[cfg(feature = "testing")]
 pub use card::SoftwareCard;
-pub use card::{CardTransport, CardTransportError};
+pub use card::{CardIdentity, CardTransport, CardTransportError, read_card_identity};
 pub use clock::WalletClock;
 pub use error::TechoError;
 pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};

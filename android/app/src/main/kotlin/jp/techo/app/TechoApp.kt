@@ -1,0 +1,36 @@
+package jp.techo.app
+
+import android.app.Application
+import java.io.File
+import jp.techo.app.platform.KeystoreDataKeyProvider
+import jp.techo.app.platform.KeystoreDeviceKeyStore
+import jp.techo.app.platform.SystemWalletClock
+import org.json.JSONObject
+import uniffi.techo_ffi.Language
+import uniffi.techo_ffi.TechoService
+import uniffi.techo_ffi.Wallet
+
+/**
+ * The process-wide wallet (one per process: the store is locked while open) and the issuer's
+ * address. `assets/techo-server.json` holds `{"server": "https://…", "ca_pem": "…"}`; a release
+ * build trusts the issuer's public CA instead of a test one.
+ */
+class TechoApp : Application() {
+    val wallet: Wallet by lazy {
+        Wallet.open(
+            File(filesDir, "wallet").path,
+            KeystoreDataKeyProvider(this),
+            KeystoreDeviceKeyStore(this),
+            SystemWalletClock(),
+        )
+    }
+
+    val service: TechoService by lazy {
+        val json = JSONObject(assets.open("techo-server.json").bufferedReader().use { it.readText() })
+        TechoService(json.getString("server"), json.getString("ca_pem"))
+    }
+
+    /** The holder's language: Japanese unless the phone is set to another language. */
+    val lang: Language
+        get() = if (resources.configuration.locales[0].language == "ja") Language.JAPANESE else Language.ENGLISH
+}
