@@ -143,6 +143,8 @@ async fn start_servers(
             admin_token: ADMIN_TOKEN.into(),
             portal_timeout: std::time::Duration::from_secs(10),
             retry_every: None,
+            store: techo_server::issuer::store::StoreConfig::default(),
+            issuer_dir: None,
         },
     )
     .await

@@ -60,6 +60,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             admin_token: "load".into(),
             portal_timeout: std::time::Duration::from_secs(30),
             retry_every: None,
+            store: techo_server::issuer::store::StoreConfig::default(),
+            issuer_dir: None,
         },
     )
     .await?;

@@ -132,7 +132,7 @@ async fn a_guardian_links_with_her_own_card_as_the_registered_proxy() {
         c.agent,
         Some(("TEST-1010".into(), Relationship::LegalGuardian))
     );
-    let ledger = w.server.state.consents();
+    let ledger = w.server.state.consents().await;
     assert_eq!(
         ledger.last().unwrap().by_proxy,
         Some(Relationship::LegalGuardian)

@@ -69,7 +69,7 @@ async fn linked_at_once_then_presented_verified_and_revoked() {
     assert_eq!(state, LinkageState::Unlinked);
     assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());
     // The server forgot the credentials once the app acknowledged them.
-    assert!(w.server.state.sessions().iter().all(|s| {
+    assert!(w.server.state.sessions().await.iter().all(|s| {
         !serde_json::to_string(&s.state)
             .unwrap()
             .contains("\"credentials\":[")
@@ -154,7 +154,7 @@ async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
         w.link("yamada", "1234").await.unwrap(),
         LinkageState::Pending { .. }
     ));
-    let subject = w.server.state.consents()[0].subject.clone();
+    let subject = w.server.state.consents().await[0].subject.clone();
     w.portal.state.revoke_consent(&subject);
     w.advance_to(NEXT_MORNING);
     w.server.state.retry_due().await;
@@ -233,7 +233,7 @@ async fn a_repeated_code_never_makes_a_second_consent_or_credential() {
         again,
         techo_core::portal::dto::LinkageStatus::Linked { .. }
     ));
-    assert_eq!(w.server.state.consents().len(), 1);
+    assert_eq!(w.server.state.consents().await.len(), 1);
     assert_eq!(w.portal.state.consents().len(), 1);
     // The same idempotency key returns the same session.
     let req = techo_core::portal::dto::StartLinkage {
@@ -296,6 +296,7 @@ async fn withdrawing_consent_revokes_and_purges() {
         .server
         .state
         .sessions()
+        .await
         .into_iter()
         .find(|s| s.id == session)
         .unwrap();
@@ -303,7 +304,7 @@ async fn withdrawing_consent_revokes_and_purges() {
         stored.device_keys.is_empty() && stored.photo_sha256_hex.is_none(),
         "purged"
     );
-    let ledger = &w.server.state.consents()[0];
+    let ledger = &w.server.state.consents().await[0];
     assert!(ledger.withdrawn_at.is_some() && ledger.purged_at.is_some());
     assert!(
         !serde_json::to_string(&stored).unwrap().contains("12345"),

@@ -157,6 +157,21 @@ impl DevIssuer {
     }
 
     pub fn status_list(&self, now: DateTime<Utc>) -> StatusList {
+        self.status_list_of(
+            self.state
+                .statuses
+                .iter()
+                .map(|(i, s)| (*i, Status::from_code(*s))),
+            now,
+        )
+    }
+
+    /// The status list with `entries` (index, status) kept elsewhere (techo-server's store).
+    pub fn status_list_of(
+        &self,
+        entries: impl IntoIterator<Item = (u32, Status)>,
+        now: DateTime<Utc>,
+    ) -> StatusList {
         let mut list = StatusList::new(
             STATUS_LIST_ID,
             self.issuer.id,
@@ -164,13 +179,8 @@ impl DevIssuer {
             now,
             self.state.status_ttl,
         );
-        for (index, status) in &self.state.statuses {
-            let s = match status {
-                1 => Status::Revoked,
-                2 => Status::Suspended,
-                _ => Status::Valid,
-            };
-            list.set(*index, s);
+        for (index, status) in entries {
+            list.set(index, status);
         }
         list
     }
@@ -180,16 +190,38 @@ impl DevIssuer {
             .sign(self.issuer.key(), &self.issuer.kid)
     }
 
+    /// [`DevIssuer::status_list_of`], signed.
+    pub fn signed_status_list_of(
+        &self,
+        entries: impl IntoIterator<Item = (u32, Status)>,
+        now: DateTime<Utc>,
+    ) -> Vec<u8> {
+        self.status_list_of(entries, now)
+            .sign(self.issuer.key(), &self.issuer.kid)
+    }
+
+    /// How many status indices the list has.
+    pub const fn capacity() -> u32 {
+        CAPACITY
+    }
+
+    /// A random status index (the caller makes sure it is unused): random, so an operator
+    /// cannot read issuing order or batch from it.
+    pub fn random_index() -> u32 {
+        let mut b = [0u8; 4];
+        SystemRandom::new()
+            .fill(&mut b)
+            .expect("the OS random source works");
+        u32::from_le_bytes(b) % CAPACITY
+    }
+
     fn allocate(&self, taken: &[u32]) -> Result<u32, DevIssuerError> {
         let used: usize = self.state.issued.values().map(Vec::len).sum::<usize>() + taken.len();
         if used >= CAPACITY as usize {
             return Err(DevIssuerError::Full);
         }
-        let rng = SystemRandom::new();
         loop {
-            let mut b = [0u8; 4];
-            rng.fill(&mut b).expect("the OS random source works");
-            let candidate = u32::from_le_bytes(b) % CAPACITY;
+            let candidate = Self::random_index();
             let in_use = taken.contains(&candidate)
                 || self.state.issued.values().any(|v| v.contains(&candidate));
             if !in_use {
@@ -207,14 +239,35 @@ impl DevIssuer {
         device_keys: &[(String, PublicKey)],
         today: NaiveDate,
     ) -> Result<Vec<HeldCredential>, DevIssuerError> {
+        let mut indices = Vec::with_capacity(device_keys.len());
+        for _ in device_keys {
+            let index = self.allocate(&indices)?;
+            indices.push(index);
+        }
+        let out = self.issue_at(claims, device_keys, today, &indices)?;
+        self.state
+            .issued
+            .entry(holder.to_owned())
+            .or_default()
+            .extend(indices);
+        self.save()?;
+        Ok(out)
+    }
+
+    /// One counter + full credential pair per device key, at the status indices given (one per
+    /// key, allocated by the caller: techo-server keeps them in its store).
+    pub fn issue_at(
+        &self,
+        claims: &HandbookClaims,
+        device_keys: &[(String, PublicKey)],
+        today: NaiveDate,
+        indices: &[u32],
+    ) -> Result<Vec<HeldCredential>, DevIssuerError> {
         // Never past the handbook's own expiry (精神: two years).
         let not_after = (today + Duration::days(i64::from(self.state.validity_days) - 1))
             .min(claims.expiry.unwrap_or(NaiveDate::MAX));
-        let mut indices = Vec::with_capacity(device_keys.len());
         let mut out = Vec::with_capacity(device_keys.len() * 2);
-        for (alias, key) in device_keys {
-            let index = self.allocate(&indices)?;
-            indices.push(index);
+        for ((alias, key), index) in device_keys.iter().zip(indices) {
             out.extend(self.issuer.issue(&IssueRequest {
                 claims,
                 device_key: key,
@@ -223,16 +276,10 @@ impl DevIssuer {
                 not_after,
                 status: StatusRef {
                     list: STATUS_LIST_ID,
-                    index,
+                    index: *index,
                 },
             })?);
         }
-        self.state
-            .issued
-            .entry(holder.to_owned())
-            .or_default()
-            .extend(indices);
-        self.save()?;
         Ok(out)
     }
 

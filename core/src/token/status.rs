@@ -22,6 +22,18 @@ pub enum Status {
     Suspended = 2,
 }
 
+impl Status {
+    /// From the stored code (0 valid, 1 revoked, 2 suspended); anything else reads as valid
+    /// only if it is 0, else as suspended (fail safe: an unknown code never shows as valid).
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => Status::Valid,
+            1 => Status::Revoked,
+            _ => Status::Suspended,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusList {
     pub list_id: u32,

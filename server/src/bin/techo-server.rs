@@ -6,6 +6,7 @@ use std::sync::Arc;
 use techo_core::card::JpkiTrust;
 use techo_server::bin_support::{self, arg};
 use techo_server::endpoints::Endpoints;
+use techo_server::issuer::store::StoreConfig;
 use techo_server::portal::hours::HoursMode;
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
@@ -14,10 +15,20 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR]",
         |args| async move { run(&args).await },
     )
     .await
+}
+
+fn hours(args: &[String]) -> Result<HoursMode, String> {
+    match arg(args, "--portal-hours").as_deref() {
+        Some("municipal") => Ok(HoursMode::Municipal),
+        None | Some("always") => Ok(HoursMode::AlwaysOpen),
+        Some(other) => Err(format!(
+            "--portal-hours must be municipal or always, not {other}"
+        )),
+    }
 }
 
 async fn run(args: &[String]) -> Result<(), String> {
@@ -28,15 +39,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     let ca = PathBuf::from(
         arg(args, "--jpki-ca").unwrap_or_else(|| "fixtures/cards/ca/ca.crt.der".into()),
     );
-    let hours = match arg(args, "--portal-hours").as_deref() {
-        Some("municipal") => HoursMode::Municipal,
-        None | Some("always") => HoursMode::AlwaysOpen,
-        Some(other) => {
-            return Err(format!(
-                "--portal-hours must be municipal or always, not {other}"
-            ));
-        }
-    };
+    let hours = hours(args)?;
     std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
     let clock: Arc<dyn techo_core::Clock> = Arc::new(techo_core::SystemClock);
     let pki = TestPki::generate().map_err(|e| e.to_string())?;
@@ -81,6 +84,11 @@ async fn run(args: &[String]) -> Result<(), String> {
             admin_token: admin_token.clone(),
             portal_timeout: std::time::Duration::from_secs(30),
             retry_every: Some(std::time::Duration::from_secs(5)),
+            store: match arg(args, "--store") {
+                Some(s) => StoreConfig::parse(&s).map_err(|e| e.to_string())?,
+                None => StoreConfig::default(),
+            },
+            issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
         },
     )
     .await

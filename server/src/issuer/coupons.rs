@@ -2,6 +2,7 @@
 //! support), they travel in the signed directory, and redemptions are counted once per
 //! presentation and within each coupon's per-holder limit.
 
+use super::store::ServerStore;
 use super::{ServerState, admin_denied, api_error, same_secret};
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
@@ -79,7 +80,7 @@ impl ServerState {
     }
 
     /// Counts one redemption: once per key, within the coupon's per-holder limit.
-    pub fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
+    pub async fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
         if let Some(done) = ledger(self).already(&r.key) {
             return done;
         }
@@ -93,17 +94,12 @@ impl ServerState {
         };
         // The holder behind the credential: the portal's pairwise subject for its linkage, so a
         // new linkage (new credentials) does not reset the count.
-        let session = self
-            .issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .holder_of(r.status_index)
-            .map(str::to_owned);
-        let Some(session) = session else {
+        let Ok(Some(session)) = self.store.holder_of(r.status_index).await else {
             return RedemptionResult::Refused;
         };
         let holder = self
             .consents()
+            .await
             .into_iter()
             .find(|c| c.session_id == session)
             .map_or(session, |c| c.subject);
@@ -216,17 +212,14 @@ pub async fn redeem(
             "send at most 1000 at a time",
         );
     }
-    let results: Vec<_> = body
-        .redemptions
-        .iter()
-        .map(|r| {
-            let result = if r.operator == op {
-                st.record_redemption(r)
-            } else {
-                RedemptionResult::Refused
-            };
-            serde_json::json!({ "key": r.key, "result": result })
-        })
-        .collect();
+    let mut results = Vec::with_capacity(body.redemptions.len());
+    for r in &body.redemptions {
+        let result = if r.operator == op {
+            st.record_redemption(r).await
+        } else {
+            RedemptionResult::Refused
+        };
+        results.push(serde_json::json!({ "key": r.key, "result": result }));
+    }
     Json(serde_json::json!({ "results": results })).into_response()
 }

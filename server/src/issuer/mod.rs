@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use portal_client::{Outcome, PortalClient, backoff};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use store::{ConsentEntry, SessionRecord, SessionState, Store};
+use store::{AnyStore, ConsentEntry, ServerStore, SessionRecord, SessionState, StoreConfig};
 use techo_core::Clock;
 use techo_core::model::{FareClass, HandbookKind};
 use techo_core::portal::dto::{
@@ -37,13 +37,20 @@ pub struct ServerConfig {
     pub portal_timeout: std::time::Duration,
     /// Run the retry scheduler in the background at this interval (`None`: the caller drives it).
     pub retry_every: Option<std::time::Duration>,
+    /// sled in `data_dir/store` (default) or a PostgreSQL database shared by several processes.
+    pub store: StoreConfig,
+    /// The issuer's keys (default `data_dir/issuer`); processes sharing a database share it.
+    pub issuer_dir: Option<PathBuf>,
 }
 
 #[derive(Debug)]
 pub struct ServerState {
     clock: Arc<dyn Clock>,
-    store: Store,
+    pub(crate) store: AnyStore,
+    /// Keys and signing only: which index went to whom, and statuses, are in the store.
     issuer: Mutex<DevIssuer>,
+    /// Names this process's retry leases.
+    worker: String,
     portal: PortalClient,
     cfg: ServerConfig,
     directory: Mutex<directory::DirectoryLog>,
@@ -198,11 +205,16 @@ impl ServerState {
                             Some((k.alias.clone(), pk))
                         })
                         .collect();
+                    let indices = self
+                        .store
+                        .allocate_indices(&s.id, keys.len())
+                        .await
+                        .map_err(|e| e.to_string())?;
                     let creds = self
                         .issuer
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .issue_batch(&s.id, &claims, &keys, today)
+                        .issue_at(&claims, &keys, today, &indices)
                         .map_err(|e| e.to_string())?;
                     let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
                     // The portal records go out of scope here: only the credential keeps facts.
@@ -229,22 +241,29 @@ impl ServerState {
             }
             Outcome::Failed { error, message } => SessionState::Failed { error, message },
         };
-        self.store.put_session(&s).map_err(|e| e.to_string())?;
+        self.store
+            .put_session(&s)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(s)
     }
 
-    /// Runs every pending request whose time has come; returns how many were tried.
+    /// Runs every pending request whose time has come and that no other process holds; returns
+    /// how many were tried. Each is leased to this process while it runs (two minutes, past the
+    /// portal timeout), so processes sharing a database never run the same request twice.
     pub async fn retry_due(&self) -> usize {
         let now = self.now();
-        let due: Vec<SessionRecord> = self
+        let due = match self
             .store
-            .sessions()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(
-                |s| matches!(&s.state, SessionState::Pending { next_try, .. } if *next_try <= now),
-            )
-            .collect();
+            .claim_due(now, chrono::Duration::minutes(2), &self.worker, 100)
+            .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read pending requests");
+                return 0;
+            }
+        };
         let n = due.len();
         for s in due {
             if let SessionState::Pending {
@@ -265,12 +284,12 @@ impl ServerState {
         n
     }
 
-    pub fn consents(&self) -> Vec<ConsentEntry> {
-        self.store.consents().unwrap_or_default()
+    pub async fn consents(&self) -> Vec<ConsentEntry> {
+        self.store.consents().await.unwrap_or_default()
     }
 
-    pub fn sessions(&self) -> Vec<SessionRecord> {
-        self.store.sessions().unwrap_or_default()
+    pub async fn sessions(&self) -> Vec<SessionRecord> {
+        self.store.sessions().await.unwrap_or_default()
     }
 }
 
@@ -308,7 +327,7 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
                 portal_confirmed: false,
             }),
     };
-    match st.store.create_session(&record) {
+    match st.store.create_session(&record).await {
         Ok(s) => Json(StartedLinkage {
             session_id: s.id,
             portal_url: st.cfg.portal_holder_url.clone(),
@@ -324,7 +343,7 @@ async fn submit_code(
     UrlPath(id): UrlPath<String>,
     Json(req): Json<SubmitCode>,
 ) -> Response {
-    let Ok(Some(s)) = st.store.session(&id) else {
+    let Ok(Some(s)) = st.store.session(&id).await else {
         return api_error(
             StatusCode::NOT_FOUND,
             "unknown_session",
@@ -368,7 +387,7 @@ async fn submit_code(
         purged_at: None,
         by_proxy: token.agent.as_ref().map(|a| a.relationship),
     };
-    if let Err(e) = st.store.put_consent(&consent) {
+    if let Err(e) = st.store.put_consent(&consent).await {
         return internal(e);
     }
     match st
@@ -381,7 +400,7 @@ async fn submit_code(
 }
 
 async fn status(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
-    match st.store.session(&id) {
+    match st.store.session(&id).await {
         Ok(Some(s)) => Json(ServerState::status_of(&s)).into_response(),
         Ok(None) => api_error(
             StatusCode::NOT_FOUND,
@@ -394,12 +413,12 @@ async fn status(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>
 
 /// The app stored its credentials: the server forgets them.
 async fn acknowledge(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
-    match st.store.session(&id) {
+    match st.store.session(&id).await {
         Ok(Some(mut s)) => {
             if let SessionState::Linked { credentials, .. } = &mut s.state {
                 *credentials = None;
             }
-            match st.store.put_session(&s) {
+            match st.store.put_session(&s).await {
                 Ok(()) => StatusCode::NO_CONTENT.into_response(),
                 Err(e) => internal(e),
             }
@@ -413,28 +432,24 @@ async fn acknowledge(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
     }
 }
 
-fn set_issuer_status(st: &ServerState, id: &str, status: Status) -> Result<(), String> {
-    match st
-        .issuer
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+async fn set_issuer_status(st: &ServerState, id: &str, status: Status) -> Result<(), String> {
+    st.store
         .set_status(id, status)
-    {
-        Ok(_) | Err(techo_core::token::DevIssuerError::UnknownHolder(_)) => Ok(()),
-        Err(e) => Err(e.to_string()),
-    }
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The holder withdraws consent: revoke everything issued and purge what the server kept.
 async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
-    let Ok(Some(mut s)) = st.store.session(&id) else {
+    let Ok(Some(mut s)) = st.store.session(&id).await else {
         return api_error(
             StatusCode::NOT_FOUND,
             "unknown_session",
             "no such linkage session",
         );
     };
-    if let Err(e) = set_issuer_status(&st, &id, Status::Revoked) {
+    if let Err(e) = set_issuer_status(&st, &id, Status::Revoked).await {
         return internal(e);
     }
     let consent_id = match &s.state {
@@ -450,14 +465,18 @@ async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<Strin
     s.photo_sha256_hex = None;
     s.handbook.number.clear();
     s.handbook.municipality_code.clear();
-    if let Err(e) = st.store.put_session(&s) {
+    if let Err(e) = st.store.put_session(&s).await {
         return internal(e);
     }
-    if let Some(Ok(Some(mut c))) = consent_id.map(|c| st.store.consent(&c)) {
+    let consent = match consent_id {
+        Some(c) => st.store.consent(&c).await,
+        None => Ok(None),
+    };
+    if let Ok(Some(mut c)) = consent {
         let now = st.now();
         c.withdrawn_at = Some(now);
         c.purged_at = Some(now);
-        if let Err(e) = st.store.put_consent(&c) {
+        if let Err(e) = st.store.put_consent(&c).await {
             return internal(e);
         }
     }
@@ -473,7 +492,7 @@ async fn admin(
     if let Some(denied) = admin_denied(&st, &headers) {
         return denied;
     }
-    let Ok(Some(mut s)) = st.store.session(&a.session_id) else {
+    let Ok(Some(mut s)) = st.store.session(&a.session_id).await else {
         return api_error(
             StatusCode::NOT_FOUND,
             "unknown_session",
@@ -523,11 +542,11 @@ async fn admin(
             );
         }
     };
-    if let Err(e) = set_issuer_status(&st, &s.id, status) {
+    if let Err(e) = set_issuer_status(&st, &s.id, status).await {
         return internal(e);
     }
     s.state = next;
-    match st.store.put_session(&s) {
+    match st.store.put_session(&s).await {
         Ok(()) => {
             tracing::info!(session = %s.id, action = %a.action, "admin action");
             Json(ServerState::status_of(&s)).into_response()
@@ -582,11 +601,15 @@ async fn status_list(State(st): State<Arc<ServerState>>, UrlPath(list): UrlPath<
     if list != 1 {
         return api_error(StatusCode::NOT_FOUND, "unknown_list", "no such status list");
     }
+    let entries = match st.store.status_entries().await {
+        Ok(entries) => entries,
+        Err(e) => return internal(e),
+    };
     cbor(
         st.issuer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .signed_status_list(st.now()),
+            .signed_status_list_of(entries, st.now()),
     )
 }
 
@@ -608,11 +631,16 @@ impl TechoServer {
         cfg: ServerConfig,
     ) -> Result<Self, ServerError> {
         std::fs::create_dir_all(&cfg.data_dir)?;
-        let store = Store::open(&cfg.data_dir.join("store")).map_err(|e| ServerError::Store {
-            path: cfg.data_dir.display().to_string(),
-            why: e.to_string(),
-        })?;
-        let issuer_dir = cfg.data_dir.join("issuer");
+        let store = AnyStore::open(&cfg.store, &cfg.data_dir)
+            .await
+            .map_err(|e| ServerError::Store {
+                path: cfg.data_dir.display().to_string(),
+                why: e.to_string(),
+            })?;
+        let issuer_dir = cfg
+            .issuer_dir
+            .clone()
+            .unwrap_or_else(|| cfg.data_dir.join("issuer"));
         let issuer = if issuer_dir.join("state.json").exists() {
             DevIssuer::open(&issuer_dir)?
         } else {
@@ -628,6 +656,7 @@ impl TechoServer {
             clock,
             store,
             issuer: Mutex::new(issuer),
+            worker: format!("{}-{}", std::process::id(), techo_core::hex::random(4)),
             portal,
             cfg: cfg.clone(),
             directory: Mutex::new(directory::DirectoryLog::default()),

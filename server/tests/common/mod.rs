@@ -11,6 +11,7 @@ use techo_core::model::HandbookDraft;
 use techo_core::portal::TechoClient;
 use techo_core::store::{DataKey, StaticKeyProvider};
 use techo_core::{FixedClock, Wallet};
+use techo_server::issuer::store::StoreConfig;
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 use techo_sim::{SimOptions, SoftCard};
@@ -45,6 +46,28 @@ pub async fn start_server(
     dir: &std::path::Path,
     timeout_ms: u64,
 ) -> TechoServer {
+    start_server_on(
+        pki,
+        clock,
+        portal,
+        dir,
+        timeout_ms,
+        StoreConfig::default(),
+        None,
+    )
+    .await
+}
+
+/// A server on the given store; `issuer_dir` shared by servers on one database.
+pub async fn start_server_on(
+    pki: &TestPki,
+    clock: Arc<FixedClock>,
+    portal: &Portal,
+    dir: &std::path::Path,
+    timeout_ms: u64,
+    store: StoreConfig,
+    issuer_dir: Option<PathBuf>,
+) -> TechoServer {
     TechoServer::start(
         pki,
         clock,
@@ -55,6 +78,8 @@ pub async fn start_server(
             admin_token: ADMIN.into(),
             portal_timeout: std::time::Duration::from_millis(timeout_ms),
             retry_every: None,
+            store,
+            issuer_dir,
         },
     )
     .await
@@ -63,6 +88,11 @@ pub async fn start_server(
 
 /// Everything running, a wallet with fixture 01 (the handbook on card `yamada`).
 pub async fn world(now: &str) -> World {
+    world_on(now, StoreConfig::default()).await
+}
+
+/// [`world`] with the server on `store` (its issuer keys in `<dir>/issuer`).
+pub async fn world_on(now: &str, store: StoreConfig) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at(now)));
     let pki = TestPki::generate().unwrap();
@@ -74,12 +104,14 @@ pub async fn world(now: &str) -> World {
     let portal = Portal::start(&pki, clock.clone(), trust, records)
         .await
         .unwrap();
-    let server = start_server(
+    let server = start_server_on(
         &pki,
         clock.clone(),
         &portal,
         &dir.path().join("server"),
         1500,
+        store,
+        Some(dir.path().join("issuer")),
     )
     .await;
     let wallet = Wallet::open(

@@ -1,0 +1,198 @@
+//! techo-server's store behind one trait, [`ServerStore`]: sled (embedded, one process: the
+//! laptop and demo default) or PostgreSQL (several server processes on one database). Both keep
+//! linkage sessions with their idempotency keys and retry schedule, the consent ledger, and the
+//! status list: which index was issued to whom, and its status.
+//!
+//! Correct under concurrency on PostgreSQL: a pending retry is claimed with a lease
+//! (`FOR UPDATE SKIP LOCKED`), so two processes never run it at once; a status index is a
+//! primary key, so it is never handed out twice; an idempotency key is a unique column, so a
+//! retried start returns the same session from any process.
+
+mod pg_store;
+mod records;
+mod sled_store;
+
+pub use pg_store::{PgStore, SCHEMA_VERSION};
+pub use records::{ConsentEntry, SessionRecord, SessionState};
+pub use sled_store::SledStore;
+
+use chrono::{DateTime, Duration, Utc};
+use std::future::Future;
+use techo_core::token::Status;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database at {url} cannot be reached: {why}. Start it, or check --store")]
+    Unreachable { url: String, why: String },
+    #[error(
+        "the database schema is version {found}, newer than this server understands ({supported}): run the newer server, or restore a backup taken before the upgrade"
+    )]
+    SchemaTooNew { found: i32, supported: i32 },
+    #[error("{0}")]
+    Config(String),
+    #[error("a stored record is damaged ({what}): {why}")]
+    Corrupt { what: String, why: String },
+    #[error("the status list is full: start a new list")]
+    StatusListFull,
+    #[error("server store: {0}")]
+    Backend(String),
+}
+
+/// Where the server keeps its state: `sled:<dir>` or `postgres://…`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StoreConfig {
+    /// sled in `<data-dir>/store`.
+    #[default]
+    Sled,
+    SledAt(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl StoreConfig {
+    /// `sled:<dir>`, `postgres://…` / `postgresql://…`.
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
+        if let Some(dir) = text.strip_prefix("sled:") {
+            return Ok(StoreConfig::SledAt(dir.into()));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(StoreConfig::Postgres(text.to_owned()));
+        }
+        Err(StoreError::Config(format!(
+            "--store takes sled:<dir> or postgres://user@host/db, not {text}"
+        )))
+    }
+}
+
+/// What the server needs from its store. Every method is one atomic step.
+pub trait ServerStore: Send + Sync {
+    fn session(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + Send;
+    /// Writes a session (and releases any retry lease on it).
+    fn put_session(&self, s: &SessionRecord)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Inserts a new session unless its idempotency key is known; returns the stored session.
+    fn create_session(
+        &self,
+        s: &SessionRecord,
+    ) -> impl Future<Output = Result<SessionRecord, StoreError>> + Send;
+    fn sessions(&self) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+    /// Up to `limit` pending sessions due at `now` that no worker holds, leased to `worker`
+    /// until `now + lease`. A lease ends when the session is written again, or runs out (a
+    /// crashed worker's requests are picked up by another).
+    fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+    fn put_consent(&self, c: &ConsentEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn consent(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ConsentEntry>, StoreError>> + Send;
+    fn consents(&self) -> impl Future<Output = Result<Vec<ConsentEntry>, StoreError>> + Send;
+    /// `n` fresh random status indices, recorded as issued to `holder`.
+    fn allocate_indices(
+        &self,
+        holder: &str,
+        n: usize,
+    ) -> impl Future<Output = Result<Vec<u32>, StoreError>> + Send;
+    /// Sets the status of every index issued to `holder`; returns how many.
+    fn set_status(
+        &self,
+        holder: &str,
+        status: Status,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Every index whose status is not valid.
+    fn status_entries(&self)
+    -> impl Future<Output = Result<Vec<(u32, Status)>, StoreError>> + Send;
+    /// The holder a status index was issued to.
+    fn holder_of(
+        &self,
+        idx: u32,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// How many indices are in use (for capacity checks and the load test).
+    fn indices_in_use(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// The configured store.
+#[derive(Debug)]
+pub enum AnyStore {
+    Sled(SledStore),
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Opens the store `config` names (`data_dir/store` for the sled default), applying
+    /// PostgreSQL migrations first.
+    pub async fn open(
+        config: &StoreConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, StoreError> {
+        Ok(match config {
+            StoreConfig::Sled => AnyStore::Sled(SledStore::open(&data_dir.join("store"))?),
+            StoreConfig::SledAt(dir) => AnyStore::Sled(SledStore::open(dir)?),
+            StoreConfig::Postgres(url) => AnyStore::Postgres(PgStore::connect(url).await?),
+        })
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sled($s) => $call.await,
+            AnyStore::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl ServerStore for AnyStore {
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        delegate!(self, s => s.session(id))
+    }
+    async fn put_session(&self, r: &SessionRecord) -> Result<(), StoreError> {
+        delegate!(self, s => s.put_session(r))
+    }
+    async fn create_session(&self, r: &SessionRecord) -> Result<SessionRecord, StoreError> {
+        delegate!(self, s => s.create_session(r))
+    }
+    async fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        delegate!(self, s => s.sessions())
+    }
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        delegate!(self, s => s.claim_due(now, lease, worker, limit))
+    }
+    async fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
+        delegate!(self, s => s.put_consent(c))
+    }
+    async fn consent(&self, id: &str) -> Result<Option<ConsentEntry>, StoreError> {
+        delegate!(self, s => s.consent(id))
+    }
+    async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
+        delegate!(self, s => s.consents())
+    }
+    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
+        delegate!(self, s => s.allocate_indices(holder, n))
+    }
+    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
+        delegate!(self, s => s.set_status(holder, status))
+    }
+    async fn status_entries(&self) -> Result<Vec<(u32, Status)>, StoreError> {
+        delegate!(self, s => s.status_entries())
+    }
+    async fn holder_of(&self, idx: u32) -> Result<Option<String>, StoreError> {
+        delegate!(self, s => s.holder_of(idx))
+    }
+    async fn indices_in_use(&self) -> Result<usize, StoreError> {
+        delegate!(self, s => s.indices_in_use())
+    }
+}

@@ -1,0 +1,371 @@
+//! The PostgreSQL store (tokio-postgres): several server processes on one database. Every
+//! method is one SQL statement, so each step is atomic without holding a transaction open;
+//! migrations in `server/migrations/` are applied at start under an advisory lock.
+//!
+//! The connection is plain TCP to loopback or a Unix socket only: in production the database
+//! is reached through a local TLS proxy (docs/deploy.md); any other host is refused at start.
+
+use super::records::{ConsentEntry, SessionRecord};
+use super::{ServerStore, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use techo_core::token::{DevIssuer, Status};
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, NoTls};
+
+/// The schema this binary writes; a database at a newer version is refused.
+pub const SCHEMA_VERSION: i32 = 1;
+const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("../../../migrations/0001_init.sql"))];
+/// Serialises migrations between processes starting at once.
+const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;
+
+#[derive(Debug)]
+pub struct PgStore {
+    client: Client,
+    connection: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}
+
+fn e(x: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(x.to_string())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(e)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|x| StoreError::Corrupt {
+        what: what.to_owned(),
+        why: x.to_string(),
+    })
+}
+
+/// The URL without its password, for messages.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match h {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    format!(
+        "postgres://{}@{}/{}",
+        config.get_user().unwrap_or("?"),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("?")
+    )
+}
+
+fn loopback_only(config: &tokio_postgres::Config) -> Result<(), StoreError> {
+    for host in config.get_hosts() {
+        if let Host::Tcp(name) = host {
+            if !matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1") {
+                return Err(StoreError::Config(format!(
+                    "the database host {name} is not loopback: this server speaks to PostgreSQL without TLS, so it must go through a local TLS proxy or a Unix socket (docs/deploy.md)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects, checks the schema version and applies missing migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|x| StoreError::Config(format!("--store {}: {x}", "postgres://…")))?;
+        loopback_only(&config)?;
+        let (client, conn) = config
+            .connect(NoTls)
+            .await
+            .map_err(|x| StoreError::Unreachable {
+                url: describe(&config),
+                why: x.to_string(),
+            })?;
+        let connection = tokio::spawn(async move {
+            if let Err(x) = conn.await {
+                tracing::error!(error = %x, "the database connection ended");
+            }
+        });
+        let store = Self { client, connection };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let c = &self.client;
+        c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(e)?;
+        let result = self.migrate_locked().await;
+        c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(e)?;
+        result
+    }
+
+    async fn migrate_locked(&self) -> Result<(), StoreError> {
+        let c = &self.client;
+        c.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(e)?;
+        let found: Option<i32> = c
+            .query_one("SELECT max(version) FROM schema_migrations", &[])
+            .await
+            .map_err(e)?
+            .get(0);
+        let found = found.unwrap_or(0);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+            c.batch_execute(&format!(
+                "BEGIN;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\nCOMMIT;"
+            ))
+            .await
+            .map_err(|x| StoreError::Backend(format!("migration {version}: {x}")))?;
+            tracing::info!(version, "database migrated");
+        }
+        Ok(())
+    }
+
+    async fn sessions_where(&self, sql: &str) -> Result<Vec<SessionRecord>, StoreError> {
+        self.client
+            .query(sql, &[])
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| decode("session", row.get::<_, &str>(0)))
+            .collect()
+    }
+}
+
+impl ServerStore for PgStore {
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.client
+            .query_opt("SELECT data::text FROM sessions WHERE id = $1", &[&id])
+            .await
+            .map_err(e)?
+            .map(|row| decode("session", row.get::<_, &str>(0)))
+            .transpose()
+    }
+
+    async fn put_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.client
+            .execute(
+                "INSERT INTO sessions (id, idempotency_key, state, next_try, data, created_at)
+                 VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
+                 ON CONFLICT (id) DO UPDATE SET
+                     state = EXCLUDED.state, next_try = EXCLUDED.next_try, data = EXCLUDED.data,
+                     lease_until = NULL, lease_owner = NULL, updated_at = now()",
+                &[
+                    &s.id,
+                    &s.idempotency_key,
+                    &s.state.name(),
+                    &s.state.next_try(),
+                    &json(s)?,
+                    &s.created_at,
+                ],
+            )
+            .await
+            .map_err(e)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &SessionRecord) -> Result<SessionRecord, StoreError> {
+        // One statement: either this session is inserted, or the key's first session is
+        // returned (a concurrent insert of the same key waits for the first to commit).
+        let inserted = self
+            .client
+            .query_opt(
+                "INSERT INTO sessions (id, idempotency_key, state, next_try, data, created_at)
+                 VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
+                 ON CONFLICT (idempotency_key) DO NOTHING
+                 RETURNING data::text",
+                &[
+                    &s.id,
+                    &s.idempotency_key,
+                    &s.state.name(),
+                    &s.state.next_try(),
+                    &json(s)?,
+                    &s.created_at,
+                ],
+            )
+            .await
+            .map_err(e)?;
+        let row = match inserted {
+            Some(row) => row,
+            None => self
+                .client
+                .query_one(
+                    "SELECT data::text FROM sessions WHERE idempotency_key = $1",
+                    &[&s.idempotency_key],
+                )
+                .await
+                .map_err(e)?,
+        };
+        decode("session", row.get::<_, &str>(0))
+    }
+
+    async fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        self.sessions_where("SELECT data::text FROM sessions ORDER BY created_at")
+            .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let until = now + lease;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.client
+            .query(
+                "UPDATE sessions SET lease_until = $2, lease_owner = $3
+                 WHERE id IN (
+                     SELECT id FROM sessions
+                     WHERE state = 'pending' AND next_try <= $1
+                       AND (lease_until IS NULL OR lease_until < $1)
+                     ORDER BY next_try
+                     LIMIT $4
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING data::text",
+                &[&now, &until, &worker, &limit],
+            )
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| decode("session", row.get::<_, &str>(0)))
+            .collect()
+    }
+
+    async fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
+        self.client
+            .execute(
+                "INSERT INTO consents (id, session_id, data) VALUES ($1, $2, $3::text::jsonb)
+                 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
+                &[&c.id, &c.session_id, &json(c)?],
+            )
+            .await
+            .map_err(e)?;
+        Ok(())
+    }
+
+    async fn consent(&self, id: &str) -> Result<Option<ConsentEntry>, StoreError> {
+        self.client
+            .query_opt("SELECT data::text FROM consents WHERE id = $1", &[&id])
+            .await
+            .map_err(e)?
+            .map(|row| decode("consent", row.get::<_, &str>(0)))
+            .transpose()
+    }
+
+    async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
+        self.client
+            .query("SELECT data::text FROM consents ORDER BY id", &[])
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| decode("consent", row.get::<_, &str>(0)))
+            .collect()
+    }
+
+    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            if self.indices_in_use().await? >= DevIssuer::capacity() as usize {
+                return Err(StoreError::StatusListFull);
+            }
+            let idx = DevIssuer::random_index();
+            let candidate = i32::try_from(idx).map_err(e)?;
+            // The primary key decides: an index another process took is simply not inserted.
+            let inserted = self
+                .client
+                .execute(
+                    "INSERT INTO status_entries (idx, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&candidate, &holder],
+                )
+                .await
+                .map_err(e)?;
+            if inserted == 1 {
+                out.push(idx);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
+        let code = status as i16;
+        let n = self
+            .client
+            .execute(
+                "UPDATE status_entries SET status = $2 WHERE holder = $1",
+                &[&holder, &code],
+            )
+            .await
+            .map_err(e)?;
+        usize::try_from(n).map_err(e)
+    }
+
+    async fn status_entries(&self) -> Result<Vec<(u32, Status)>, StoreError> {
+        self.client
+            .query(
+                "SELECT idx, status FROM status_entries WHERE status <> 0 ORDER BY idx",
+                &[],
+            )
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| {
+                let idx: i32 = row.get(0);
+                let status: i16 = row.get(1);
+                Ok((
+                    u32::try_from(idx).map_err(e)?,
+                    Status::from_code(u8::try_from(status).map_err(e)?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn holder_of(&self, idx: u32) -> Result<Option<String>, StoreError> {
+        let idx = i32::try_from(idx).map_err(e)?;
+        Ok(self
+            .client
+            .query_opt("SELECT holder FROM status_entries WHERE idx = $1", &[&idx])
+            .await
+            .map_err(e)?
+            .map(|row| row.get::<_, String>(0)))
+    }
+
+    async fn indices_in_use(&self) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .client
+            .query_one("SELECT count(*) FROM status_entries", &[])
+            .await
+            .map_err(e)?
+            .get(0);
+        usize::try_from(n).map_err(e)
+    }
+}

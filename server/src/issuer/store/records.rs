@@ -1,0 +1,92 @@
+//! What techo-server keeps: linkage sessions (with their idempotency key and, while pending,
+//! the retry schedule) and the consent ledger. No portal data: records are turned into a
+//! credential and dropped.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use techo_core::portal::dto::{DeviceKeyDto, HandbookRef};
+use techo_core::token::HeldCredential;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionState {
+    AwaitingCode,
+    Pending {
+        access_token: String,
+        consent_id: String,
+        reason: String,
+        next_try: DateTime<Utc>,
+        attempts: u32,
+    },
+    /// `credentials` is dropped once the app acknowledges it stored them.
+    Linked {
+        consent_id: String,
+        valid_until: NaiveDate,
+        credentials: Option<Vec<HeldCredential>>,
+    },
+    Failed {
+        error: String,
+        message: String,
+    },
+    Revoked {
+        reason: String,
+    },
+    Suspended {
+        consent_id: String,
+        valid_until: NaiveDate,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id: String,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+    pub handbook: HandbookRef,
+    pub photo_sha256_hex: Option<String>,
+    pub device_keys: Vec<DeviceKeyDto>,
+    pub state: SessionState,
+    /// Presented by a guardian: declared by the app, or confirmed by the portal's proxy setting.
+    #[serde(default)]
+    pub guardian: Option<techo_core::token::GuardianClaim>,
+}
+
+/// What the holder consented to, when, and when the data was purged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEntry {
+    pub id: String,
+    pub session_id: String,
+    /// The portal's pairwise subject for Techo (not the holder's name or number).
+    pub subject: String,
+    pub scope: String,
+    pub consented_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub purged_at: Option<DateTime<Utc>>,
+    /// Who consented for the holder: `None` the holder (with their card); else the proxy's
+    /// relationship as the portal has it.
+    #[serde(default)]
+    pub by_proxy: Option<techo_core::model::Relationship>,
+}
+
+impl SessionState {
+    /// The state's name, as the store indexes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionState::AwaitingCode => "awaiting_code",
+            SessionState::Pending { .. } => "pending",
+            SessionState::Linked { .. } => "linked",
+            SessionState::Failed { .. } => "failed",
+            SessionState::Revoked { .. } => "revoked",
+            SessionState::Suspended { .. } => "suspended",
+        }
+    }
+
+    /// When a pending request is due.
+    pub fn next_try(&self) -> Option<DateTime<Utc>> {
+        match self {
+            SessionState::Pending { next_try, .. } => Some(*next_try),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The embedded store (sled): one server process. Sessions, idempotency keys, consents and the
+//! status entries in their own trees; retry leases in memory (one process holds the store).
+
+use super::records::{ConsentEntry, SessionRecord};
+use super::{ServerStore, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+use techo_core::token::{DevIssuer, Status};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StatusEntry {
+    holder: String,
+    status: u8,
+}
+
+#[derive(Debug)]
+pub struct SledStore {
+    db: sled::Db,
+    sessions: sled::Tree,
+    idempotency: sled::Tree,
+    consents: sled::Tree,
+    status: sled::Tree,
+    leases: Mutex<HashMap<String, DateTime<Utc>>>,
+}
+
+fn e(x: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(x.to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|x| StoreError::Corrupt {
+        what: what.to_owned(),
+        why: x.to_string(),
+    })
+}
+
+impl SledStore {
+    /// Opens the store, waiting up to five seconds for a previous server process in this one
+    /// (tests restart the server) to let go of sled's file lock.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let start = std::time::Instant::now();
+        let db = loop {
+            match sled::Config::new().path(dir).flush_every_ms(None).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io))
+                    if io.to_string().contains("lock")
+                        && start.elapsed() < std::time::Duration::from_secs(5) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(x) => return Err(e(x)),
+            }
+        };
+        Ok(Self {
+            sessions: db.open_tree("sessions").map_err(e)?,
+            idempotency: db.open_tree("idempotency").map_err(e)?,
+            consents: db.open_tree("consents").map_err(e)?,
+            status: db.open_tree("status").map_err(e)?,
+            db,
+            leases: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(e)
+    }
+
+    fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.sessions
+            .get(id)
+            .map_err(e)?
+            .map(|v| decode("session", &v))
+            .transpose()
+    }
+
+    fn write_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.sessions
+            .insert(s.id.as_bytes(), serde_json::to_vec(s).map_err(e)?)
+            .map_err(e)?;
+        self.leases
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&s.id);
+        self.flush()
+    }
+
+    fn all<T: serde::de::DeserializeOwned>(
+        tree: &sled::Tree,
+        what: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        tree.iter()
+            .values()
+            .map(|v| decode(what, &v.map_err(e)?))
+            .collect()
+    }
+
+    fn entries(&self) -> Result<Vec<(u32, StatusEntry)>, StoreError> {
+        self.status
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(e)?;
+                let idx = <[u8; 4]>::try_from(k.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt {
+                        what: "status index".into(),
+                        why: "not 4 bytes".into(),
+                    })?;
+                Ok((idx, decode("status entry", &v)?))
+            })
+            .collect()
+    }
+}
+
+impl ServerStore for SledStore {
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.get_session(id)
+    }
+
+    async fn put_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.write_session(s)
+    }
+
+    async fn create_session(&self, s: &SessionRecord) -> Result<SessionRecord, StoreError> {
+        let claimed = self
+            .idempotency
+            .compare_and_swap(
+                s.idempotency_key.as_bytes(),
+                None as Option<&[u8]>,
+                Some(s.id.as_bytes()),
+            )
+            .map_err(e)?;
+        match claimed {
+            Ok(()) => {
+                self.write_session(s)?;
+                Ok(s.clone())
+            }
+            Err(existing) => {
+                let id = existing
+                    .current
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+                    .unwrap_or_default();
+                self.get_session(&id)?.ok_or_else(|| StoreError::Corrupt {
+                    what: "idempotency key".into(),
+                    why: "points to no session".into(),
+                })
+            }
+        }
+    }
+
+    async fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        Self::all(&self.sessions, "session")
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        _worker: &str,
+        limit: usize,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut due: Vec<SessionRecord> = Self::all::<SessionRecord>(&self.sessions, "session")?
+            .into_iter()
+            .filter(|s| s.state.next_try().is_some_and(|t| t <= now))
+            .filter(|s| leases.get(&s.id).is_none_or(|until| *until < now))
+            .collect();
+        due.sort_by_key(|s| s.state.next_try());
+        due.truncate(limit);
+        for s in &due {
+            leases.insert(s.id.clone(), now + lease);
+        }
+        Ok(due)
+    }
+
+    async fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
+        self.consents
+            .insert(c.id.as_bytes(), serde_json::to_vec(c).map_err(e)?)
+            .map_err(e)?;
+        self.flush()
+    }
+
+    async fn consent(&self, id: &str) -> Result<Option<ConsentEntry>, StoreError> {
+        self.consents
+            .get(id)
+            .map_err(e)?
+            .map(|v| decode("consent", &v))
+            .transpose()
+    }
+
+    async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
+        Self::all(&self.consents, "consent")
+    }
+
+    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
+        let entry = serde_json::to_vec(&StatusEntry {
+            holder: holder.to_owned(),
+            status: 0,
+        })
+        .map_err(e)?;
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            if self.status.len() >= DevIssuer::capacity() as usize {
+                return Err(StoreError::StatusListFull);
+            }
+            let idx = DevIssuer::random_index();
+            let taken = self
+                .status
+                .compare_and_swap(
+                    idx.to_be_bytes(),
+                    None as Option<&[u8]>,
+                    Some(entry.clone()),
+                )
+                .map_err(e)?;
+            if taken.is_ok() {
+                out.push(idx);
+            }
+        }
+        self.flush()?;
+        Ok(out)
+    }
+
+    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (idx, mut entry) in self.entries()? {
+            if entry.holder == holder {
+                entry.status = status as u8;
+                self.status
+                    .insert(idx.to_be_bytes(), serde_json::to_vec(&entry).map_err(e)?)
+                    .map_err(e)?;
+                n += 1;
+            }
+        }
+        self.flush()?;
+        Ok(n)
+    }
+
+    async fn status_entries(&self) -> Result<Vec<(u32, Status)>, StoreError> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter(|(_, entry)| entry.status != 0)
+            .map(|(idx, entry)| (idx, Status::from_code(entry.status)))
+            .collect())
+    }
+
+    async fn holder_of(&self, idx: u32) -> Result<Option<String>, StoreError> {
+        self.status
+            .get(idx.to_be_bytes())
+            .map_err(e)?
+            .map(|v| decode::<StatusEntry>("status entry", &v).map(|entry| entry.holder))
+            .transpose()
+    }
+
+    async fn indices_in_use(&self) -> Result<usize, StoreError> {
+        Ok(self.status.len())
+    }
+}

@@ -1,0 +1,316 @@
+//! The server store suite, run against sled and a live PostgreSQL (`bash scripts/with-postgres`
+//! sets TECHO_TEST_PG_URL; without it the PostgreSQL tests fail, they never pass silently), and
+//! PostgreSQL under concurrency: two stores on their own connections, as two server processes
+//! would be, racing for the same retries, indices and idempotency keys.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::collections::HashSet;
+use techo_core::portal::dto::HandbookRef;
+use techo_core::token::Status;
+use techo_server::issuer::store::{
+    AnyStore, ConsentEntry, PgStore, SCHEMA_VERSION, ServerStore, SessionRecord, SessionState,
+    SledStore, StoreConfig, StoreError,
+};
+
+fn pg_url() -> String {
+    std::env::var("TECHO_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL store tests need a live server: run them with `bash scripts/with-postgres cargo test -p techo-server --test store` (scripts/test does)"
+        )
+    })
+}
+
+/// A database of its own for one test, on the test server.
+async fn fresh_db(name: &str) -> String {
+    let url = pg_url();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    let base = url.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 3, 0, 0).unwrap()
+}
+
+fn session(id: &str, key: &str, state: SessionState) -> SessionRecord {
+    SessionRecord {
+        id: id.into(),
+        idempotency_key: key.into(),
+        created_at: t0(),
+        handbook: HandbookRef {
+            kind: "physical".into(),
+            number: "12345".into(),
+            municipality_code: "131016".into(),
+        },
+        photo_sha256_hex: None,
+        device_keys: Vec::new(),
+        state,
+        guardian: None,
+    }
+}
+
+fn pending(next_try: DateTime<Utc>) -> SessionState {
+    SessionState::Pending {
+        access_token: "t".into(),
+        consent_id: "c".into(),
+        reason: "closed".into(),
+        next_try,
+        attempts: 1,
+    }
+}
+
+/// Everything a store must do, the same for both backends.
+async fn suite(store: &impl ServerStore) {
+    // Sessions and idempotency.
+    let a = session("s-a", "key-a", SessionState::AwaitingCode);
+    assert_eq!(store.create_session(&a).await.unwrap().id, "s-a");
+    let retry = session("s-other", "key-a", SessionState::AwaitingCode);
+    assert_eq!(
+        store.create_session(&retry).await.unwrap().id,
+        "s-a",
+        "same key, same session"
+    );
+    assert!(store.session("s-other").await.unwrap().is_none());
+    assert!(store.session("nope").await.unwrap().is_none());
+
+    // Pending retries: claimed once, released by a write, reclaimable after the lease.
+    for i in 0..3 {
+        let s = session(
+            &format!("p-{i}"),
+            &format!("pk-{i}"),
+            pending(t0() - Duration::minutes(i)),
+        );
+        store.create_session(&s).await.unwrap();
+    }
+    let later = session("p-later", "pk-later", pending(t0() + Duration::hours(1)));
+    store.create_session(&later).await.unwrap();
+    let lease = Duration::minutes(2);
+    let first = store.claim_due(t0(), lease, "w1", 10).await.unwrap();
+    let mut ids: Vec<_> = first.iter().map(|s| s.id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, ["p-0", "p-1", "p-2"]);
+    assert!(
+        store
+            .claim_due(t0(), lease, "w2", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let mut done = first[0].clone();
+    done.state = SessionState::Failed {
+        error: "x".into(),
+        message: "y".into(),
+    };
+    store.put_session(&done).await.unwrap();
+    let again = store
+        .claim_due(t0() + Duration::minutes(3), lease, "w2", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        2,
+        "the lease ran out for the two not written back"
+    );
+    assert_eq!(store.sessions().await.unwrap().len(), 5);
+
+    // Consents.
+    let c = ConsentEntry {
+        id: "c-1".into(),
+        session_id: "s-a".into(),
+        subject: "pairwise".into(),
+        scope: "handbooks".into(),
+        consented_at: t0(),
+        expires_at: t0() + Duration::days(30),
+        withdrawn_at: None,
+        purged_at: None,
+        by_proxy: None,
+    };
+    store.put_consent(&c).await.unwrap();
+    let mut withdrawn = c.clone();
+    withdrawn.withdrawn_at = Some(t0());
+    store.put_consent(&withdrawn).await.unwrap();
+    assert_eq!(store.consent("c-1").await.unwrap(), Some(withdrawn.clone()));
+    assert_eq!(store.consents().await.unwrap(), vec![withdrawn]);
+
+    // Status indices: distinct, recorded per holder, statuses kept.
+    let mine = store.allocate_indices("holder-1", 8).await.unwrap();
+    let theirs = store.allocate_indices("holder-2", 8).await.unwrap();
+    let all: HashSet<u32> = mine.iter().chain(&theirs).copied().collect();
+    assert_eq!(all.len(), 16);
+    assert!(all.iter().all(|i| *i < 65_536));
+    assert_eq!(store.indices_in_use().await.unwrap(), 16);
+    assert_eq!(
+        store.holder_of(mine[0]).await.unwrap().as_deref(),
+        Some("holder-1")
+    );
+    assert_eq!(
+        store.set_status("holder-1", Status::Revoked).await.unwrap(),
+        8
+    );
+    assert_eq!(
+        store.set_status("nobody", Status::Revoked).await.unwrap(),
+        0
+    );
+    let entries = store.status_entries().await.unwrap();
+    assert_eq!(entries.len(), 8);
+    assert!(
+        entries
+            .iter()
+            .all(|(i, s)| mine.contains(i) && *s == Status::Revoked)
+    );
+    store.set_status("holder-1", Status::Valid).await.unwrap();
+    assert!(store.status_entries().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sled_passes_the_store_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::open(&StoreConfig::Sled, dir.path())
+        .await
+        .unwrap();
+    suite(&store).await;
+    // The same data after reopening.
+    drop(store);
+    let store = SledStore::open(&dir.path().join("store")).unwrap();
+    assert_eq!(store.indices_in_use().await.unwrap(), 16);
+}
+
+#[tokio::test]
+async fn postgres_passes_the_store_suite() {
+    let url = fresh_db("suite").await;
+    let store = AnyStore::open(
+        &StoreConfig::parse(&url).unwrap(),
+        std::path::Path::new("."),
+    )
+    .await
+    .unwrap();
+    suite(&store).await;
+    // Reconnecting migrates nothing again and finds the data.
+    drop(store);
+    let store = PgStore::connect(&url).await.unwrap();
+    assert_eq!(store.indices_in_use().await.unwrap(), 16);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
+    let url = fresh_db("concurrency").await;
+    // Two stores, each with its own connection: what two server processes have.
+    let (a, b) = tokio::join!(PgStore::connect(&url), PgStore::connect(&url));
+    let (a, b) = (
+        std::sync::Arc::new(a.unwrap()),
+        std::sync::Arc::new(b.unwrap()),
+    );
+
+    // 200 due requests, claimed by both at once in small batches until none are left.
+    for i in 0..200 {
+        let s = session(&format!("p-{i}"), &format!("k-{i}"), pending(t0()));
+        a.create_session(&s).await.unwrap();
+    }
+    let claim_all = |store: std::sync::Arc<PgStore>, worker: &'static str| async move {
+        let mut got = Vec::new();
+        loop {
+            let batch = store
+                .claim_due(t0(), Duration::minutes(2), worker, 7)
+                .await
+                .unwrap();
+            if batch.is_empty() {
+                return got;
+            }
+            got.extend(batch.into_iter().map(|s| s.id));
+        }
+    };
+    let (ga, gb) = tokio::join!(claim_all(a.clone(), "a"), claim_all(b.clone(), "b"));
+    let both: HashSet<&String> = ga.iter().chain(&gb).collect();
+    assert_eq!(
+        ga.len() + gb.len(),
+        200,
+        "every request claimed once: {} + {}",
+        ga.len(),
+        gb.len()
+    );
+    assert_eq!(both.len(), 200);
+    assert!(!ga.is_empty() && !gb.is_empty(), "both workers took part");
+
+    // 2 × 40 holders × 8 indices allocated at once: 640 distinct indices.
+    let allocate = |store: std::sync::Arc<PgStore>, side: &'static str| async move {
+        let mut got = Vec::new();
+        for h in 0..40 {
+            got.extend(
+                store
+                    .allocate_indices(&format!("{side}-{h}"), 8)
+                    .await
+                    .unwrap(),
+            );
+        }
+        got
+    };
+    let (ia, ib) = tokio::join!(allocate(a.clone(), "a"), allocate(b.clone(), "b"));
+    let distinct: HashSet<u32> = ia.iter().chain(&ib).copied().collect();
+    assert_eq!(distinct.len(), 640);
+    assert_eq!(a.indices_in_use().await.unwrap(), 640);
+
+    // The same idempotency key sent to both servers at once: one session.
+    for round in 0..20 {
+        let key = format!("same-{round}");
+        let sx = session(&format!("x-{round}"), &key, SessionState::AwaitingCode);
+        let sy = session(&format!("y-{round}"), &key, SessionState::AwaitingCode);
+        let (x, y) = tokio::join!(a.create_session(&sx), b.create_session(&sy));
+        assert_eq!(x.unwrap().id, y.unwrap().id, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_newer_schema_an_absent_database_and_a_remote_host_are_clear_errors() {
+    let url = fresh_db("newer").await;
+    let store = PgStore::connect(&url).await.unwrap();
+    drop(store);
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("INSERT INTO schema_migrations (version) VALUES (99)")
+        .await
+        .unwrap();
+    let err = PgStore::connect(&url).await.unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::SchemaTooNew {
+            found: 99,
+            supported: SCHEMA_VERSION
+        }
+    );
+    assert!(err.to_string().contains("newer than this server"));
+
+    // Nothing listening: named, without the password.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let err = PgStore::connect(&format!("postgres://techo:secret@127.0.0.1:{port}/techo"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unreachable { .. }), "{err:?}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+
+    // A remote database without TLS is refused before any connection is tried.
+    let err = PgStore::connect("postgres://techo@db.example:5432/techo")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+    assert!(matches!(
+        StoreConfig::parse("mysql://x"),
+        Err(StoreError::Config(_))
+    ));
+}
