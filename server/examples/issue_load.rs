@@ -3,8 +3,11 @@
 //! Prepares N linkage sessions (portal consent signed by the software card, not timed), then
 //! submits their one-time codes with C concurrent clients and times what techo-server does for
 //! each: the mutual-TLS code exchange, the 時点指定 query, issuing (a counter and a full
-//! credential per device key) and storing. `cargo run --release -p techo-server --example
-//! issue_load -- [sessions] [concurrency] [keys per session]`.
+//! credential per device key) and storing; status-list reads run alongside. With
+//! `--store postgres://…` it starts two server instances on that database (sessions started on
+//! one are finished on the other) and checks afterwards that no status index was handed out
+//! twice. `cargo run --release -p techo-server --example issue_load -- [sessions] [concurrency]
+//! [keys per session] [--store URL]`; `bash scripts/load-postgres` runs the two-server case.
 
 #![allow(
     clippy::too_many_lines,
@@ -20,6 +23,7 @@ use techo_core::linkage::consent_with_card;
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
 use techo_core::token::SoftwareKey;
+use techo_server::issuer::store::{ServerStore, StoreConfig};
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 use techo_sim::{SimOptions, SoftCard};
@@ -30,10 +34,12 @@ fn repo(p: &str) -> PathBuf {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let store_url = raw
+        .iter()
+        .position(|a| a == "--store")
+        .and_then(|i| raw.get(i + 1).cloned());
+    let args: Vec<usize> = raw.iter().filter_map(|a| a.parse().ok()).collect();
     let (sessions, concurrency, keys) = (
         args.first().copied().unwrap_or(500),
         args.get(1).copied().unwrap_or(32),
@@ -50,26 +56,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Records::load(&repo("fixtures/portal/records.json"))?,
     )
     .await?;
-    let server = TechoServer::start(
-        &pki,
-        clock,
-        ServerConfig {
-            data_dir: dir.path().join("server"),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: "load".into(),
-            portal_timeout: std::time::Duration::from_secs(30),
-            retry_every: None,
-            store: techo_server::issuer::store::StoreConfig::default(),
-            issuer_dir: None,
-        },
-    )
-    .await?;
-    let client = TechoClient::new(
-        &server.url(),
-        &pki.ca_pem,
-        std::time::Duration::from_secs(60),
-    )?;
+    let store = match &store_url {
+        Some(url) => StoreConfig::parse(url)?,
+        None => StoreConfig::default(),
+    };
+    let instances = if store_url.is_some() { 2 } else { 1 };
+    let mut servers = Vec::new();
+    let mut clients = Vec::new();
+    for i in 0..instances {
+        let server = TechoServer::start(
+            &pki,
+            clock.clone(),
+            ServerConfig {
+                data_dir: dir.path().join(format!("server-{i}")),
+                portal_holder_url: portal.holder.url(),
+                portal_provider_url: portal.provider.url(),
+                admin_token: "load".into(),
+                portal_timeout: std::time::Duration::from_secs(30),
+                retry_every: None,
+                store: store.clone(),
+                issuer_dir: Some(dir.path().join("issuer")),
+            },
+        )
+        .await?;
+        clients.push(TechoClient::new(
+            &server.url(),
+            &pki.ca_pem,
+            std::time::Duration::from_secs(60),
+        )?);
+        servers.push(server);
+    }
+    let client = clients[0].clone();
 
     eprintln!(
         "preparing {sessions} sessions with {keys} device keys each (card signatures, not timed)…"
@@ -117,38 +134,101 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None,
         )
         .await?;
-        ready.push((started.session_id, consent.code));
+        ready.push((
+            started.session_id,
+            consent.code,
+            clients[(n + 1) % instances].clone(),
+        ));
     }
 
-    eprintln!("submitting codes with {concurrency} concurrent clients…");
+    eprintln!(
+        "submitting codes with {concurrency} concurrent clients, reading status lists alongside…"
+    );
     let queue = Arc::new(tokio::sync::Mutex::new(ready));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let start = Instant::now();
+    let readers: Vec<_> = clients
+        .iter()
+        .cloned()
+        .map(|c| {
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let t = Instant::now();
+                    if c.status_list(1).await.is_ok() {
+                        times.push(t.elapsed());
+                    }
+                }
+                times
+            })
+        })
+        .collect();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (queue, client) = (queue.clone(), client.clone());
+        let queue = queue.clone();
         tasks.push(tokio::spawn(async move {
             let mut issued = 0usize;
+            let mut times = Vec::new();
             loop {
-                let Some((session, code)) = queue.lock().await.pop() else {
+                let Some((session, code, client)) = queue.lock().await.pop() else {
                     break;
                 };
+                let t = Instant::now();
                 match client.submit_code(&session, &code).await {
                     Ok(LinkageStatus::Linked { credentials, .. }) => issued += credentials.len(),
                     other => eprintln!("unexpected: {other:?}"),
                 }
+                times.push(t.elapsed());
             }
-            issued
+            (issued, times)
         }));
     }
     let mut total = 0;
+    let mut linkage_times = Vec::new();
     for t in tasks {
-        total += t.await?;
+        let (issued, times) = t.await?;
+        total += issued;
+        linkage_times.extend(times);
     }
     let secs = start.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut read_times = Vec::new();
+    for r in readers {
+        read_times.extend(r.await?);
+    }
     println!(
-        "issued {total} credentials for {sessions} linkages in {secs:.2} s: {:.0} credentials/s, {:.0} linkages/s ({concurrency} clients, {keys} keys per linkage, loopback, this machine)",
+        "issued {total} credentials for {sessions} linkages in {secs:.2} s: {:.0} credentials/s, {:.0} linkages/s, linkage p50 {} ms p99 {} ms ({concurrency} clients, {keys} keys per linkage, {instances} server(s), loopback, this machine)",
         total as f64 / secs,
-        sessions as f64 / secs
+        sessions as f64 / secs,
+        percentile(&mut linkage_times, 50),
+        percentile(&mut linkage_times, 99),
     );
+    println!(
+        "status-list reads alongside: {} in {secs:.2} s ({:.0}/s), p50 {} ms p99 {} ms",
+        read_times.len(),
+        read_times.len() as f64 / secs,
+        percentile(&mut read_times, 50),
+        percentile(&mut read_times, 99),
+    );
+    // Every credential pair has its own index, and no index was handed out twice.
+    let in_use = servers[0].state.store.indices_in_use().await?;
+    let expected = sessions * keys;
+    if total != 2 * expected || in_use != expected {
+        return Err(format!(
+            "expected {expected} indices and {} credentials, found {in_use} indices and {total} credentials",
+            2 * expected
+        )
+        .into());
+    }
+    println!("checked: {in_use} status indices for {total} credentials, none handed out twice");
     Ok(())
+}
+
+fn percentile(times: &mut [std::time::Duration], p: usize) -> u128 {
+    if times.is_empty() {
+        return 0;
+    }
+    times.sort();
+    times[(times.len() * p / 100).min(times.len() - 1)].as_millis()
 }

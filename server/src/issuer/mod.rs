@@ -46,7 +46,7 @@ pub struct ServerConfig {
 #[derive(Debug)]
 pub struct ServerState {
     clock: Arc<dyn Clock>,
-    pub(crate) store: AnyStore,
+    pub store: AnyStore,
     /// Keys and signing only: which index went to whom, and statuses, are in the store.
     issuer: Mutex<DevIssuer>,
     /// Names this process's retry leases.
