@@ -456,8 +456,10 @@ impl Wallet {
     }
 
     /// Presents a handbook (the counter one when `id` is `None`): picks a current credential that
-    /// can show `claims` (the compact counter profile when it fits), rotating through the batch by
-    /// day and site so two operators do not see the same credential, and signs a display token.
+    /// can show `claims` (the compact counter profile when it fits), rotating through the batch
+    /// with every 30-second step (and, for a site, its audience), so presentations at two places
+    /// minutes apart carry different credentials: different device keys, status indices, salts
+    /// and signatures, nothing an operator could join on. Signs a display token.
     pub fn present(
         &self,
         id: Option<&str>,
@@ -503,8 +505,8 @@ impl Wallet {
                 .bytes()
                 .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
         });
-        let day = u64::from(crate::token::time::day_number(today));
-        let pick = usize::try_from(day.wrapping_add(site) % pool.len() as u64).unwrap_or(0);
+        let step = crate::token::time::step_of(self.clock.now());
+        let pick = usize::try_from(step.wrapping_add(site) % pool.len() as u64).unwrap_or(0);
         let chosen = pool[pick];
         let key = self.device_key(&chosen.device_key)?;
         let declared = self.support_profile()?.qr_codes();
