@@ -145,6 +145,8 @@ async fn start_servers(
             retry_every: None,
             store: techo_server::issuer::store::StoreConfig::default(),
             issuer_dir: None,
+            linkage_rate: ServerConfig::LINKAGE_RATE,
+            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
         },
     )
     .await

@@ -76,6 +76,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 retry_every: None,
                 store: store.clone(),
                 issuer_dir: Some(dir.path().join("issuer")),
+                linkage_rate: (1_000_000, 1_000_000),
+                request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
             },
         )
         .await?;

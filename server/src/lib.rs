@@ -3,6 +3,7 @@
 
 pub mod bin_support;
 pub mod endpoints;
+pub mod hardening;
 pub mod issuer;
 pub mod portal;
 pub mod tls;

@@ -188,6 +188,8 @@ pub async fn serve(
                     tracing::debug!(%peer, "TLS handshake failed");
                     return;
                 };
+                // Each request of this connection knows the client's address (rate limits).
+                let router = router.layer(axum::Extension(crate::hardening::PeerAddr(peer.ip())));
                 let service = hyper_util::service::TowerToHyperService::new(router);
                 let builder = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),

@@ -89,6 +89,8 @@ async fn run(args: &[String]) -> Result<(), String> {
                 None => StoreConfig::default(),
             },
             issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
+            linkage_rate: ServerConfig::LINKAGE_RATE,
+            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
         },
     )
     .await

@@ -41,6 +41,17 @@ pub struct ServerConfig {
     pub store: StoreConfig,
     /// The issuer's keys (default `data_dir/issuer`); processes sharing a database share it.
     pub issuer_dir: Option<PathBuf>,
+    /// Linkage requests one client address may send: a burst, then so many a minute.
+    pub linkage_rate: (u32, u32),
+    /// No request runs longer than this.
+    pub request_time_limit: std::time::Duration,
+}
+
+impl ServerConfig {
+    /// Defaults for what a test or the demo does not set: 20 linkage requests at once per
+    /// address, 60 a minute; 60 s per request (past the portal's own timeout).
+    pub const LINKAGE_RATE: (u32, u32) = (20, 60);
+    pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 }
 
 #[derive(Debug)]
@@ -72,7 +83,7 @@ impl Drop for TechoServer {
     }
 }
 
-fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
+pub(crate) fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
     (
         status,
         Json(ApiError {
@@ -684,7 +695,21 @@ impl TechoServer {
                 axum::routing::put(directory::put_operator).delete(directory::delete_operator),
             )
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(crate::hardening::RateLimiter::new(
+                    cfg.linkage_rate.0,
+                    cfg.linkage_rate.1,
+                )),
+                crate::hardening::limit_linkage,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                cfg.request_time_limit,
+                crate::hardening::time_limit,
+            ))
+            .layer(axum::middleware::from_fn(
+                crate::hardening::security_headers,
+            ));
         let running = serve(routes, pki.server_config()?, 0).await?;
         let retry_task = cfg.retry_every.map(|every| {
             let st = state.clone();

@@ -80,6 +80,8 @@ pub async fn start_server_on(
             retry_every: None,
             store,
             issuer_dir,
+            linkage_rate: ServerConfig::LINKAGE_RATE,
+            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
         },
     )
     .await

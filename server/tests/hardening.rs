@@ -1,0 +1,182 @@
+//! What every response carries and what every client is held to: security headers, a rate
+//! limit on linkage requests per address, and a time limit on every request.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{at, repo};
+use std::sync::Arc;
+use techo_core::FixedClock;
+use techo_core::card::JpkiTrust;
+use techo_server::issuer::store::StoreConfig;
+use techo_server::portal::records::Records;
+use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    _portal: Portal,
+    server: TechoServer,
+    http: reqwest::Client,
+}
+
+async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
+    let pki = TestPki::generate().unwrap();
+    let trust = JpkiTrust::new(vec![
+        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
+    ])
+    .unwrap();
+    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
+    let portal = Portal::start(&pki, clock.clone(), trust, records)
+        .await
+        .unwrap();
+    let server = TechoServer::start(
+        &pki,
+        clock,
+        ServerConfig {
+            data_dir: dir.path().join("server"),
+            portal_holder_url: portal.holder.url(),
+            portal_provider_url: portal.provider.url(),
+            admin_token: "admin".into(),
+            portal_timeout: std::time::Duration::from_secs(10),
+            retry_every: None,
+            store: StoreConfig::default(),
+            issuer_dir: None,
+            linkage_rate: rate,
+            request_time_limit: limit,
+        },
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&pki.ca_pem).unwrap())
+        .build()
+        .unwrap();
+    Setup {
+        _dir: dir,
+        _portal: portal,
+        server,
+        http,
+    }
+}
+
+fn start_body(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "idempotency_key": format!("k-{n}"),
+        "handbook": { "kind": "physical", "number": "12345", "municipality_code": "131016" },
+        "photo_sha256_hex": null,
+        "device_keys": [{
+            "alias": "a",
+            "public_hex": techo_core::hex::encode(&techo_core::token::SoftwareKey::generate().public().compressed()),
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_the_security_headers() {
+    let s = setup(ServerConfig::LINKAGE_RATE, ServerConfig::REQUEST_TIME_LIMIT).await;
+    for path in [
+        "/v1/trust-list",
+        "/v1/linkage-sessions/nope",
+        "/v1/no-such-thing",
+    ] {
+        let resp = s
+            .http
+            .get(format!("{}{path}", s.server.url()))
+            .send()
+            .await
+            .unwrap();
+        let h = resp.headers();
+        for (name, want) in [
+            (
+                "strict-transport-security",
+                "max-age=63072000; includeSubDomains",
+            ),
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+        ] {
+            assert_eq!(
+                h.get(name).and_then(|v| v.to_str().ok()),
+                Some(want),
+                "{path}: {name}"
+            );
+        }
+        assert!(h.contains_key("content-security-policy"), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linkage_requests_are_rate_limited_per_address_and_reads_are_not() {
+    let s = setup((3, 1), ServerConfig::REQUEST_TIME_LIMIT).await;
+    let url = format!("{}/v1/linkage-sessions", s.server.url());
+    for n in 0..3 {
+        let resp = s.http.post(&url).json(&start_body(n)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "request {n}");
+    }
+    let resp = s.http.post(&url).json(&start_body(9)).send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    // Verifiers keep reading the lists.
+    for _ in 0..10 {
+        let resp = s
+            .http
+            .get(format!("{}/v1/status-lists/1", s.server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_past_the_time_limit_ends_with_503() {
+    // The same layer techo-server puts around every route, around a handler that waits on a
+    // dependency that never answers.
+    let pki = TestPki::generate().unwrap();
+    let router = axum::Router::new()
+        .route(
+            "/stuck",
+            axum::routing::get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "never"
+            }),
+        )
+        .route("/quick", axum::routing::get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn_with_state(
+            std::time::Duration::from_millis(200),
+            techo_server::hardening::time_limit,
+        ));
+    let running = techo_server::tls::serve(router, pki.server_config().unwrap(), 0)
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&pki.ca_pem).unwrap())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let resp = http
+        .get(format!("{}/stuck", running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "timeout");
+    let resp = http
+        .get(format!("{}/quick", running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
