@@ -180,3 +180,57 @@ async fn a_request_past_the_time_limit_ends_with_503() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_a_stranger() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
+    let pki = TestPki::generate().unwrap();
+    let trust = JpkiTrust::new(vec![
+        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
+    ])
+    .unwrap();
+    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
+    let portal = Portal::start(&pki, clock, trust, records).await.unwrap();
+    // The provider API is mutual TLS: the right CA but no client certificate is refused.
+    let anonymous = reqwest::Client::builder()
+        .tls_backend_preconfigured(pki.client_config(false).unwrap())
+        .build()
+        .unwrap();
+    let err = anonymous
+        .post(format!("{}/token", portal.provider.url()))
+        .body("{}")
+        .send()
+        .await;
+    assert!(
+        err.is_err(),
+        "a client without a certificate got an answer: {err:?}"
+    );
+    // techo-server's own client certificate is accepted (any HTTP answer means TLS passed).
+    let techo = reqwest::Client::builder()
+        .tls_backend_preconfigured(pki.client_config(true).unwrap())
+        .build()
+        .unwrap();
+    assert!(
+        techo
+            .get(format!("{}/token", portal.provider.url()))
+            .send()
+            .await
+            .is_ok()
+    );
+    // A man in the middle with another CA's certificate: the app's client refuses it.
+    let stranger = TestPki::generate().unwrap();
+    let mitm = reqwest::Client::builder()
+        .tls_backend_preconfigured(
+            techo_core::portal::client::client_tls(&stranger.ca_pem).unwrap(),
+        )
+        .build()
+        .unwrap();
+    assert!(
+        mitm.get(format!("{}/", portal.holder.url()))
+            .send()
+            .await
+            .is_err()
+    );
+    drop(dir);
+}
