@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{at, repo};
+use common::{at, https, start_portal};
 use std::sync::Arc;
 use techo_core::FixedClock;
-use techo_core::card::JpkiTrust;
 use techo_server::issuer::store::StoreConfig;
-use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 
 struct Setup {
@@ -23,14 +21,7 @@ async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
     let pki = TestPki::generate().unwrap();
-    let trust = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock.clone(), trust, records)
-        .await
-        .unwrap();
+    let portal = start_portal(&pki, clock.clone()).await;
     let server = TechoServer::start(
         &pki,
         clock,
@@ -49,10 +40,7 @@ async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
     )
     .await
     .unwrap();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&pki.ca_pem).unwrap())
-        .build()
-        .unwrap();
+    let http = https(&pki.ca_pem);
     Setup {
         _dir: dir,
         _portal: portal,
@@ -159,10 +147,7 @@ async fn a_request_past_the_time_limit_ends_with_503() {
     let running = techo_server::tls::serve(router, pki.server_config().unwrap(), 0)
         .await
         .unwrap();
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&pki.ca_pem).unwrap())
-        .build()
-        .unwrap();
+    let http = https(&pki.ca_pem);
     let started = std::time::Instant::now();
     let resp = http
         .get(format!("{}/stuck", running.url()))
@@ -186,12 +171,7 @@ async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
     let pki = TestPki::generate().unwrap();
-    let trust = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock, trust, records).await.unwrap();
+    let portal = start_portal(&pki, clock).await;
     // The provider API is mutual TLS: the right CA but no client certificate is refused.
     let anonymous = reqwest::Client::builder()
         .tls_backend_preconfigured(pki.client_config(false).unwrap())
@@ -220,12 +200,7 @@ async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_
     );
     // A man in the middle with another CA's certificate: the app's client refuses it.
     let stranger = TestPki::generate().unwrap();
-    let mitm = reqwest::Client::builder()
-        .tls_backend_preconfigured(
-            techo_core::portal::client::client_tls(&stranger.ca_pem).unwrap(),
-        )
-        .build()
-        .unwrap();
+    let mitm = https(&stranger.ca_pem);
     assert!(
         mitm.get(format!("{}/", portal.holder.url()))
             .send()

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{ADMIN, start_server_on, world_on};
+use common::{ADMIN, fresh_db, start_server_on, world_on};
 use std::collections::HashSet;
 use techo_core::model::LinkageState;
 use techo_core::portal::TechoClient;
@@ -18,23 +18,6 @@ use techo_server::portal::hours::HoursMode;
 
 const LATE_EVENING: &str = "2026-11-25T13:30:00Z";
 const NEXT_MORNING: &str = "2026-11-25T23:00:05Z";
-
-async fn fresh_db(name: &str) -> String {
-    let url = std::env::var("TECHO_TEST_PG_URL").unwrap_or_else(|_| {
-        panic!("this test needs a live PostgreSQL: run it with `bash scripts/with-postgres cargo test -p techo-server --test postgres`")
-    });
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&sql).await.unwrap();
-    }
-    format!("{}/{name}", url.rsplit_once('/').unwrap().0)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_share_one_database_and_run_each_retry_once() {

@@ -4,6 +4,10 @@
 //! would be, racing for the same retries, indices and idempotency keys.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::fresh_db;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::HashSet;
 use techo_core::portal::dto::HandbookRef;
@@ -12,31 +16,6 @@ use techo_server::issuer::store::{
     AnyStore, ConsentEntry, PgStore, SCHEMA_VERSION, ServerStore, SessionRecord, SessionState,
     SledStore, StoreConfig, StoreError,
 };
-
-fn pg_url() -> String {
-    std::env::var("TECHO_TEST_PG_URL").unwrap_or_else(|_| {
-        panic!(
-            "the PostgreSQL store tests need a live server: run them with `bash scripts/with-postgres cargo test -p techo-server --test store` (scripts/test does)"
-        )
-    })
-}
-
-/// A database of its own for one test, on the test server.
-async fn fresh_db(name: &str) -> String {
-    let url = pg_url();
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&sql).await.unwrap();
-    }
-    let base = url.rsplit_once('/').unwrap().0;
-    format!("{base}/{name}")
-}
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 3, 0, 0).unwrap()

@@ -88,6 +88,45 @@ pub async fn start_server_on(
     .unwrap()
 }
 
+/// The portal simulator with the fixture records and the test JPKI CA.
+pub async fn start_portal(pki: &TestPki, clock: Arc<FixedClock>) -> Portal {
+    let trust = JpkiTrust::new(vec![
+        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
+    ])
+    .unwrap();
+    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
+    Portal::start(pki, clock, trust, records).await.unwrap()
+}
+
+/// An HTTPS client trusting `ca_pem` only.
+pub fn https(ca_pem: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(techo_core::portal::client::client_tls(ca_pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A database of its own for one test, on the live PostgreSQL `scripts/with-postgres` started
+/// (TECHO_TEST_PG_URL); without one the test fails, it never passes silently.
+pub async fn fresh_db(name: &str) -> String {
+    let url = std::env::var("TECHO_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!(
+            "this test needs a live PostgreSQL: run it with `bash scripts/with-postgres cargo test -p techo-server` (scripts/test does)"
+        )
+    });
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    format!("{}/{name}", url.rsplit_once('/').unwrap().0)
+}
+
 /// Everything running, a wallet with fixture 01 (the handbook on card `yamada`).
 pub async fn world(now: &str) -> World {
     world_on(now, StoreConfig::default()).await
@@ -98,14 +137,7 @@ pub async fn world_on(now: &str, store: StoreConfig) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at(now)));
     let pki = TestPki::generate().unwrap();
-    let trust = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock.clone(), trust, records)
-        .await
-        .unwrap();
+    let portal = start_portal(&pki, clock.clone()).await;
     let server = start_server_on(
         &pki,
         clock.clone(),

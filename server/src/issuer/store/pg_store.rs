@@ -149,6 +149,35 @@ impl PgStore {
         Ok(())
     }
 
+    /// Inserts a session row; `conflict` says what happens when one exists. Returns the stored
+    /// data when the statement wrote a row.
+    async fn insert_session(
+        &self,
+        s: &SessionRecord,
+        conflict: &str,
+    ) -> Result<Option<tokio_postgres::Row>, StoreError> {
+        let sql = format!(
+            "INSERT INTO sessions (id, idempotency_key, state, next_try, data, created_at)
+             VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
+             {conflict}
+             RETURNING data::text"
+        );
+        self.client
+            .query_opt(
+                &sql,
+                &[
+                    &s.id,
+                    &s.idempotency_key,
+                    &s.state.name(),
+                    &s.state.next_try(),
+                    &json(s)?,
+                    &s.created_at,
+                ],
+            )
+            .await
+            .map_err(e)
+    }
+
     async fn sessions_where(&self, sql: &str) -> Result<Vec<SessionRecord>, StoreError> {
         self.client
             .query(sql, &[])
@@ -171,24 +200,13 @@ impl ServerStore for PgStore {
     }
 
     async fn put_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        self.client
-            .execute(
-                "INSERT INTO sessions (id, idempotency_key, state, next_try, data, created_at)
-                 VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
-                 ON CONFLICT (id) DO UPDATE SET
-                     state = EXCLUDED.state, next_try = EXCLUDED.next_try, data = EXCLUDED.data,
-                     lease_until = NULL, lease_owner = NULL, updated_at = now()",
-                &[
-                    &s.id,
-                    &s.idempotency_key,
-                    &s.state.name(),
-                    &s.state.next_try(),
-                    &json(s)?,
-                    &s.created_at,
-                ],
-            )
-            .await
-            .map_err(e)?;
+        self.insert_session(
+            s,
+            "ON CONFLICT (id) DO UPDATE SET
+                 state = EXCLUDED.state, next_try = EXCLUDED.next_try, data = EXCLUDED.data,
+                 lease_until = NULL, lease_owner = NULL, updated_at = now()",
+        )
+        .await?;
         Ok(())
     }
 
@@ -196,23 +214,8 @@ impl ServerStore for PgStore {
         // One statement: either this session is inserted, or the key's first session is
         // returned (a concurrent insert of the same key waits for the first to commit).
         let inserted = self
-            .client
-            .query_opt(
-                "INSERT INTO sessions (id, idempotency_key, state, next_try, data, created_at)
-                 VALUES ($1, $2, $3, $4, $5::text::jsonb, $6)
-                 ON CONFLICT (idempotency_key) DO NOTHING
-                 RETURNING data::text",
-                &[
-                    &s.id,
-                    &s.idempotency_key,
-                    &s.state.name(),
-                    &s.state.next_try(),
-                    &json(s)?,
-                    &s.created_at,
-                ],
-            )
-            .await
-            .map_err(e)?;
+            .insert_session(s, "ON CONFLICT (idempotency_key) DO NOTHING")
+            .await?;
         let row = match inserted {
             Some(row) => row,
             None => self
