@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{at, https, start_portal};
+use common::{at, config, https, start_portal};
 use std::sync::Arc;
 use techo_core::FixedClock;
 use techo_server::issuer::store::StoreConfig;
@@ -22,24 +22,17 @@ async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
     let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
     let pki = TestPki::generate().unwrap();
     let portal = start_portal(&pki, clock.clone()).await;
-    let server = TechoServer::start(
-        &pki,
-        clock,
-        ServerConfig {
-            data_dir: dir.path().join("server"),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: "admin".into(),
-            portal_timeout: std::time::Duration::from_secs(10),
-            retry_every: None,
-            store: StoreConfig::default(),
-            issuer_dir: None,
-            linkage_rate: rate,
-            request_time_limit: limit,
-        },
-    )
-    .await
-    .unwrap();
+    let mut cfg = config(
+        &portal,
+        &dir.path().join("server"),
+        10_000,
+        StoreConfig::default(),
+        None,
+    );
+    cfg.admin_token = "admin".into();
+    cfg.linkage_rate = rate;
+    cfg.request_time_limit = limit;
+    let server = TechoServer::start(&pki, clock, cfg).await.unwrap();
     let http = https(&pki.ca_pem);
     Setup {
         _dir: dir,

@@ -68,24 +68,30 @@ pub async fn start_server_on(
     store: StoreConfig,
     issuer_dir: Option<PathBuf>,
 ) -> TechoServer {
-    TechoServer::start(
-        pki,
-        clock,
-        ServerConfig {
-            data_dir: dir.to_owned(),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: ADMIN.into(),
-            portal_timeout: std::time::Duration::from_millis(timeout_ms),
-            retry_every: None,
-            store,
-            issuer_dir,
-            linkage_rate: ServerConfig::LINKAGE_RATE,
-            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
-        },
-    )
-    .await
-    .unwrap()
+    let cfg = config(portal, dir, timeout_ms, store, issuer_dir);
+    TechoServer::start(pki, clock, cfg).await.unwrap()
+}
+
+/// The configuration tests start servers with (default rate and time limits).
+pub fn config(
+    portal: &Portal,
+    dir: &std::path::Path,
+    timeout_ms: u64,
+    store: StoreConfig,
+    issuer_dir: Option<PathBuf>,
+) -> ServerConfig {
+    ServerConfig {
+        data_dir: dir.to_owned(),
+        portal_holder_url: portal.holder.url(),
+        portal_provider_url: portal.provider.url(),
+        admin_token: ADMIN.into(),
+        portal_timeout: std::time::Duration::from_millis(timeout_ms),
+        retry_every: None,
+        store,
+        issuer_dir,
+        linkage_rate: ServerConfig::LINKAGE_RATE,
+        request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+    }
 }
 
 /// The portal simulator with the fixture records and the test JPKI CA.
