@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Endpoints {
     pub server: String,
     pub portal: String,
@@ -11,6 +11,17 @@ pub struct Endpoints {
     /// The loopback test CA (PEM) the clients must trust.
     pub ca_pem: String,
     pub admin_token: String,
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoints")
+            .field("server", &self.server)
+            .field("portal", &self.portal)
+            .field("portal_provider", &self.portal_provider)
+            .field("admin_token", &"(hidden)")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Endpoints {

@@ -202,3 +202,34 @@ async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_
     );
     drop(dir);
 }
+
+#[test]
+fn configurations_print_without_their_secrets() {
+    let portal_less = ServerConfig {
+        data_dir: "/tmp/x".into(),
+        portal_holder_url: "https://127.0.0.1:1".into(),
+        portal_provider_url: "https://127.0.0.1:2".into(),
+        admin_token: "very-secret-admin-token".into(),
+        portal_timeout: std::time::Duration::from_secs(1),
+        retry_every: None,
+        store: StoreConfig::parse("postgres://techo:db-password@127.0.0.1:5432/techo").unwrap(),
+        issuer_dir: None,
+        linkage_rate: ServerConfig::LINKAGE_RATE,
+        request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+    };
+    let printed = format!("{portal_less:?}");
+    assert!(
+        !printed.contains("very-secret") && !printed.contains("db-password"),
+        "{printed}"
+    );
+    let endpoints = techo_server::endpoints::Endpoints {
+        server: "https://127.0.0.1:1".into(),
+        portal: "https://127.0.0.1:2".into(),
+        portal_provider: "https://127.0.0.1:3".into(),
+        ca_pem: String::new(),
+        admin_token: "very-secret-admin-token".into(),
+    };
+    assert!(!format!("{endpoints:?}").contains("very-secret"));
+    let pki = TestPki::generate().unwrap();
+    assert!(!format!("{pki:?}").contains("PRIVATE"));
+}

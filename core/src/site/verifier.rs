@@ -192,7 +192,7 @@ impl SiteVerifier {
         let parent = inner
             .sessions
             .get(presentation)
-            .filter(|s| s.browser == browser)
+            .filter(|s| crate::hex::same_secret(&s.browser, browser))
             .ok_or(SiteError::UnknownSession)?;
         if !matches!(parent.state, SessionState::Accepted(_)) {
             return Err(SiteError::WrongAnswer {
@@ -428,11 +428,12 @@ impl SiteVerifier {
         let s = inner
             .sessions
             .get(id)
-            .filter(|s| s.browser == browser)
+            .filter(|s| crate::hex::same_secret(&s.browser, browser))
             .ok_or(SiteError::UnknownSession)?;
         let hidden = s.flow == Flow::SameDevice
-            && s.response_code.is_some()
-            && s.response_code.as_deref() != code;
+            && s.response_code.as_deref().is_some_and(|expected| {
+                !code.is_some_and(|given| crate::hex::same_secret(expected, given))
+            });
         Ok(SessionView {
             id: id.to_owned(),
             kind: s.kind,
@@ -451,7 +452,11 @@ impl SiteVerifier {
     /// The accepted presentation a browser's order follows (for pricing the order).
     pub fn accepted(&self, id: &str, browser: &str) -> Option<Accepted> {
         let inner = self.inner();
-        match inner.sessions.get(id).filter(|s| s.browser == browser) {
+        match inner
+            .sessions
+            .get(id)
+            .filter(|s| crate::hex::same_secret(&s.browser, browser))
+        {
             Some(Session {
                 state: SessionState::Accepted(a),
                 ..

@@ -3,7 +3,7 @@
 //! presentation and within each coupon's per-holder limit.
 
 use super::store::ServerStore;
-use super::{ServerState, admin_denied, api_error, same_secret};
+use super::{ServerState, admin_denied, api_error};
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -47,7 +47,7 @@ fn operator_ok(st: &ServerState, operator: &str, headers: &HeaderMap) -> bool {
     ledger(st)
         .operator_tokens
         .get(operator)
-        .is_some_and(|t| token.is_some_and(|given| same_secret(given, t)))
+        .is_some_and(|t| token.is_some_and(|given| techo_core::hex::same_secret(given, t)))
 }
 
 fn unauthorised() -> Response {

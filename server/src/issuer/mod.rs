@@ -26,7 +26,7 @@ use techo_core::portal::dto::{
 };
 use techo_core::token::{DevIssuer, HandbookClaims, LinkageKind, PublicKey, Status};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Where the app sends the holder to authenticate and consent.
@@ -45,6 +45,19 @@ pub struct ServerConfig {
     pub linkage_rate: (u32, u32),
     /// No request runs longer than this.
     pub request_time_limit: std::time::Duration,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("data_dir", &self.data_dir)
+            .field("portal_holder_url", &self.portal_holder_url)
+            .field("portal_provider_url", &self.portal_provider_url)
+            .field("admin_token", &"(hidden)")
+            .field("store", &self.store)
+            .field("issuer_dir", &self.issuer_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerConfig {
@@ -566,14 +579,13 @@ async fn admin(
     }
 }
 
-/// Compares secrets through their digests, without an early exit.
-/// `Some(401)` unless the request carries the admin token.
+/// `Some(401)` unless the request carries the admin token (compared in constant time).
 pub(crate) fn admin_denied(st: &ServerState, headers: &HeaderMap) -> Option<Response> {
     let ok = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same_secret(t, &st.cfg.admin_token));
+        .is_some_and(|t| techo_core::hex::same_secret(t, &st.cfg.admin_token));
     (!ok).then(|| {
         api_error(
             StatusCode::UNAUTHORIZED,
@@ -581,18 +593,6 @@ pub(crate) fn admin_denied(st: &ServerState, headers: &HeaderMap) -> Option<Resp
             "an admin token is required",
         )
     })
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    let (da, db) = (
-        ring::digest::digest(&ring::digest::SHA256, a.as_bytes()),
-        ring::digest::digest(&ring::digest::SHA256, b.as_bytes()),
-    );
-    da.as_ref()
-        .iter()
-        .zip(db.as_ref())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
 }
 
 fn cbor(bytes: Vec<u8>) -> Response {

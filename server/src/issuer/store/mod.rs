@@ -39,13 +39,27 @@ pub enum StoreError {
 }
 
 /// Where the server keeps its state: `sled:<dir>` or `postgres://…`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub enum StoreConfig {
     /// sled in `<data-dir>/store`.
     #[default]
     Sled,
     SledAt(std::path::PathBuf),
     Postgres(String),
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreConfig::Sled => f.write_str("Sled"),
+            StoreConfig::SledAt(dir) => write!(f, "SledAt({})", dir.display()),
+            // The URL may carry a password.
+            StoreConfig::Postgres(url) => match url.split_once('@') {
+                Some((_, host)) => write!(f, "Postgres(…@{host})"),
+                None => f.write_str("Postgres(…)"),
+            },
+        }
+    }
 }
 
 impl StoreConfig {
