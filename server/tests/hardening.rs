@@ -233,3 +233,49 @@ fn configurations_print_without_their_secrets() {
     let pki = TestPki::generate().unwrap();
     assert!(!format!("{pki:?}").contains("PRIVATE"));
 }
+
+/// What `openssl s_client` reports when it offers only `args` to the server.
+fn offer(port: u16, args: &[&str]) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("this test drives the openssl command line tool: {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_tls_1_3_and_1_2_with_aead_suites_are_accepted() {
+    let s = setup(ServerConfig::LINKAGE_RATE, ServerConfig::REQUEST_TIME_LIMIT).await;
+    let port: u16 = s.server.url().rsplit(':').next().unwrap().parse().unwrap();
+    let probe =
+        move |args: &'static [&'static str]| tokio::task::spawn_blocking(move || offer(port, args));
+    for args in [&["-tls1_3"][..], &["-tls1_2"][..]] {
+        let out = probe(args).await.unwrap();
+        assert!(
+            out.contains("Cipher is ") && !out.contains("Cipher is (NONE)"),
+            "{args:?} refused:\n{out}"
+        );
+    }
+    // Old protocols and suites without AEAD, even when the client lowers its own bar.
+    for args in [
+        &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"][..],
+        &["-tls1_2", "-cipher", "AES128-SHA:@SECLEVEL=0"][..],
+        &[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256:@SECLEVEL=0",
+        ][..],
+    ] {
+        let out = probe(args).await.unwrap();
+        assert!(
+            out.contains("Cipher is (NONE)"),
+            "{args:?} accepted:\n{out}"
+        );
+    }
+}

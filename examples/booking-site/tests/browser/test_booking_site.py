@@ -60,6 +60,10 @@ def test_discount_replay_and_signed_purchase(world, browser):
     saved = info["tmp"] / "answer.json"
     out = phone.answer(link, "--identity", "--card", "fixtures/cards/yamada", "--save-response", str(saved), env=PIN)
     assert "presentation received" in out.stdout, out.stdout
+    # Before anything is sent the phone names the site and its address (the consent screen):
+    # what a holder checks against cross-device phishing.
+    origin = url.removeprefix("https://")
+    assert f"Site: Example Ticket Booking Site ({origin})" in out.stdout, out.stdout
     verdict = wait(browser, "#verdict")
     assert verdict.get_attribute("data-decision") == "Accepted"
     assert "holder + 1 caregiver" in browser.find_element(By.ID, "grant").text
