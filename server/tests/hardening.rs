@@ -4,42 +4,33 @@
 
 mod common;
 
-use common::{at, config, https, start_portal};
+use common::{Loopback, at, https, loopback, start_portal};
 use std::sync::Arc;
 use techo_core::FixedClock;
 use techo_server::issuer::store::StoreConfig;
-use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
+use techo_server::{ServerConfig, TestPki};
 
 struct Setup {
-    _dir: tempfile::TempDir,
-    _portal: Portal,
-    server: TechoServer,
+    lb: Loopback,
     http: reqwest::Client,
 }
 
-async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
-    let pki = TestPki::generate().unwrap();
-    let portal = start_portal(&pki, clock.clone()).await;
-    let mut cfg = config(
-        &portal,
-        &dir.path().join("server"),
-        10_000,
-        StoreConfig::default(),
-        None,
-    );
-    cfg.admin_token = "admin".into();
-    cfg.linkage_rate = rate;
-    cfg.request_time_limit = limit;
-    let server = TechoServer::start(&pki, clock, cfg).await.unwrap();
-    let http = https(&pki.ca_pem);
-    Setup {
-        _dir: dir,
-        _portal: portal,
-        server,
-        http,
+impl std::ops::Deref for Setup {
+    type Target = Loopback;
+    fn deref(&self) -> &Loopback {
+        &self.lb
     }
+}
+
+async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
+    let lb = loopback(10_000, |cfg| {
+        cfg.admin_token = "admin".into();
+        cfg.linkage_rate = rate;
+        cfg.request_time_limit = limit;
+    })
+    .await;
+    let http = https(&lb.pki.ca_pem);
+    Setup { lb, http }
 }
 
 fn start_body(n: usize) -> serde_json::Value {

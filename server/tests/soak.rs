@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{ADMIN, at, config, repo, start_portal};
+use common::{ADMIN, Loopback, loopback, repo};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 use techo_core::FixedClock;
@@ -19,8 +19,7 @@ use techo_core::portal::dto::{
     AdminAction, DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage,
 };
 use techo_core::token::SoftwareKey;
-use techo_server::TestPki;
-use techo_server::issuer::store::{ServerStore, SessionState, StoreConfig};
+use techo_server::issuer::store::{ServerStore, SessionState};
 use techo_sim::{SimOptions, SoftCard};
 
 const KEYS: usize = 2;
@@ -46,22 +45,14 @@ fn dice(rng: &SystemRandom, sides: u8) -> u8 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_traffic_with_portal_faults_loses_nothing() {
     let seconds = soak_seconds();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
-    let pki = TestPki::generate().unwrap();
-    let portal = start_portal(&pki, clock.clone()).await;
     // Many phones behind one loopback address: no per-address limit here.
-    let mut cfg = config(
-        &portal,
-        &dir.path().join("server"),
-        300,
-        StoreConfig::default(),
-        None,
-    );
-    cfg.linkage_rate = (u32::MAX, u32::MAX);
-    let server = techo_server::TechoServer::start(&pki, clock.clone(), cfg)
-        .await
-        .unwrap();
+    let Loopback {
+        dir: _dir,
+        clock,
+        pki,
+        portal,
+        server,
+    } = loopback(300, |cfg| cfg.linkage_rate = (u32::MAX, u32::MAX)).await;
     let client = TechoClient::new(
         &server.url(),
         &pki.ca_pem,

@@ -133,6 +133,38 @@ pub async fn fresh_db(name: &str) -> String {
     format!("{}/{name}", url.rsplit_once('/').unwrap().0)
 }
 
+/// A portal and a sled server on loopback, the server's configuration adjusted by `edit`.
+pub struct Loopback {
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<FixedClock>,
+    pub pki: TestPki,
+    pub portal: Portal,
+    pub server: TechoServer,
+}
+
+pub async fn loopback(timeout_ms: u64, edit: impl FnOnce(&mut ServerConfig)) -> Loopback {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
+    let pki = TestPki::generate().unwrap();
+    let portal = start_portal(&pki, clock.clone()).await;
+    let mut cfg = config(
+        &portal,
+        &dir.path().join("server"),
+        timeout_ms,
+        StoreConfig::default(),
+        None,
+    );
+    edit(&mut cfg);
+    let server = TechoServer::start(&pki, clock.clone(), cfg).await.unwrap();
+    Loopback {
+        dir,
+        clock,
+        pki,
+        portal,
+        server,
+    }
+}
+
 /// Everything running, a wallet with fixture 01 (the handbook on card `yamada`).
 pub async fn world(now: &str) -> World {
     world_on(now, StoreConfig::default()).await
