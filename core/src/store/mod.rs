@@ -7,12 +7,14 @@
 
 mod error;
 mod key;
+mod memory_store;
 mod migrate;
 mod seal;
 mod sled_store;
 
 pub use error::StoreError;
 pub use key::{DataKey, FileKeyProvider, KeyError, KeyProvider, StaticKeyProvider};
+pub use memory_store::MemoryStore;
 pub use migrate::SCHEMA_VERSION;
 pub use sled_store::SledStore;
 
