@@ -93,7 +93,15 @@ pub enum Command {
     /// Draw the counter screen to PNG or SVG (the data dir's counter handbook, or a sample).
     Preview(PreviewCmd),
     /// Measure verification and QR generation and print the ratios.
-    Bench,
+    Bench {
+        /// Instead: test whether comparing secret tokens takes longer for closer guesses
+        /// (Welch's t over two classes of guesses; exits non-zero on a leak).
+        #[arg(long)]
+        timing: bool,
+        /// Guesses timed per class with --timing.
+        #[arg(long, default_value_t = 1_000_000)]
+        samples: usize,
+    },
     /// Run the main flow on a temporary wallet with the fixture handbooks.
     Demo {
         /// Also keep the linked handbook's presentation and the verifier's lists here, with the

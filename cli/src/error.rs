@@ -46,6 +46,9 @@ pub enum CliError {
     /// The verdict was printed already; this only carries the exit code.
     #[error("{0:?}")]
     Verdict(techo_core::policy::Decision),
+    /// `bench --timing` saw a leak, or could not have seen one.
+    #[error("timing check failed: {0}")]
+    TimingLeak(String),
 }
 
 impl CliError {
@@ -106,6 +109,7 @@ impl CliError {
             CliError::Verdict(_) => "verdict",
             CliError::Site(e) => e.code(),
             CliError::SiteRefused(_) => "site_refused",
+            CliError::TimingLeak(_) => "timing_leak",
             _ => "error",
         }
     }

@@ -26,6 +26,7 @@ mod qr_file;
 mod register;
 mod site_cmd;
 mod store_cmd;
+mod timing;
 mod token_cmd;
 mod view;
 mod width;
@@ -193,10 +194,14 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             cli.json,
             lang,
         ),
-        Command::Bench => {
+        Command::Bench { timing: false, .. } => {
             bench::run();
             Ok(())
         }
+        Command::Bench {
+            timing: true,
+            samples,
+        } => timing::run(*samples).map_err(CliError::TimingLeak),
         Command::Store(cmd) => {
             let dir = data_dir(cli)?;
             match cmd {
