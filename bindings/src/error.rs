@@ -22,6 +22,10 @@ pub enum TechoError {
     /// The platform keystore failed or the holder cancelled the biometric prompt.
     #[error("{detail}")]
     DeviceKey { detail: String },
+    /// The device key needs the holder to unlock (the app lock) before it signs: show the lock,
+    /// then present again. Nothing was used up.
+    #[error("{detail}")]
+    NotUnlocked { detail: String },
     /// A presentation failed verification; `code` is stable, `detail` is for people.
     #[error("{code}: {detail}")]
     Rejected { code: String, detail: String },
@@ -57,12 +61,15 @@ impl TechoError {
 impl From<techo_core::WalletError> for TechoError {
     fn from(e: techo_core::WalletError) -> Self {
         use techo_core::WalletError as W;
-        use techo_core::token::PresentError;
+        use techo_core::token::{DeviceKeyError, PresentError};
         let detail = e.to_string();
         match e {
             W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
             W::NotFound(_) | W::Ambiguous { .. } => TechoError::NotFound { detail },
             W::Support(_) | W::Coupon(_) => TechoError::BadInput { detail },
+            W::Present(PresentError::DeviceKey(DeviceKeyError::NotUnlocked)) => {
+                TechoError::NotUnlocked { detail }
+            }
             W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
             W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
             W::Store(_) => TechoError::Store { detail },

@@ -52,6 +52,10 @@ pub enum DeviceKeyError {
     /// The holder cancelled the biometric or lock-screen prompt.
     #[error("the holder cancelled")]
     UserCancelled,
+    /// The key needs a fresh unlock (Android: `UserNotAuthenticatedException` once the
+    /// authentication window has passed; iOS: authentication failed or not possible now).
+    #[error("the holder must unlock first")]
+    NotUnlocked,
     /// The key is gone (app reinstalled, lock screen removed): the holder links again.
     #[error("the key is gone")]
     KeyLost,
@@ -69,6 +73,7 @@ impl From<DeviceKeyError> for CoreKeyError {
     fn from(e: DeviceKeyError) -> Self {
         match e {
             DeviceKeyError::UserCancelled => CoreKeyError::UserCancelled,
+            DeviceKeyError::NotUnlocked => CoreKeyError::NotUnlocked,
             DeviceKeyError::KeyLost => CoreKeyError::KeyLost,
             DeviceKeyError::Hardware { reason } => CoreKeyError::Hardware(reason),
         }

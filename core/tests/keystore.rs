@@ -5,20 +5,26 @@
 
 mod common;
 
+use chrono::{DateTime, Duration, Utc};
 use common::{clock, fixture, keys};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use techo_core::token::PresentError;
 use techo_core::token::{
     ClaimId, DevIssuer, DeviceKeyError, DeviceKeyStore, HandbookClaims, Policy, PublicKey,
     SoftwareKey, StatusList, TrustList, verify,
 };
-use techo_core::{Clock, Wallet, WalletError};
+use techo_core::{Clock, FixedClock, Wallet, WalletError};
 
 /// Keys in memory by alias, like a keystore; `corrupt` makes it sign with the wrong key.
+/// With `unlock_window`, keys sign only that long after the holder last unlocked (`unlocked_at`),
+/// as Android Keystore keys made with `setUserAuthenticationParameters(300, …)` do.
 #[derive(Debug, Default)]
 struct MemoryKeystore {
     keys: Mutex<HashMap<String, SoftwareKey>>,
     corrupt: Mutex<bool>,
+    unlock_window: Option<(Arc<FixedClock>, Duration)>,
+    unlocked_at: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl DeviceKeyStore for MemoryKeystore {
@@ -30,6 +36,12 @@ impl DeviceKeyStore for MemoryKeystore {
     }
 
     fn sign(&self, alias: &str, msg: &[u8]) -> Result<Vec<u8>, DeviceKeyError> {
+        if let Some((clock, window)) = &self.unlock_window {
+            match *self.unlocked_at.lock().unwrap() {
+                Some(at) if clock.now() - at <= *window => {}
+                _ => return Err(DeviceKeyError::NotUnlocked),
+            }
+        }
         if *self.corrupt.lock().unwrap() {
             return Ok(SoftwareKey::generate().sign_bytes(msg));
         }
@@ -131,4 +143,59 @@ fn a_store_opened_without_its_keystore_says_link_again() {
     assert!(err.to_string().contains("link the handbook again"), "{err}");
     // Nothing was lost: the handbook and its credentials are still there.
     assert_eq!(w.credentials(hb_id.as_str()).unwrap().len(), held);
+}
+
+/// Threat 7: a phone left unlocked and picked up by someone else. Within the Keystore's window
+/// after the holder's own unlock the handbook shows; once it has passed, presenting needs the
+/// holder's biometrics or PIN again, the error says so, and nothing is used up or lost.
+#[test]
+fn once_the_unlock_lapses_a_picked_up_phone_shows_no_code_until_the_holder_unlocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clock();
+    let ks = Arc::new(MemoryKeystore {
+        unlock_window: Some((c.clone(), Duration::minutes(5))),
+        ..MemoryKeystore::default()
+    });
+    *ks.unlocked_at.lock().unwrap() = Some(c.now());
+    let w = Wallet::open(dir.path(), &keys(), c.clone())
+        .unwrap()
+        .with_device_keystore(ks.clone());
+    let (draft, photo) = fixture("01-");
+    let hb = w.add(&draft, photo.as_deref()).unwrap();
+    let (issuer, held) = issue(&w, dir.path(), &hb, 4);
+    w.present(None, &ClaimId::COUNTER, None).unwrap();
+
+    // Left on a table; picked up six minutes after the holder last unlocked.
+    let left_at = c.now();
+    c.set(left_at + Duration::minutes(6));
+    let err = w.present(None, &ClaimId::COUNTER, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WalletError::Present(PresentError::DeviceKey(DeviceKeyError::NotUnlocked))
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("unlock"), "{err}");
+    assert_eq!(w.credentials(hb.id.as_str()).unwrap().len(), held);
+    assert!(w.check().unwrap().is_healthy());
+
+    // The holder unlocks (the app lock's prompt); the next frame presents a code that verifies.
+    *ks.unlocked_at.lock().unwrap() = Some(c.now());
+    let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
+    let trust = TrustList::from_signed(
+        &issuer.signed_trust_list(c.now()),
+        &issuer.root_public(),
+        None,
+    )
+    .unwrap();
+    let status = StatusList::from_signed(&issuer.signed_status_list(c.now()), &trust).unwrap();
+    verify(
+        &payload.binary(),
+        &trust,
+        &vec![status],
+        c.now(),
+        &Policy::default(),
+    )
+    .unwrap();
 }

@@ -119,6 +119,12 @@ pub enum DeviceKeyError {
         "the holder did not confirm (biometrics or PIN cancelled) / 本人確認がキャンセルされました"
     )]
     UserCancelled,
+    /// The key needs the holder to unlock first (biometrics or the phone's PIN): what a thief
+    /// with a phone that was left unlocked meets once the unlock has lapsed.
+    #[error(
+        "unlock Techo (fingerprint, face or the phone's PIN) to show the handbook / 手帳を表示するにはロックを解除してください"
+    )]
+    NotUnlocked,
     #[error(
         "the device key is gone (the app was reinstalled or the lock screen changed): link the handbook again / 端末の鍵が失われました。再連携してください"
     )]

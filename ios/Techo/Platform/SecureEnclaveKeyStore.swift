@@ -39,6 +39,9 @@ final class SecureEnclaveKeyStore: DeviceKeyStore, @unchecked Sendable {
             return try key.signature(for: message).rawRepresentation
         } catch let e as LAError where e.code == .userCancel || e.code == .appCancel || e.code == .systemCancel {
             throw DeviceKeyError.UserCancelled
+        } catch let e as LAError where e.code == .authenticationFailed || e.code == .notInteractive {
+            // Someone else holding the phone, or no way to ask now: show the lock, then retry.
+            throw DeviceKeyError.NotUnlocked
         } catch {
             throw DeviceKeyError.Hardware(reason: error.localizedDescription)
         }

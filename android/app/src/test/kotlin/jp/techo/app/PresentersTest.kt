@@ -34,8 +34,10 @@ import uniffi.techo_ffi.readCardIdentity
 class PresentersTest {
     private val dir = tempDir()
 
+    private val keystore = JcaDeviceKeyStore()
+
     private fun wallet() = Wallet.open(
-        java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null,
+        java.io.File(dir, "wallet").path, MemoryDataKeys(), keystore, null,
     )
 
     /** The register form as the holder fills it in for 山田's 身体 1級 handbook. */
@@ -104,6 +106,20 @@ class PresentersTest {
             // A screenshot shown ten minutes later is refused, and says why.
             val late = staff.onScanned(qr.text, now + 600)
             assertTrue(late is StaffResult.Refused && late.code == "stale_screen", "$late")
+
+            // A phone left unlocked and picked up once the Keystore's window has passed: the
+            // counter asks for the app lock and shows no code; after the holder unlocks, the
+            // next frame has a code that verifies.
+            keystore.locked = true
+            val picked = CounterPresenter(w, lang)
+            val lockedFrame = picked.frame()!!
+            assertTrue(lockedFrame.needsUnlock && lockedFrame.qr == null, "$lockedFrame")
+            assertTrue(lockedFrame.qrProblem!!.contains("unlock"), "${lockedFrame.qrProblem}")
+            keystore.locked = false
+            val unlockedFrame = picked.frame()!!
+            assertFalse(unlockedFrame.needsUnlock)
+            val fresh = staff.onScanned(requireNotNull(unlockedFrame.qr).text, System.currentTimeMillis() / 1000)
+            assertTrue(fresh is StaffResult.Valid, "$fresh")
         }
     }
 

@@ -81,8 +81,9 @@ class KeystoreDeviceKeyStore(
                 sign()
             }
         } catch (e: UserNotAuthenticatedException) {
-            // The app lock has lapsed: the shell shows the lock, then asks again.
-            throw DeviceKeyException.UserCancelled()
+            // The unlock has lapsed (a phone left unlocked, picked up later): the counter screen
+            // shows the app lock, then presents again.
+            throw DeviceKeyException.NotUnlocked()
         } catch (e: KeyPermanentlyInvalidatedException) {
             // New fingerprints or the screen lock removed: the key is gone for good; link again.
             throw DeviceKeyException.KeyLost()

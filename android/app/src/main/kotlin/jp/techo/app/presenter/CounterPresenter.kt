@@ -14,6 +14,12 @@ data class CounterFrame(
     val qr: Presentation?,
     /** Why there is no QR code, for the screen. */
     val qrProblem: String?,
+    /**
+     * The device key needs the holder to unlock first (the Keystore's window after the last
+     * unlock has passed, e.g. a phone left unlocked and picked up later): show the app lock;
+     * the next frame presents again.
+     */
+    val needsUnlock: Boolean = false,
 )
 
 /**
@@ -41,16 +47,18 @@ class CounterPresenter(
         val rotated = view.qrSecondsLeft > lastSecondsLeft
         lastSecondsLeft = view.qrSecondsLeft
         var problem: String? = null
+        var needsUnlock = false
         if (qr == null || rotated || qrFor != view.handbookId) {
             qr = try {
                 wallet.present(view.handbookId)
             } catch (e: TechoException) {
                 problem = e.message
+                needsUnlock = e is TechoException.NotUnlocked
                 null
             }
             qrFor = view.handbookId
         }
-        return CounterFrame(view, qr, problem)
+        return CounterFrame(view, qr, problem, needsUnlock)
     }
 
     fun togglePhoto() {

@@ -8,6 +8,7 @@ import android.provider.Settings
 import android.view.WindowManager
 import android.widget.LinearLayout
 import jp.techo.app.TechoApp
+import jp.techo.app.platform.AppLock
 import jp.techo.app.presenter.CounterPresenter
 
 /**
@@ -20,6 +21,7 @@ class CounterActivity : Activity() {
     private lateinit var presenter: CounterPresenter
     private lateinit var canvas: CounterCanvas
     private val ticker = Handler(Looper.getMainLooper())
+    private var unlocking = false
     private val tick = object : Runnable {
         override fun run() {
             redraw()
@@ -59,6 +61,17 @@ class CounterActivity : Activity() {
         val frame = presenter.frame() ?: return finish()
         canvas.modules = presenter.modules()
         canvas.frame = frame
+        if (frame.needsUnlock && !unlocking) {
+            unlocking = true
+            AppLock(this).unlock(
+                title = pick(app.lang, "Techo のロック解除", "Unlock Techo"),
+                subtitle = pick(app.lang, "手帳を表示します", "to show the handbook"),
+                // The next frame presents again.
+                onUnlocked = { unlocking = false },
+                // Not the holder, or cancelled: back to the list rather than asking in a loop.
+                onFailed = { finish() },
+            )
+        }
     }
 
     override fun onResume() {

@@ -41,6 +41,8 @@ class MemoryDataKeys : DataKeyProvider {
 class JcaDeviceKeyStore : DeviceKeyStore {
     val keys = ConcurrentHashMap<String, KeyPair>()
     @Volatile var cancelNext = false
+    /** Signs only after an unlock, as Keystore keys do once their authentication window passed. */
+    @Volatile var locked = false
     var signatures = 0
         private set
 
@@ -53,6 +55,7 @@ class JcaDeviceKeyStore : DeviceKeyStore {
     }
 
     override fun sign(alias: String, message: ByteArray): ByteArray {
+        if (locked) throw DeviceKeyException.NotUnlocked()
         if (cancelNext) {
             cancelNext = false
             throw DeviceKeyException.UserCancelled()
