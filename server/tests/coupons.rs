@@ -256,3 +256,60 @@ async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("2026-12-31"), "{err}");
 }
+
+/// A dishonest operator cannot use up a holder's limit: the server verifies the code behind each
+/// redemption. Records with no code, a code altered (with its key recomputed), a real code sent
+/// under another coupon, or a scan time the code does not fit are not counted; the holder's real
+/// redemption afterwards still is.
+#[tokio::test(flavor = "multi_thread")]
+async fn redemptions_without_a_real_presentation_are_not_counted() {
+    let w = world(DAYTIME).await;
+    let (token, trust) = setup(&w).await;
+    let (_, status) = w.client.verifier_lists().await.unwrap();
+    let (_, _, payload) = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap();
+    let now = w.clock.now();
+    let v = verify(&payload.binary(), &trust, &status, now, &Policy::default()).unwrap();
+    let counter_dir = w.wallet.directory().unwrap();
+    let real = redeem(&v, &payload.binary(), MUSEUM, &counter_dir, now).unwrap();
+    let key_of = |bytes: &[u8]| {
+        techo_core::hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+    };
+
+    let mut no_code = real.clone();
+    no_code.code = String::new();
+    no_code.key = "ab".repeat(32);
+    let mut altered = real.clone();
+    let mut bytes = payload.binary();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    altered.code = techo_core::hex::encode(&bytes);
+    altered.key = key_of(&bytes);
+    let mut other_coupon = real.clone();
+    other_coupon.coupon = "spring-2027".into();
+    let mut wrong_key = real.clone();
+    wrong_key.key = "cd".repeat(32);
+    let mut later = real.clone();
+    later.at = now + chrono::Duration::minutes(10);
+    for forged in [no_code, altered, other_coupon, wrong_key, later] {
+        let queue = RedemptionQueue {
+            pending: vec![forged.clone()],
+        };
+        assert_eq!(
+            send(&w, &token, &queue).await,
+            [(forged.key.clone(), RedemptionResult::Invalid)],
+            "{forged:?}"
+        );
+    }
+
+    // The holder's real redemption is still counted: nothing above used up the limit of one.
+    let queue = RedemptionQueue {
+        pending: vec![real.clone()],
+    };
+    assert_eq!(
+        send(&w, &token, &queue).await,
+        [(real.key.clone(), RedemptionResult::Recorded)]
+    );
+}

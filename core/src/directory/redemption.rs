@@ -1,7 +1,9 @@
 //! Redeeming a coupon at the counter, online or offline. The counter checks the verified code
 //! carries a usable coupon of its own operator, then records a redemption keyed by the
 //! presentation itself; the server counts each key once, so a queue sent twice, or a code scanned
-//! twice, is never counted twice.
+//! twice, is never counted twice. The redemption carries the code as it was scanned, and the
+//! server verifies it again (`Redemption::check`): an operator cannot use up a holder's limit
+//! with records of presentations that never happened.
 
 use super::Directory;
 use super::coupon::CouponError;
@@ -16,11 +18,63 @@ pub struct Redemption {
     pub key: String,
     pub operator: String,
     pub coupon: String,
-    /// The credential's status reference: the server maps it to the holder for the per-holder
-    /// limit; the operator learns nothing it could track a person by.
-    pub status_list: u32,
-    pub status_index: u32,
+    /// The presented code (hex of its bytes). The server verifies it and maps its credential's
+    /// status reference to the holder for the per-holder limit; the operator learns nothing it
+    /// did not see at the counter.
+    #[serde(default)]
+    pub code: String,
+    /// When the counter scanned it.
     pub at: DateTime<Utc>,
+}
+
+/// How far ahead of the server's clock a counter's scan time may be.
+const COUNTER_CLOCK_AHEAD: chrono::Duration = chrono::Duration::minutes(5);
+
+impl Redemption {
+    /// Verifies the code behind this redemption as the counter saw it at `at`, against the
+    /// issuer's own trust and status lists: a real holder's presentation, this key, this
+    /// operator's coupon, scanned no later than now. Returns the credential's status reference.
+    pub fn check(
+        &self,
+        trust: &crate::token::TrustList,
+        status: &dyn crate::token::StatusSource,
+        now: DateTime<Utc>,
+    ) -> Result<crate::token::StatusRef, RedemptionInvalid> {
+        let bytes = crate::hex::decode(&self.code).ok_or(RedemptionInvalid::NoCode)?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+        if crate::hex::encode(digest.as_ref()) != self.key {
+            return Err(RedemptionInvalid::KeyMismatch);
+        }
+        if self.at > now + COUNTER_CLOCK_AHEAD {
+            return Err(RedemptionInvalid::FromTheFuture);
+        }
+        // The lists are the server's current ones: any age is fine, a revocation counts.
+        let policy = crate::token::Policy {
+            max_status_age: chrono::Duration::days(36_500),
+            ..crate::token::Policy::default()
+        };
+        let verified = crate::token::verify(&bytes, trust, status, self.at, &policy)
+            .map_err(|e| RedemptionInvalid::Code(e.code()))?;
+        if verified.coupon.as_deref() != Some(&format!("{}/{}", self.operator, self.coupon)) {
+            return Err(RedemptionInvalid::OtherCoupon);
+        }
+        Ok(verified.status)
+    }
+}
+
+/// Why the server did not count a redemption as a real presentation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedemptionInvalid {
+    #[error("the redemption carries no code: update the counter app")]
+    NoCode,
+    #[error("the key is not the digest of the code")]
+    KeyMismatch,
+    #[error("scanned later than the server's clock allows")]
+    FromTheFuture,
+    #[error("the code does not verify ({0})")]
+    Code(&'static str),
+    #[error("the code carries another coupon")]
+    OtherCoupon,
 }
 
 /// The server's answer for one redemption.
@@ -34,6 +88,9 @@ pub enum RedemptionResult {
     LimitReached,
     /// The coupon was withdrawn or never existed.
     Refused,
+    /// The code behind the redemption does not verify (forged, altered, revoked, or another
+    /// coupon): not counted.
+    Invalid,
 }
 
 impl RedemptionResult {
@@ -52,6 +109,10 @@ impl RedemptionResult {
             RedemptionResult::Refused => lang.pick(
                 "このクーポンは取り下げられたか、存在しません",
                 "the coupon was withdrawn or does not exist",
+            ),
+            RedemptionResult::Invalid => lang.pick(
+                "提示されたコードを確認できないため記録しません",
+                "the presented code does not verify: not counted",
             ),
         }
     }
@@ -83,8 +144,7 @@ pub fn redeem(
         key: crate::hex::encode(digest.as_ref()),
         operator: operator.to_owned(),
         coupon: id.to_owned(),
-        status_list: verified.status.list,
-        status_index: verified.status.index,
+        code: crate::hex::encode(payload),
         at: now,
     })
 }

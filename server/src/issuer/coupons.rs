@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use techo_core::directory::coupon::Coupon;
 use techo_core::directory::redemption::{Redemption, RedemptionResult};
+use techo_core::token::{StatusList, StatusRef, TrustList};
 
 /// Operator tokens and the redemption ledger (in memory; the PostgreSQL issue persists them).
 #[derive(Debug, Default)]
@@ -79,8 +80,31 @@ impl ServerState {
             .ok_or_else(|| format!("{operator} is not in the directory"))
     }
 
-    /// Counts one redemption: once per key, within the coupon's per-holder limit.
-    pub async fn record_redemption(&self, r: &Redemption) -> RedemptionResult {
+    /// The issuer's own trust list and status list as of now, parsed: what redemptions are
+    /// verified against.
+    async fn own_lists(&self) -> Result<(TrustList, Vec<StatusList>), String> {
+        let entries = self
+            .store
+            .status_entries()
+            .await
+            .map_err(|e| e.to_string())?;
+        let now = self.now();
+        let (trust, root, status) = {
+            let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
+            (
+                issuer.signed_trust_list(now),
+                issuer.root_public(),
+                issuer.signed_status_list_of(entries, now),
+            )
+        };
+        let trust = TrustList::from_signed(&trust, &root, None).map_err(|e| e.to_string())?;
+        let status = StatusList::from_signed(&status, &trust).map_err(|e| e.to_string())?;
+        Ok((trust, vec![status]))
+    }
+
+    /// Counts one redemption whose code verified (`status`: its credential's status reference):
+    /// once per key, within the coupon's per-holder limit.
+    pub async fn record_redemption(&self, r: &Redemption, status: StatusRef) -> RedemptionResult {
         if let Some(done) = ledger(self).already(&r.key) {
             return done;
         }
@@ -94,7 +118,7 @@ impl ServerState {
         };
         // The holder behind the credential: the portal's pairwise subject for its linkage, so a
         // new linkage (new credentials) does not reset the count.
-        let Ok(Some(session)) = self.store.holder_of(r.status_index).await else {
+        let Ok(Some(session)) = self.store.holder_of(status.index).await else {
             return RedemptionResult::Refused;
         };
         let holder = self
@@ -212,10 +236,21 @@ pub async fn redeem(
             "send at most 1000 at a time",
         );
     }
+    let (trust, status) = match st.own_lists().await {
+        Ok(lists) => lists,
+        Err(e) => return super::internal(e),
+    };
+    let now = st.now();
     let mut results = Vec::with_capacity(body.redemptions.len());
     for r in &body.redemptions {
         let result = if r.operator == op {
-            st.record_redemption(r).await
+            match r.check(&trust, &status, now) {
+                Ok(status) => st.record_redemption(r, status).await,
+                Err(why) => {
+                    tracing::info!(operator = %op, %why, "redemption not counted");
+                    RedemptionResult::Invalid
+                }
+            }
         } else {
             RedemptionResult::Refused
         };
