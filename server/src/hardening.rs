@@ -1,6 +1,7 @@
 //! What every techo-server response gets, whatever the handler: security headers, a time limit,
-//! and per-client rate limits on the linkage endpoints (the ones that reach the portal and the
-//! card). Body size is capped by the router (64 KB).
+//! and rate limits on the linkage endpoints (the ones that reach the portal and the card): per
+//! client address, and per linkage session (one phone's linkage) for the portal codes it sends.
+//! Body size is capped by the router (64 KB).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -96,29 +97,65 @@ impl RateLimiter {
     }
 }
 
-/// Rate limits linkage requests per client address (what one phone or one abuser can send).
+/// The linkage endpoints' limits.
+#[derive(Debug)]
+pub struct LinkageLimits {
+    /// Every linkage request, per client address (what one network or one abuser can send).
+    pub per_address: RateLimiter,
+    /// Portal codes sent for one linkage session (one phone's linkage), wherever they come from.
+    pub per_session: RateLimiter,
+}
+
+impl LinkageLimits {
+    /// Codes one session may send: 5 at once, then one a minute. A holder retyping after a
+    /// portal hiccup never meets it; guessing at a session from many addresses does.
+    pub const CODES_PER_SESSION: (u32, u32) = (5, 1);
+
+    pub fn new(per_address: (u32, u32)) -> Self {
+        let (burst, per_minute) = Self::CODES_PER_SESSION;
+        Self {
+            per_address: RateLimiter::new(per_address.0, per_address.1),
+            per_session: RateLimiter::new(burst, per_minute),
+        }
+    }
+}
+
+fn too_many(wait: u64, what: &str) -> Response {
+    let mut resp = crate::issuer::api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        &format!("too many {what}: try again in {wait} s"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp.into_response()
+}
+
+/// Rate limits linkage requests per client address, and code submissions per session.
 pub async fn limit_linkage(
-    State(limiter): State<Arc<RateLimiter>>,
+    State(limits): State<Arc<LinkageLimits>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let is_linkage = req.uri().path().starts_with("/v1/linkage-sessions")
-        && req.method() == axum::http::Method::POST;
+    let path = req.uri().path();
+    let is_linkage =
+        path.starts_with("/v1/linkage-sessions") && req.method() == axum::http::Method::POST;
     if is_linkage {
         let peer = req
             .extensions()
             .get::<PeerAddr>()
             .map_or_else(|| "unknown".to_owned(), |p| p.0.to_string());
-        if let Err(wait) = limiter.take(&peer) {
-            let mut resp = crate::issuer::api_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                &format!("too many linkage requests from this address: try again in {wait} s"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
+        if let Err(wait) = limits.per_address.take(&peer) {
+            return too_many(wait, "linkage requests from this address");
+        }
+        let session = path
+            .strip_prefix("/v1/linkage-sessions/")
+            .and_then(|rest| rest.strip_suffix("/code"));
+        if let Some(session) = session {
+            if let Err(wait) = limits.per_session.take(session) {
+                return too_many(wait, "codes for this linkage; start linking again");
             }
-            return resp.into_response();
         }
     }
     next.run(req).await

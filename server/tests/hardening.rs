@@ -80,6 +80,54 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
+/// Per device: the portal codes sent for one linkage session (one phone's linkage) are limited
+/// wherever they come from; another session is not held back by it.
+#[tokio::test(flavor = "multi_thread")]
+async fn codes_for_one_linkage_session_are_rate_limited() {
+    let s = setup((100, 100), ServerConfig::REQUEST_TIME_LIMIT).await;
+    let start = |n| {
+        let http = s.http.clone();
+        let url = format!("{}/v1/linkage-sessions", s.server.url());
+        async move {
+            let body: serde_json::Value = http
+                .post(url)
+                .json(&start_body(n))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["session_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (one, other) = (start(1).await, start(2).await);
+    let code = |id: &str| {
+        s.http
+            .post(format!("{}/v1/linkage-sessions/{id}/code", s.server.url()))
+            .json(&serde_json::json!({ "code": "not-a-portal-code" }))
+            .send()
+    };
+    let (burst, _) = techo_server::hardening::LinkageLimits::CODES_PER_SESSION;
+    for n in 0..burst {
+        let resp = code(&one).await.unwrap();
+        assert_eq!(
+            resp.status(),
+            400,
+            "code {n} reaches the portal and is refused there"
+        );
+    }
+    let resp = code(&one).await.unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("this linkage"),
+        "{body}"
+    );
+    assert_eq!(code(&other).await.unwrap().status(), 400);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn linkage_requests_are_rate_limited_per_address_and_reads_are_not() {
     let s = setup((3, 1), ServerConfig::REQUEST_TIME_LIMIT).await;

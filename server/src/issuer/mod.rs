@@ -697,10 +697,7 @@ impl TechoServer {
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
             .with_state(state.clone())
             .layer(axum::middleware::from_fn_with_state(
-                Arc::new(crate::hardening::RateLimiter::new(
-                    cfg.linkage_rate.0,
-                    cfg.linkage_rate.1,
-                )),
+                Arc::new(crate::hardening::LinkageLimits::new(cfg.linkage_rate)),
                 crate::hardening::limit_linkage,
             ))
             .layer(axum::middleware::from_fn_with_state(
