@@ -71,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 data_dir: dir.path().join(format!("server-{i}")),
                 portal_holder_url: portal.holder.url(),
                 portal_provider_url: portal.provider.url(),
-                admin_token: "load".into(),
+                admin_token: "load-test-admin-token".into(),
                 portal_timeout: std::time::Duration::from_secs(30),
                 retry_every: None,
                 store: store.clone(),

@@ -24,4 +24,9 @@ pub enum ServerError {
     Issuer(#[from] techo_core::token::DevIssuerError),
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
+    #[error(
+        "the admin token must be at least {} characters: leave it to the server to generate one",
+        issuer::ServerConfig::MIN_ADMIN_TOKEN
+    )]
+    WeakAdminToken,
 }

@@ -22,9 +22,11 @@ impl std::ops::Deref for Setup {
     }
 }
 
+const ADMIN_TOKEN: &str = "hardening-admin-token";
+
 async fn setup(rate: (u32, u32), limit: std::time::Duration) -> Setup {
     let lb = loopback(10_000, |cfg| {
-        cfg.admin_token = "admin".into();
+        cfg.admin_token = ADMIN_TOKEN.into();
         cfg.linkage_rate = rate;
         cfg.request_time_limit = limit;
     })
@@ -242,19 +244,79 @@ async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_
     drop(dir);
 }
 
-#[test]
-fn configurations_print_without_their_secrets() {
-    let portal_less = ServerConfig {
-        data_dir: "/tmp/x".into(),
+/// Admin endpoints answer only to the admin token: not to no token, a wrong one, or an
+/// operator's token; and a server will not start with a guessable admin token.
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_endpoints_need_their_own_credential() {
+    let s = setup(ServerConfig::LINKAGE_RATE, ServerConfig::REQUEST_TIME_LIMIT).await;
+    let url = |path: &str| format!("{}{path}", s.server.url());
+    let operator: serde_json::Value = s
+        .http
+        .post(url("/v1/admin/operators/example-museum/token"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let operator_token = operator["token"].as_str().unwrap().to_owned();
+    let wrong = format!("{ADMIN_TOKEN}x");
+    for token in [
+        None,
+        Some(""),
+        Some(wrong.as_str()),
+        Some(operator_token.as_str()),
+    ] {
+        let requests = [
+            s.http
+                .post(url("/v1/admin/sessions"))
+                .json(&serde_json::json!({ "session_id": "x", "action": "revoke", "reason": "r" })),
+            s.http.post(url("/v1/admin/operators/example-museum/token")),
+            s.http
+                .put(url("/v1/admin/directory/example-museum"))
+                .body("[operator]"),
+            s.http.delete(url("/v1/admin/directory/example-museum")),
+        ];
+        for req in requests {
+            let req = match token {
+                Some(t) => req.bearer_auth(t),
+                None => req,
+            };
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 401, "{:?} with {token:?}", resp.url().path());
+        }
+    }
+
+    let weak = config(s.dir.path().join("weak"), "short");
+    let err = techo_server::TechoServer::start(&s.pki, s.clock.clone(), weak)
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("at least 16"), "{err}");
+}
+
+/// A configuration pointing at nothing, for what is checked before anything starts.
+fn config(data_dir: std::path::PathBuf, admin_token: &str) -> ServerConfig {
+    ServerConfig {
+        data_dir,
         portal_holder_url: "https://127.0.0.1:1".into(),
         portal_provider_url: "https://127.0.0.1:2".into(),
-        admin_token: "very-secret-admin-token".into(),
+        admin_token: admin_token.into(),
         portal_timeout: std::time::Duration::from_secs(1),
         retry_every: None,
-        store: StoreConfig::parse("postgres://techo:db-password@127.0.0.1:5432/techo").unwrap(),
+        store: StoreConfig::default(),
         issuer_dir: None,
         linkage_rate: ServerConfig::LINKAGE_RATE,
         request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+    }
+}
+
+#[test]
+fn configurations_print_without_their_secrets() {
+    let portal_less = ServerConfig {
+        store: StoreConfig::parse("postgres://techo:db-password@127.0.0.1:5432/techo").unwrap(),
+        ..config("/tmp/x".into(), "very-secret-admin-token")
     };
     let printed = format!("{portal_less:?}");
     assert!(

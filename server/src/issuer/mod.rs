@@ -65,6 +65,8 @@ impl ServerConfig {
     /// address, 60 a minute; 60 s per request (past the portal's own timeout).
     pub const LINKAGE_RATE: (u32, u32) = (20, 60);
     pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+    /// The shortest admin token the server starts with (the binary generates 48 hex characters).
+    pub const MIN_ADMIN_TOKEN: usize = 16;
 }
 
 #[derive(Debug)]
@@ -641,6 +643,9 @@ impl TechoServer {
         clock: Arc<dyn Clock>,
         cfg: ServerConfig,
     ) -> Result<Self, ServerError> {
+        if cfg.admin_token.chars().count() < ServerConfig::MIN_ADMIN_TOKEN {
+            return Err(ServerError::WeakAdminToken);
+        }
         std::fs::create_dir_all(&cfg.data_dir)?;
         let store = AnyStore::open(&cfg.store, &cfg.data_dir)
             .await
