@@ -1,13 +1,17 @@
 import LocalAuthentication
 import SwiftUI
 
-/// The app lock: Face ID / Touch ID or the passcode before anything is shown. The Secure Enclave
-/// keys ask again on their own when they sign.
+/// The app lock: Face ID / Touch ID or the passcode before anything is shown, and again when the
+/// app comes back after more than a minute in the background (the Android shell's `LockPolicy`).
+/// The Secure Enclave keys ask again on their own when they sign.
 struct LockGate<Content: View>: View {
     @EnvironmentObject private var env: AppEnvironment
+    @Environment(\.scenePhase) private var scenePhase
     @State private var unlocked = false
     @State private var problem: String?
+    @State private var backgroundSince: Date?
     @ViewBuilder let content: () -> Content
+    private let relockAfter: TimeInterval = 60
 
     var body: some View {
         Group {
@@ -22,6 +26,19 @@ struct LockGate<Content: View>: View {
                 }
                 .padding()
                 .onAppear(perform: unlock)
+            }
+        }
+        .onChange(of: scenePhase) { _, phase in
+            switch phase {
+            case .background:
+                backgroundSince = Date()
+            case .active:
+                if let since = backgroundSince, Date().timeIntervalSince(since) > relockAfter {
+                    unlocked = false
+                }
+                backgroundSince = nil
+            default:
+                break
             }
         }
     }

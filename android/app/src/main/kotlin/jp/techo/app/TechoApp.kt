@@ -1,10 +1,14 @@
 package jp.techo.app
 
+import android.app.Activity
 import android.app.Application
+import android.os.Bundle
+import android.os.SystemClock
 import java.io.File
 import jp.techo.app.platform.KeystoreDataKeyProvider
 import jp.techo.app.platform.KeystoreDeviceKeyStore
 import jp.techo.app.platform.SystemWalletClock
+import jp.techo.app.presenter.LockPolicy
 import org.json.JSONObject
 import uniffi.techo_ffi.Language
 import uniffi.techo_ffi.TechoService
@@ -16,6 +20,22 @@ import uniffi.techo_ffi.Wallet
  * build trusts the issuer's public CA instead of a test one.
  */
 class TechoApp : Application() {
+    /** When to ask for the app lock again; fed by every screen's start and stop. */
+    val lock = LockPolicy(clock = { SystemClock.elapsedRealtime() })
+
+    override fun onCreate() {
+        super.onCreate()
+        registerActivityLifecycleCallbacks(object : ActivityLifecycleCallbacks {
+            override fun onActivityStarted(activity: Activity) = lock.screenStarted()
+            override fun onActivityStopped(activity: Activity) = lock.screenStopped()
+            override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) {}
+            override fun onActivityResumed(activity: Activity) {}
+            override fun onActivityPaused(activity: Activity) {}
+            override fun onActivitySaveInstanceState(activity: Activity, outState: Bundle) {}
+            override fun onActivityDestroyed(activity: Activity) {}
+        })
+    }
+
     val wallet: Wallet by lazy {
         Wallet.open(
             File(filesDir, "wallet").path,

@@ -4,6 +4,7 @@ import jp.techo.app.presenter.CounterPresenter
 import jp.techo.app.presenter.HandbookListPresenter
 import jp.techo.app.presenter.LinkPresenter
 import jp.techo.app.presenter.LinkState
+import jp.techo.app.presenter.LockPolicy
 import jp.techo.app.presenter.PinEntry
 import jp.techo.app.presenter.RegisterPresenter
 import jp.techo.app.presenter.StaffPresenter
@@ -121,6 +122,31 @@ class PresentersTest {
             val fresh = staff.onScanned(requireNotNull(unlockedFrame.qr).text, System.currentTimeMillis() / 1000)
             assertTrue(fresh is StaffResult.Valid, "$fresh")
         }
+    }
+
+    @Test
+    fun `the app lock comes back after a minute in the background, never between the app's screens`() {
+        var now = 0L
+        val lock = LockPolicy(relockAfterMillis = 60_000) { now }
+        assertTrue(lock.needsUnlock, "locked at start")
+        lock.screenStarted()
+        lock.unlocked()
+        assertFalse(lock.needsUnlock)
+        // The list opens the counter: the counter starts before the list stops.
+        lock.screenStarted()
+        lock.screenStopped()
+        now += 120_000
+        assertFalse(lock.needsUnlock, "a long look at the counter screen")
+        // Home button for half a minute: still open.
+        lock.screenStopped()
+        now += 30_000
+        lock.screenStarted()
+        assertFalse(lock.needsUnlock)
+        // Put down for longer than a minute, then picked up: locked again.
+        lock.screenStopped()
+        now += 61_000
+        lock.screenStarted()
+        assertTrue(lock.needsUnlock)
     }
 
     @Test

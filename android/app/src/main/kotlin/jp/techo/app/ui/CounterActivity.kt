@@ -59,15 +59,20 @@ class CounterActivity : Activity() {
 
     private fun redraw() {
         val frame = presenter.frame() ?: return finish()
-        canvas.modules = presenter.modules()
+        val locked = frame.needsUnlock || app.lock.needsUnlock
+        // Behind the lock prompt, no code.
+        canvas.modules = if (locked) emptyList() else presenter.modules()
         canvas.frame = frame
-        if (frame.needsUnlock && !unlocking) {
+        if (locked && !unlocking) {
             unlocking = true
             AppLock(this).unlock(
                 title = pick(app.lang, "Techo のロック解除", "Unlock Techo"),
                 subtitle = pick(app.lang, "手帳を表示します", "to show the handbook"),
                 // The next frame presents again.
-                onUnlocked = { unlocking = false },
+                onUnlocked = {
+                    app.lock.unlocked()
+                    unlocking = false
+                },
                 // Not the holder, or cancelled: back to the list rather than asking in a loop.
                 onFailed = { finish() },
             )

@@ -18,12 +18,11 @@ import uniffi.techo_ffi.LinkageStatus
 /** Home: the app lock, then the handbooks (tap one for the counter screen). */
 class MainActivity : Activity() {
     private val scope: CoroutineScope = MainScope()
-    private var unlocked = false
     private val app get() = application as TechoApp
 
     override fun onResume() {
         super.onResume()
-        if (unlocked) {
+        if (!app.lock.needsUnlock) {
             show()
             return
         }
@@ -31,7 +30,7 @@ class MainActivity : Activity() {
             title = pick(app.lang, "Techo のロック解除", "Unlock Techo"),
             subtitle = pick(app.lang, "手帳を表示します", "to show your handbooks"),
             onUnlocked = {
-                unlocked = true
+                app.lock.unlocked()
                 show()
             },
             onFailed = { reason -> screen { text(reason, 20f) } },
