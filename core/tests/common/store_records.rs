@@ -85,8 +85,8 @@ pub fn use_everything(wallet: &Wallet) {
         let _ = wallet.present(Some(id), &ClaimId::ALL, None);
         let _ = wallet.coupons(Some(id));
     }
+    // The counter handbook is looked up here; presenting it was done above by id.
     let _ = wallet.counter_handbook();
-    let _ = wallet.present(None, &ClaimId::COUNTER, None);
     let _ = wallet.counter_screen(techo_core::screen::Options::default(), 1);
     let _ = wallet.support_profile();
     let _ = wallet.directory();
