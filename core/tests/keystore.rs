@@ -58,6 +58,22 @@ impl DeviceKeyStore for MemoryKeystore {
     }
 }
 
+/// Presents the counter handbook and verifies it with the issuer's lists at `now`.
+fn present_and_verify(w: &Wallet, issuer: &DevIssuer, now: DateTime<Utc>) {
+    let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
+    let trust = TrustList::from_signed(&issuer.signed_trust_list(now), &issuer.root_public(), None)
+        .unwrap();
+    let status = StatusList::from_signed(&issuer.signed_status_list(now), &trust).unwrap();
+    verify(
+        &payload.binary(),
+        &trust,
+        &vec![status],
+        now,
+        &Policy::default(),
+    )
+    .unwrap();
+}
+
 /// Credentials from a dev issuer for `n` new device keys, stored in the wallet.
 fn issue(
     w: &Wallet,
@@ -94,22 +110,7 @@ fn hardware_keys_present_verify_and_are_deleted_with_the_handbook() {
     let (issuer, _) = issue(&w, dir.path(), &hb, 3);
     assert_eq!(ks.keys.lock().unwrap().len(), 3);
 
-    let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
-    let trust = TrustList::from_signed(
-        &issuer.signed_trust_list(c.now()),
-        &issuer.root_public(),
-        None,
-    )
-    .unwrap();
-    let status = StatusList::from_signed(&issuer.signed_status_list(c.now()), &trust).unwrap();
-    verify(
-        &payload.binary(),
-        &trust,
-        &vec![status],
-        c.now(),
-        &Policy::default(),
-    )
-    .unwrap();
+    present_and_verify(&w, &issuer, c.now());
 
     // A keystore that answers with someone else's signature is caught before a QR is shown.
     *ks.corrupt.lock().unwrap() = true;
@@ -182,20 +183,5 @@ fn once_the_unlock_lapses_a_picked_up_phone_shows_no_code_until_the_holder_unloc
 
     // The holder unlocks (the app lock's prompt); the next frame presents a code that verifies.
     *ks.unlocked_at.lock().unwrap() = Some(c.now());
-    let (_, payload) = w.present(None, &ClaimId::COUNTER, None).unwrap();
-    let trust = TrustList::from_signed(
-        &issuer.signed_trust_list(c.now()),
-        &issuer.root_public(),
-        None,
-    )
-    .unwrap();
-    let status = StatusList::from_signed(&issuer.signed_status_list(c.now()), &trust).unwrap();
-    verify(
-        &payload.binary(),
-        &trust,
-        &vec![status],
-        c.now(),
-        &Policy::default(),
-    )
-    .unwrap();
+    present_and_verify(&w, &issuer, c.now());
 }

@@ -49,19 +49,7 @@ async fn setup(w: &World) -> (String, techo_core::token::TrustList) {
     // Without the operator's token nothing is published.
     let refused = client.put(&url).json(&coupon(1)).send().await.unwrap();
     assert_eq!(refused.status(), 401);
-    let token: serde_json::Value = client
-        .post(format!(
-            "{}/v1/admin/operators/{MUSEUM}/token",
-            w.server.url()
-        ))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
+    let token = common::operator_token(&client, &w.server.url(), ADMIN, MUSEUM).await;
     let ok = client
         .put(&url)
         .bearer_auth(&token)
@@ -82,6 +70,21 @@ async fn resync(w: &World, trust: &techo_core::token::TrustList) -> Directory {
     sync(&w.client, trust, &mut dir).await.unwrap();
     w.wallet.set_directory(&dir).unwrap();
     dir
+}
+
+/// The museum's coupon as the holder shows it now, and the status lists a counter holds.
+async fn shown_coupon(
+    w: &World,
+) -> (
+    Vec<techo_core::token::StatusList>,
+    techo_core::token::Payload,
+) {
+    let (_, status) = w.client.verifier_lists().await.unwrap();
+    let (_, _, payload) = w
+        .wallet
+        .present_coupon(None, MUSEUM, "winter-2026")
+        .unwrap();
+    (status, payload)
 }
 
 async fn send(w: &World, token: &str, queue: &RedemptionQueue) -> Vec<(String, RedemptionResult)> {
@@ -180,11 +183,7 @@ async fn offline_then_online_redemption_counts_once_and_the_limit_holds() {
 async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
     let w = world(DAYTIME).await;
     let (token, trust) = setup(&w).await;
-    let (_, status) = w.client.verifier_lists().await.unwrap();
-    let (_, _, payload) = w
-        .wallet
-        .present_coupon(None, MUSEUM, "winter-2026")
-        .unwrap();
+    let (status, payload) = shown_coupon(&w).await;
 
     // A screenshot forwarded to another phone is stale within a minute; a code re-signed by
     // another phone's key fails the device binding (core/tests/self_declared.rs).
@@ -265,11 +264,7 @@ async fn another_device_a_withdrawn_or_an_expired_coupon_is_refused() {
 async fn redemptions_without_a_real_presentation_are_not_counted() {
     let w = world(DAYTIME).await;
     let (token, trust) = setup(&w).await;
-    let (_, status) = w.client.verifier_lists().await.unwrap();
-    let (_, _, payload) = w
-        .wallet
-        .present_coupon(None, MUSEUM, "winter-2026")
-        .unwrap();
+    let (status, payload) = shown_coupon(&w).await;
     let now = w.clock.now();
     let v = verify(&payload.binary(), &trust, &status, now, &Policy::default()).unwrap();
     let counter_dir = w.wallet.directory().unwrap();

@@ -250,17 +250,8 @@ async fn the_portal_refuses_a_client_without_its_certificate_and_clients_refuse_
 async fn admin_endpoints_need_their_own_credential() {
     let s = setup(ServerConfig::LINKAGE_RATE, ServerConfig::REQUEST_TIME_LIMIT).await;
     let url = |path: &str| format!("{}{path}", s.server.url());
-    let operator: serde_json::Value = s
-        .http
-        .post(url("/v1/admin/operators/example-museum/token"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let operator_token = operator["token"].as_str().unwrap().to_owned();
+    let operator_token =
+        common::operator_token(&s.http, &s.server.url(), ADMIN_TOKEN, "example-museum").await;
     let wrong = format!("{ADMIN_TOKEN}x");
     for token in [
         None,

@@ -39,6 +39,25 @@ pub struct World {
 
 pub const ADMIN: &str = "test-admin-token";
 
+/// Support issues `operator` its token (`POST /v1/admin/operators/{id}/token`).
+pub async fn operator_token(
+    http: &reqwest::Client,
+    server_url: &str,
+    admin: &str,
+    operator: &str,
+) -> String {
+    let body: serde_json::Value = http
+        .post(format!("{server_url}/v1/admin/operators/{operator}/token"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
 pub async fn start_server(
     pki: &TestPki,
     clock: Arc<FixedClock>,
