@@ -88,19 +88,16 @@ async fn shown_coupon(
 }
 
 async fn send(w: &World, token: &str, queue: &RedemptionQueue) -> Vec<(String, RedemptionResult)> {
-    let body: serde_json::Value = http(w)
-        .post(format!(
-            "{}/v1/operators/{MUSEUM}/redemptions",
-            w.server.url()
-        ))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "redemptions": queue.pending }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = common::json_of(
+        http(w)
+            .post(format!(
+                "{}/v1/operators/{MUSEUM}/redemptions",
+                w.server.url()
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "redemptions": queue.pending })),
+    )
+    .await;
     body["results"]
         .as_array()
         .unwrap()

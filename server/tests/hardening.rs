@@ -91,15 +91,7 @@ async fn codes_for_one_linkage_session_are_rate_limited() {
         let http = s.http.clone();
         let url = format!("{}/v1/linkage-sessions", s.server.url());
         async move {
-            let body: serde_json::Value = http
-                .post(url)
-                .json(&start_body(n))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let body = common::json_of(http.post(url).json(&start_body(n))).await;
             body["session_id"].as_str().unwrap().to_owned()
         }
     };

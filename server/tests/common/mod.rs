@@ -46,16 +46,17 @@ pub async fn operator_token(
     admin: &str,
     operator: &str,
 ) -> String {
-    let body: serde_json::Value = http
-        .post(format!("{server_url}/v1/admin/operators/{operator}/token"))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json_of(
+        http.post(format!("{server_url}/v1/admin/operators/{operator}/token"))
+            .bearer_auth(admin),
+    )
+    .await;
     body["token"].as_str().unwrap().to_owned()
+}
+
+/// Sends `req` and reads its JSON answer, whatever the status.
+pub async fn json_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    req.send().await.unwrap().json().await.unwrap()
 }
 
 pub async fn start_server(
