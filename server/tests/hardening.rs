@@ -82,6 +82,35 @@ async fn every_response_carries_the_security_headers() {
     }
 }
 
+/// Bodies over 64 KB are refused before any handler reads them.
+#[tokio::test(flavor = "multi_thread")]
+async fn request_bodies_are_limited_to_64_kb() {
+    let s = setup(ServerConfig::LINKAGE_RATE, ServerConfig::REQUEST_TIME_LIMIT).await;
+    let mut big = start_body(1);
+    big["photo_sha256_hex"] = serde_json::Value::String("0".repeat(70 * 1024));
+    let resp = s
+        .http
+        .post(format!("{}/v1/linkage-sessions", s.server.url()))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    // Just under the limit is read, and refused for what it says: a digest is 64 hex digits.
+    let mut under = start_body(2);
+    under["photo_sha256_hex"] = serde_json::Value::String("0".repeat(60 * 1024));
+    let resp = s
+        .http
+        .post(format!("{}/v1/linkage-sessions", s.server.url()))
+        .json(&under)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "bad_request");
+}
+
 /// Per device: the portal codes sent for one linkage session (one phone's linkage) are limited
 /// wherever they come from; another session is not held back by it.
 #[tokio::test(flavor = "multi_thread")]

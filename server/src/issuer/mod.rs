@@ -327,6 +327,29 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
             "send 1 to 64 device keys and an idempotency key",
         );
     }
+    let digest_ok = req
+        .photo_sha256_hex
+        .as_deref()
+        .is_none_or(|h| h.len() == 64 && techo_core::hex::decode(h).is_some());
+    let handbook_ok = [
+        &req.handbook.kind,
+        &req.handbook.number,
+        &req.handbook.municipality_code,
+    ]
+    .iter()
+    .all(|f| !f.is_empty() && f.chars().count() <= 32);
+    let aliases_ok = req
+        .device_keys
+        .iter()
+        .all(|k| !k.alias.is_empty() && k.alias.len() <= 64);
+    if !digest_ok || !handbook_ok || !aliases_ok {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "send the handbook's kind, number and municipality code (up to 32 characters each), \
+             the photo's SHA-256 in hex, and device key aliases of up to 64 characters",
+        );
+    }
     if req.device_keys.iter().any(|k| {
         techo_core::hex::decode(&k.public_hex)
             .and_then(|b| PublicKey::from_sec1(&b).ok())
