@@ -2,6 +2,7 @@ package jp.techo.app
 
 import android.app.Activity
 import android.app.Application
+import android.content.Intent
 import android.os.Bundle
 import android.os.SystemClock
 import java.io.File
@@ -9,6 +10,8 @@ import jp.techo.app.platform.KeystoreDataKeyProvider
 import jp.techo.app.platform.KeystoreDeviceKeyStore
 import jp.techo.app.platform.SystemWalletClock
 import jp.techo.app.presenter.LockPolicy
+import jp.techo.app.ui.CounterActivity
+import jp.techo.app.ui.MainActivity
 import org.json.JSONObject
 import uniffi.techo_ffi.Language
 import uniffi.techo_ffi.TechoService
@@ -29,7 +32,15 @@ class TechoApp : Application() {
             override fun onActivityStarted(activity: Activity) = lock.screenStarted()
             override fun onActivityStopped(activity: Activity) = lock.screenStopped()
             override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) {}
-            override fun onActivityResumed(activity: Activity) {}
+            override fun onActivityResumed(activity: Activity) {
+                // Screens without their own lock prompt go back to the list, which asks for it.
+                if (lock.needsUnlock && activity !is MainActivity && activity !is CounterActivity) {
+                    activity.startActivity(
+                        Intent(activity, MainActivity::class.java).addFlags(Intent.FLAG_ACTIVITY_CLEAR_TOP),
+                    )
+                    activity.finish()
+                }
+            }
             override fun onActivityPaused(activity: Activity) {}
             override fun onActivitySaveInstanceState(activity: Activity, outState: Bundle) {}
             override fun onActivityDestroyed(activity: Activity) {}
