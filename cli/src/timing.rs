@@ -16,6 +16,8 @@ use techo_core::hex::same_secret;
 
 /// dudect's threshold: |t| above 10 means the timings depend on the class.
 const LEAK_T: f64 = 10.0;
+/// Fewer guesses per class than this cannot separate a leak from noise.
+const MIN_SAMPLES: usize = 50_000;
 /// Independent rounds; the median |t| is reported.
 const ROUNDS: usize = 5;
 
@@ -81,6 +83,11 @@ fn leakage(
 /// Prints |t| for `same_secret` and the control; `Err` when `same_secret` leaks or the control
 /// does not show its leak (the measurement could not have seen one).
 pub fn run(samples: usize) -> Result<(), String> {
+    if samples < MIN_SAMPLES {
+        return Err(format!(
+            "{samples} guesses cannot show a leak: use --samples {MIN_SAMPLES} or more"
+        ));
+    }
     // A 64-character token, as the server hands out.
     let secret = techo_core::hex::random(32);
     let mut near = secret[..63].to_owned();

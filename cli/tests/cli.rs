@@ -340,3 +340,13 @@ fn store_check_export_drop_and_reset() {
         .success();
     assert_eq!(json(dir.path(), &["list"]).as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn the_timing_check_refuses_too_few_samples_to_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    techo(dir.path())
+        .args(["bench", "--timing", "--samples", "10"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--samples 50000"));
+}
