@@ -15,14 +15,16 @@
     reason = "a measuring tool, run by hand"
 )]
 
+#[path = "../tests/common/consent.rs"]
+mod consent;
+
+use consent::start_and_consent;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use techo_core::card::{JpkiTrust, LastTry, Pin};
-use techo_core::linkage::consent_with_card;
+use techo_core::card::{JpkiTrust, Pin};
 use techo_core::portal::TechoClient;
-use techo_core::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
-use techo_core::token::SoftwareKey;
+use techo_core::portal::dto::LinkageStatus;
 use techo_server::issuer::store::{ServerStore, StoreConfig};
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
@@ -104,43 +106,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pin = Pin::parse("1234")?;
     let mut ready = Vec::with_capacity(sessions);
     for n in 0..sessions {
-        let device_keys = (0..keys)
-            .map(|k| DeviceKeyDto {
-                alias: format!("k{k}"),
-                public_hex: techo_core::hex::encode(&SoftwareKey::generate().public().compressed()),
-            })
-            .collect();
-        let started = client
-            .start(&StartLinkage {
-                idempotency_key: format!("load-{n}"),
-                handbook: HandbookRef {
-                    kind: "physical".into(),
-                    number: "12345".into(),
-                    municipality_code: "131016".into(),
-                },
-                photo_sha256_hex: None,
-                device_keys,
-                guardian: None,
-            })
-            .await?;
-        card.tap_again(SimOptions {
-            extended: true,
-            ..SimOptions::default()
-        });
-        let consent = consent_with_card(
-            &client,
-            &started.portal_url,
-            &mut card,
-            &pin,
-            LastTry::Refuse,
-            None,
-        )
-        .await?;
-        ready.push((
-            started.session_id,
-            consent.code,
-            clients[(n + 1) % instances].clone(),
-        ));
+        let (session_id, code) =
+            start_and_consent(&client, &mut card, &pin, format!("load-{n}"), keys).await?;
+        ready.push((session_id, code, clients[(n + 1) % instances].clone()));
     }
 
     eprintln!(

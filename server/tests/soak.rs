@@ -6,19 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::cast_precision_loss)]
 
 mod common;
+#[path = "common/consent.rs"]
+mod consent;
 
 use chrono::Duration;
 use common::{ADMIN, Loopback, loopback, repo};
+use consent::start_and_consent;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 use techo_core::FixedClock;
-use techo_core::card::{LastTry, Pin};
-use techo_core::linkage::consent_with_card;
+use techo_core::card::Pin;
 use techo_core::portal::TechoClient;
-use techo_core::portal::dto::{
-    AdminAction, DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage,
-};
-use techo_core::token::SoftwareKey;
+use techo_core::portal::dto::{AdminAction, LinkageStatus};
 use techo_server::issuer::store::{ServerStore, SessionState};
 use techo_sim::{SimOptions, SoftCard};
 
@@ -149,38 +148,11 @@ async fn link_once(
     pin: &Pin,
     n: usize,
 ) -> (String, LinkageStatus) {
-    let device_keys = (0..KEYS)
-        .map(|k| DeviceKeyDto {
-            alias: format!("k{k}"),
-            public_hex: techo_core::hex::encode(&SoftwareKey::generate().public().compressed()),
-        })
-        .collect();
-    let s = client
-        .start(&StartLinkage {
-            idempotency_key: format!("soak-{n}"),
-            handbook: HandbookRef {
-                kind: "physical".into(),
-                number: "12345".into(),
-                municipality_code: "131016".into(),
-            },
-            photo_sha256_hex: None,
-            device_keys,
-            guardian: None,
-        })
+    let (session_id, code) = start_and_consent(client, card, pin, format!("soak-{n}"), KEYS)
         .await
         .unwrap();
-    card.tap_again(SimOptions {
-        extended: true,
-        ..SimOptions::default()
-    });
-    let consent = consent_with_card(client, &s.portal_url, card, pin, LastTry::Refuse, None)
-        .await
-        .unwrap();
-    let status = client
-        .submit_code(&s.session_id, &consent.code)
-        .await
-        .unwrap();
-    (s.session_id, status)
+    let status = client.submit_code(&session_id, &code).await.unwrap();
+    (session_id, status)
 }
 
 /// A fault for the next portal data query, sometimes.
