@@ -18,7 +18,7 @@
 #[path = "../tests/common/consent.rs"]
 mod consent;
 
-use consent::start_and_consent;
+use consent::{start_and_consent, yamada_card};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,7 +28,6 @@ use techo_core::portal::dto::LinkageStatus;
 use techo_server::issuer::store::{ServerStore, StoreConfig};
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
-use techo_sim::{SimOptions, SoftCard};
 
 fn repo(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
@@ -95,14 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!(
         "preparing {sessions} sessions with {keys} device keys each (card signatures, not timed)…"
     );
-    let mut card = SoftCard::open(
-        &repo("fixtures/cards/yamada"),
-        None,
-        SimOptions {
-            extended: true,
-            ..SimOptions::default()
-        },
-    )?;
+    let mut card = yamada_card()?;
     let pin = Pin::parse("1234")?;
     let mut ready = Vec::with_capacity(sessions);
     for n in 0..sessions {

@@ -10,8 +10,8 @@ mod common;
 mod consent;
 
 use chrono::Duration;
-use common::{ADMIN, Loopback, loopback, repo};
-use consent::start_and_consent;
+use common::{ADMIN, Loopback, loopback};
+use consent::{start_and_consent, yamada_card};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 use techo_core::FixedClock;
@@ -19,7 +19,7 @@ use techo_core::card::Pin;
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::{AdminAction, LinkageStatus};
 use techo_server::issuer::store::{ServerStore, SessionState};
-use techo_sim::{SimOptions, SoftCard};
+use techo_sim::SoftCard;
 
 const KEYS: usize = 2;
 
@@ -58,15 +58,7 @@ async fn mixed_traffic_with_portal_faults_loses_nothing() {
         std::time::Duration::from_secs(10),
     )
     .unwrap();
-    let mut card = SoftCard::open(
-        &repo("fixtures/cards/yamada"),
-        None,
-        SimOptions {
-            extended: true,
-            ..SimOptions::default()
-        },
-    )
-    .unwrap();
+    let mut card = yamada_card().unwrap();
     let pin = Pin::parse("1234").unwrap();
     let rng = SystemRandom::new();
 

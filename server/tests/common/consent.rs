@@ -9,6 +9,20 @@ use techo_core::portal::dto::{DeviceKeyDto, HandbookRef, StartLinkage};
 use techo_core::token::SoftwareKey;
 use techo_sim::{SimOptions, SoftCard};
 
+/// 山田's software card (`fixtures/cards/yamada`), answering with extended-length APDUs as a
+/// phone's reader does.
+pub fn yamada_card() -> Result<SoftCard, Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cards/yamada");
+    Ok(SoftCard::open(&dir, None, extended())?)
+}
+
+fn extended() -> SimOptions {
+    SimOptions {
+        extended: true,
+        ..SimOptions::default()
+    }
+}
+
 /// The session id and the portal's code for it, ready to submit.
 pub async fn start_and_consent(
     client: &TechoClient,
@@ -36,10 +50,7 @@ pub async fn start_and_consent(
             guardian: None,
         })
         .await?;
-    card.tap_again(SimOptions {
-        extended: true,
-        ..SimOptions::default()
-    });
+    card.tap_again(extended());
     let consent = consent_with_card(
         client,
         &started.portal_url,
