@@ -65,7 +65,7 @@ impl From<techo_core::WalletError> for TechoError {
         let detail = e.to_string();
         match e {
             W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
-            W::NotFound(_) | W::Ambiguous { .. } => TechoError::NotFound { detail },
+            W::NotFound(_) => TechoError::NotFound { detail },
             W::Support(_) | W::Coupon(_) => TechoError::BadInput { detail },
             W::Present(PresentError::DeviceKey(DeviceKeyError::NotUnlocked)) => {
                 TechoError::NotUnlocked { detail }
@@ -73,6 +73,7 @@ impl From<techo_core::WalletError> for TechoError {
             W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
             W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
             W::Store(_) => TechoError::Store { detail },
+            W::Transition(_) | W::DevIssuer(_) => TechoError::BadInput { detail },
             W::Site(e) => e.into(),
         }
     }
@@ -129,9 +130,6 @@ impl From<LinkError> for TechoError {
             LinkError::Card(c) => c.into(),
             LinkError::Client(c) => c.into(),
             other @ (LinkError::Refused { .. } | LinkError::NoSession) => TechoError::Refused {
-                detail: other.to_string(),
-            },
-            other @ LinkError::Transition(_) => TechoError::BadInput {
                 detail: other.to_string(),
             },
         }

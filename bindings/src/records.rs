@@ -243,7 +243,7 @@ pub(crate) fn screen_item(i: screen::Item) -> ScreenItem {
 impl From<CounterScreen> for CounterView {
     fn from(s: CounterScreen) -> Self {
         CounterView {
-            handbook_id: s.handbook_id,
+            handbook_id: s.handbook_id.to_string(),
             items: s.items.into_iter().map(screen_item).collect(),
             clock: s.live.clock,
             glow_phase: s.live.glow_phase,
@@ -285,7 +285,10 @@ impl From<CounterScreen> for CounterView {
             switch_to: s
                 .switch_to
                 .into_iter()
-                .map(|(handbook_id, label)| SwitchTarget { handbook_id, label })
+                .map(|(id, label)| SwitchTarget {
+                    handbook_id: id.to_string(),
+                    label,
+                })
                 .collect(),
         }
     }

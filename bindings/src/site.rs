@@ -256,9 +256,13 @@ impl Wallet {
                 })
             })
             .transpose()?;
-        let response =
-            self.core()
-                .answer_site(&request, handbook_id.as_deref(), identity.as_ref())?;
+        let response = self.core().answer_site(
+            &request,
+            handbook_id
+                .map(techo_core::model::HandbookId::from_string)
+                .as_ref(),
+            identity.as_ref(),
+        )?;
         serde_json::to_string(&response).map_err(TechoError::bad)
     }
 }

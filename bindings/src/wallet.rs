@@ -11,8 +11,9 @@ use crate::records::{
 use crate::service::TechoService;
 use std::sync::Arc;
 use techo_core::card::{LastTry, Pin};
-use techo_core::linkage::Linker;
+use techo_core::model::HandbookId;
 use techo_core::token::{ClaimId, QrImage};
+use techo_core::wallet::LinkOptions;
 
 #[derive(Debug, uniffi::Object)]
 pub struct Wallet {
@@ -76,20 +77,20 @@ impl Wallet {
 
     /// The handbook's photo (PNG or JPEG bytes), for the counter screen's enlarge view.
     pub fn photo(&self, handbook_id: String) -> Result<Option<Vec<u8>>, TechoError> {
-        Ok(self.inner.photo(&handbook_id)?)
+        Ok(self.inner.photo(&id(handbook_id))?)
     }
 
     /// The linkage state as stored (no network): 未連携 / 申請中 / 連携済.
     pub fn linkage(&self, handbook_id: String, lang: Language) -> Result<LinkageInfo, TechoError> {
         Ok(linkage_info(
-            &self.inner.get(&handbook_id)?.linkage,
+            &self.inner.get(&id(handbook_id))?.linkage,
             lang.into(),
         ))
     }
 
     /// Chooses the handbook shown at the counter.
     pub fn select_for_counter(&self, handbook_id: String) -> Result<(), TechoError> {
-        self.inner.select_for_counter(&handbook_id)?;
+        self.inner.select_for_counter(&id(handbook_id))?;
         Ok(())
     }
 
@@ -120,9 +121,9 @@ impl Wallet {
     /// Signs a fresh counter presentation (the counter handbook when `handbook_id` is `None`).
     /// Call it again when the screen's QR countdown reaches zero.
     pub fn present(&self, handbook_id: Option<String>) -> Result<Presentation, TechoError> {
-        let (hb, payload) = self
-            .inner
-            .present(handbook_id.as_deref(), &ClaimId::COUNTER, None)?;
+        let (hb, payload) =
+            self.inner
+                .present(handbook_id.map(id).as_ref(), &ClaimId::COUNTER, None)?;
         let qr = QrImage::for_payload(&payload).map_err(TechoError::bad)?;
         Ok(Presentation {
             handbook_id: hb.id.to_string(),
@@ -144,7 +145,7 @@ impl Wallet {
     /// Adds a photographed handbook page (metadata removed before it is stored); returns how
     /// many pages the handbook now has.
     pub fn add_page(&self, handbook_id: String, image: Vec<u8>) -> Result<u32, TechoError> {
-        let (hb, _) = self.inner.add_page(&handbook_id, &image)?;
+        let (hb, _) = self.inner.add_page(&id(handbook_id), &image)?;
         Ok(u32::try_from(hb.pages.len()).unwrap_or(u32::MAX))
     }
 
@@ -155,19 +156,16 @@ impl Wallet {
         index: u32,
     ) -> Result<Option<PageImageData>, TechoError> {
         let n = usize::try_from(index).unwrap_or(usize::MAX);
-        let hb = self.inner.get(&handbook_id)?;
-        Ok(self
-            .inner
-            .page(&handbook_id, n)?
-            .map(|bytes| PageImageData {
-                bytes,
-                rotation: hb.pages.get(n).map_or(0, |p| p.rotation),
-            }))
+        let hb = self.inner.get(&id(handbook_id))?;
+        Ok(self.inner.page(&hb.id, n)?.map(|bytes| PageImageData {
+            bytes,
+            rotation: hb.pages.get(n).map_or(0, |p| p.rotation),
+        }))
     }
 
     /// Removes a handbook, its photo, credentials and device keys.
     pub fn withdraw(&self, handbook_id: String) -> Result<(), TechoError> {
-        self.inner.withdraw(&handbook_id)?;
+        self.inner.withdraw(&id(handbook_id))?;
         Ok(())
     }
 }
@@ -198,9 +196,21 @@ impl Wallet {
             LastTry::Refuse
         };
         let mut card = ForeignCard(card);
-        let mut linker = Linker::new(&self.inner, &service.client);
-        linker.on_behalf_of = on_behalf_of;
-        let state = linker.link(&handbook_id, &mut card, &pin, last_try).await?;
+        let options = LinkOptions {
+            on_behalf_of,
+            ..LinkOptions::default()
+        };
+        let state = self
+            .inner
+            .link(
+                &service.client,
+                &id(handbook_id),
+                &mut card,
+                &pin,
+                last_try,
+                &options,
+            )
+            .await?;
         Ok(linkage_info(&state, lang.into()))
     }
 
@@ -212,8 +222,9 @@ impl Wallet {
         handbook_id: String,
         lang: Language,
     ) -> Result<LinkageInfo, TechoError> {
-        let state = Linker::new(&self.inner, &service.client)
-            .poll(&handbook_id)
+        let state = self
+            .inner
+            .refresh_linkage(&service.client, &id(handbook_id))
             .await?;
         Ok(linkage_info(&state, lang.into()))
     }
@@ -225,9 +236,7 @@ impl Wallet {
         handbook_id: String,
         lang: Language,
     ) -> Result<LinkageInfo, TechoError> {
-        let state = Linker::new(&self.inner, &service.client)
-            .unlink(&handbook_id)
-            .await?;
+        let state = self.inner.unlink(&service.client, &id(handbook_id)).await?;
         Ok(linkage_info(&state, lang.into()))
     }
 }
@@ -238,4 +247,8 @@ pub struct PageImageData {
     pub bytes: Vec<u8>,
     /// Clockwise degrees to show it upright.
     pub rotation: u16,
+}
+
+fn id(text: String) -> HandbookId {
+    HandbookId::from_string(text)
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use techo_booking_site::{BookingSite, Lists, Options};
 use techo_core::card::{CardSession, LastTry, Pin, SigningPin};
+use techo_core::model::HandbookId;
 use techo_core::site::{
     IdentityFacts, RequestKind, SiteClient, SiteReply, SiteRequest, SiteResponse, sign_order,
 };
@@ -117,7 +118,7 @@ fn link_of(session: &Value) -> Result<String, CliError> {
 /// order, the card's signature.
 struct Phone<'a> {
     wallet: &'a Wallet,
-    handbook: &'a str,
+    handbook: &'a HandbookId,
     client: SiteClient,
     card: std::path::PathBuf,
     state: std::path::PathBuf,
@@ -191,7 +192,7 @@ fn reply_line(reply: &SiteReply, t: &mut Transcript, step: &str) {
 
 pub async fn run(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
     dir: &Path,

@@ -7,6 +7,10 @@ use techo_core::store::StoreError;
 pub enum CliError {
     #[error(transparent)]
     Wallet(#[from] WalletError),
+    #[error(
+        "{prefix} matches several handbooks ({matches}): type more of the id / 複数の手帳が該当します"
+    )]
+    Ambiguous { prefix: String, matches: String },
     #[error("cannot read {path}: {why} / ファイルを読めません")]
     ReadFile { path: String, why: String },
     #[error("{path} is not a valid handbook file: {why} / 手帳ファイルの形式が正しくありません")]
@@ -64,7 +68,7 @@ impl CliError {
             | CliError::HandbookFile { .. }
             | CliError::Verdict(techo_core::policy::Decision::CheckManually) => 3,
             CliError::Wallet(WalletError::Store(_)) | CliError::Damaged(_) => 4,
-            CliError::Wallet(WalletError::NotFound(_) | WalletError::Ambiguous { .. }) => 5,
+            CliError::Wallet(WalletError::NotFound(_)) | CliError::Ambiguous { .. } => 5,
             CliError::Rejected(_) | CliError::SiteRefused(_) => 6,
             CliError::Wallet(WalletError::NoCredential(_) | WalletError::Present(_)) => 7,
             CliError::Card(_) | CliError::Site(techo_core::site::SiteError::Card(_)) => 8,
@@ -86,7 +90,7 @@ impl CliError {
             CliError::Wallet(WalletError::Support(_)) => "invalid_support_profile",
             CliError::Wallet(WalletError::Duplicate { .. }) => "duplicate",
             CliError::Wallet(WalletError::NotFound(_)) => "not_found",
-            CliError::Wallet(WalletError::Ambiguous { .. }) => "ambiguous_id",
+            CliError::Ambiguous { .. } => "ambiguous_id",
             CliError::Wallet(WalletError::Store(e)) => match e {
                 StoreError::Corrupt { .. } => "store_corrupt",
                 StoreError::Unreadable { .. } => "store_unreadable",

@@ -9,11 +9,11 @@ use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use techo_core::card::{LastTry, Pin};
-use techo_core::linkage::Linker;
-use techo_core::model::{HandbookDraft, Relationship};
+use techo_core::model::{HandbookDraft, HandbookId, Relationship};
 use techo_core::policy::{Facts, OperatorPolicy, Trip, evaluate};
 use techo_core::store::FileKeyProvider;
 use techo_core::token::{ClaimId, Policy, verify};
+use techo_core::wallet::LinkOptions;
 use techo_core::{Clock, FixedClock, Wallet};
 
 const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
@@ -27,7 +27,7 @@ fn guardian_wallet(
     fixture: &str,
     relationship: &str,
     name: &str,
-) -> Result<(Wallet, String), CliError> {
+) -> Result<(Wallet, HandbookId), CliError> {
     let home = dir.join(folder);
     let keys = FileKeyProvider::new(Wallet::key_file(&home));
     let clock_dyn: Arc<dyn Clock> = clock.clone();
@@ -41,13 +41,13 @@ fn guardian_wallet(
     let text =
         format!("{text}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
     let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, None)?;
-    Ok((wallet, hb.id.to_string()))
+    Ok((wallet, hb.id))
 }
 
 /// Links with a software card folder, `batch` credentials, optionally as `on_behalf_of`'s proxy.
 async fn link(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     lb: &Loopback,
     card: std::path::PathBuf,
     (pin, batch): (&str, usize),
@@ -56,11 +56,12 @@ async fn link(
     let state_file = card.with_extension("state");
     let mut card = soft_card(&card, &state_file)?;
     let pin = Pin::parse(pin).map_err(|e| CliError::Card(e.into()))?;
-    let mut linker = Linker::new(wallet, &lb.client);
-    linker.batch = batch;
-    linker.on_behalf_of = on_behalf_of.map(str::to_owned);
-    linker
-        .link(id, &mut card, &pin, LastTry::Refuse)
+    let options = LinkOptions {
+        batch,
+        on_behalf_of: on_behalf_of.map(str::to_owned),
+    };
+    wallet
+        .link(&lb.client, id, &mut card, &pin, LastTry::Refuse, &options)
         .await
         .map_err(fail)
 }
@@ -68,7 +69,7 @@ async fn link(
 /// A counter presentation, verified with the server's lists as a gate would.
 async fn verified(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
 ) -> Result<techo_core::token::VerifiedPresentation, CliError> {
@@ -171,7 +172,7 @@ pub async fn run(
 /// The counter screen's band, the verifier naming the guardian, and two operators' verdicts.
 async fn present(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
     t: &mut Transcript,

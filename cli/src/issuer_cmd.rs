@@ -3,7 +3,7 @@
 use crate::error::CliError;
 use crate::print_json;
 use std::path::{Path, PathBuf};
-use techo_core::token::{DevIssuer, HandbookClaims, Status};
+use techo_core::token::{DevIssuer, Status};
 use techo_core::{Lang, Wallet};
 
 pub fn dir(data_dir: &Path) -> PathBuf {
@@ -50,11 +50,8 @@ pub fn issue(
     lang: Lang,
 ) -> Result<(), CliError> {
     let mut issuer = open_or_create(data_dir)?;
-    let hb = wallet.get(id)?;
-    let claims = HandbookClaims::from_handbook(&hb);
-    let keys = wallet.create_device_keys(batch.clamp(1, 64))?;
-    let creds = issuer.issue_batch(hb.id.as_str(), &claims, &keys, wallet.today())?;
-    wallet.store_credentials(hb.id.as_str(), &creds)?;
+    let hb = wallet.get(&crate::resolve::handbook(wallet, id)?)?;
+    let creds = wallet.issue_for_development(&hb.id, &mut issuer, batch)?;
     let until = creds
         .first()
         .map(|c| c.not_after.to_string())

@@ -5,9 +5,10 @@ use crate::error::CliError;
 use crate::print_json;
 use std::path::Path;
 use techo_core::card::LastTry;
-use techo_core::linkage::{LinkError, Linker};
+use techo_core::linkage::LinkError;
 use techo_core::model::LinkageState;
 use techo_core::portal::TechoClient;
+use techo_core::wallet::LinkOptions;
 use techo_core::{Lang, Wallet};
 use techo_server::endpoints::Endpoints;
 
@@ -63,18 +64,20 @@ pub fn link(
         CliError::BadArgument("linking needs the card PIN: --pin-stdin or TECHO_CARD_PIN".into())
     })?;
     let client = client(args.endpoints)?;
-    let hb = wallet.get(id)?;
+    let id = crate::resolve::handbook(wallet, id)?;
     let mut soft = crate::card_cmd::open(card, data_dir)?;
-    let mut linker = Linker::new(wallet, &client);
-    linker.batch = args.batch;
-    linker.on_behalf_of = args.on_behalf_of.map(str::to_owned);
+    let options = LinkOptions {
+        batch: args.batch,
+        on_behalf_of: args.on_behalf_of.map(str::to_owned),
+    };
     let last_try = if card.last_try {
         LastTry::Confirmed
     } else {
         LastTry::Refuse
     };
-    let state = runtime()?.block_on(linker.link(hb.id.as_str(), &mut soft, &pin, last_try))?;
-    show(hb.id.as_str(), &state, json, lang);
+    let state =
+        runtime()?.block_on(wallet.link(&client, &id, &mut soft, &pin, last_try, &options))?;
+    show(id.as_str(), &state, json, lang);
     Ok(())
 }
 
@@ -87,7 +90,7 @@ pub fn status(
     lang: Lang,
 ) -> Result<(), CliError> {
     let handbooks = match id {
-        Some(id) => vec![wallet.get(id)?],
+        Some(id) => vec![wallet.get(&crate::resolve::handbook(wallet, id)?)?],
         None => wallet.list()?,
     };
     let client = endpoints.map(client).transpose()?;
@@ -101,7 +104,7 @@ pub fn status(
                 | LinkageState::Linked { .. }
                 | LinkageState::Linking { .. },
             ) => rt
-                .block_on(Linker::new(wallet, c).poll(hb.id.as_str()))
+                .block_on(wallet.refresh_linkage(c, &hb.id))
                 .unwrap_or(hb.linkage.clone()),
             _ => hb.linkage.clone(),
         };
@@ -129,8 +132,8 @@ pub fn unlink(
     lang: Lang,
 ) -> Result<(), CliError> {
     let client = client(endpoints)?;
-    let hb = wallet.get(id)?;
-    let state = runtime()?.block_on(Linker::new(wallet, &client).unlink(hb.id.as_str()))?;
-    show(hb.id.as_str(), &state, json, lang);
+    let id = crate::resolve::handbook(wallet, id)?;
+    let state = runtime()?.block_on(wallet.unlink(&client, &id))?;
+    show(id.as_str(), &state, json, lang);
     Ok(())
 }

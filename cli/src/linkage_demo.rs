@@ -8,11 +8,11 @@ use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use techo_core::card::{JpkiTrust, LastTry, Pin};
-use techo_core::linkage::Linker;
-use techo_core::model::LinkageState;
+use techo_core::model::{HandbookId, LinkageState};
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::AdminAction;
 use techo_core::token::{ClaimId, Payload, Policy, QrImage, verify};
+use techo_core::wallet::LinkOptions;
 use techo_core::{Clock, FixedClock, Wallet};
 use techo_server::portal::hours::HoursMode;
 use techo_server::portal::records::Records;
@@ -192,22 +192,20 @@ pub async fn run(
     let Some(hb) = wallet.counter_handbook()? else {
         return Ok(());
     };
-    let id = hb.id.to_string();
-    let linker = Linker::new(wallet, &lb.client);
-    link_through_pending(wallet, &linker, &lb, &clock, dir, &id, t).await?;
+    let id = hb.id;
+    link_through_pending(wallet, &lb, &clock, dir, &id, t).await?;
     present_and_verify(wallet, &lb, &clock, &id, t).await?;
     crate::booking_demo::run(wallet, &id, &lb, &clock, dir, t).await?;
     crate::guardian_demo::run(&lb, &clock, dir, t).await?;
-    revoke_and_verify(wallet, &linker, &lb, &clock, &id, t).await
+    revoke_and_verify(wallet, &lb, &clock, &id, t).await
 }
 
 async fn link_through_pending(
     wallet: &Wallet,
-    linker: &Linker<'_>,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
     dir: &Path,
-    id: &str,
+    id: &HandbookId,
     t: &mut Transcript,
 ) -> Result<(), CliError> {
     // Link at 22:30 JST: the municipal servers are closed.
@@ -223,8 +221,15 @@ async fn link_through_pending(
     );
     let mut card = soft_card(&card_dir(dir)?, &dir.join("card.state"))?;
     let pin = Pin::parse("1234").map_err(|e| CliError::Card(e.into()))?;
-    let state = linker
-        .link(id, &mut card, &pin, LastTry::Refuse)
+    let state = wallet
+        .link(
+            &lb.client,
+            id,
+            &mut card,
+            &pin,
+            LastTry::Refuse,
+            &LinkOptions::default(),
+        )
         .await
         .map_err(fail)?;
     let LinkageState::Pending {
@@ -247,7 +252,7 @@ async fn link_through_pending(
     // The next morning the retry links it.
     clock.set(next_try + chrono::Duration::seconds(5));
     let tried = lb.server.state.retry_due().await;
-    let state = linker.poll(id).await.map_err(fail)?;
+    let state = wallet.refresh_linkage(&lb.client, id).await.map_err(fail)?;
     let LinkageState::Linked { valid_until, .. } = &state else {
         return Err(fail(format!(
             "expected 連携済 after the retry, got {state:?}"
@@ -268,7 +273,7 @@ async fn present_and_verify(
     wallet: &Wallet,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
-    id: &str,
+    id: &HandbookId,
     t: &mut Transcript,
 ) -> Result<(), CliError> {
     let lang = t.lang;
@@ -364,10 +369,9 @@ async fn present_and_verify(
 
 async fn revoke_and_verify(
     wallet: &Wallet,
-    linker: &Linker<'_>,
     lb: &Loopback,
     clock: &Arc<FixedClock>,
-    id: &str,
+    id: &HandbookId,
     t: &mut Transcript,
 ) -> Result<(), CliError> {
     let lang = t.lang;
@@ -410,7 +414,7 @@ async fn revoke_and_verify(
         ),
         Ok(_) => return Err(fail("a revoked credential was accepted")),
     }
-    let state = linker.poll(id).await.map_err(fail)?;
+    let state = wallet.refresh_linkage(&lb.client, id).await.map_err(fail)?;
     t.step(
         "poll_after_revoke",
         &format!("  アプリの表示：{}", state.label(lang)),

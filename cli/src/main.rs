@@ -24,6 +24,7 @@ mod preview;
 mod profile_cmd;
 mod qr_file;
 mod register;
+mod resolve;
 mod site_cmd;
 mod store_cmd;
 mod timing;
@@ -131,10 +132,11 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         Command::List => list_command(cli, lang),
         Command::Show { id } | Command::Select { id } => {
             let wallet = open_wallet(&data_dir(cli)?)?;
+            let id = resolve::handbook(&wallet, id)?;
             let hb = if matches!(cli.command, Command::Select { .. }) {
-                wallet.select_for_counter(id)?
+                wallet.select_for_counter(&id)?
             } else {
-                wallet.get(id)?
+                wallet.get(&id)?
             };
             let counter = wallet.counter_handbook()?;
             let view = HandbookView::new(&hb, wallet.today(), counter.as_ref(), lang);
@@ -147,7 +149,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         }
         Command::Withdraw { id } => {
             let wallet = open_wallet(&data_dir(cli)?)?;
-            let hb = wallet.withdraw(id)?;
+            let hb = wallet.withdraw(&resolve::handbook(&wallet, id)?)?;
             if cli.json {
                 print_json(&serde_json::json!({ "withdrawn": hb.id }));
             } else {
@@ -188,12 +190,11 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             places_cmd::run(&open_wallet(&data_dir(cli)?)?, cmd, cli.json, lang)
         }
         Command::Pages(cmd) => pages_command(cli, cmd, lang),
-        Command::Coupons { id } => places_cmd::coupons(
-            &open_wallet(&data_dir(cli)?)?,
-            id.as_deref(),
-            cli.json,
-            lang,
-        ),
+        Command::Coupons { id } => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let id = resolve::optional(&wallet, id.as_deref())?;
+            places_cmd::coupons(&wallet, id.as_ref(), cli.json, lang)
+        }
         Command::Bench { timing: false, .. } => {
             bench::run();
             Ok(())
@@ -219,8 +220,8 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
 
 /// A handbook id prefix typed by the user, resolved through the wallet when it has one.
 fn resolve_id(dir: &Path, id: &str) -> String {
-    match open_wallet(dir).and_then(|w| Ok(w.get(id)?)) {
-        Ok(hb) => hb.id.to_string(),
+    match open_wallet(dir).and_then(|w| resolve::handbook(&w, id)) {
+        Ok(id) => id.to_string(),
         Err(_) => id.to_owned(),
     }
 }
@@ -384,11 +385,16 @@ fn profile_command(cli: &Cli, cmd: &ProfileCommand, lang: Lang) -> Result<(), Cl
 
 fn pages_command(cli: &Cli, cmd: &PagesCommand, lang: Lang) -> Result<(), CliError> {
     let wallet = open_wallet(&data_dir(cli)?)?;
+    let (PagesCommand::Add { id, .. }
+    | PagesCommand::List { id }
+    | PagesCommand::Export { id, .. }
+    | PagesCommand::Remove { id, .. }) = cmd;
+    let id = &resolve::handbook(&wallet, id)?;
     match cmd {
-        PagesCommand::Add { id, file } => profile_cmd::add_page(&wallet, id, file, cli.json, lang),
-        PagesCommand::List { id } => profile_cmd::list_pages(&wallet, id, cli.json, lang),
-        PagesCommand::Export { id, n, out } => profile_cmd::export_page(&wallet, id, *n, out, lang),
-        PagesCommand::Remove { id, n } => profile_cmd::remove_page(&wallet, id, *n, cli.json, lang),
+        PagesCommand::Add { file, .. } => profile_cmd::add_page(&wallet, id, file, cli.json, lang),
+        PagesCommand::List { .. } => profile_cmd::list_pages(&wallet, id, cli.json, lang),
+        PagesCommand::Export { n, out, .. } => profile_cmd::export_page(&wallet, id, *n, out, lang),
+        PagesCommand::Remove { n, .. } => profile_cmd::remove_page(&wallet, id, *n, cli.json, lang),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::args::PlacesCmd;
 use crate::error::CliError;
 use crate::print_json;
 use techo_core::directory::{Directory, PlaceQuery, Synced, sync};
+use techo_core::model::HandbookId;
 use techo_core::policy::Trip;
 use techo_core::portal::TechoClient;
 use techo_core::{Lang, Wallet};
@@ -107,7 +108,7 @@ pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(
         None
     } else {
         match &cmd.handbook {
-            Some(id) => Some(wallet.get(id)?),
+            Some(id) => Some(wallet.get(&crate::resolve::handbook(wallet, id)?)?),
             None => wallet.counter_handbook()?,
         }
     };
@@ -166,7 +167,12 @@ pub fn run(wallet: &Wallet, cmd: &PlacesCmd, json: bool, lang: Lang) -> Result<(
 }
 
 /// `techo coupons`: what this handbook can use today, with the terms shown before use.
-pub fn coupons(wallet: &Wallet, id: Option<&str>, json: bool, lang: Lang) -> Result<(), CliError> {
+pub fn coupons(
+    wallet: &Wallet,
+    id: Option<&HandbookId>,
+    json: bool,
+    lang: Lang,
+) -> Result<(), CliError> {
     let list = wallet.coupons(id)?;
     if json {
         let rows: Vec<_> = list

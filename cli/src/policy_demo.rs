@@ -7,6 +7,7 @@ use crate::error::CliError;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use techo_core::Wallet;
+use techo_core::model::HandbookId;
 use techo_core::policy::{Decision, Facts, OperatorPolicy, Trip, evaluate};
 use techo_core::token::{Policy, StatusList, TrustList, VerifiedPresentation, verify};
 
@@ -82,7 +83,7 @@ fn say_verdict(
 /// Judges a verified presentation by every fixture operator and syncs the directory.
 pub async fn run(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     verified: &VerifiedPresentation,
     lists: (&TrustList, &Vec<StatusList>),
     client: &techo_core::portal::TechoClient,
@@ -134,7 +135,7 @@ pub async fn run(
 /// The app syncs the operator directory and answers "where in Tokyo, and what do I get there".
 async fn places(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     trust: &TrustList,
     client: &techo_core::portal::TechoClient,
     trip: &Trip,
@@ -200,7 +201,7 @@ pub fn museum_coupon(now: DateTime<Utc>) -> techo_core::directory::coupon::Coupo
 /// The holder shows the museum's coupon; the counter redeems it once; a second code is refused.
 pub async fn coupon(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     lists: (&TrustList, &Vec<StatusList>),
     client: &techo_core::portal::TechoClient,
     operator_token: &str,
@@ -261,7 +262,7 @@ pub async fn coupon(
 /// site's challenge, then the museum's coupon.
 pub async fn operators_and_coupon(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     verified: &VerifiedPresentation,
     lists: (&TrustList, &Vec<StatusList>),
     lb: &crate::linkage_demo::Loopback,

@@ -6,9 +6,9 @@ use crate::error::CliError;
 use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
-use techo_core::model::{HandbookDraft, LinkageState};
+use techo_core::model::HandbookDraft;
 use techo_core::screen::{CounterScreen, Emphasis, ItemKey, Options};
-use techo_core::token::{ClaimId, DevIssuer, HandbookClaims, QrImage};
+use techo_core::token::{ClaimId, DevIssuer, QrImage};
 use techo_core::{Clock, Wallet};
 
 const FONT: &[u8] = include_bytes!("../../fixtures/fonts/NotoSansCJKjp-Bold-subset.otf");
@@ -415,23 +415,7 @@ fn sample_wallet(dir: &Path, clock: &Arc<dyn Clock>) -> Result<Wallet, CliError>
         why,
     })?;
     let hb = wallet.add(&draft, Some(photo))?;
-    let hb = wallet.set_linkage(
-        hb.id.as_str(),
-        LinkageState::Linked {
-            since: clock.now(),
-            session: String::new(),
-            valid_until: None,
-        },
-    )?;
-    let mut issuer = DevIssuer::generate();
-    let device = wallet.create_device_keys(1)?;
-    let creds = issuer.issue_batch(
-        hb.id.as_str(),
-        &HandbookClaims::from_handbook(&hb),
-        &device,
-        wallet.today(),
-    )?;
-    wallet.store_credentials(hb.id.as_str(), &creds)?;
+    wallet.link_for_development(&hb.id, &mut DevIssuer::generate(), 1)?;
     Ok(wallet)
 }
 
@@ -457,7 +441,7 @@ pub fn run(
     };
     let screen = match args.handbook {
         Some(id) => {
-            let hb = wallet.get(id)?;
+            let hb = wallet.get(&crate::resolve::handbook(&wallet, id)?)?;
             let mut screen = techo_core::screen::build(
                 &hb,
                 &wallet.list()?,

@@ -4,6 +4,7 @@
 use crate::error::CliError;
 use crate::print_json;
 use std::path::Path;
+use techo_core::model::HandbookId;
 use techo_core::model::SupportProfile;
 use techo_core::{Lang, Wallet};
 
@@ -91,7 +92,7 @@ fn show_profile(profile: &SupportProfile, json: bool, lang: Lang) {
 
 pub fn add_page(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     file: &Path,
     json: bool,
     lang: Lang,
@@ -128,7 +129,12 @@ pub fn add_page(
     Ok(())
 }
 
-pub fn list_pages(wallet: &Wallet, id: &str, json: bool, lang: Lang) -> Result<(), CliError> {
+pub fn list_pages(
+    wallet: &Wallet,
+    id: &HandbookId,
+    json: bool,
+    lang: Lang,
+) -> Result<(), CliError> {
     let hb = wallet.get(id)?;
     if json {
         print_json(&serde_json::json!({ "handbook": hb.id, "pages": hb.pages }));
@@ -157,7 +163,7 @@ fn page_index(n: usize) -> Result<usize, CliError> {
 
 pub fn export_page(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     n: usize,
     out: &Path,
     lang: Lang,
@@ -179,7 +185,7 @@ pub fn export_page(
 
 pub fn remove_page(
     wallet: &Wallet,
-    id: &str,
+    id: &HandbookId,
     n: usize,
     json: bool,
     lang: Lang,

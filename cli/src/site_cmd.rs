@@ -150,7 +150,8 @@ pub fn answer(
             if !json {
                 describe(&request, identity.is_some(), lang);
             }
-            wallet.answer_site(&request, args.handbook, identity.as_ref())?
+            let id = crate::resolve::optional(wallet, args.handbook)?;
+            wallet.answer_site(&request, id.as_ref(), identity.as_ref())?
         }
         RequestKind::SignOrder => {
             let card = args.card.as_ref().ok_or_else(|| {

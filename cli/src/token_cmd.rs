@@ -63,15 +63,16 @@ pub fn present(
     json: bool,
     lang: Lang,
 ) -> Result<String, CliError> {
+    let id = crate::resolve::optional(wallet, args.id)?;
     let (hb, payload) = match args.coupon {
-        None => wallet.present(args.id, &args.claims, args.challenge.as_ref())?,
+        None => wallet.present(id.as_ref(), &args.claims, args.challenge.as_ref())?,
         Some(reference) => {
-            let (op, id) = reference.split_once('/').ok_or_else(|| {
+            let (op, coupon_id) = reference.split_once('/').ok_or_else(|| {
                 CliError::BadArgument(
                     "--coupon is OPERATOR/COUPON, as `techo coupons` lists".into(),
                 )
             })?;
-            let (hb, coupon, payload) = wallet.present_coupon(args.id, op, id)?;
+            let (hb, coupon, payload) = wallet.present_coupon(id.as_ref(), op, coupon_id)?;
             if !json {
                 out!(
                     "{} {}",

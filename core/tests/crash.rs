@@ -90,7 +90,7 @@ fn store_survives_sigkill_at_random_points() {
         }
         for hb in w.list().unwrap() {
             assert!(
-                w.photo(hb.id.as_str()).unwrap().is_some(),
+                w.photo(&hb.id).unwrap().is_some(),
                 "round {round}: handbook without its photo"
             );
         }

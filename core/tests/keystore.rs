@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use techo_core::token::PresentError;
 use techo_core::token::{
-    ClaimId, DevIssuer, DeviceKeyError, DeviceKeyStore, HandbookClaims, Policy, PublicKey,
-    SoftwareKey, StatusList, TrustList, verify,
+    ClaimId, DevIssuer, DeviceKeyError, DeviceKeyStore, Policy, PublicKey, SoftwareKey, StatusList,
+    TrustList, verify,
 };
 use techo_core::{Clock, FixedClock, Wallet, WalletError};
 
@@ -82,17 +82,8 @@ fn issue(
     n: usize,
 ) -> (DevIssuer, usize) {
     let mut issuer = DevIssuer::create(&dir.join("issuer")).unwrap();
-    let device_keys = w.create_device_keys(n).unwrap();
-    assert!(device_keys.iter().all(|(a, _)| a.starts_with("hw-")));
-    let creds = issuer
-        .issue_batch(
-            hb.id.as_str(),
-            &HandbookClaims::from_handbook(hb),
-            &device_keys,
-            w.today(),
-        )
-        .unwrap();
-    w.store_credentials(hb.id.as_str(), &creds).unwrap();
+    let creds = w.issue_for_development(&hb.id, &mut issuer, n).unwrap();
+    assert!(creds.iter().all(|c| c.device_key.starts_with("hw-")));
     (issuer, creds.len())
 }
 
@@ -118,7 +109,7 @@ fn hardware_keys_present_verify_and_are_deleted_with_the_handbook() {
     assert!(err.to_string().contains("does not verify"), "{err}");
     *ks.corrupt.lock().unwrap() = false;
 
-    w.withdraw(hb.id.as_str()).unwrap();
+    w.withdraw(&hb.id).unwrap();
     assert!(ks.keys.lock().unwrap().is_empty());
 }
 
@@ -138,12 +129,12 @@ fn a_store_opened_without_its_keystore_says_link_again() {
     let (hb_id, held) = hb_id;
     let w = Wallet::open(dir.path(), &keys(), c).unwrap();
     let err = w
-        .present(Some(hb_id.as_str()), &ClaimId::COUNTER, None)
+        .present(Some(&hb_id), &ClaimId::COUNTER, None)
         .unwrap_err();
     assert!(matches!(err, WalletError::Present(_)), "{err:?}");
     assert!(err.to_string().contains("link the handbook again"), "{err}");
     // Nothing was lost: the handbook and its credentials are still there.
-    assert_eq!(w.credentials(hb_id.as_str()).unwrap().len(), held);
+    assert_eq!(w.credentials(&hb_id).unwrap().len(), held);
 }
 
 /// Threat 7: a phone left unlocked and picked up by someone else. Within the Keystore's window
@@ -178,7 +169,7 @@ fn once_the_unlock_lapses_a_picked_up_phone_shows_no_code_until_the_holder_unloc
         "{err:?}"
     );
     assert!(err.to_string().contains("unlock"), "{err}");
-    assert_eq!(w.credentials(hb.id.as_str()).unwrap().len(), held);
+    assert_eq!(w.credentials(&hb.id).unwrap().len(), held);
     assert!(w.check().unwrap().is_healthy());
 
     // The holder unlocks (the app lock's prompt); the next frame presents a code that verifies.

@@ -12,7 +12,7 @@ use techo_core::policy::{Decision, OperatorPolicy, Trip};
 use techo_core::site::{
     Flow, IdentityFacts, SessionState, SiteConfig, SiteError, SiteResponse, SiteVerifier,
 };
-use techo_core::token::{DevIssuer, HandbookClaims, LinkageKind, Status, StatusList, TrustList};
+use techo_core::token::{DevIssuer, Status, StatusList, TrustList};
 use techo_core::{Clock, Wallet};
 
 const BASE: &str = "https://127.0.0.1:9443";
@@ -42,13 +42,7 @@ fn setup() -> Setup {
     let (draft, photo) = fixture("01-");
     let hb = wallet.add(&draft, photo.as_deref()).unwrap();
     let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
-    let mut claims = HandbookClaims::from_handbook(&hb);
-    claims.linkage = LinkageKind::Linked;
-    let device_keys = wallet.create_device_keys(2).unwrap();
-    let creds = issuer
-        .issue_batch(hb.id.as_str(), &claims, &device_keys, wallet.today())
-        .unwrap();
-    wallet.store_credentials(hb.id.as_str(), &creds).unwrap();
+    wallet.link_for_development(&hb.id, &mut issuer, 2).unwrap();
     let policy = OperatorPolicy::from_toml(
         "booking-site-online.toml",
         include_str!("../../fixtures/policies/booking-site-online.toml"),

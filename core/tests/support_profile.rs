@@ -110,45 +110,42 @@ fn page_images_are_cleaned_stored_enlargeable_and_removed_with_the_handbook() {
     let hb = w.add(&draft, photo.as_deref()).unwrap();
     let camera = sample_jpeg(1600, 1200);
     assert!(camera.windows(4).any(|x| x == b"Exif"));
-    let (hb2, page) = w.add_page(hb.id.as_str(), &camera).unwrap();
+    let (hb2, page) = w.add_page(&hb.id, &camera).unwrap();
     assert_eq!((page.width, page.height, page.rotation), (1600, 1200, 90));
     assert_eq!(hb2.pages.len(), 1);
-    let stored = w.page(hb.id.as_str(), 0).unwrap().unwrap();
+    let stored = w.page(&hb.id, 0).unwrap().unwrap();
     assert!(
         !stored.windows(4).any(|x| x == b"Exif"),
         "EXIF removed before storage"
     );
     assert!(!stored.windows(3).any(|x| x == b"GPS"));
-    w.add_page(hb.id.as_str(), &tiny_png(800, 1100)).unwrap();
+    w.add_page(&hb.id, &tiny_png(800, 1100)).unwrap();
 
     // Not an image, too large: refused with the field named; the pages stay.
-    let err = w.add_page(hb.id.as_str(), b"%PDF-1.7 ...").unwrap_err();
+    let err = w.add_page(&hb.id, b"%PDF-1.7 ...").unwrap_err();
     assert!(err.to_string().contains("page_image"), "{err}");
     let mut huge = tiny_png(10, 10);
     huge.resize(5 * 1024 * 1024, 0);
     assert!(
-        w.add_page(hb.id.as_str(), &huge)
+        w.add_page(&hb.id, &huge)
             .unwrap_err()
             .to_string()
             .contains("limit")
     );
-    assert_eq!(w.get(hb.id.as_str()).unwrap().pages.len(), 2);
+    assert_eq!(w.get(&hb.id).unwrap().pages.len(), 2);
 
     // At most six; removing the first moves the second up.
     for _ in 2..MAX_PAGES {
-        w.add_page(hb.id.as_str(), &tiny_png(10, 10)).unwrap();
+        w.add_page(&hb.id, &tiny_png(10, 10)).unwrap();
     }
-    assert!(w.add_page(hb.id.as_str(), &tiny_png(10, 10)).is_err());
-    let after = w.remove_page(hb.id.as_str(), 0).unwrap();
+    assert!(w.add_page(&hb.id, &tiny_png(10, 10)).is_err());
+    let after = w.remove_page(&hb.id, 0).unwrap();
     assert_eq!(after.pages.len(), MAX_PAGES - 1);
-    assert_eq!(
-        w.page(hb.id.as_str(), 0).unwrap().unwrap(),
-        tiny_png(800, 1100)
-    );
-    assert_eq!(w.page(hb.id.as_str(), MAX_PAGES - 1).unwrap(), None);
+    assert_eq!(w.page(&hb.id, 0).unwrap().unwrap(), tiny_png(800, 1100));
+    assert_eq!(w.page(&hb.id, MAX_PAGES - 1).unwrap(), None);
 
     // Withdrawn: pages go with the handbook (nothing left in the store's pages table).
-    w.withdraw(hb.id.as_str()).unwrap();
+    w.withdraw(&hb.id).unwrap();
     let export = w.export().unwrap();
     assert!(export.handbooks.is_empty());
     let report = w.check().unwrap();

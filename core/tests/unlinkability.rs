@@ -9,9 +9,7 @@ mod common;
 use chrono::Duration;
 use common::{at, fixture, keys};
 use std::sync::Arc;
-use techo_core::token::{
-    ClaimId, DevIssuer, HandbookClaims, Policy, StatusList, TrustList, verify,
-};
+use techo_core::token::{ClaimId, DevIssuer, Policy, StatusList, TrustList, verify};
 use techo_core::{Clock, FixedClock, Wallet};
 
 /// The longest run of bytes two payloads share.
@@ -43,16 +41,9 @@ fn presentations_at_two_operators_share_nothing_to_join_on() {
     let (draft, photo) = fixture("01-");
     let hb = wallet.add(&draft, photo.as_deref()).unwrap();
     let mut issuer = DevIssuer::create(&dir.path().join("issuer")).unwrap();
-    let device_keys = wallet.create_device_keys(8).unwrap();
-    let creds = issuer
-        .issue_batch(
-            hb.id.as_str(),
-            &HandbookClaims::from_handbook(&hb),
-            &device_keys,
-            wallet.today(),
-        )
+    wallet
+        .issue_for_development(&hb.id, &mut issuer, 8)
         .unwrap();
-    wallet.store_credentials(hb.id.as_str(), &creds).unwrap();
     let now = clock.now();
     let trust = TrustList::from_signed(&issuer.signed_trust_list(now), &issuer.root_public(), None)
         .unwrap();

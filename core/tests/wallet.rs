@@ -4,8 +4,9 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{fixture, fixtures, wallet};
-use techo_core::model::{FareClass, Field, HandbookKind, LinkageState, Problem};
+use techo_core::model::{FareClass, Field, HandbookId, HandbookKind, LinkageState, Problem};
 use techo_core::store::StoreError;
+use techo_core::token::DevIssuer;
 use techo_core::{Wallet, WalletError};
 
 #[test]
@@ -49,12 +50,15 @@ fn add_get_photo_withdraw_round_trip() {
         hb.id
     };
     let w = wallet(dir.path());
-    let hb = w.get(&id.as_str()[..6]).unwrap();
+    let hb = w.get(&id).unwrap();
     assert_eq!(hb.id, id);
-    assert_eq!(w.photo(id.as_str()).unwrap(), photo);
+    assert_eq!(w.photo(&id).unwrap(), photo);
     assert_eq!(w.counter_handbook().unwrap().unwrap().id, id);
-    w.withdraw(id.as_str()).unwrap();
-    assert!(matches!(w.get(id.as_str()), Err(WalletError::NotFound(_))));
+    w.withdraw(&id).unwrap();
+    assert!(matches!(w.get(&id), Err(WalletError::NotFound(_))));
+    // Ids are exact: a prefix is the CLI's business.
+    let prefix = HandbookId::from_string(id.as_str()[..6].to_owned());
+    assert!(matches!(w.get(&prefix), Err(WalletError::NotFound(_))));
     assert!(w.counter_handbook().unwrap().is_none());
     assert!(w.list().unwrap().is_empty());
 }
@@ -82,9 +86,9 @@ fn counter_selection_and_withdrawal_move_together() {
         })
         .collect();
     assert_eq!(w.counter_handbook().unwrap().unwrap().id, ids[0]);
-    w.select_for_counter(ids[2].as_str()).unwrap();
+    w.select_for_counter(&ids[2]).unwrap();
     assert_eq!(w.counter_handbook().unwrap().unwrap().id, ids[2]);
-    w.withdraw(ids[2].as_str()).unwrap();
+    w.withdraw(&ids[2]).unwrap();
     let next = w.counter_handbook().unwrap().unwrap().id;
     assert_ne!(next, ids[2]);
 }
@@ -95,20 +99,27 @@ fn update_keeps_identity_and_resets_linkage_when_facts_change() {
     let w = wallet(dir.path());
     let (mut draft, photo) = fixture("01-");
     let hb = w.add(&draft, photo.as_deref()).unwrap();
-    let linked = LinkageState::Linked {
-        since: common::at("2026-11-01T00:00:00Z"),
-        session: "s1".into(),
-        valid_until: None,
-    };
-    w.set_linkage(hb.id.as_str(), linked.clone()).unwrap();
-    let same = w.update(hb.id.as_str(), &draft, None).unwrap();
+    let mut issuer = DevIssuer::generate();
+    let linked = w.link_for_development(&hb.id, &mut issuer, 2).unwrap();
+    assert!(linked.is_linked());
+    let held = w.credentials(&hb.id).unwrap().len();
+    let same = w.update(&hb.id, &draft, None).unwrap();
     assert_eq!(same.linkage, linked, "nothing changed, still linked");
+    assert_eq!(
+        w.credentials(&hb.id).unwrap().len(),
+        held,
+        "credentials kept"
+    );
     assert_eq!(same.photo, hb.photo, "photo kept");
     draft.grade = Some("2級".into());
-    let changed = w.update(hb.id.as_str(), &draft, None).unwrap();
+    let changed = w.update(&hb.id, &draft, None).unwrap();
     assert_eq!(changed.id, hb.id);
     assert_eq!(changed.linkage, LinkageState::Unlinked);
-    assert_eq!(w.photo(hb.id.as_str()).unwrap(), photo);
+    assert_eq!(w.photo(&hb.id).unwrap(), photo);
+    assert!(
+        w.credentials(&hb.id).unwrap().is_empty(),
+        "credentials for the old facts are gone"
+    );
 }
 
 #[test]

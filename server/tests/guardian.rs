@@ -7,38 +7,48 @@ mod common;
 
 use common::{World, repo, world};
 use techo_core::card::{LastTry, Pin};
-use techo_core::model::{HandbookDraft, LinkageState, Presenter, Relationship};
+use techo_core::model::{HandbookDraft, HandbookId, LinkageState, Presenter, Relationship};
 use techo_core::token::{ClaimId, GuardianClaim, Policy, VerifyError, verify};
+use techo_core::wallet::LinkOptions;
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
 /// Adds a fixture handbook presented by a guardian.
-fn add_as_guardian(w: &World, fixture: &str, relationship: &str, name: &str) -> String {
+fn add_as_guardian(w: &World, fixture: &str, relationship: &str, name: &str) -> HandbookId {
     let text = std::fs::read_to_string(repo(&format!("fixtures/handbooks/{fixture}"))).unwrap();
     let text =
         format!("{text}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
     let draft = HandbookDraft::from_toml(&text).unwrap();
-    w.wallet.add(&draft, None).unwrap().id.to_string()
+    w.wallet.add(&draft, None).unwrap().id
 }
 
 async fn link(
     w: &World,
-    id: &str,
+    id: &HandbookId,
     card: &str,
     pin: &str,
     on_behalf_of: Option<&str>,
 ) -> Result<LinkageState, techo_core::linkage::LinkError> {
     let mut c = w.card(card);
-    let mut linker = w.linker();
-    linker.on_behalf_of = on_behalf_of.map(str::to_owned);
-    linker
-        .link(id, &mut c, &Pin::parse(pin).unwrap(), LastTry::Refuse)
+    let options = LinkOptions {
+        on_behalf_of: on_behalf_of.map(str::to_owned),
+        ..World::options()
+    };
+    w.wallet
+        .link(
+            &w.client,
+            id,
+            &mut c,
+            &Pin::parse(pin).unwrap(),
+            LastTry::Refuse,
+            &options,
+        )
         .await
 }
 
 async fn verified(
     w: &World,
-    id: &str,
+    id: &HandbookId,
 ) -> Result<techo_core::token::VerifiedPresentation, VerifyError> {
     let (_, payload) = w.wallet.present(Some(id), &ClaimId::COUNTER, None).unwrap();
     let (trust, status) = w.client.verifier_lists().await.unwrap();
@@ -143,7 +153,10 @@ async fn a_guardian_links_with_her_own_card_as_the_registered_proxy() {
     w.portal.state.end_proxy("TEST-1003", "TEST-1010");
     w.admin(&id, "revoke", "guardian authority ended").await;
     assert_eq!(verified(&w, &id).await.unwrap_err(), VerifyError::Revoked);
-    assert_eq!(w.linker().poll(&id).await.unwrap(), LinkageState::Unlinked);
+    assert_eq!(
+        w.wallet.refresh_linkage(&w.client, &id).await.unwrap(),
+        LinkageState::Unlinked
+    );
     // Linking again through the ended setting is refused by the portal.
     let again = link(&w, &id, "ito-parent", "1357", Some("TEST-1003"))
         .await

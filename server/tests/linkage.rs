@@ -65,7 +65,11 @@ async fn linked_at_once_then_presented_verified_and_revoked() {
         present_and_verify(&w).await.unwrap_err(),
         VerifyError::Revoked
     );
-    let state = w.linker().poll(&w.handbook).await.unwrap();
+    let state = w
+        .wallet
+        .refresh_linkage(&w.client, &w.handbook)
+        .await
+        .unwrap();
     assert_eq!(state, LinkageState::Unlinked);
     assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());
     // The server forgot the credentials once the app acknowledged them.
@@ -102,7 +106,11 @@ async fn closed_portal_goes_pending_and_links_when_it_opens() {
     );
     w.advance_to(NEXT_MORNING);
     assert_eq!(w.server.state.retry_due().await, 1);
-    let state = w.linker().poll(&w.handbook).await.unwrap();
+    let state = w
+        .wallet
+        .refresh_linkage(&w.client, &w.handbook)
+        .await
+        .unwrap();
     assert!(matches!(state, LinkageState::Linked { .. }), "{state:?}");
     assert!(present_and_verify(&w).await.is_ok());
 }
@@ -136,7 +144,11 @@ async fn every_transient_fault_ends_pending_then_linked() {
         assert!(present_and_verify(&w).await.is_ok(), "{expected}");
         w.advance_to("2026-11-25T04:00:00Z");
         assert_eq!(w.server.state.retry_due().await, 1, "{expected}");
-        let state = w.linker().poll(&w.handbook).await.unwrap();
+        let state = w
+            .wallet
+            .refresh_linkage(&w.client, &w.handbook)
+            .await
+            .unwrap();
         assert!(
             matches!(state, LinkageState::Linked { .. }),
             "{expected}: {state:?}"
@@ -158,7 +170,11 @@ async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
     w.portal.state.revoke_consent(&subject);
     w.advance_to(NEXT_MORNING);
     w.server.state.retry_due().await;
-    let err = w.linker().poll(&w.handbook).await.unwrap_err();
+    let err = w
+        .wallet
+        .refresh_linkage(&w.client, &w.handbook)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("consent_revoked"), "{err}");
     assert_eq!(
         w.wallet.get(&w.handbook).unwrap().linkage,
@@ -207,7 +223,10 @@ async fn a_pending_request_survives_a_server_restart() {
     w.advance_to(NEXT_MORNING);
     assert_eq!(w.server.state.retry_due().await, 1);
     assert!(matches!(
-        w.linker().poll(&w.handbook).await.unwrap(),
+        w.wallet
+            .refresh_linkage(&w.client, &w.handbook)
+            .await
+            .unwrap(),
         LinkageState::Linked { .. }
     ));
 }
@@ -276,7 +295,7 @@ async fn withdrawing_consent_revokes_and_purges() {
         .present(Some(&w.handbook), &ClaimId::COUNTER, None)
         .unwrap();
     assert_eq!(
-        w.linker().unlink(&w.handbook).await.unwrap(),
+        w.wallet.unlink(&w.client, &w.handbook).await.unwrap(),
         LinkageState::Unlinked
     );
     assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());
@@ -326,12 +345,14 @@ async fn card_and_portal_refusals_leave_the_wallet_as_it_was() {
     assert!(err.is_err());
     let err = {
         let mut c = w.card("sato-last-try");
-        w.linker()
+        w.wallet
             .link(
+                &w.client,
                 &w.handbook,
                 &mut c,
                 &techo_core::card::Pin::parse("5678").unwrap(),
                 techo_core::card::LastTry::Confirmed,
+                &World::options(),
             )
             .await
             .unwrap_err()

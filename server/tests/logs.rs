@@ -48,10 +48,13 @@ async fn logs_carry_no_personal_data_or_secrets() {
     let device_key = session.device_keys[0].public_hex.clone();
     w.advance_to("2026-11-25T23:00:05Z");
     assert_eq!(w.server.state.retry_due().await, 1);
-    w.linker().poll(&w.handbook).await.unwrap();
+    w.wallet
+        .refresh_linkage(&w.client, &w.handbook)
+        .await
+        .unwrap();
     w.admin(&w.handbook, "suspend", "lost phone").await;
     w.admin(&w.handbook, "reinstate", "found").await;
-    w.linker().unlink(&w.handbook).await.unwrap();
+    w.wallet.unlink(&w.client, &w.handbook).await.unwrap();
     assert!(w.server.state.store.indices_in_use().await.unwrap() > 0);
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

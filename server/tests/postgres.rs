@@ -54,9 +54,11 @@ async fn two_servers_share_one_database_and_run_each_retry_once() {
     );
 
     // B answers the app's poll from the shared database: linked, one batch of credentials.
-    let mut linker = techo_core::linkage::Linker::new(&w.wallet, &client_b);
-    linker.batch = 4;
-    let state = linker.poll(&w.handbook).await.unwrap();
+    let state = w
+        .wallet
+        .refresh_linkage(&client_b, &w.handbook)
+        .await
+        .unwrap();
     assert!(matches!(state, LinkageState::Linked { .. }), "{state:?}");
     let sessions = b.state.sessions().await;
     assert_eq!(sessions.len(), 1);

@@ -1,9 +1,10 @@
 //! The per-handbook linkage state machine: 未連携 → linking → 申請中 → 連携済 → back to 未連携
-//! on expiry, revocation or withdrawal. `transitions` is pure (state, event, time); `flow` runs it
-//! against techo-server, the portal and the card.
+//! on expiry, revocation or withdrawal. `transitions` is pure (state, event, time); `consent` is
+//! the holder's part at the portal. The wallet (`crate::wallet`) runs the flow and is the only
+//! code that stores a move.
 
-pub mod flow;
+pub mod consent;
 pub mod transitions;
 
-pub use flow::{LinkError, Linker, consent_with_card};
+pub use consent::{LinkError, consent_with_card};
 pub use transitions::{Event, TransitionError, next};

@@ -20,6 +20,10 @@ pub enum Event {
     Expired,
     /// The issuer revoked them (handbook reissued or returned) or the holder withdrew consent.
     Revoked,
+    /// The holder withdrew consent (the server revokes and forgets).
+    Withdrawn,
+    /// The holder changed the handbook's facts: what the portal confirmed no longer applies.
+    Edited,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +50,8 @@ fn event_name(e: &Event) -> &'static str {
         Event::Failed => "failed",
         Event::Expired => "expired",
         Event::Revoked => "revoked",
+        Event::Withdrawn => "withdrawn",
+        Event::Edited => "edited",
     }
 }
 
@@ -57,14 +63,24 @@ pub fn next(
     use LinkageState as S;
     let session = state.session().unwrap_or_default().to_owned();
     Ok(match (state, event) {
-        // A new attempt may start from anywhere but an attempt in flight; re-linking a linked
-        // handbook (new batch, new facts) is allowed.
-        (S::Unlinked | S::Linked { .. } | S::Pending { .. }, Event::Started { session }) => {
-            S::Linking {
-                since: now,
-                session: session.clone(),
-            }
-        }
+        // A new attempt may start from anywhere. From 連携済 or 申請中 the state it replaces is
+        // kept, to go back to if the attempt fails; from linking (an attempt abandoned when the
+        // app was killed) what that attempt kept is carried over.
+        (S::Unlinked, Event::Started { session }) => S::Linking {
+            since: now,
+            session: session.clone(),
+            before: None,
+        },
+        (S::Linked { .. } | S::Pending { .. }, Event::Started { session }) => S::Linking {
+            since: now,
+            session: session.clone(),
+            before: Some(Box::new(state.clone())),
+        },
+        (S::Linking { before, .. }, Event::Started { session }) => S::Linking {
+            since: now,
+            session: session.clone(),
+            before: before.clone(),
+        },
         (S::Linking { .. } | S::Pending { .. }, Event::Pending { reason, next_try }) => {
             let since = match state {
                 S::Pending { since, .. } => *since,
@@ -85,10 +101,16 @@ pub fn next(
             session,
             valid_until: Some(*valid_until),
         },
-        // Failure of an attempt in flight, expiry or revocation: back to 未連携.
-        (S::Linking { .. } | S::Pending { .. }, Event::Failed)
-        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked)
-        | (S::Pending { .. }, Event::Revoked) => S::Unlinked,
+        // An attempt that fails goes back to what it replaced.
+        (S::Linking { before, .. }, Event::Failed) => {
+            before.as_deref().cloned().unwrap_or(S::Unlinked)
+        }
+        // A pending request refused for good, expiry or revocation: back to 未連携.
+        (S::Pending { .. }, Event::Failed | Event::Revoked)
+        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked) => S::Unlinked,
+        // The holder withdrew consent, or changed facts that were never confirmed: 未連携,
+        // whatever was under way.
+        (_, Event::Withdrawn | Event::Edited) => S::Unlinked,
         _ => {
             return Err(TransitionError {
                 from: name(state),
@@ -123,7 +145,8 @@ mod tests {
             s1,
             LinkageState::Linking {
                 since: t(1),
-                session: "abc".into()
+                session: "abc".into(),
+                before: None,
             }
         );
         let s2 = next(
@@ -171,41 +194,60 @@ mod tests {
         let linking = LinkageState::Linking {
             since: t(1),
             session: "a".into(),
+            before: None,
         };
-        assert!(
-            next(
-                &linking,
-                &Event::Started {
-                    session: "b".into()
-                },
-                t(2)
-            )
-            .is_err()
-        );
-        assert!(
-            next(
+        for (state, event) in [
+            (
                 &LinkageState::Unlinked,
-                &Event::Pending {
+                Event::Pending {
                     reason: "x".into(),
-                    next_try: None
+                    next_try: None,
                 },
-                t(2)
-            )
-            .is_err()
-        );
-        assert!(
-            next(
+            ),
+            (
                 &LinkageState::Unlinked,
-                &Event::Linked {
-                    valid_until: NaiveDate::MIN
+                Event::Linked {
+                    valid_until: NaiveDate::MIN,
                 },
-                t(2)
-            )
-            .is_err()
-        );
+            ),
+            (&LinkageState::Unlinked, Event::Failed),
+            (&linking, Event::Expired),
+            (&linking, Event::Revoked),
+        ] {
+            assert!(next(state, &event, t(2)).is_err(), "{state:?} on {event:?}");
+        }
         assert_eq!(
             next(&linking, &Event::Failed, t(2)).unwrap(),
             LinkageState::Unlinked
         );
+    }
+
+    #[test]
+    fn a_failed_relink_goes_back_to_what_it_replaced() {
+        let linked = LinkageState::Linked {
+            since: t(1),
+            session: "old".into(),
+            valid_until: NaiveDate::from_ymd_opt(2026, 12, 15),
+        };
+        let started = |s: &LinkageState, session: &str| {
+            next(
+                s,
+                &Event::Started {
+                    session: session.into(),
+                },
+                t(3),
+            )
+            .unwrap()
+        };
+        let linking = started(&linked, "new");
+        assert_eq!(linking.session(), Some("new"));
+        assert_eq!(next(&linking, &Event::Failed, t(4)).unwrap(), linked);
+        // An attempt abandoned by a killed app may be started again; what it kept stays kept.
+        let again = started(&linking, "newer");
+        assert_eq!(next(&again, &Event::Failed, t(5)).unwrap(), linked);
+        // Withdrawal and edits end everything.
+        for event in [Event::Withdrawn, Event::Edited] {
+            assert_eq!(next(&again, &event, t(5)).unwrap(), LinkageState::Unlinked);
+        }
     }
 }

@@ -13,7 +13,8 @@ impl HandbookId {
         Self(crate::hex::random(8))
     }
 
-    /// Parses an id typed by a user (full id or a unique prefix is resolved by the wallet).
+    /// An id as stored or handed back by a shell. Desktop users may type a prefix: the CLI
+    /// resolves it against the wallet's list before it reaches the wallet.
     pub fn from_string(s: String) -> Self {
         Self(s)
     }

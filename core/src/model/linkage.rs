@@ -15,6 +15,10 @@ pub enum LinkageState {
         since: DateTime<Utc>,
         #[serde(default)]
         session: String,
+        /// The state to go back to if this attempt fails (a linked handbook stays linked with
+        /// its old credentials); `None`: 未連携.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<Box<LinkageState>>,
     },
     /// 申請中: the portal was asked and has not answered yet.
     Pending {

@@ -76,7 +76,7 @@ pub struct Sizes {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CounterScreen {
-    pub handbook_id: String,
+    pub handbook_id: crate::model::HandbookId,
     pub items: Vec<Item>,
     pub live: live::Live,
     pub shape: palette::Shape,
@@ -88,7 +88,7 @@ pub struct CounterScreen {
     /// "Update the app": the trust list requires a newer token format.
     pub update_banner: Option<String>,
     /// Other handbooks to switch to, in wallet order: (id, short kind label).
-    pub switch_to: Vec<(String, String)>,
+    pub switch_to: Vec<(crate::model::HandbookId, String)>,
     /// Photographed handbook pages the holder can enlarge with one tap.
     pub page_count: usize,
     /// The holder's self-declared support items, drawn apart (see [`support::band`]).
@@ -120,7 +120,7 @@ pub fn build(
     let items = items(hb, today, lang);
     let scale = o.text_scale.clamp(1.0, 2.0);
     CounterScreen {
-        handbook_id: hb.id.to_string(),
+        handbook_id: hb.id.clone(),
         items,
         live: live::live(now, hb.linkage.is_linked(), o.reduced_motion, lang),
         shape: style.shape,
@@ -143,7 +143,7 @@ pub fn build(
         switch_to: others
             .iter()
             .filter(|h| h.id != hb.id)
-            .map(|h| (h.id.to_string(), h.kind().short_label(lang).to_owned()))
+            .map(|h| (h.id.clone(), h.kind().short_label(lang).to_owned()))
             .collect(),
         page_count: hb.pages.len(),
         support: None,

@@ -3,12 +3,12 @@
 
 use super::{Wallet, WalletError};
 use crate::directory::coupon::{Coupon, CouponError};
-use crate::model::Handbook;
+use crate::model::{Handbook, HandbookId};
 use crate::token::{ClaimId, Payload};
 
 impl Wallet {
     /// Coupons usable today with this handbook, with their operator, from the offline directory.
-    pub fn coupons(&self, id: Option<&str>) -> Result<Vec<(String, Coupon)>, WalletError> {
+    pub fn coupons(&self, id: Option<&HandbookId>) -> Result<Vec<(String, Coupon)>, WalletError> {
         let hb = self.handbook_or_counter(id)?;
         let today = self.today();
         Ok(self
@@ -23,7 +23,7 @@ impl Wallet {
     /// A counter presentation carrying `operator`'s coupon `coupon`.
     pub fn present_coupon(
         &self,
-        id: Option<&str>,
+        id: Option<&HandbookId>,
         operator: &str,
         coupon: &str,
     ) -> Result<(Handbook, Coupon, Payload), WalletError> {
@@ -35,21 +35,7 @@ impl Wallet {
             .ok_or_else(|| CouponError::Unknown(coupon.to_owned()))?;
         found.usable(self.today(), Some(hb.kind()))?;
         let reference = format!("{operator}/{coupon}");
-        let (hb, payload, _) = self.present_carrying(
-            Some(hb.id.as_str()),
-            &ClaimId::COUNTER,
-            None,
-            Some(&reference),
-        )?;
+        let (payload, _) = self.present_carrying(&hb, &ClaimId::COUNTER, None, Some(&reference))?;
         Ok((hb, found, payload))
-    }
-
-    fn handbook_or_counter(&self, id: Option<&str>) -> Result<Handbook, WalletError> {
-        match id {
-            Some(id) => self.get(id),
-            None => self
-                .counter_handbook()?
-                .ok_or_else(|| WalletError::NotFound(String::new())),
-        }
     }
 }

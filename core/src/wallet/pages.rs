@@ -3,7 +3,9 @@
 
 use super::{Wallet, WalletError};
 use crate::model::page_image::MAX_PAGES;
-use crate::model::{Field, Handbook, InvalidHandbook, PageImage, Problem, ValidationError};
+use crate::model::{
+    Field, Handbook, HandbookId, InvalidHandbook, PageImage, Problem, ValidationError,
+};
 use crate::store::{Batch, StoreError, Table};
 
 fn page_key(hb: &Handbook, n: usize) -> String {
@@ -42,9 +44,18 @@ pub(super) fn put_all(batch: Batch, hb: &Handbook, cleaned: Vec<(PageImage, Vec<
         })
 }
 
+/// Adds the deletion of every page of `hb` to `batch`.
+pub(super) fn delete_all(batch: Batch, hb: &Handbook) -> Batch {
+    (0..hb.pages.len()).fold(batch, |b, n| b.delete(Table::Pages, page_key(hb, n)))
+}
+
 impl Wallet {
     /// Adds a page image (JPEG or PNG, at most 4 MB) after removing its metadata.
-    pub fn add_page(&self, id: &str, bytes: &[u8]) -> Result<(Handbook, PageImage), WalletError> {
+    pub fn add_page(
+        &self,
+        id: &HandbookId,
+        bytes: &[u8],
+    ) -> Result<(Handbook, PageImage), WalletError> {
         let mut hb = self.get(id)?;
         if hb.pages.len() >= MAX_PAGES {
             return Err(too_many(hb.pages.len() + 1));
@@ -62,7 +73,7 @@ impl Wallet {
     }
 
     /// The cleaned bytes of page `n` (0-based).
-    pub fn page(&self, id: &str, n: usize) -> Result<Option<Vec<u8>>, WalletError> {
+    pub fn page(&self, id: &HandbookId, n: usize) -> Result<Option<Vec<u8>>, WalletError> {
         let hb = self.get(id)?;
         if n >= hb.pages.len() {
             return Ok(None);
@@ -74,7 +85,7 @@ impl Wallet {
     }
 
     /// Removes page `n`; later pages move up, all in one commit.
-    pub fn remove_page(&self, id: &str, n: usize) -> Result<Handbook, WalletError> {
+    pub fn remove_page(&self, id: &HandbookId, n: usize) -> Result<Handbook, WalletError> {
         let mut hb = self.get(id)?;
         if n >= hb.pages.len() {
             return Err(WalletError::NotFound(format!("{}/page {}", hb.id, n + 1)));
@@ -92,10 +103,5 @@ impl Wallet {
         self.store
             .commit(batch.put(Table::Handbooks, hb.id.as_str(), json))?;
         Ok(hb)
-    }
-
-    /// Deletions for every page of a handbook (withdrawal).
-    pub(super) fn delete_pages(batch: Batch, hb: &Handbook) -> Batch {
-        (0..hb.pages.len()).fold(batch, |b, n| b.delete(Table::Pages, page_key(hb, n)))
     }
 }

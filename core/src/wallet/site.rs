@@ -2,6 +2,7 @@
 //! holder's consent, the name and birth date read from the card, signed by the same device key.
 
 use super::{Wallet, WalletError};
+use crate::model::HandbookId;
 use crate::site::{
     IdentityFacts, RequestKind, SignedIdentity, SiteError, SiteRequest, SiteResponse,
 };
@@ -13,7 +14,7 @@ impl Wallet {
     pub fn answer_site(
         &self,
         request: &SiteRequest,
-        id: Option<&str>,
+        id: Option<&HandbookId>,
         identity: Option<&IdentityFacts>,
     ) -> Result<SiteResponse, WalletError> {
         if request.kind != RequestKind::Present {
@@ -25,7 +26,8 @@ impl Wallet {
         }
         let challenge = request.challenge()?;
         let claims = request.claims()?;
-        let (_, payload, key) = self.present_carrying(id, &claims, Some(&challenge), None)?;
+        let hb = self.handbook_or_counter(id)?;
+        let (payload, key) = self.present_carrying(&hb, &claims, Some(&challenge), None)?;
         let identity = match identity.filter(|_| request.identity) {
             Some(facts) => Some(
                 SignedIdentity::sign(facts, &challenge, key.as_ref())

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use techo_core::model::HandbookDraft;
+use techo_core::model::HandbookId;
 use techo_core::store::{Batch, MemoryStore, Store, Table};
-use techo_core::token::{ClaimId, DevIssuer, HandbookClaims};
+use techo_core::token::{ClaimId, DevIssuer};
 use techo_core::{FixedClock, Wallet};
 
 /// One record: table, key, plaintext value.
@@ -38,18 +39,10 @@ pub fn healthy_records() -> Vec<Record> {
     let store = MemoryStore::new();
     let wallet = wallet_on(store.clone());
     let hb = wallet.add(&draft, photo.as_deref()).unwrap();
-    wallet.select_for_counter(hb.id.as_str()).unwrap();
-    let mut issuer = DevIssuer::generate();
-    let device_keys = wallet.create_device_keys(4).unwrap();
-    let creds = issuer
-        .issue_batch(
-            hb.id.as_str(),
-            &HandbookClaims::from_handbook(&hb),
-            &device_keys,
-            wallet.today(),
-        )
+    wallet.select_for_counter(&hb.id).unwrap();
+    wallet
+        .issue_for_development(&hb.id, &mut DevIssuer::generate(), 4)
         .unwrap();
-    wallet.store_credentials(hb.id.as_str(), &creds).unwrap();
     wallet.present(None, &ClaimId::COUNTER, None).unwrap();
     store
         .records()
@@ -73,9 +66,9 @@ pub fn wallet_with(records: &[Record]) -> Wallet {
 
 /// Everything the app does with a wallet, each call's result dropped: none may panic.
 pub fn use_everything(wallet: &Wallet) {
-    let ids: Vec<String> = wallet
+    let ids: Vec<HandbookId> = wallet
         .list()
-        .map(|l| l.into_iter().map(|h| h.id.to_string()).collect())
+        .map(|l| l.into_iter().map(|h| h.id).collect())
         .unwrap_or_default();
     for id in &ids {
         let _ = wallet.get(id);

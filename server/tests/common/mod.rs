@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use techo_core::card::{JpkiTrust, LastTry, Pin};
-use techo_core::linkage::Linker;
 use techo_core::model::HandbookDraft;
+use techo_core::model::HandbookId;
 use techo_core::portal::TechoClient;
 use techo_core::store::{DataKey, StaticKeyProvider};
+use techo_core::wallet::LinkOptions;
 use techo_core::{FixedClock, Wallet};
 use techo_server::issuer::store::StoreConfig;
 use techo_server::portal::records::Records;
@@ -34,7 +35,7 @@ pub struct World {
     pub server: TechoServer,
     pub wallet: Wallet,
     pub client: TechoClient,
-    pub handbook: String,
+    pub handbook: HandbookId,
 }
 
 pub const ADMIN: &str = "test-admin-token";
@@ -216,7 +217,7 @@ pub async fn world_on(now: &str, store: StoreConfig) -> World {
         std::fs::read_to_string(repo("fixtures/handbooks/01-physical-1-tokyo.toml")).unwrap();
     let draft = HandbookDraft::from_toml(&text).unwrap();
     let photo = std::fs::read(repo("fixtures/handbooks/photos/yamada.png")).unwrap();
-    let handbook = wallet.add(&draft, Some(&photo)).unwrap().id.to_string();
+    let handbook = wallet.add(&draft, Some(&photo)).unwrap().id;
     let client = TechoClient::new(
         &server.url(),
         &pki.ca_pem,
@@ -249,7 +250,7 @@ impl World {
     }
 
     /// Support's revoke / suspend / reinstate for a handbook's linkage session.
-    pub async fn admin(&self, handbook: &str, action: &str, reason: &str) {
+    pub async fn admin(&self, handbook: &HandbookId, action: &str, reason: &str) {
         let session = self
             .wallet
             .get(handbook)
@@ -271,10 +272,12 @@ impl World {
             .unwrap();
     }
 
-    pub fn linker(&self) -> Linker<'_> {
-        let mut l = Linker::new(&self.wallet, &self.client);
-        l.batch = 4;
-        l
+    /// Linkage options for the tests: small batches keep them fast.
+    pub fn options() -> LinkOptions {
+        LinkOptions {
+            batch: 4,
+            ..LinkOptions::default()
+        }
     }
 
     pub async fn link(
@@ -283,12 +286,14 @@ impl World {
         pin: &str,
     ) -> Result<techo_core::model::LinkageState, techo_core::linkage::LinkError> {
         let mut c = self.card(card);
-        self.linker()
+        self.wallet
             .link(
+                &self.client,
                 &self.handbook,
                 &mut c,
                 &Pin::parse(pin).unwrap(),
                 LastTry::Refuse,
+                &Self::options(),
             )
             .await
     }

@@ -1,0 +1,255 @@
+//! Linkage under the wallet: techo-server session → portal challenge → card → consent → code →
+//! credentials. The only code that changes a handbook's linkage state, and it does so only
+//! through [`crate::linkage::next`], stored in the same commit as the credentials that go with
+//! the move. Each step is stored at once, so an app killed halfway resumes from what it saved (a
+//! pending request keeps its session and is asked about later).
+
+use super::handbooks::put_handbook;
+use super::{Wallet, WalletError};
+use crate::card::{CardTransport, LastTry, Pin};
+use crate::linkage::{Event, LinkError, consent_with_card, next};
+use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
+use crate::portal::TechoClient;
+use crate::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
+use crate::store::Batch;
+use crate::token::{DevIssuer, HandbookClaims, HeldCredential, LinkageKind, PublicKey};
+
+/// How a linkage is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// Credentials per batch (1–64): each with its own device key and status index, so that two
+    /// operators never see the same one.
+    pub batch: usize,
+    /// A guardian consenting with their own card as the holder's proxy: the principal as the
+    /// portal's 代理人メニュー names them. `None`: the card read is the holder's own.
+    pub on_behalf_of: Option<String>,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        Self {
+            batch: 8,
+            on_behalf_of: None,
+        }
+    }
+}
+
+fn kind_name(k: HandbookKind) -> &'static str {
+    match k {
+        HandbookKind::Physical => "physical",
+        HandbookKind::Mental => "mental",
+        HandbookKind::Intellectual => "intellectual",
+    }
+}
+
+impl Wallet {
+    /// The whole linkage with a card. On a card or portal failure the handbook goes back to the
+    /// state it had (a linked handbook stays linked with its old credentials) and the new device
+    /// keys are deleted.
+    pub async fn link(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        card: &mut dyn CardTransport,
+        pin: &Pin,
+        last_try: LastTry,
+        options: &LinkOptions,
+    ) -> Result<LinkageState, LinkError> {
+        let before = self.get(id)?;
+        let keys = self.create_device_keys(options.batch.clamp(1, 64))?;
+        let result = self
+            .attempt(client, &before, &keys, card, pin, last_try, options)
+            .await;
+        if result.is_err() {
+            let aliases: Vec<String> = keys.into_iter().map(|(a, _)| a).collect();
+            self.delete_device_keys(&aliases)?;
+            // Back to what it was, unless the attempt never got as far as a session.
+            if matches!(self.get(id)?.linkage, LinkageState::Linking { .. }) {
+                self.record(id, &Event::Failed, None)?;
+            }
+        }
+        result
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one attempt of `link`, split for the clean-up"
+    )]
+    async fn attempt(
+        &self,
+        client: &TechoClient,
+        hb: &Handbook,
+        keys: &[(String, PublicKey)],
+        card: &mut dyn CardTransport,
+        pin: &Pin,
+        last_try: LastTry,
+        options: &LinkOptions,
+    ) -> Result<LinkageState, LinkError> {
+        let started = client
+            .start(&StartLinkage {
+                idempotency_key: crate::hex::random(16),
+                handbook: HandbookRef {
+                    kind: kind_name(hb.kind()).into(),
+                    number: hb.number.clone(),
+                    municipality_code: hb.municipality.code.as_str().into(),
+                },
+                photo_sha256_hex: hb.photo.as_ref().map(|p| p.sha256.clone()),
+                device_keys: keys
+                    .iter()
+                    .map(|(alias, pk)| DeviceKeyDto {
+                        alias: alias.clone(),
+                        public_hex: crate::hex::encode(&pk.compressed()),
+                    })
+                    .collect(),
+                guardian: crate::token::GuardianClaim::declared(&hb.presenter)
+                    .map(|g| g.relationship),
+            })
+            .await?;
+        self.record(
+            &hb.id,
+            &Event::Started {
+                session: started.session_id.clone(),
+            },
+            None,
+        )?;
+        let consent = consent_with_card(
+            client,
+            &started.portal_url,
+            card,
+            pin,
+            last_try,
+            options.on_behalf_of.as_deref(),
+        )
+        .await?;
+        let status = client
+            .submit_code(&started.session_id, &consent.code)
+            .await?;
+        self.apply(client, &hb.id, &started.session_id, status)
+            .await
+    }
+
+    /// Asks techo-server how a pending (申請中) or linked handbook is doing, and applies the
+    /// answer: new credentials, still pending, or revoked.
+    pub async fn refresh_linkage(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+    ) -> Result<LinkageState, LinkError> {
+        let hb = self.get(id)?;
+        let session = hb.linkage.session().ok_or(LinkError::NoSession)?.to_owned();
+        let status = client.status(&session).await?;
+        self.apply(client, id, &session, status).await
+    }
+
+    /// Withdraws consent: the server revokes and purges; the wallet drops the credentials.
+    pub async fn unlink(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+    ) -> Result<LinkageState, LinkError> {
+        let hb = self.get(id)?;
+        if let Some(session) = hb.linkage.session() {
+            client.withdraw(session).await?;
+        }
+        Ok(self.record(id, &Event::Withdrawn, Some(&[]))?.linkage)
+    }
+
+    /// Development and previews: linkage against a local [`DevIssuer`] instead of the portal,
+    /// through the same moves (a session opened, credentials issued for the facts as 連携済).
+    /// Never what a phone does: techo-server is the only issuer the phones talk to.
+    pub fn link_for_development(
+        &self,
+        id: &HandbookId,
+        issuer: &mut DevIssuer,
+        n: usize,
+    ) -> Result<LinkageState, WalletError> {
+        let hb = self.record(
+            id,
+            &Event::Started {
+                session: format!("development-{}", crate::hex::random(4)),
+            },
+            None,
+        )?;
+        let mut claims = HandbookClaims::from_handbook(&hb);
+        claims.linkage = LinkageKind::Linked;
+        let creds = match self.issue_locally(id, &claims, issuer, n) {
+            Ok(creds) => creds,
+            Err(e) => {
+                self.record(id, &Event::Failed, None)?;
+                return Err(e);
+            }
+        };
+        let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or_default();
+        Ok(self
+            .record(id, &Event::Linked { valid_until }, Some(&creds))?
+            .linkage)
+    }
+
+    async fn apply(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        session: &str,
+        status: LinkageStatus,
+    ) -> Result<LinkageState, LinkError> {
+        let hb = self.get(id)?;
+        match status {
+            LinkageStatus::AwaitingCode => Ok(hb.linkage),
+            LinkageStatus::Pending { reason, next_try } => Ok(self
+                .record(
+                    id,
+                    &Event::Pending {
+                        reason,
+                        next_try: Some(next_try),
+                    },
+                    None,
+                )?
+                .linkage),
+            LinkageStatus::Linked {
+                credentials,
+                valid_until,
+            } => {
+                if credentials.is_empty() && hb.linkage.is_linked() {
+                    // Already stored and acknowledged on an earlier poll.
+                    return Ok(hb.linkage);
+                }
+                let creds = (!credentials.is_empty()).then_some(credentials.as_slice());
+                let state = self
+                    .record(id, &Event::Linked { valid_until }, creds)?
+                    .linkage;
+                if creds.is_some() {
+                    // Best effort: if the acknowledgement is lost the server keeps the copy until
+                    // the next poll; the credentials are already safe in the wallet.
+                    let _ = client.acknowledge(session).await;
+                }
+                Ok(state)
+            }
+            LinkageStatus::Failed { error, message } => {
+                self.record(id, &Event::Failed, None)?;
+                Err(LinkError::Refused { error, message })
+            }
+            LinkageStatus::Revoked { .. } | LinkageStatus::Suspended => {
+                Ok(self.record(id, &Event::Revoked, Some(&[]))?.linkage)
+            }
+        }
+    }
+
+    /// The one place a handbook's linkage state changes: `event` through the state machine,
+    /// stored in one commit with the credentials that go with it (`Some(&[])` drops them all,
+    /// `None` leaves them as they are).
+    pub(crate) fn record(
+        &self,
+        id: &HandbookId,
+        event: &Event,
+        creds: Option<&[HeldCredential]>,
+    ) -> Result<Handbook, WalletError> {
+        let mut hb = self.get(id)?;
+        hb.linkage = next(&hb.linkage, event, self.now())?;
+        let (batch, dropped) = match creds {
+            Some(creds) => self.credentials_replaced(Batch::new(), id, creds)?,
+            None => (Batch::new(), Vec::new()),
+        };
+        self.commit_forgetting(put_handbook(batch, &hb, None)?, &dropped)?;
+        Ok(hb)
+    }
+}
