@@ -66,14 +66,15 @@ impl From<techo_core::WalletError> for TechoError {
         match e {
             W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
             W::NotFound(_) => TechoError::NotFound { detail },
-            W::Support(_) | W::Coupon(_) => TechoError::BadInput { detail },
+            W::Support(_) | W::Coupon(_) | W::Transition(_) | W::DevIssuer(_) => {
+                TechoError::BadInput { detail }
+            }
             W::Present(PresentError::DeviceKey(DeviceKeyError::NotUnlocked)) => {
                 TechoError::NotUnlocked { detail }
             }
             W::Present(PresentError::DeviceKey(_)) => TechoError::DeviceKey { detail },
             W::NoCredential(_) | W::Present(_) => TechoError::NothingToPresent { detail },
             W::Store(_) => TechoError::Store { detail },
-            W::Transition(_) | W::DevIssuer(_) => TechoError::BadInput { detail },
             W::Site(e) => e.into(),
         }
     }

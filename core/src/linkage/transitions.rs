@@ -105,12 +105,11 @@ pub fn next(
         (S::Linking { before, .. }, Event::Failed) => {
             before.as_deref().cloned().unwrap_or(S::Unlinked)
         }
-        // A pending request refused for good, expiry or revocation: back to 未連携.
+        // A pending request refused for good, expiry or revocation: back to 未連携. So are a
+        // withdrawn consent and edited facts (never confirmed), whatever was under way.
         (S::Pending { .. }, Event::Failed | Event::Revoked)
-        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked) => S::Unlinked,
-        // The holder withdrew consent, or changed facts that were never confirmed: 未連携,
-        // whatever was under way.
-        (_, Event::Withdrawn | Event::Edited) => S::Unlinked,
+        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked)
+        | (_, Event::Withdrawn | Event::Edited) => S::Unlinked,
         _ => {
             return Err(TransitionError {
                 from: name(state),

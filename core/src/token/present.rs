@@ -3,6 +3,7 @@
 
 use super::claims::{ClaimId, HandbookClaims, Salt};
 use super::credential::StatusRef;
+use super::display::DisplayToken;
 use super::envelope::Payload;
 use super::keys::{DeviceKey, DeviceKeyError};
 use super::time::{day_of, step_of};
@@ -164,7 +165,6 @@ pub fn present_with(
     challenge: Option<&Challenge>,
     extras: &Extras<'_>,
 ) -> Result<Payload, PresentError> {
-    let declared = extras.declared;
     let names = || {
         claims
             .iter()
@@ -214,31 +214,20 @@ pub fn present_with(
     };
     let first = super::time::day_start_step(super::time::day_number(held.not_before));
     let step = u64::try_from(i64::try_from(step_of(now)).unwrap_or(i64::MAX) - first).unwrap_or(0);
-    let mut payload = vec![Value::from(step), disclosure];
-    let challenge = challenge.map(|c| {
-        Value::Array(vec![
-            Value::Bytes(c.nonce.clone()),
-            Value::Text(c.audience.clone()),
-        ])
-    });
-    match (challenge, declared.is_empty() && extras.coupon.is_none()) {
-        (Some(c), true) => payload.push(c),
-        (None, true) => {}
-        (c, false) => {
-            payload.push(c.unwrap_or(Value::Null));
-            payload.push(Value::Array(
-                declared.iter().map(|d| Value::from(d.wire())).collect(),
-            ));
-            if let Some(coupon) = extras.coupon {
-                payload.push(Value::Text(coupon.to_owned()));
-            }
-        }
+    let payload = DisplayToken {
+        step,
+        disclosure,
+        challenge: challenge.cloned(),
+        declared: extras.declared.to_vec(),
+        coupon: extras.coupon.map(str::to_owned),
     }
+    .to_cbor_items();
     build_token(held, payload, |tbs| device.sign(tbs))
 }
 
-/// Wraps a display-token payload (`[step, disclosure, challenge?]`) in its COSE_Sign1, signed by
-/// `signer` over the credential binding, and appends it to the credential.
+/// Wraps a display-token payload's items ([`DisplayToken::to_cbor_items`], or anything a test
+/// wants to forge) in its COSE_Sign1, signed by `signer` over the credential binding, and appends
+/// it to the credential.
 pub fn build_token(
     held: &HeldCredential,
     payload: Vec<Value>,

@@ -14,6 +14,7 @@
 use super::cbor_read::{Malformed, read_item, uint};
 use super::claims::{ClaimId, DisclosedClaims, SALT_LEN, claim_digest, counter_digest};
 use super::credential::{CredentialBody, Digests, SignedCredential, StatusRef, parse_sign1};
+use super::display::DisplayToken;
 use super::envelope::{Payload, PrefixError};
 use super::present::{Challenge, Profile, credential_binding};
 use super::status::{Status, StatusList};
@@ -301,7 +302,7 @@ pub fn verify(
     }
 
     // 10. challenge and audience
-    let shown = check_challenge(challenge.as_ref(), policy)?;
+    let shown = check_challenge(challenge, policy)?;
 
     Ok(VerifiedPresentation {
         issuer_id: issuer.issuer_id,
@@ -324,10 +325,9 @@ pub fn verify(
 
 /// Step 10: the challenge shown must be the one the policy expects, when it expects one.
 fn check_challenge(
-    shown: Option<&Value>,
+    shown: Option<Challenge>,
     policy: &Policy,
 ) -> Result<Option<Challenge>, VerifyError> {
-    let shown = shown.map(parse_challenge).transpose()?;
     if let Some(expected) = &policy.challenge {
         match &shown {
             None => return Err(VerifyError::ChallengeMissing),
@@ -346,7 +346,7 @@ struct Decoded {
     token: coset::CoseSign1,
     step: i64,
     disclosure: Value,
-    challenge: Option<Value>,
+    challenge: Option<Challenge>,
     self_declared: Vec<SupportCode>,
     coupon: Option<String>,
 }
@@ -394,48 +394,11 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
             at: cred_end + m.at,
             what: m.what,
         })?;
-    let parts = token_body.as_array().ok_or(Malformed {
+    let shown = DisplayToken::from_cbor(&token_body, cred_end)?;
+    let step = i64::try_from(shown.step).map_err(|_| Malformed {
         at: cred_end,
-        what: "display token payload must be an array",
+        what: "time step",
     })?;
-    let (step, disclosure, challenge, declared, coupon) = match parts.as_slice() {
-        [s, d] => (s, d.clone(), None, None, None),
-        [s, d, c] => (s, d.clone(), Some(c.clone()), None, None),
-        [s, d, c, sd, rest @ ..] if rest.len() <= 1 => (
-            s,
-            d.clone(),
-            (!c.is_null()).then(|| c.clone()),
-            Some(sd.clone()),
-            rest.first()
-                .map(|v| {
-                    v.as_text()
-                        .filter(|t| t.len() <= 100 && t.contains('/'))
-                        .map(str::to_owned)
-                        .ok_or(Malformed {
-                            at: cred_end,
-                            what: "coupon must be operator/id text",
-                        })
-                })
-                .transpose()?,
-        ),
-        _ => {
-            return Err(Malformed {
-                at: cred_end,
-                what: "display token payload must have 2 to 5 items",
-            }
-            .into());
-        }
-    };
-    let self_declared = declared
-        .map(|v| read_declared(&v, cred_end))
-        .transpose()?
-        .unwrap_or_default();
-    let step = uint(step)
-        .and_then(|s| i64::try_from(s).ok())
-        .ok_or(Malformed {
-            at: cred_end,
-            what: "time step",
-        })?;
 
     Ok(Decoded {
         credential_bytes: credential_bytes.to_vec(),
@@ -443,48 +406,11 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         credential,
         token,
         step,
-        disclosure,
-        challenge,
-        self_declared,
-        coupon,
+        disclosure: shown.disclosure,
+        challenge: shown.challenge,
+        self_declared: shown.declared,
+        coupon: shown.coupon,
     })
-}
-
-/// The self-declared section: support codes the holder chose to carry, signed by the device key
-/// only. Codes this build does not know (a newer app) are skipped, not refused.
-fn read_declared(v: &Value, at: usize) -> Result<Vec<SupportCode>, VerifyError> {
-    let bad = || -> VerifyError {
-        Malformed {
-            at,
-            what: "self-declared section must be an array of numbers",
-        }
-        .into()
-    };
-    let items = v.as_array().ok_or_else(bad)?;
-    if items.len() > SupportCode::ALL.len() {
-        return Err(bad());
-    }
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if let Some(code) = SupportCode::from_wire(uint(item).ok_or_else(bad)?) {
-            out.push(code);
-        }
-    }
-    Ok(out)
-}
-
-fn parse_challenge(v: &Value) -> Result<Challenge, VerifyError> {
-    let bad = VerifyError::Malformed {
-        at: 0,
-        what: "challenge must be [nonce, audience]",
-    };
-    match v.as_array().map(Vec::as_slice) {
-        Some([Value::Bytes(nonce), Value::Text(audience)]) => Ok(Challenge {
-            nonce: nonce.clone(),
-            audience: audience.clone(),
-        }),
-        _ => Err(bad),
-    }
 }
 
 fn salt_of(v: &Value) -> Option<&[u8]> {
