@@ -66,7 +66,7 @@ impl From<techo_core::WalletError> for TechoError {
         match e {
             W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
             W::NotFound(_) => TechoError::NotFound { detail },
-            W::Support(_) | W::Coupon(_) | W::Transition(_) | W::DevIssuer(_) => {
+            W::Support(_) | W::Coupon(_) | W::Transition(_) | W::DevIssuer(_) | W::Qr(_) => {
                 TechoError::BadInput { detail }
             }
             W::Present(PresentError::DeviceKey(DeviceKeyError::NotUnlocked)) => {

@@ -11,7 +11,7 @@ use techo_core::card::{JpkiTrust, LastTry, Pin};
 use techo_core::model::{HandbookId, LinkageState};
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::AdminAction;
-use techo_core::token::{ClaimId, Payload, Policy, QrImage, verify};
+use techo_core::token::{ClaimId, Payload, Policy, verify};
 use techo_core::wallet::LinkOptions;
 use techo_core::{Clock, FixedClock, Wallet};
 use techo_server::portal::hours::HoursMode;
@@ -292,8 +292,8 @@ async fn present_and_verify(
     for line in crate::profile_cmd::profile_lines(&profile, lang) {
         t.say(&format!("    {line}"), &format!("    {line}"));
     }
-    let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
-    let qr = QrImage::for_payload(&payload).map_err(fail)?;
+    let (_, code) = wallet.present_code(Some(id), &ClaimId::COUNTER, None)?;
+    let (payload, qr) = (code.payload, code.qr);
     if !t.json {
         out!("{}", qr.to_terminal());
     }

@@ -459,9 +459,9 @@ pub fn run(
     };
     let photo = wallet.photo(&screen.handbook_id)?;
     let qr = wallet
-        .present(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
+        .present_code(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
         .ok()
-        .and_then(|(_, p)| QrImage::for_payload(&p).ok());
+        .map(|(_, code)| code.qr);
     let height = CANVAS_W * f64::from(args.height) / f64::from(args.width);
     let drawing = match args.page {
         None => svg(&screen, photo.as_deref(), qr.as_ref(), height),

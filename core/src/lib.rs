@@ -6,7 +6,9 @@
 
 pub mod card;
 pub mod clock;
+pub mod counter;
 pub mod directory;
+pub mod flows;
 pub mod hex;
 pub mod lang;
 pub mod linkage;

@@ -91,11 +91,7 @@ impl SiteError {
 
     /// The message in one language.
     pub fn message(&self, lang: crate::Lang) -> String {
-        let full = self.to_string();
-        match full.split_once(" / ") {
-            Some((en, ja)) => lang.pick(ja, en).to_owned(),
-            None => full,
-        }
+        lang.part_of(&self.to_string())
     }
 }
 

@@ -33,7 +33,7 @@ pub use present::{
     Challenge, Extras, HeldCredential, PresentError, Profile, present, present_declaring,
     present_with,
 };
-pub use qr::{QrImage, QrMode};
+pub use qr::{QrImage, QrMode, QrTooLarge, ShownCode};
 pub use status::{Status, StatusList};
 pub use trust::{TrustList, TrustedIssuer};
 pub use verify::{Policy, StatusSource, VerifiedPresentation, VerifyError, verify};

@@ -29,6 +29,20 @@ pub struct QrImage {
 #[error("the presentation ({0} bytes) does not fit in a QR code: disclose fewer claims")]
 pub struct QrTooLarge(pub usize);
 
+/// A presentation ready to show: the payload (for a site, a file or a paste) and its QR symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownCode {
+    pub payload: Payload,
+    pub qr: QrImage,
+}
+
+impl ShownCode {
+    pub fn new(payload: Payload) -> Result<Self, QrTooLarge> {
+        let qr = QrImage::for_payload(&payload)?;
+        Ok(Self { payload, qr })
+    }
+}
+
 /// The data bits for `data` in the smallest version at level M (no mask work yet).
 fn bits(data: &[u8]) -> Option<qrcode::bits::Bits> {
     qrcode::bits::encode_auto(data, EcLevel::M).ok()

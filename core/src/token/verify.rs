@@ -137,9 +137,7 @@ pub enum VerifyError {
 impl VerifyError {
     /// The message in one language, for a verifier's screen.
     pub fn message(&self, lang: Lang) -> String {
-        let full = self.to_string();
-        let (en, ja) = full.split_once(" / ").unwrap_or((&full, &full));
-        lang.pick(ja, en).to_owned()
+        lang.part_of(&self.to_string())
     }
 
     /// A stable code for logs and JSON.

@@ -7,6 +7,7 @@
 use super::handbooks::put_handbook;
 use super::{Wallet, WalletError};
 use crate::card::{CardTransport, LastTry, Pin};
+use crate::flows::LinkStage;
 use crate::linkage::{Event, LinkError, consent_with_card, next};
 use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
 use crate::portal::TechoClient;
@@ -34,6 +35,16 @@ impl Default for LinkOptions {
     }
 }
 
+/// One linkage attempt's inputs besides the handbook and the card.
+struct Attempt<'a> {
+    client: &'a TechoClient,
+    keys: &'a [(String, PublicKey)],
+    pin: &'a Pin,
+    last_try: LastTry,
+    options: &'a LinkOptions,
+    progress: &'a (dyn Fn(LinkStage) + Sync),
+}
+
 fn kind_name(k: HandbookKind) -> &'static str {
     match k {
         HandbookKind::Physical => "physical",
@@ -55,11 +66,33 @@ impl Wallet {
         last_try: LastTry,
         options: &LinkOptions,
     ) -> Result<LinkageState, LinkError> {
+        let quiet = |_| {};
+        self.link_reporting(client, id, card, (pin, last_try), options, &quiet)
+            .await
+    }
+
+    /// [`Wallet::link`], telling `progress` as each stage begins (the link screen shows it).
+    pub async fn link_reporting(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        card: &mut dyn CardTransport,
+        (pin, last_try): (&Pin, LastTry),
+        options: &LinkOptions,
+        progress: &(dyn Fn(LinkStage) + Sync),
+    ) -> Result<LinkageState, LinkError> {
         let before = self.get(id)?;
+        progress(LinkStage::Starting);
         let keys = self.create_device_keys(options.batch.clamp(1, 64))?;
-        let result = self
-            .attempt(client, &before, &keys, card, pin, last_try, options)
-            .await;
+        let attempt = Attempt {
+            client,
+            keys: &keys,
+            pin,
+            last_try,
+            options,
+            progress,
+        };
+        let result = self.attempt(&before, card, &attempt).await;
         if result.is_err() {
             let aliases: Vec<String> = keys.into_iter().map(|(a, _)| a).collect();
             self.delete_device_keys(&aliases)?;
@@ -71,20 +104,13 @@ impl Wallet {
         result
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one attempt of `link`, split for the clean-up"
-    )]
     async fn attempt(
         &self,
-        client: &TechoClient,
         hb: &Handbook,
-        keys: &[(String, PublicKey)],
         card: &mut dyn CardTransport,
-        pin: &Pin,
-        last_try: LastTry,
-        options: &LinkOptions,
+        a: &Attempt<'_>,
     ) -> Result<LinkageState, LinkError> {
+        let client = a.client;
         let started = client
             .start(&StartLinkage {
                 idempotency_key: crate::hex::random(16),
@@ -94,7 +120,8 @@ impl Wallet {
                     municipality_code: hb.municipality.code.as_str().into(),
                 },
                 photo_sha256_hex: hb.photo.as_ref().map(|p| p.sha256.clone()),
-                device_keys: keys
+                device_keys: a
+                    .keys
                     .iter()
                     .map(|(alias, pk)| DeviceKeyDto {
                         alias: alias.clone(),
@@ -112,15 +139,17 @@ impl Wallet {
             },
             None,
         )?;
+        (a.progress)(LinkStage::ReadingCard);
         let consent = consent_with_card(
             client,
             &started.portal_url,
             card,
-            pin,
-            last_try,
-            options.on_behalf_of.as_deref(),
+            a.pin,
+            a.last_try,
+            a.options.on_behalf_of.as_deref(),
         )
         .await?;
+        (a.progress)(LinkStage::Issuing);
         let status = client
             .submit_code(&started.session_id, &consent.code)
             .await?;

@@ -64,6 +64,9 @@ pub enum WalletError {
     #[error(transparent)]
     Transition(#[from] crate::linkage::TransitionError),
 
+    #[error(transparent)]
+    Qr(#[from] crate::token::QrTooLarge),
+
     /// The development issuer (`techo issuer`, previews, tests) failed.
     #[error(transparent)]
     DevIssuer(#[from] crate::token::DevIssuerError),

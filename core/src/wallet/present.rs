@@ -4,7 +4,8 @@
 use super::{Wallet, WalletError};
 use crate::model::{Handbook, HandbookId};
 use crate::token::{
-    Challenge, ClaimId, DeviceKey, Extras, HeldCredential, Payload, Profile, present_with,
+    Challenge, ClaimId, DeviceKey, Extras, HeldCredential, Payload, Profile, ShownCode,
+    present_with,
 };
 
 impl Wallet {
@@ -22,6 +23,17 @@ impl Wallet {
         let hb = self.handbook_or_counter(id)?;
         let (payload, _) = self.present_carrying(&hb, claims, challenge, None)?;
         Ok((hb, payload))
+    }
+
+    /// [`Wallet::present`], with the QR symbol to draw: what a counter, a preview or a file shows.
+    pub fn present_code(
+        &self,
+        id: Option<&HandbookId>,
+        claims: &[ClaimId],
+        challenge: Option<&Challenge>,
+    ) -> Result<(Handbook, ShownCode), WalletError> {
+        let (hb, payload) = self.present(id, claims, challenge)?;
+        Ok((hb, ShownCode::new(payload)?))
     }
 
     /// [`Wallet::present`] for a handbook already read, carrying a coupon (`<operator>/<coupon

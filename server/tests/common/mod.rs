@@ -193,6 +193,15 @@ pub async fn world(now: &str) -> World {
 
 /// [`world`] with the server on `store` (its issuer keys in `<dir>/issuer`).
 pub async fn world_on(now: &str, store: StoreConfig) -> World {
+    world_with(now, store, None).await
+}
+
+/// [`world_on`] with the wallet on `wallet_store` instead of its own sled store.
+pub async fn world_with(
+    now: &str,
+    store: StoreConfig,
+    wallet_store: Option<Box<dyn techo_core::store::Store>>,
+) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at(now)));
     let pki = TestPki::generate().unwrap();
@@ -207,12 +216,15 @@ pub async fn world_on(now: &str, store: StoreConfig) -> World {
         Some(dir.path().join("issuer")),
     )
     .await;
-    let wallet = Wallet::open(
-        &dir.path().join("wallet"),
-        &StaticKeyProvider::new(DataKey::from_bytes([9; 32])),
-        clock.clone(),
-    )
-    .unwrap();
+    let wallet = match wallet_store {
+        Some(store) => Wallet::with_store(store, clock.clone()),
+        None => Wallet::open(
+            &dir.path().join("wallet"),
+            &StaticKeyProvider::new(DataKey::from_bytes([9; 32])),
+            clock.clone(),
+        )
+        .unwrap(),
+    };
     let text =
         std::fs::read_to_string(repo("fixtures/handbooks/01-physical-1-tokyo.toml")).unwrap();
     let draft = HandbookDraft::from_toml(&text).unwrap();

@@ -1,0 +1,386 @@
+//! The link screen's flow: purpose → PIN → hold the card → progress → result.
+//!
+//! Seed 004 (※2) asks that the holder sees what is fetched from the Myna Portal and why, and can
+//! stop, before anything is fetched: that is the first step. The PIN is typed on the in-app
+//! keypad into a [`PinEntry`] the flow owns; a card tapped while an attempt is under way is
+//! ignored (a second tap must not spend a second PIN try); a wrong PIN is never retried by the
+//! app, and the last try is spent only after the holder confirms.
+
+use super::pin_entry::{PIN_LENGTH, PinEntry};
+use crate::Lang;
+use crate::card::{CardError, CardTransport, LastTry};
+use crate::linkage::LinkError;
+use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
+use crate::portal::{ClientError, TechoClient};
+use crate::wallet::{LinkOptions, Wallet, WalletError};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Where a linkage attempt is, for the progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStage {
+    /// Opening a session with techo-server and making this phone's keys.
+    Starting,
+    /// Reading the card and signing the portal's challenge (keep the card still).
+    ReadingCard,
+    /// The portal's code is with techo-server, which fetches the facts and issues credentials.
+    Issuing,
+}
+
+impl LinkStage {
+    pub fn text(self, lang: Lang) -> &'static str {
+        match self {
+            LinkStage::Starting => lang.pick("準備しています…", "Getting ready…"),
+            LinkStage::ReadingCard => lang.pick(
+                "カードを読み取っています。動かさないでください…",
+                "Reading the card: keep it still…",
+            ),
+            LinkStage::Issuing => lang.pick(
+                "マイナポータルから手帳の情報を受け取っています…",
+                "Receiving the handbook's facts from the Myna Portal…",
+            ),
+        }
+    }
+}
+
+/// What the link screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkStep {
+    /// What is fetched, for what, by whom and for how long; the holder accepts or stops.
+    Purpose {
+        title: String,
+        lines: Vec<String>,
+        items: Vec<String>,
+    },
+    /// The PIN keypad. `tries_left` after a wrong PIN; `notice` says what happened last.
+    EnterPin {
+        entered: u8,
+        length: u8,
+        tries_left: Option<u8>,
+        last_try_confirmed: bool,
+        notice: Option<String>,
+    },
+    /// One try left: the holder must confirm before the PIN is sent again.
+    ConfirmLastTry { message: String },
+    /// Hold the card to the phone.
+    HoldCard { prompt: String },
+    /// An attempt is under way.
+    Working { stage: LinkStage, text: String },
+    /// 連携済.
+    Linked {
+        label: String,
+        valid_until: Option<NaiveDate>,
+    },
+    /// 申請中: the portal could not answer now; techo-server asks again at `next_try`.
+    Pending {
+        label: String,
+        reason: String,
+        next_try: Option<DateTime<Utc>>,
+    },
+    /// The card's PIN is blocked: only the municipal office can reset it.
+    Blocked { message: String },
+    /// It did not work. `can_retry`: trying again may (the network, a cancelled prompt).
+    Failed { message: String, can_retry: bool },
+    /// The holder stopped. Nothing was sent.
+    Cancelled,
+}
+
+struct Inner {
+    step: LinkStep,
+    pin: PinEntry,
+    last_try: LastTry,
+    tries_left: Option<u8>,
+}
+
+/// One walk through the link screen for one handbook.
+pub struct LinkFlow {
+    handbook: HandbookId,
+    lang: Lang,
+    options: LinkOptions,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for LinkFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkFlow")
+            .field("handbook", &self.handbook)
+            .field("step", &self.step())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LinkFlow {
+    /// Starts at the purpose screen for `hb`.
+    pub fn new(hb: &Handbook, lang: Lang, options: LinkOptions) -> Self {
+        Self {
+            handbook: hb.id.clone(),
+            lang,
+            options,
+            inner: Mutex::new(Inner {
+                step: purpose(hb, lang),
+                pin: PinEntry::default(),
+                last_try: LastTry::Refuse,
+                tries_left: None,
+            }),
+        }
+    }
+
+    pub fn handbook(&self) -> &HandbookId {
+        &self.handbook
+    }
+
+    pub fn step(&self) -> LinkStep {
+        self.lock().step.clone()
+    }
+
+    /// The holder read the purpose and chose to go on.
+    pub fn accept_purpose(&self) -> LinkStep {
+        self.update(|inner, _| {
+            if matches!(inner.step, LinkStep::Purpose { .. }) {
+                inner.step = enter_pin(inner, None);
+            }
+        })
+    }
+
+    /// Stops the flow (any time but during an attempt). The PIN is wiped.
+    pub fn cancel(&self) -> LinkStep {
+        self.update(|inner, _| {
+            if !matches!(inner.step, LinkStep::Working { .. }) {
+                inner.pin.clear();
+                inner.step = LinkStep::Cancelled;
+            }
+        })
+    }
+
+    /// A digit key on the keypad. The fourth digit moves on to "hold the card".
+    pub fn press_digit(&self, digit: u8) -> LinkStep {
+        self.update(|inner, lang| {
+            if matches!(inner.step, LinkStep::EnterPin { .. }) && inner.pin.press(digit) {
+                inner.step = if inner.pin.is_complete() {
+                    hold_card(lang)
+                } else {
+                    enter_pin(inner, None)
+                };
+            }
+        })
+    }
+
+    /// The delete key; from "hold the card" it goes back to the keypad.
+    pub fn backspace(&self) -> LinkStep {
+        self.update(|inner, _| {
+            if matches!(
+                inner.step,
+                LinkStep::EnterPin { .. } | LinkStep::HoldCard { .. }
+            ) {
+                inner.pin.backspace();
+                inner.step = enter_pin(inner, None);
+            }
+        })
+    }
+
+    /// The holder read "one try left" and chose to go on: type the PIN again.
+    pub fn confirm_last_try(&self) -> LinkStep {
+        self.update(|inner, _| {
+            if matches!(inner.step, LinkStep::ConfirmLastTry { .. }) {
+                inner.last_try = LastTry::Confirmed;
+                inner.step = enter_pin(inner, None);
+            }
+        })
+    }
+
+    /// After a failure that may go better next time: back to the keypad.
+    pub fn try_again(&self) -> LinkStep {
+        self.update(|inner, _| {
+            if matches!(
+                inner.step,
+                LinkStep::Failed {
+                    can_retry: true,
+                    ..
+                }
+            ) {
+                inner.step = enter_pin(inner, None);
+            }
+        })
+    }
+
+    /// The card was tapped. Runs the linkage when the flow is waiting for the card; otherwise
+    /// (an attempt already under way, no PIN yet) the tap is ignored and nothing is sent.
+    pub async fn card_presented(
+        &self,
+        wallet: &Wallet,
+        client: &TechoClient,
+        card: &mut dyn CardTransport,
+    ) -> LinkStep {
+        let (pin, last_try) = {
+            let mut inner = self.lock();
+            if !matches!(inner.step, LinkStep::HoldCard { .. }) {
+                return inner.step.clone();
+            }
+            let Some(pin) = inner.pin.take() else {
+                inner.step = enter_pin(&inner, None);
+                return inner.step.clone();
+            };
+            inner.step = working(LinkStage::Starting, self.lang);
+            (pin, inner.last_try)
+        };
+        let progress = |stage: LinkStage| {
+            let mut inner = self.lock();
+            if matches!(inner.step, LinkStep::Working { .. }) {
+                inner.step = working(stage, self.lang);
+            }
+        };
+        let result = wallet
+            .link_reporting(
+                client,
+                &self.handbook,
+                card,
+                (&pin, last_try),
+                &self.options,
+                &progress,
+            )
+            .await;
+        drop(pin);
+        self.update(|inner, lang| {
+            inner.last_try = LastTry::Refuse;
+            inner.step = outcome(inner, result, lang);
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Inner, Lang)) -> LinkStep {
+        let mut inner = self.lock();
+        change(&mut inner, self.lang);
+        inner.step.clone()
+    }
+}
+
+fn working(stage: LinkStage, lang: Lang) -> LinkStep {
+    LinkStep::Working {
+        stage,
+        text: stage.text(lang).to_owned(),
+    }
+}
+
+fn hold_card(lang: Lang) -> LinkStep {
+    LinkStep::HoldCard {
+        prompt: lang
+            .pick(
+                "マイナンバーカードをスマホの背面にかざし、終わるまで動かさないでください",
+                "Hold the My Number card to the back of the phone and keep it still until it is done",
+            )
+            .to_owned(),
+    }
+}
+
+fn enter_pin(inner: &Inner, notice: Option<String>) -> LinkStep {
+    LinkStep::EnterPin {
+        entered: u8::try_from(inner.pin.len()).unwrap_or(0),
+        length: u8::try_from(PIN_LENGTH).unwrap_or(4),
+        tries_left: inner.tries_left,
+        last_try_confirmed: inner.last_try == LastTry::Confirmed,
+        notice,
+    }
+}
+
+/// The result of an attempt, as the screen shows it.
+fn outcome(inner: &mut Inner, result: Result<LinkageState, LinkError>, lang: Lang) -> LinkStep {
+    let retry = |message: String| LinkStep::Failed {
+        message,
+        can_retry: true,
+    };
+    match result {
+        Ok(LinkageState::Linked { valid_until, .. }) => LinkStep::Linked {
+            label: lang.pick("連携済", "Linked").to_owned(),
+            valid_until,
+        },
+        Ok(LinkageState::Pending {
+            reason, next_try, ..
+        }) => LinkStep::Pending {
+            label: lang.pick("申請中", "Pending").to_owned(),
+            reason,
+            next_try,
+        },
+        Ok(other) => retry(other.label(lang).to_owned()),
+        Err(LinkError::Card(e)) => {
+            let message = lang.part_of(&e.to_string());
+            match e {
+                CardError::WrongPin { tries_left } => {
+                    inner.tries_left = Some(tries_left);
+                    enter_pin(inner, Some(message))
+                }
+                CardError::LastTryNeedsConfirmation => LinkStep::ConfirmLastTry { message },
+                CardError::PinBlocked => LinkStep::Blocked { message },
+                // The card moved away, timed out or answered something else: the core says
+                // whether a try was spent. Type the PIN and hold the card again.
+                _ => enter_pin(inner, Some(message)),
+            }
+        }
+        Err(LinkError::Client(e)) => {
+            let message = lang.part_of(&e.to_string());
+            match e {
+                ClientError::Refused { .. } => LinkStep::Failed {
+                    message,
+                    can_retry: false,
+                },
+                _ => retry(message),
+            }
+        }
+        // A cancelled or failed keystore prompt while making this phone's keys.
+        Err(LinkError::Wallet(e @ WalletError::Present(_))) => retry(lang.part_of(&e.to_string())),
+        Err(e) => LinkStep::Failed {
+            message: lang.part_of(&e.to_string()),
+            can_retry: false,
+        },
+    }
+}
+
+/// Seed 004 ※2: what is fetched from the portal, for what, for whom, for how long.
+fn purpose(hb: &Handbook, lang: Lang) -> LinkStep {
+    let kind = hb.kind().label(lang);
+    let mut items: Vec<&str> = vec![
+        lang.pick("手帳番号", "handbook number"),
+        lang.pick("障害等級・判定", "grade"),
+        lang.pick("旅客運賃減額の種別", "fare discount class"),
+        lang.pick("交付自治体", "issuing municipality"),
+        lang.pick(
+            "交付・再交付・返還の年月日",
+            "dates issued, reissued and returned",
+        ),
+    ];
+    if hb.kind() == HandbookKind::Mental {
+        items.push(lang.pick("有効期限", "expiry date"));
+    }
+    let lines = vec![
+        match lang {
+            Lang::Ja => format!(
+                "マイナポータルから、あなたの{kind}の情報を受け取ります。窓口や改札で「連携済」と確認してもらうためだけに使います。"
+            ),
+            Lang::En => format!(
+                "Techo receives your {kind}'s facts from the Myna Portal, only so that counters and gates can see them as confirmed (連携済)."
+            ),
+        },
+        lang.pick(
+            "受け取る先：Techo（サービスID techo）。同意した期間だけ保持し、同意を取り消すと削除します。",
+            "Received by: Techo (service ID techo). Kept only for the period you consent to, deleted when you withdraw.",
+        )
+        .to_owned(),
+        lang.pick(
+            "マイナンバーカードと利用者証明用の暗証番号（数字4桁）が必要です。ここでやめても何も送信されません。",
+            "You need your My Number card and its 4-digit PIN. If you stop here, nothing is sent.",
+        )
+        .to_owned(),
+    ];
+    LinkStep::Purpose {
+        title: lang
+            .pick(
+                "マイナポータルから受け取る情報",
+                "What Techo receives from the Myna Portal",
+            )
+            .to_owned(),
+        lines,
+        items: items.into_iter().map(str::to_owned).collect(),
+    }
+}
