@@ -8,9 +8,13 @@ use techo_core::site::SiteError;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum TechoError {
-    /// The handbook's fields do not validate; `detail` names every field at once.
+    /// The handbook's fields do not validate: `fields` has one message per wrong field (in the
+    /// language the call asked for), `detail` all of them at once.
     #[error("{detail}")]
-    InvalidHandbook { detail: String },
+    InvalidHandbook {
+        detail: String,
+        fields: Vec<crate::form::FieldProblem>,
+    },
     #[error("{detail}")]
     NotFound { detail: String },
     /// The encrypted store cannot be opened or is damaged; nothing was deleted.
@@ -56,6 +60,19 @@ impl TechoError {
             detail: detail.to_string(),
         }
     }
+
+    /// A wallet error, with the form's field messages in `lang`.
+    pub(crate) fn in_lang(e: techo_core::WalletError, lang: techo_core::Lang) -> Self {
+        use techo_core::WalletError as W;
+        let detail = lang.part_of(&e.to_string());
+        match &e {
+            W::Invalid(invalid) => TechoError::InvalidHandbook {
+                fields: crate::form::field_problems(invalid, Some(lang)),
+                detail,
+            },
+            _ => e.into(),
+        }
+    }
 }
 
 impl From<techo_core::WalletError> for TechoError {
@@ -64,7 +81,17 @@ impl From<techo_core::WalletError> for TechoError {
         use techo_core::token::{DeviceKeyError, PresentError};
         let detail = e.to_string();
         match e {
-            W::Invalid(_) | W::Duplicate { .. } => TechoError::InvalidHandbook { detail },
+            W::Invalid(invalid) => TechoError::InvalidHandbook {
+                detail,
+                fields: crate::form::field_problems(&invalid, None),
+            },
+            W::Duplicate { .. } => TechoError::InvalidHandbook {
+                fields: vec![crate::form::FieldProblem {
+                    field: "number".into(),
+                    message: detail.clone(),
+                }],
+                detail,
+            },
             W::NotFound(_) => TechoError::NotFound { detail },
             W::Support(_) | W::Coupon(_) | W::Transition(_) | W::DevIssuer(_) | W::Qr(_) => {
                 TechoError::BadInput { detail }

@@ -2,33 +2,44 @@
 //! records and techo-core types and maps errors; every decision stays in the core.
 //!
 //! Platform-implemented (foreign) traits: [`DataKeyProvider`], [`DeviceKeyStore`],
-//! [`CardTransport`], [`WalletClock`]. Objects: [`Wallet`], [`TechoService`], [`Verifier`].
+//! [`CardTransport`], [`WalletClock`]. Objects: [`Wallet`], [`CounterSession`], [`LinkFlow`],
+//! [`AppLock`], [`TechoService`], [`Verifier`]. There are no test-only exports: the phones, the
+//! JVM tests and the Python tests load the same library.
 
 #![allow(
     clippy::needless_pass_by_value,
     reason = "uniffi passes foreign arguments by value"
 )]
 
+mod app_lock;
 mod card;
 mod clock;
+mod counter;
 mod error;
+mod form;
+mod ids;
 mod keys;
+mod link_flow;
 mod records;
 mod service;
 mod site;
+mod support;
 mod verifier;
 mod wallet;
 
-#[cfg(feature = "testing")]
-pub use card::SoftwareCard;
+pub use app_lock::AppLock;
 pub use card::{CardIdentity, CardTransport, CardTransportError, read_card_identity};
 pub use clock::WalletClock;
+pub use counter::{CodeStatus, CounterFrame, CounterSession};
 pub use error::TechoError;
+pub use form::{FieldProblem, HandbookForm};
 pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};
+pub use link_flow::{LinkFlow, LinkProgress, LinkStep};
 pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
+pub use support::{SupportChoice, support_choices};
 pub use verifier::Verifier;
-pub use wallet::{PageImageData, Wallet};
+pub use wallet::{PageImageData, Wallet, reset_wallet};
 
 uniffi::setup_scaffolding!();

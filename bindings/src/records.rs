@@ -1,7 +1,7 @@
 //! Plain records the shells draw from. Conversions only; the meaning stays in the core.
 
 use techo_core::Lang;
-use techo_core::model::{Handbook, LinkageState};
+use techo_core::model::{Handbook, HandbookId, LinkageState};
 use techo_core::screen::{self, CounterScreen};
 
 #[derive(Debug, Clone, Copy, uniffi::Enum)]
@@ -22,7 +22,7 @@ impl From<Language> for Lang {
 /// A handbook as a list row and counter summary.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct HandbookSummary {
-    pub id: String,
+    pub id: HandbookId,
     pub kind: String,
     pub kind_label: String,
     pub grade_label: String,
@@ -36,7 +36,7 @@ pub struct HandbookSummary {
 
 pub(crate) fn summary(hb: &Handbook, today: chrono::NaiveDate, lang: Lang) -> HandbookSummary {
     HandbookSummary {
-        id: hb.id.to_string(),
+        id: hb.id.clone(),
         kind: format!("{:?}", hb.kind()).to_lowercase(),
         kind_label: hb.kind().label(lang).into(),
         grade_label: hb.category.grade_label(lang),
@@ -144,7 +144,7 @@ pub enum Shape {
 
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SwitchTarget {
-    pub handbook_id: String,
+    pub handbook_id: HandbookId,
     pub label: String,
 }
 
@@ -172,7 +172,7 @@ impl From<CounterOptions> for screen::Options {
 /// The counter screen at one instant: redraw it every second (clock, glow, QR countdown).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CounterView {
-    pub handbook_id: String,
+    pub handbook_id: HandbookId,
     pub items: Vec<ScreenItem>,
     pub clock: String,
     /// 0.0 ..< 1.0 through the glow cycle.
@@ -243,7 +243,7 @@ pub(crate) fn screen_item(i: screen::Item) -> ScreenItem {
 impl From<CounterScreen> for CounterView {
     fn from(s: CounterScreen) -> Self {
         CounterView {
-            handbook_id: s.handbook_id.to_string(),
+            handbook_id: s.handbook_id,
             items: s.items.into_iter().map(screen_item).collect(),
             clock: s.live.clock,
             glow_phase: s.live.glow_phase,
@@ -285,10 +285,7 @@ impl From<CounterScreen> for CounterView {
             switch_to: s
                 .switch_to
                 .into_iter()
-                .map(|(id, label)| SwitchTarget {
-                    handbook_id: id.to_string(),
-                    label,
-                })
+                .map(|(handbook_id, label)| SwitchTarget { handbook_id, label })
                 .collect(),
         }
     }
@@ -298,12 +295,25 @@ impl From<CounterScreen> for CounterView {
 /// 4-module quiet zone) or hand `text` to a booking site.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Presentation {
-    pub handbook_id: String,
+    pub handbook_id: HandbookId,
     pub text: String,
     pub binary: Vec<u8>,
     pub qr_version: u8,
     pub qr_width: u32,
     pub qr_modules: Vec<bool>,
+}
+
+impl Presentation {
+    pub(crate) fn new(handbook_id: &HandbookId, code: &techo_core::token::ShownCode) -> Self {
+        Self {
+            handbook_id: handbook_id.clone(),
+            text: code.payload.text(),
+            binary: code.payload.binary(),
+            qr_version: code.qr.version,
+            qr_width: u32::try_from(code.qr.width).unwrap_or(0),
+            qr_modules: code.qr.modules.clone(),
+        }
+    }
 }
 
 /// What a verified presentation shows.

@@ -41,21 +41,3 @@ impl TechoService {
         Verifier::new(pinned_root_key, trust, vec![status])
     }
 }
-
-#[cfg(feature = "testing")]
-#[uniffi::export]
-impl TechoService {
-    /// Reads a loopback setup written by `techo-server --data-dir DIR` (`DIR/endpoints.json`).
-    #[uniffi::constructor]
-    pub fn from_endpoints_file(path: String) -> Result<Arc<Self>, TechoError> {
-        let bytes = std::fs::read(&path).map_err(|e| TechoError::bad(format!("{path}: {e}")))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(TechoError::bad)?;
-        let field = |name: &str| {
-            v.get(name)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| TechoError::bad(format!("{path}: no {name}")))
-        };
-        Self::new(field("server")?, field("ca_pem")?)
-    }
-}

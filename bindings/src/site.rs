@@ -241,7 +241,7 @@ impl Wallet {
         &self,
         request_json: String,
         served_from: String,
-        handbook_id: Option<String>,
+        handbook_id: Option<techo_core::model::HandbookId>,
         identity: Option<SiteIdentity>,
     ) -> Result<String, TechoError> {
         let request: SiteRequest = serde_json::from_str(&request_json)
@@ -256,13 +256,9 @@ impl Wallet {
                 })
             })
             .transpose()?;
-        let response = self.core().answer_site(
-            &request,
-            handbook_id
-                .map(techo_core::model::HandbookId::from_string)
-                .as_ref(),
-            identity.as_ref(),
-        )?;
+        let response =
+            self.core()
+                .answer_site(&request, handbook_id.as_ref(), identity.as_ref())?;
         serde_json::to_string(&response).map_err(TechoError::bad)
     }
 }

@@ -76,18 +76,3 @@ impl Verifier {
         }
     }
 }
-
-#[cfg(feature = "testing")]
-#[uniffi::export]
-impl Verifier {
-    /// Benchmark helper: the same verification `iterations` times inside Rust, returning the
-    /// mean nanoseconds per call, so a foreign benchmark can subtract it to get the FFI cost.
-    pub fn verify_in_rust_nanos(&self, payload: Vec<u8>, now_unix: i64, iterations: u32) -> f64 {
-        let n = iterations.max(1);
-        let start = std::time::Instant::now();
-        for _ in 0..n {
-            let _ = std::hint::black_box(self.check(std::hint::black_box(&payload), now_unix));
-        }
-        start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
-    }
-}

@@ -147,6 +147,11 @@ impl SoftCard {
         self.removed = false;
     }
 
+    /// Powered up again by a reader (a new tap with the same options).
+    pub fn power_up(&mut self) {
+        self.tap_again(self.options.clone());
+    }
+
     pub fn auth_tries_left(&self) -> u8 {
         self.counters.auth
     }

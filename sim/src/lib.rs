@@ -7,6 +7,7 @@
 mod apdu_in;
 mod card;
 mod profile;
+pub mod vpcd;
 
 pub use card::{SimOptions, SoftCard};
 pub use profile::{CardProfile, ProfileError};

@@ -9,17 +9,18 @@ import time
 
 import pytest
 import techo_ffi as t
-from test_techo import FIXTURE, PHOTO, ROOT, ForwardingCard, MemoryKeys, software_card
+from conftest import service_of
+from test_techo import FORM, PHOTO, ROOT, MemoryKeys, link
 
 SITE = "https://tickets.example"
 POLICY = (ROOT / "fixtures" / "policies" / "booking-site-online.toml").read_text(encoding="utf-8")
 
 
-def test_a_python_site_starts_and_finishes_sessions(tmp_path, servers):
-    service = t.TechoService.from_endpoints_file(str(servers))
+def test_a_python_site_starts_and_finishes_sessions(tmp_path, servers, card_sim):
+    service = service_of(servers)
     wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
-    hb = wallet.register_toml(FIXTURE, PHOTO, t.Language.JAPANESE)
-    asyncio.run(wallet.link(service, hb.id, ForwardingCard(software_card(tmp_path, "yamada")), "1234", False, None, t.Language.JAPANESE))
+    hb = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
+    link(wallet, service, hb.id, card_sim("yamada"), "1234")
     verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
     site = t.SiteVerifier("例示きっぷ予約サイト", "Example Ticket Booking Site", SITE, POLICY, verifier, None)
 

@@ -10,9 +10,15 @@ import time
 
 import pytest
 import techo_ffi as t
+from conftest import service_of
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-FIXTURE = (ROOT / "fixtures" / "handbooks" / "01-physical-1-tokyo.toml").read_text(encoding="utf-8")
+# 山田 太郎's 身体 1級 handbook (fixture 01) as the register screen fills it in.
+FORM = t.HandbookForm(
+    kind="physical", grade="1", fare_class="第1種", number="第12345号",
+    municipality_code="131016", municipality_name="東京都千代田区", issued="2018-04-02",
+    holder_name="山田 太郎", holder_kana="ヤマダ タロウ", holder_birth_date="1979-07-20",
+)
 PHOTO = (ROOT / "fixtures" / "handbooks" / "photos" / "yamada.png").read_bytes()
 TECHO = os.environ.get("TECHO_BIN", str(ROOT / "target" / "debug" / "techo"))
 
@@ -34,7 +40,7 @@ class MemoryKeys(t.DataKeyProvider):
 def test_wallet_register_list_screen_withdraw(tmp_path):
     keys = MemoryKeys()
     wallet = t.Wallet.open(str(tmp_path), keys, None, None)
-    hb = wallet.register_toml(FIXTURE, PHOTO, t.Language.JAPANESE)
+    hb = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
     assert hb.kind_label == "身体障害者手帳"
     assert hb.fare_class_label == "第1種" and hb.caregiver_discount
     assert hb.linkage_label == "未連携"
@@ -54,9 +60,12 @@ def test_wallet_register_list_screen_withdraw(tmp_path):
 
 def test_errors_name_the_field_and_the_store_refuses_a_wrong_key(tmp_path):
     wallet = t.Wallet.open(str(tmp_path), MemoryKeys(), None, None)
+    wrong = t.HandbookForm(**{**FORM.__dict__, "municipality_code": "131017", "holder_kana": None})
     with pytest.raises(t.TechoError.InvalidHandbook) as bad:
-        wallet.register_toml(FIXTURE.replace("131016", "131017"), None, t.Language.JAPANESE)
-    assert "municipality_code" in bad.value.detail
+        wallet.register(wrong, None, t.Language.JAPANESE)
+    fields = {f.field: f.message for f in bad.value.fields}
+    assert set(fields) == {"municipality_code", "holder_kana"}
+    assert "検査数字" in fields["municipality_code"]
     # The exception's traceback refers to the wallet: let both go before reopening.
     del bad, wallet
     gc.collect()
@@ -99,87 +108,105 @@ def test_verifier_checks_a_presentation_from_the_rust_wallet(tmp_path):
     assert stale.value.code == "stale_screen"
 
 
-class ForwardingCard(t.CardTransport):
-    """A platform transport written in Python, forwarding APDUs to the software card."""
-
-    def __init__(self, card):
-        self.card = card
-        self.apdus = 0
-
-    def extended_length(self):
-        return self.card.extended_length()
-
-    def transmit(self, apdu):
-        self.apdus += 1
-        return self.card.transmit(apdu)
+def type_pin(flow, pin):
+    step = flow.step()
+    for d in pin:
+        step = flow.press_digit(int(d))
+    return step
 
 
-def software_card(tmp_path, name):
-    return t.SoftwareCard.open(str(ROOT / "fixtures" / "cards" / name), str(tmp_path / f"{name}.state"), True)
+def link(wallet, service, hb_id, sim, pin, on_behalf_of=None):
+    """The link screen as a holder walks it: purpose, PIN, one tap of the card."""
+    flow = t.LinkFlow(wallet, service, hb_id, t.Language.ENGLISH, on_behalf_of)
+    assert isinstance(flow.step(), t.LinkStep.PURPOSE)
+    flow.accept_purpose()
+    assert isinstance(type_pin(flow, pin), t.LinkStep.HOLD_CARD)
+    with sim.tap() as card:
+        return asyncio.run(flow.card_presented(card)), card.apdus
 
 
-def test_link_with_the_card_then_present_and_verify(tmp_path, servers):
-    service = t.TechoService.from_endpoints_file(str(servers))
+def counter_code(wallet, lang=t.Language.ENGLISH):
+    options = t.CounterOptions(lang=lang, reduced_motion=False, text_scale=1.0, photo_enlarged=False)
+    frame = t.CounterSession(wallet, options).frame()
+    return frame
+
+
+def test_link_with_the_card_then_present_and_verify(tmp_path, servers, card_sim):
+    service = service_of(servers)
     wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
-    hb = wallet.register_toml(FIXTURE, PHOTO, t.Language.JAPANESE)
-    with pytest.raises(t.TechoError.NothingToPresent):
-        wallet.present(None)
+    hb = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
+    before = counter_code(wallet)
+    assert before.status == t.CodeStatus.NOT_LINKED and before.code is None
 
-    card = ForwardingCard(software_card(tmp_path, "yamada"))
-    info = asyncio.run(wallet.link(service, hb.id, card, "1234", False, None, t.Language.JAPANESE))
-    assert info.status == t.LinkageStatus.LINKED and info.label == "連携済"
-    assert info.valid_until is not None
-    assert card.apdus >= 6
+    step, apdus = link(wallet, service, hb.id, card_sim("yamada"), "1234")
+    assert isinstance(step, t.LinkStep.LINKED) and step.label == "Linked"
+    assert step.valid_until is not None
+    assert apdus >= 6
 
-    p = wallet.present(None)
+    frame = counter_code(wallet)
+    assert frame.status == t.CodeStatus.SHOWN
+    p = frame.code
     assert p.text.startswith("TK1:") and p.qr_width == len(p.qr_modules) ** 0.5
     verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
     verdict = verifier.verify(p.binary, int(time.time()), t.Language.ENGLISH)
     assert verdict.linkage == "Linked" and verdict.caregiver is True
     assert verdict.self_declared == []
 
-    # A support profile: shown in its own band, carried as self-declared.
-    wallet.set_support_profile_toml((ROOT / "fixtures" / "profiles" / "powered-chair.toml").read_text(encoding="utf-8"))
-    screen = wallet.counter_screen(t.CounterOptions(lang=t.Language.JAPANESE, reduced_motion=False, text_scale=1.0, photo_enlarged=False))
-    assert screen.support.tag == "本人申告" and "300Wh" in screen.support.lines[0].text
-    verdict = verifier.verify(wallet.present(None).binary, int(time.time()), t.Language.ENGLISH)
+    # A support profile, as typed records: shown in its own band, carried as self-declared.
+    chair = t.SupportItem(
+        code=t.SupportCode.ELECTRIC_WHEELCHAIR, on_screen=True, in_qr=True,
+        powered=t.PoweredSpec(battery=t.BatteryType.LITHIUM_ION, watt_hours=300, width_cm=63,
+                              length_cm=110, height_cm=95, weight_kg=85),
+    )
+    ramp = t.SupportItem(code=t.SupportCode.BOARDING_RAMP, powered=None, on_screen=True, in_qr=True)
+    wallet.set_support_profile(t.SupportProfile(items=[chair, ramp], note=None))
+    screen = counter_code(wallet, t.Language.JAPANESE)
+    assert screen.view.support.tag == "本人申告" and "300Wh" in screen.view.support.lines[0].text
+    verdict = verifier.verify(screen.code.binary, int(time.time()), t.Language.ENGLISH)
     assert verdict.self_declared == ["Electric wheelchair", "Boarding ramp"]
+    # A powered chair without its battery details is refused, naming the item.
+    with pytest.raises(t.TechoError.BadInput):
+        wallet.set_support_profile(t.SupportProfile(items=[t.SupportItem(
+            code=t.SupportCode.ELECTRIC_WHEELCHAIR, powered=None, on_screen=True, in_qr=False)], note=None))
 
     assert asyncio.run(wallet.unlink(service, hb.id, t.Language.ENGLISH)).status == t.LinkageStatus.UNLINKED
-    with pytest.raises(t.TechoError.NothingToPresent):
-        wallet.present(hb.id)
+    assert counter_code(wallet).status == t.CodeStatus.NOT_LINKED
 
 
-def test_wrong_pin_reports_tries_left_and_keeps_the_handbook(tmp_path, servers):
-    service = t.TechoService.from_endpoints_file(str(servers))
+def test_wrong_pin_reports_tries_left_and_keeps_the_handbook(tmp_path, servers, card_sim):
+    service = service_of(servers)
     wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
-    hb = wallet.register_toml(FIXTURE, None, t.Language.JAPANESE)
-    raw = software_card(tmp_path, "yamada")
-    with pytest.raises(t.TechoError.WrongPin) as wrong:
-        asyncio.run(wallet.link(service, hb.id, ForwardingCard(raw), "9999", False, None, t.Language.ENGLISH))
-    assert wrong.value.tries_left == 2 and raw.auth_tries_left() == 2
+    hb = wallet.register(FORM, None, t.Language.JAPANESE)
+    sim = card_sim("yamada")
+    step, _ = link(wallet, service, hb.id, sim, "9999")
+    assert isinstance(step, t.LinkStep.ENTER_PIN)
+    assert step.tries_left == 2 and step.entered == 0 and "2 tries left" in step.notice
+    assert sim.auth_tries_left() == 2
     assert wallet.linkage(hb.id, t.Language.JAPANESE).status == t.LinkageStatus.UNLINKED
     assert [h.id for h in wallet.handbooks(t.Language.JAPANESE)] == [hb.id]
 
 
-def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers):
-    service = t.TechoService.from_endpoints_file(str(servers))
+def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers, card_sim):
+    service = service_of(servers)
     wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
-    child = (ROOT / "fixtures" / "handbooks" / "06-intellectual-tokyo-2do.toml").read_text(encoding="utf-8")
-    child = "\n".join(l for l in child.splitlines() if not l.startswith("photo"))
-    child += '\n[guardian]\nrelationship = "legal_guardian"\nname = "伊藤 美咲"\n'
-    hb = wallet.register_toml(child, None, t.Language.JAPANESE)
-    mother = ForwardingCard(software_card(tmp_path, "ito-parent"))
+    child = t.HandbookForm(
+        kind="intellectual", label="2度", fare_class="第1種", number="T-551002",
+        municipality_code="130001", municipality_name="東京都", issued="2012-05-20",
+        holder_name="伊藤 さくら", holder_kana="イトウ サクラ", holder_birth_date="2008-04-01",
+        guardian_relationship="legal_guardian", guardian_name="伊藤 美咲",
+    )
+    hb = wallet.register(child, None, t.Language.JAPANESE)
+    mother = card_sim("ito-parent")
     # Her own card, as the proxy the portal has on record for TEST-1003.
-    info = asyncio.run(wallet.link(service, hb.id, mother, "1357", False, "TEST-1003", t.Language.ENGLISH))
-    assert info.status == t.LinkageStatus.LINKED
-    screen = wallet.counter_screen(t.CounterOptions(lang=t.Language.JAPANESE, reduced_motion=False, text_scale=1.0, photo_enlarged=False))
-    assert screen.guardian_band == "保護者が提示（法定代理人：伊藤 美咲）"
+    step, _ = link(wallet, service, hb.id, mother, "1357", "TEST-1003")
+    assert isinstance(step, t.LinkStep.LINKED), step
+    screen = counter_code(wallet, t.Language.JAPANESE)
+    assert screen.view.guardian_band == "保護者が提示（法定代理人：伊藤 美咲）"
     verifier = asyncio.run(service.fetch_verifier(asyncio.run(service.root_key())))
-    verdict = verifier.verify(wallet.present(hb.id).binary, int(time.time()), t.Language.ENGLISH)
+    verdict = verifier.verify(screen.code.binary, int(time.time()), t.Language.ENGLISH)
     assert verdict.guardian == "presented by guardian (legal guardian, confirmed by the portal)"
     # Not her daughter's proxy for someone else: the portal refuses.
-    other = wallet.register_toml(FIXTURE, None, t.Language.JAPANESE)
-    with pytest.raises(t.TechoError.Refused) as refused:
-        asyncio.run(wallet.link(service, other.id, ForwardingCard(software_card(tmp_path, "ito-parent")), "1357", False, "TEST-1001", t.Language.ENGLISH))
-    assert "not_a_proxy" in refused.value.detail
+    other = wallet.register(FORM, None, t.Language.JAPANESE)
+    step, _ = link(wallet, service, other.id, mother, "1357", "TEST-1001")
+    assert isinstance(step, t.LinkStep.FAILED) and not step.can_retry
+    assert "not_a_proxy" in step.message

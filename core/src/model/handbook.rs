@@ -228,6 +228,18 @@ impl HandbookDraft {
         let mental = category
             .as_ref()
             .is_some_and(|c| c.kind() == HandbookKind::Mental);
+        let today = registered_at
+            .with_timezone(&crate::clock::jst())
+            .date_naive();
+        if let Some(d) = dates.as_ref().filter(|d| d.issued > today) {
+            errs.0.push(ValidationError::new(
+                Field::Issued,
+                Problem::InFuture {
+                    date: d.issued,
+                    today,
+                },
+            ));
+        }
         if let (Some(d), Some(h)) = (&dates, &holder) {
             errs.take(d.validate(h.birth_date, mental));
         } else if mental && self.expires.as_deref().is_none_or(|e| e.trim().is_empty()) {

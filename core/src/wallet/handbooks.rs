@@ -5,7 +5,7 @@
 
 use super::{Wallet, WalletError, pages};
 use crate::linkage::{Event, next};
-use crate::model::{Field, Handbook, HandbookDraft, HandbookId, Problem, ValidationError};
+use crate::model::{Handbook, HandbookDraft, HandbookId};
 use crate::store::{Batch, StoreError, Table};
 
 /// Settings key of the handbook shown at the counter.
@@ -29,7 +29,7 @@ impl Wallet {
         photo: Option<&[u8]>,
         pages: &[Vec<u8>],
     ) -> Result<Handbook, WalletError> {
-        let mut handbook = self.validated(draft, photo)?;
+        let mut handbook = draft.validate(photo, self.now())?;
         let cleaned = pages::clean_all(pages)?;
         handbook.pages = cleaned.iter().map(|(p, _)| p.clone()).collect();
         let existing = self.list()?;
@@ -62,7 +62,7 @@ impl Wallet {
         photo: Option<&[u8]>,
     ) -> Result<Handbook, WalletError> {
         let old = self.get(id)?;
-        let mut new = self.validated(draft, photo)?;
+        let mut new = draft.validate(photo, self.now())?;
         if let Some(other) = self
             .list()?
             .iter()
@@ -196,26 +196,6 @@ impl Wallet {
             .store
             .get(Table::Settings, COUNTER_HANDBOOK)?
             .map(|v| HandbookId::from_string(String::from_utf8_lossy(&v).into_owned())))
-    }
-
-    fn validated(
-        &self,
-        draft: &HandbookDraft,
-        photo: Option<&[u8]>,
-    ) -> Result<Handbook, WalletError> {
-        let handbook = draft.validate(photo, self.clock.now())?;
-        let today = self.today();
-        if handbook.dates.issued > today {
-            return Err(crate::model::InvalidHandbook(vec![ValidationError::new(
-                Field::Issued,
-                Problem::InFuture {
-                    date: handbook.dates.issued,
-                    today,
-                },
-            )])
-            .into());
-        }
-        Ok(handbook)
     }
 }
 

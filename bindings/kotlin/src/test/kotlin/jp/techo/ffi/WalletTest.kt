@@ -3,124 +3,188 @@ package jp.techo.ffi
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import uniffi.techo_ffi.BatteryType
+import uniffi.techo_ffi.CodeStatus
 import uniffi.techo_ffi.CounterOptions
+import uniffi.techo_ffi.CounterSession
 import uniffi.techo_ffi.Language
+import uniffi.techo_ffi.LinkFlow
+import uniffi.techo_ffi.LinkStep
 import uniffi.techo_ffi.LinkageStatus
+import uniffi.techo_ffi.PoweredSpec
+import uniffi.techo_ffi.SupportCode
+import uniffi.techo_ffi.SupportItem
+import uniffi.techo_ffi.SupportProfile
 import uniffi.techo_ffi.TechoException
-import uniffi.techo_ffi.TechoService
 import uniffi.techo_ffi.Wallet
 import uniffi.techo_ffi.WalletClock
+import uniffi.techo_ffi.supportChoices
 
-private val HANDBOOK = fixture("handbooks/01-physical-1-tokyo.toml").readText()
 private val PHOTO = fixture("handbooks/photos/yamada.png").readBytes()
+private val EN = CounterOptions(Language.ENGLISH, false, 1.0, false)
+
+/** Types [pin] key by key into [flow]; returns the last step. */
+fun typePin(flow: LinkFlow, pin: String): LinkStep =
+    pin.fold(flow.step()) { _, d -> flow.pressDigit((d - '0').toUByte()) }
 
 class WalletTest {
     @Test
-    fun `open a wallet, register a handbook and list it`() {
+    fun `open a wallet, register a handbook from the form and list it`() {
         val dir = tempDir()
         Wallet.open(dir.path, MemoryDataKeys(), null, null).use { wallet ->
-            val hb = wallet.registerToml(HANDBOOK, PHOTO, Language.JAPANESE)
+            val hb = wallet.register(yamadaForm(), PHOTO, Language.JAPANESE)
             assertEquals("身体障害者手帳", hb.kindLabel)
             assertEquals("第1種", hb.fareClassLabel)
             assertTrue(hb.caregiverDiscount)
             assertEquals(LinkageStatus.UNLINKED, hb.linkage.status)
             assertEquals(listOf(hb.id), wallet.handbooks(Language.ENGLISH).map { it.id })
-            val screen = wallet.counterScreen(CounterOptions(Language.ENGLISH, false, 1.0, false))
-            assertNotNull(screen)
-            screen!!
-            assertEquals(listOf("Handbook", "Fare discount", "Linkage"), screen.items.take(3).map { it.label })
-            assertEquals(null, screen.characterFrame, "an unlinked screen's character stands still")
-            assertTrue(screen.items.all { it.spoken.isNotEmpty() })
-        }
-    }
-
-    @Test
-    fun `a bad handbook names its field`() {
-        Wallet.open(tempDir().path, MemoryDataKeys(), null, null).use { wallet ->
-            val e = assertThrows<TechoException.InvalidHandbook> {
-                wallet.registerToml(HANDBOOK.replace("131016", "131017"), null, Language.JAPANESE)
+            CounterSession(wallet, EN).use { counter ->
+                val frame = counter.frame()!!
+                assertEquals(listOf("Handbook", "Fare discount", "Linkage"), frame.view.items.take(3).map { it.label })
+                assertNull(frame.view.characterFrame, "an unlinked screen's character stands still")
+                assertEquals(CodeStatus.NOT_LINKED, frame.status)
+                assertNull(frame.code)
+                assertTrue(frame.view.items.all { it.spoken.isNotEmpty() })
             }
-            assertTrue(e.detail.contains("municipality_code"), e.detail)
         }
     }
 
     @Test
-    fun `link with a Kotlin card transport and Kotlin device keys, then present and verify`() {
+    fun `a bad form names each wrong field in the holder's language`() {
+        Wallet.open(tempDir().path, MemoryDataKeys(), null, null).use { wallet ->
+            val bad = yamadaForm().copy(municipalityCode = "131017", issued = "2099-01-01", holderKana = null)
+            // Every wrong field at once, the future date included.
+            val e = assertThrows<TechoException.InvalidHandbook> {
+                wallet.register(bad, null, Language.ENGLISH)
+            }
+            val fields = e.fields.associate { it.field to it.message }
+            assertTrue("municipality_code" in fields, "$fields")
+            assertTrue(fields.getValue("municipality_code").contains("check digit"), "$fields")
+            assertTrue("issued" in fields, "$fields")
+            assertTrue(wallet.handbooks(Language.ENGLISH).isEmpty(), "nothing was stored")
+        }
+    }
+
+    @Test
+    fun `link through the flow with a socket card and Kotlin keys, then the counter and a verifier`() {
         val dir = tempDir()
         val deviceKeys = JcaDeviceKeyStore()
         val clock = object : WalletClock {
-            var calls = 0
+            @Volatile var calls = 0
             override fun nowUnixMillis(): Long { calls++; return System.currentTimeMillis() }
         }
         Servers(dir).use { servers ->
-            val service = TechoService.fromEndpointsFile(servers.endpoints.path)
-            Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), deviceKeys, clock).use { wallet ->
-                val hb = wallet.registerToml(HANDBOOK, PHOTO, Language.JAPANESE)
-                assertThrows<TechoException.NothingToPresent> { wallet.present(null) }
+            CardSim(dir, "yamada").use { sim ->
+                val service = servers.service()
+                Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), deviceKeys, clock).use { wallet ->
+                    val hb = wallet.register(yamadaForm(), PHOTO, Language.JAPANESE)
+                    val flow = LinkFlow(wallet, service, hb.id, Language.JAPANESE, null)
+                    val purpose = flow.step() as LinkStep.Purpose
+                    assertTrue(purpose.items.contains("旅客運賃減額の種別"), "${purpose.items}")
+                    flow.acceptPurpose()
+                    assertTrue(typePin(flow, "1234") is LinkStep.HoldCard)
+                    val card = sim.tap()
+                    val linked = card.use { runBlocking { flow.cardPresented(it) } }
+                    assertTrue(linked is LinkStep.Linked, "$linked")
+                    assertEquals("連携済", (linked as LinkStep.Linked).label)
+                    assertNotNull(linked.validUntil)
+                    assertTrue(card.apdus >= 6, "${card.apdus} APDUs")
+                    assertTrue(deviceKeys.keys.isNotEmpty(), "the batch's keys live in the Kotlin keystore")
+                    // A second tap after the end is ignored: nothing more is sent.
+                    sim.tap().use { again ->
+                        assertTrue(runBlocking { flow.cardPresented(again) } is LinkStep.Linked)
+                        assertEquals(0, again.apdus)
+                    }
 
-                val card = ForwardingCard(softwareCard(dir, "yamada"))
-                val info = runBlocking { wallet.link(service, hb.id, card, "1234", false, null, Language.JAPANESE) }
-                assertEquals(LinkageStatus.LINKED, info.status)
-                assertEquals("連携済", info.label)
-                assertNotNull(info.validUntil)
-                assertTrue(card.apdus >= 6, "${card.apdus} APDUs")
-                assertTrue(deviceKeys.keys.isNotEmpty(), "the batch's keys live in the Kotlin keystore")
+                    CounterSession(wallet, EN).use { counter ->
+                        val frame = counter.frame()!!
+                        assertEquals(CodeStatus.SHOWN, frame.status)
+                        val p = frame.code!!
+                        assertTrue(p.text.startsWith("TK1:"))
+                        assertEquals(p.qrWidth.toInt() * p.qrWidth.toInt(), p.qrModules.size)
+                        assertEquals(1, deviceKeys.signatures)
+                        assertTrue(frame.nextFrameMs.toInt() in 1..100, "animated: ${frame.nextFrameMs}")
+                        counter.frame()
+                        assertEquals(1, deviceKeys.signatures, "the same step signs once")
 
-                val p = wallet.present(null)
-                assertTrue(p.text.startsWith("TK1:"))
-                assertEquals(p.qrWidth.toInt() * p.qrWidth.toInt(), p.qrModules.size)
-                assertEquals(1, deviceKeys.signatures)
+                        val verifier = runBlocking { service.fetchVerifier(service.rootKey()) }
+                        val now = System.currentTimeMillis() / 1000
+                        val verdict = verifier.verify(p.binary, now, Language.ENGLISH)
+                        assertEquals("Linked", verdict.linkage)
+                        assertEquals(true, verdict.caregiver)
+                        val tampered = p.binary.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
+                        assertThrows<TechoException.Rejected> { verifier.verify(tampered, now, Language.ENGLISH) }
+                        val stale = assertThrows<TechoException.Rejected> { verifier.verify(p.binary, now + 120, Language.ENGLISH) }
+                        assertEquals("stale_screen", stale.code)
+                        assertEquals(emptyList<String>(), verdict.selfDeclared)
 
-                val verifier = runBlocking { service.fetchVerifier(service.rootKey()) }
-                val now = System.currentTimeMillis() / 1000
-                val verdict = verifier.verify(p.binary, now, Language.ENGLISH)
-                assertEquals("Linked", verdict.linkage)
-                assertEquals(true, verdict.caregiver)
-                val tampered = p.binary.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() }
-                assertThrows<TechoException.Rejected> { verifier.verify(tampered, now, Language.ENGLISH) }
-                val stale = assertThrows<TechoException.Rejected> { verifier.verify(p.binary, now + 120, Language.ENGLISH) }
-                assertEquals("stale_screen", stale.code)
-                assertEquals(emptyList<String>(), verdict.selfDeclared)
+                        // The support profile as typed records: its own band, self-declared in the QR.
+                        assertTrue(supportChoices(Language.ENGLISH).any { it.code == SupportCode.ELECTRIC_WHEELCHAIR && it.needsPoweredDetails })
+                        wallet.setSupportProfile(
+                            SupportProfile(
+                                listOf(
+                                    SupportItem(SupportCode.ELECTRIC_WHEELCHAIR, PoweredSpec(BatteryType.LITHIUM_ION, 300u, 63u, 110u, 95u, 85u), true, true),
+                                    SupportItem(SupportCode.BOARDING_RAMP, null, true, true),
+                                ),
+                                null,
+                            ),
+                        )
+                        assertEquals(2, wallet.supportProfile().items.size)
+                        counter.setOptions(CounterOptions(Language.JAPANESE, false, 1.0, false))
+                        assertEquals("本人申告", counter.frame()!!.view.support!!.tag)
+                    }
+                    // A fresh screen signs a fresh code, now with the declared items.
+                    CounterSession(wallet, EN).use { counter ->
+                        val verifier = runBlocking { service.fetchVerifier(service.rootKey()) }
+                        val declared = verifier.verify(counter.frame()!!.code!!.binary, System.currentTimeMillis() / 1000, Language.ENGLISH).selfDeclared
+                        assertEquals(listOf("Electric wheelchair", "Boarding ramp"), declared)
+                    }
+                    // The holder cancels the biometric prompt: no code, no loop, a tap brings it back.
+                    CounterSession(wallet, EN).use { counter ->
+                        deviceKeys.cancelNext = true
+                        val before = deviceKeys.signatures
+                        assertEquals(CodeStatus.CANCELLED, counter.frame()!!.status)
+                        repeat(50) { counter.frame() }
+                        assertEquals(1u, counter.signingAttempts())
+                        counter.retry()
+                        assertEquals(CodeStatus.SHOWN, counter.frame()!!.status)
+                        assertEquals(before + 1, deviceKeys.signatures)
+                    }
+                    assertEquals(LinkageStatus.LINKED, wallet.linkage(hb.id, Language.JAPANESE).status)
+                    assertTrue(clock.calls > 0, "the core asked the Kotlin clock")
 
-                // The support profile: its own band on the screen, self-declared in the QR.
-                wallet.setSupportProfileToml(fixture("profiles/powered-chair.toml").readText())
-                val band = wallet.counterScreen(CounterOptions(Language.JAPANESE, false, 1.0, false))!!.support!!
-                assertEquals("本人申告", band.tag)
-                val declared = verifier.verify(wallet.present(null).binary, now, Language.ENGLISH).selfDeclared
-                assertEquals(listOf("Electric wheelchair", "Boarding ramp"), declared)
-                assertEquals(2, deviceKeys.signatures, "the screen itself signs nothing; each QR is one signature")
-
-                // The holder cancels the biometric prompt: a typed error, nothing lost.
-                deviceKeys.cancelNext = true
-                assertThrows<TechoException.DeviceKey> { wallet.present(null) }
-                assertEquals(LinkageStatus.LINKED, wallet.linkage(hb.id, Language.JAPANESE).status)
-                assertTrue(clock.calls > 0, "the core asked the Kotlin clock")
-
-                val after = runBlocking { wallet.unlink(service, hb.id, Language.ENGLISH) }
-                assertEquals(LinkageStatus.UNLINKED, after.status)
-                assertTrue(deviceKeys.keys.isEmpty(), "unlinking deletes the device keys")
+                    val after = runBlocking { wallet.unlink(service, hb.id, Language.ENGLISH) }
+                    assertEquals(LinkageStatus.UNLINKED, after.status)
+                    assertTrue(deviceKeys.keys.isEmpty(), "unlinking deletes the device keys")
+                }
             }
         }
     }
 
     @Test
-    fun `a wrong PIN surfaces as WrongPin with the tries left`() {
+    fun `a wrong PIN costs one try and is never retried by the app`() {
         val dir = tempDir()
         Servers(dir).use { servers ->
-            val service = TechoService.fromEndpointsFile(servers.endpoints.path)
-            Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null).use { wallet ->
-                val hb = wallet.registerToml(HANDBOOK, null, Language.JAPANESE)
-                val raw = softwareCard(dir, "yamada")
-                val e = assertThrows<TechoException.WrongPin> {
-                    runBlocking { wallet.link(service, hb.id, ForwardingCard(raw), "9999", false, null, Language.ENGLISH) }
+            CardSim(dir, "yamada").use { sim ->
+                val service = servers.service()
+                Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null).use { wallet ->
+                    val hb = wallet.register(yamadaForm(), PHOTO, Language.ENGLISH)
+                    val flow = LinkFlow(wallet, service, hb.id, Language.ENGLISH, null)
+                    flow.acceptPurpose()
+                    typePin(flow, "9999")
+                    val step = sim.tap().use { runBlocking { flow.cardPresented(it) } }
+                    assertTrue(step is LinkStep.EnterPin, "$step")
+                    step as LinkStep.EnterPin
+                    assertEquals(2.toUByte(), step.triesLeft)
+                    assertEquals(0.toUByte(), step.entered, "the PIN was wiped")
+                    assertTrue(step.notice!!.contains("2 tries left"), step.notice)
+                    assertEquals(2, sim.authTriesLeft())
+                    assertEquals(LinkageStatus.UNLINKED, wallet.linkage(hb.id, Language.ENGLISH).status)
                 }
-                assertEquals(2.toUByte(), e.triesLeft)
-                assertTrue(e.detail.contains("2 tries left"), e.detail)
-                assertEquals(2.toUByte(), raw.authTriesLeft())
-                assertEquals(LinkageStatus.UNLINKED, wallet.linkage(hb.id, Language.ENGLISH).status)
             }
         }
     }

@@ -1,7 +1,12 @@
 package jp.techo.ffi
 
+import java.io.DataInputStream
+import java.io.DataOutputStream
+import java.io.EOFException
 import java.io.File
 import java.math.BigInteger
+import java.net.InetSocketAddress
+import java.net.Socket
 import java.nio.file.Files
 import java.security.KeyPair
 import java.security.KeyPairGenerator
@@ -11,17 +16,37 @@ import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
+import org.json.JSONObject
 import uniffi.techo_ffi.CardTransport
+import uniffi.techo_ffi.CardTransportException
 import uniffi.techo_ffi.DataKeyException
 import uniffi.techo_ffi.DataKeyProvider
 import uniffi.techo_ffi.DeviceKeyException
 import uniffi.techo_ffi.DeviceKeyStore
-import uniffi.techo_ffi.SoftwareCard
+import uniffi.techo_ffi.HandbookForm
+import uniffi.techo_ffi.TechoService
 
 /** The workspace root, passed by Surefire. */
 val ROOT: File = File(System.getProperty("techo.root") ?: "../..").canonicalFile
 
 fun fixture(path: String): File = File(ROOT, "fixtures/$path")
+
+fun bin(name: String): String =
+    System.getenv("TECHO_BIN_DIR")?.let { File(it, name).path } ?: File(ROOT, "target/debug/$name").path
+
+/** 山田 太郎's 身体 1級 handbook (fixture 01) as the register screen fills it in. */
+fun yamadaForm() = HandbookForm(
+    kind = "physical",
+    grade = "1",
+    fareClass = "第1種",
+    number = "第12345号",
+    municipalityCode = "131016",
+    municipalityName = "東京都千代田区",
+    issued = "2018-04-02",
+    holderName = "山田 太郎",
+    holderKana = "ヤマダ タロウ",
+    holderBirthDate = "1979-07-20",
+)
 
 /** A keystore stand-in for the store's data key: 32 random bytes, made on first use. */
 class MemoryDataKeys : DataKeyProvider {
@@ -43,7 +68,7 @@ class JcaDeviceKeyStore : DeviceKeyStore {
     @Volatile var cancelNext = false
     /** Signs only after an unlock, as Keystore keys do once their authentication window passed. */
     @Volatile var locked = false
-    var signatures = 0
+    @Volatile var signatures = 0
         private set
 
     override fun createKey(alias: String): ByteArray {
@@ -101,31 +126,96 @@ fun derToRaw(der: ByteArray): ByteArray {
     return fixed32(r) + fixed32(s)
 }
 
-/** A platform transport written in Kotlin that forwards every APDU to the software card. */
-class ForwardingCard(private val card: SoftwareCard) : CardTransport {
-    var apdus = 0
-        private set
+/**
+ * A software My Number card in its own process (`techo-card-sim`), serving the vpcd protocol on
+ * a loopback port; its PIN counters persist in a state file across taps and processes. As with a
+ * real card, one tap at a time: close a [tap] before the next.
+ */
+class CardSim(dir: File, val name: String, val extended: Boolean = true) : AutoCloseable {
+    private val process: Process
+    val port: Int
 
-    override fun extendedLength(): Boolean = card.extendedLength()
+    init {
+        val args = mutableListOf(
+            bin("techo-card-sim"), "--card", fixture("cards/$name").path,
+            "--state", File(dir, "$name.state").path, "--listen", "127.0.0.1:0",
+        )
+        if (!extended) args += "--short"
+        process = ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        val line = process.inputStream.bufferedReader().readLine()
+            ?: error("techo-card-sim exited without listening")
+        port = line.substringAfterLast(':').trim().toInt()
+    }
 
-    override fun transmit(apdu: ByteArray): ByteArray {
-        apdus++
-        return card.transmit(apdu)
+    /** One tap of the card: a reader connection powering it up. */
+    fun tap(): SocketCard = SocketCard(port, extended)
+
+    /** How many user-authentication PIN tries are left, asked without spending one. */
+    fun authTriesLeft(): Int = tap().use { card ->
+        card.transmit(hex("00A4040C0AD392F000260100000001"))
+        card.transmit(hex("00A4020C020018"))
+        val sw = card.transmit(hex("00200080"))
+        check(sw.size == 2 && sw[0] == 0x63.toByte()) { "unexpected status ${sw.joinToString("") { "%02X".format(it) }}" }
+        sw[1].toInt() and 0x0F
+    }
+
+    override fun close() {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS)
     }
 }
 
-fun softwareCard(dir: File, name: String): SoftwareCard =
-    SoftwareCard.open(fixture("cards/$name").path, File(dir, "$name.state").path, true)
+fun hex(s: String): ByteArray = ByteArray(s.length / 2) { s.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
-/** techo-server with its portal simulator, on 127.0.0.1, for one test. */
-class Servers(dir: File) : AutoCloseable {
-    private val data = File(dir, "server")
-    private val process: Process
-    val endpoints = File(data, "endpoints.json")
+/**
+ * A platform transport written in Kotlin: APDUs over the vpcd framing (two-byte length, bytes)
+ * to the card process. A closed connection is the card leaving the field.
+ */
+class SocketCard(port: Int, private val extended: Boolean) : CardTransport, AutoCloseable {
+    private val socket = Socket().apply {
+        connect(InetSocketAddress("127.0.0.1", port), 5_000)
+        soTimeout = 10_000
+    }
+    private val input = DataInputStream(socket.getInputStream())
+    private val output = DataOutputStream(socket.getOutputStream())
+    var apdus = 0
+        private set
 
     init {
-        val bin = System.getenv("TECHO_SERVER_BIN") ?: File(ROOT, "target/debug/techo-server").path
-        process = ProcessBuilder(bin, "--data-dir", data.path)
+        send(byteArrayOf(1)) // power on
+    }
+
+    private fun send(data: ByteArray) {
+        output.writeShort(data.size)
+        output.write(data)
+        output.flush()
+    }
+
+    override fun extendedLength(): Boolean = extended
+
+    override fun transmit(apdu: ByteArray): ByteArray = try {
+        apdus++
+        send(apdu)
+        ByteArray(input.readUnsignedShort()).also { input.readFully(it) }
+    } catch (e: EOFException) {
+        throw CardTransportException.Removed()
+    } catch (e: java.net.SocketTimeoutException) {
+        throw CardTransportException.Timeout()
+    } catch (e: java.io.IOException) {
+        throw CardTransportException.Io(e.message ?: e.javaClass.simpleName)
+    }
+
+    override fun close() = socket.close()
+}
+
+/** techo-server with its portal simulator, on 127.0.0.1, for one test. */
+class Servers(dir: File, vararg extra: String) : AutoCloseable {
+    private val data = File(dir, "server")
+    private val process: Process
+    private val endpoints = File(data, "endpoints.json")
+
+    init {
+        val bin = System.getenv("TECHO_SERVER_BIN") ?: bin("techo-server")
+        process = ProcessBuilder(listOf(bin, "--data-dir", data.path) + extra)
             .directory(ROOT)
             .redirectErrorStream(true)
             .redirectOutput(File(dir, "server.log"))
@@ -137,6 +227,12 @@ class Servers(dir: File) : AutoCloseable {
             Thread.sleep(50)
         }
         Thread.sleep(50)
+    }
+
+    /** The service the app would build from its shipped configuration, for this loopback server. */
+    fun service(): TechoService {
+        val json = JSONObject(endpoints.readText())
+        return TechoService(json.getString("server"), json.getString("ca_pem"))
     }
 
     override fun close() {
