@@ -93,6 +93,13 @@ impl From<techo_core::WalletError> for TechoError {
                 detail,
             },
             W::NotFound(_) => TechoError::NotFound { detail },
+            W::PhotoRequired => TechoError::InvalidHandbook {
+                fields: vec![crate::form::FieldProblem {
+                    field: "photo".into(),
+                    message: detail.clone(),
+                }],
+                detail,
+            },
             W::Support(_) | W::Coupon(_) | W::Transition(_) | W::DevIssuer(_) | W::Qr(_) => {
                 TechoError::BadInput { detail }
             }

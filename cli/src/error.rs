@@ -63,7 +63,10 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Wallet(
-                WalletError::Invalid(_) | WalletError::Duplicate { .. } | WalletError::Support(_),
+                WalletError::Invalid(_)
+                | WalletError::Duplicate { .. }
+                | WalletError::Support(_)
+                | WalletError::PhotoRequired,
             )
             | CliError::HandbookFile { .. }
             | CliError::Verdict(techo_core::policy::Decision::CheckManually) => 3,
@@ -89,6 +92,7 @@ impl CliError {
             CliError::Wallet(WalletError::Invalid(_)) => "invalid_handbook",
             CliError::Wallet(WalletError::Support(_)) => "invalid_support_profile",
             CliError::Wallet(WalletError::Duplicate { .. }) => "duplicate",
+            CliError::Wallet(WalletError::PhotoRequired) => "photo_required",
             CliError::Wallet(WalletError::NotFound(_)) => "not_found",
             CliError::Ambiguous { .. } => "ambiguous_id",
             CliError::Wallet(WalletError::Store(e)) => match e {

@@ -16,15 +16,16 @@ use techo_core::token::{ClaimId, Policy, verify};
 use techo_core::wallet::LinkOptions;
 use techo_core::{Clock, FixedClock, Wallet};
 
-const DAUGHTER: &str = include_str!("../../fixtures/handbooks/06-intellectual-tokyo-2do.toml");
-const CHILD: &str = include_str!("../../fixtures/handbooks/08-intellectual-kanagawa-a2.toml");
+/// The daughter's and the child's handbooks (fixtures 06 and 08) with their face photos.
+const DAUGHTER: (&str, &str, &[u8]) = crate::demo::FIXTURES[5];
+const CHILD: (&str, &str, &[u8]) = crate::demo::FIXTURES[7];
 
 /// A guardian's own phone: a wallet in `dir/<folder>` holding `fixture` as presented by `name`.
 fn guardian_wallet(
     dir: &Path,
     folder: &str,
     clock: &Arc<FixedClock>,
-    fixture: &str,
+    (_, fixture, photo): (&str, &str, &[u8]),
     relationship: &str,
     name: &str,
 ) -> Result<(Wallet, HandbookId), CliError> {
@@ -32,15 +33,9 @@ fn guardian_wallet(
     let keys = FileKeyProvider::new(Wallet::key_file(&home));
     let clock_dyn: Arc<dyn Clock> = clock.clone();
     let wallet = Wallet::open(&home, &keys, clock_dyn)?;
-    // The fixture's photo path is relative to the fixtures folder: registered without a photo.
-    let text: String = fixture
-        .lines()
-        .filter(|l| !l.starts_with("photo"))
-        .collect::<Vec<_>>()
-        .join("\n");
     let text =
-        format!("{text}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
-    let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, None)?;
+        format!("{fixture}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
+    let hb = wallet.add(&HandbookDraft::from_toml(&text).map_err(fail)?, Some(photo))?;
     Ok((wallet, hb.id))
 }
 

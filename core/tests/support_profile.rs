@@ -188,3 +188,27 @@ fn the_counter_screen_draws_the_band_apart_and_the_qr_carries_only_the_chosen_co
         "never mixed into the verified items"
     );
 }
+
+#[test]
+fn the_face_photo_is_stored_without_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet(dir.path());
+    let (draft, _) = fixture("01-");
+    let camera = sample_jpeg(600, 800);
+    assert!(camera.windows(4).any(|x| x == b"Exif"));
+    let hb = w.add(&draft, Some(&camera)).unwrap();
+    let stored = w.photo(&hb.id).unwrap().unwrap();
+    assert!(!stored.windows(4).any(|x| x == b"Exif"), "EXIF removed");
+    let info = hb.photo.unwrap();
+    assert_eq!((info.width, info.height, info.rotation), (600, 800, 90));
+    assert_eq!(info.size, stored.len());
+    // A header claiming a million pixels a side is refused before anything is stored.
+    let mut huge = sample_jpeg(600, 800);
+    let sof = huge.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    let mut other = draft.clone();
+    other.number = Some("第99999号".into());
+    let err = w.add(&other, Some(&huge)).unwrap_err();
+    assert!(err.to_string().contains("photo"), "{err}");
+    assert_eq!(w.list().unwrap().len(), 1);
+}

@@ -19,7 +19,12 @@ fn add_as_guardian(w: &World, fixture: &str, relationship: &str, name: &str) -> 
     let text =
         format!("{text}\n[guardian]\nrelationship = \"{relationship}\"\nname = \"{name}\"\n");
     let draft = HandbookDraft::from_toml(&text).unwrap();
-    w.wallet.add(&draft, None).unwrap().id
+    let photo = std::fs::read(repo(&format!(
+        "fixtures/handbooks/{}",
+        draft.photo.as_deref().unwrap()
+    )))
+    .unwrap();
+    w.wallet.add(&draft, Some(&photo)).unwrap().id
 }
 
 async fn link(

@@ -192,3 +192,42 @@ async fn stopping_at_the_purpose_sends_nothing() {
     assert!(w.server.state.sessions().await.is_empty());
     assert!(!w.wallet.get(&w.handbook).unwrap().linkage.is_linked());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handbook_without_its_face_photo_is_kept_but_not_linked() {
+    let w = world(DAYTIME).await;
+    let text = std::fs::read_to_string(common::repo("fixtures/handbooks/02-physical-4-osaka.toml"))
+        .unwrap();
+    let draft = techo_core::model::HandbookDraft::from_toml(&text).unwrap();
+    let hb = w.wallet.add(&draft, None).unwrap();
+    let f = LinkFlow::new(&hb, Lang::Ja, World::options());
+    let LinkStep::Failed { message, can_retry } = f.step() else {
+        panic!("{:?}", f.step())
+    };
+    assert!(message.contains("顔写真"), "{message}");
+    assert!(!can_retry);
+    // The wallet itself refuses, before the card or the server is asked anything.
+    let mut card = w.card("sato-last-try");
+    let err = w
+        .wallet
+        .link(
+            &w.client,
+            &hb.id,
+            &mut card,
+            &techo_core::card::Pin::parse("5678").unwrap(),
+            techo_core::card::LastTry::Refuse,
+            &World::options(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            techo_core::linkage::LinkError::Wallet(techo_core::WalletError::PhotoRequired)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(card.apdus(), 0);
+    assert!(w.server.state.sessions().await.is_empty());
+    assert_eq!(w.wallet.list().unwrap().len(), 2, "the handbook is kept");
+}

@@ -176,7 +176,7 @@ def test_link_with_the_card_then_present_and_verify(tmp_path, servers, card_sim)
 def test_wrong_pin_reports_tries_left_and_keeps_the_handbook(tmp_path, servers, card_sim):
     service = service_of(servers)
     wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
-    hb = wallet.register(FORM, None, t.Language.JAPANESE)
+    hb = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
     sim = card_sim("yamada")
     step, _ = link(wallet, service, hb.id, sim, "9999")
     assert isinstance(step, t.LinkStep.ENTER_PIN)
@@ -195,7 +195,7 @@ def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers, 
         holder_name="伊藤 さくら", holder_kana="イトウ サクラ", holder_birth_date="2008-04-01",
         guardian_relationship="legal_guardian", guardian_name="伊藤 美咲",
     )
-    hb = wallet.register(child, None, t.Language.JAPANESE)
+    hb = wallet.register(child, (ROOT / "fixtures" / "handbooks" / "photos" / "ito.png").read_bytes(), t.Language.JAPANESE)
     mother = card_sim("ito-parent")
     # Her own card, as the proxy the portal has on record for TEST-1003.
     step, _ = link(wallet, service, hb.id, mother, "1357", "TEST-1003")
@@ -206,7 +206,7 @@ def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers, 
     verdict = verifier.verify(screen.code.binary, int(time.time()), t.Language.ENGLISH)
     assert verdict.guardian == "presented by guardian (legal guardian, confirmed by the portal)"
     # Not her daughter's proxy for someone else: the portal refuses.
-    other = wallet.register(FORM, None, t.Language.JAPANESE)
+    other = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
     step, _ = link(wallet, service, other.id, mother, "1357", "TEST-1001")
     assert isinstance(step, t.LinkStep.FAILED) and not step.can_retry
     assert "not_a_proxy" in step.message

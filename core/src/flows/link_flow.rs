@@ -110,14 +110,22 @@ impl std::fmt::Debug for LinkFlow {
 }
 
 impl LinkFlow {
-    /// Starts at the purpose screen for `hb`.
+    /// Starts at the purpose screen for `hb` (or says why it cannot be linked: no face photo).
     pub fn new(hb: &Handbook, lang: Lang, options: LinkOptions) -> Self {
+        let step = if hb.photo.is_none() {
+            LinkStep::Failed {
+                message: lang.part_of(&WalletError::PhotoRequired.to_string()),
+                can_retry: false,
+            }
+        } else {
+            purpose(hb, lang)
+        };
         Self {
             handbook: hb.id.clone(),
             lang,
             options,
             inner: Mutex::new(Inner {
-                step: purpose(hb, lang),
+                step,
                 pin: PinEntry::default(),
                 last_try: LastTry::Refuse,
                 tries_left: None,

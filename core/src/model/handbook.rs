@@ -205,6 +205,17 @@ impl HandbookDraft {
         photo: Option<&[u8]>,
         registered_at: DateTime<Utc>,
     ) -> Result<Handbook, InvalidHandbook> {
+        self.validate_with_photo(photo, registered_at)
+            .map(|(hb, _)| hb)
+    }
+
+    /// [`HandbookDraft::validate`], also returning the photo as it is to be stored: without
+    /// its metadata (see [`PhotoInfo::clean`]).
+    pub fn validate_with_photo(
+        &self,
+        photo: Option<&[u8]>,
+        registered_at: DateTime<Utc>,
+    ) -> Result<(Handbook, Option<Vec<u8>>), InvalidHandbook> {
         let mut errs = Errors::default();
         let category = errs
             .take(required(Field::Kind, self.kind.as_ref()).and_then(HandbookKind::parse))
@@ -247,9 +258,11 @@ impl HandbookDraft {
                 .push(ValidationError::new(Field::Expires, Problem::Missing));
         }
         let photo = match photo {
-            Some(bytes) => errs.take(PhotoInfo::inspect(bytes)),
+            Some(bytes) => errs.take(PhotoInfo::clean(bytes)),
             None => None,
         };
+        let (photo, photo_bytes) =
+            photo.map_or((None, None), |(info, bytes)| (Some(info), Some(bytes)));
         let presenter = self.presenter(&mut errs);
         match (
             category,
@@ -268,21 +281,24 @@ impl HandbookDraft {
                 Some(name),
                 Some(holder),
                 Some(dates),
-            ) if errs.0.is_empty() => Ok(Handbook {
-                id: HandbookId::random(),
-                category,
-                fare_class,
-                number,
-                municipality: Municipality { code, name },
-                dates,
-                holder,
-                photo,
-                pages: Vec::new(),
-                presenter,
-                linkage: LinkageState::Unlinked,
-                registered_at,
-                seq: 0,
-            }),
+            ) if errs.0.is_empty() => Ok((
+                Handbook {
+                    id: HandbookId::random(),
+                    category,
+                    fare_class,
+                    number,
+                    municipality: Municipality { code, name },
+                    dates,
+                    holder,
+                    photo,
+                    pages: Vec::new(),
+                    presenter,
+                    linkage: LinkageState::Unlinked,
+                    registered_at,
+                    seq: 0,
+                },
+                photo_bytes,
+            )),
             _ => Err(InvalidHandbook(errs.0)),
         }
     }

@@ -28,54 +28,80 @@ pub struct PageImage {
     pub sha256: String,
 }
 
-fn bad(why: &'static str) -> ValidationError {
-    ValidationError::new(Field::PageImage, Problem::BadImage { why })
+/// An image checked and stripped of its metadata, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CleanImage {
+    pub format: PhotoFormat,
+    pub width: u32,
+    pub height: u32,
+    /// Clockwise degrees from the removed EXIF orientation.
+    pub rotation: u16,
+    /// Hex SHA-256 of `bytes`.
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Checks an image for `field` (at most `max_bytes`, a readable PNG or JPEG header, at most
+/// 10,000 pixels a side and 40 megapixels: its header is never trusted with a phone's memory)
+/// and removes its metadata. Pixels are never decoded.
+pub(crate) fn clean_image(
+    bytes: &[u8],
+    field: Field,
+    max_bytes: usize,
+) -> Result<CleanImage, ValidationError> {
+    let bad = |why| ValidationError::new(field, Problem::BadImage { why });
+    if bytes.len() > max_bytes {
+        return Err(ValidationError::new(
+            field,
+            Problem::TooLarge {
+                size: bytes.len(),
+                max: max_bytes,
+            },
+        ));
+    }
+    let (format, (clean, orientation)) = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        (PhotoFormat::Png, strip_png(bytes).map_err(bad)?)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        (PhotoFormat::Jpeg, strip_jpeg(bytes).map_err(bad)?)
+    } else {
+        return Err(bad("neither a PNG nor a JPEG signature"));
+    };
+    let (width, height) = match format {
+        PhotoFormat::Png => png_dimensions(&clean),
+        PhotoFormat::Jpeg => jpeg_dimensions(&clean),
+    }
+    .map_err(bad)?;
+    if width == 0 || height == 0 {
+        return Err(bad("zero width or height"));
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(bad("more than 10000 pixels a side or 40 megapixels"));
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, &clean);
+    Ok(CleanImage {
+        format,
+        width,
+        height,
+        rotation: rotation(orientation),
+        sha256: crate::hex::encode(digest.as_ref()),
+        bytes: clean,
+    })
 }
 
 impl PageImage {
     /// Checks a page image and returns it without metadata, with its description.
     pub fn clean(bytes: &[u8]) -> Result<(PageImage, Vec<u8>), ValidationError> {
-        if bytes.len() > MAX_PAGE_BYTES {
-            return Err(ValidationError::new(
-                Field::PageImage,
-                Problem::TooLarge {
-                    size: bytes.len(),
-                    max: MAX_PAGE_BYTES,
-                },
-            ));
-        }
-        let (format, (clean, orientation)) = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            (PhotoFormat::Png, strip_png(bytes).map_err(bad)?)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            (PhotoFormat::Jpeg, strip_jpeg(bytes).map_err(bad)?)
-        } else {
-            return Err(bad("neither a PNG nor a JPEG signature"));
-        };
-        let (width, height) = match format {
-            PhotoFormat::Png => png_dimensions(&clean),
-            PhotoFormat::Jpeg => jpeg_dimensions(&clean),
-        }
-        .map_err(bad)?;
-        if width == 0 || height == 0 {
-            return Err(bad("zero width or height"));
-        }
-        if width > MAX_SIDE
-            || height > MAX_SIDE
-            || u64::from(width) * u64::from(height) > MAX_PIXELS
-        {
-            return Err(bad("more than 10000 pixels a side or 40 megapixels"));
-        }
-        let digest = ring::digest::digest(&ring::digest::SHA256, &clean);
+        let c = clean_image(bytes, Field::PageImage, MAX_PAGE_BYTES)?;
         Ok((
             PageImage {
-                format,
-                width,
-                height,
-                size: clean.len(),
-                rotation: rotation(orientation),
-                sha256: crate::hex::encode(digest.as_ref()),
+                format: c.format,
+                width: c.width,
+                height: c.height,
+                size: c.bytes.len(),
+                rotation: c.rotation,
+                sha256: c.sha256,
             },
-            clean,
+            c.bytes,
         ))
     }
 }

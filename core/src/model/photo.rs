@@ -33,9 +33,38 @@ pub struct PhotoInfo {
     pub size: usize,
     /// Hex SHA-256 of the bytes; credentials carry a salted digest of the same bytes.
     pub sha256: String,
+    /// Clockwise degrees (0, 90, 180, 270) to show it upright, from the removed EXIF orientation.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotation: u16,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if"
+)]
+fn is_zero(n: &u16) -> bool {
+    *n == 0
 }
 
 impl PhotoInfo {
+    /// Checks a face photo as [`PhotoInfo::inspect`] does, removes its metadata (EXIF with the
+    /// camera's GPS position, XMP, comments, PNG text and private chunks) and returns the bytes
+    /// to store with their description. A photo is never stored as it came from the camera.
+    pub fn clean(bytes: &[u8]) -> Result<(Self, Vec<u8>), ValidationError> {
+        let c = super::page_image::clean_image(bytes, Field::Photo, MAX_PHOTO_BYTES)?;
+        Ok((
+            Self {
+                format: c.format,
+                width: c.width,
+                height: c.height,
+                size: c.bytes.len(),
+                sha256: c.sha256,
+                rotation: c.rotation,
+            },
+            c.bytes,
+        ))
+    }
+
     /// Checks size and header and describes the photo.
     pub fn inspect(bytes: &[u8]) -> Result<Self, ValidationError> {
         if bytes.len() > MAX_PHOTO_BYTES {
@@ -67,6 +96,7 @@ impl PhotoInfo {
             height,
             size: bytes.len(),
             sha256: crate::hex::encode(digest.as_ref()),
+            rotation: 0,
         })
     }
 }

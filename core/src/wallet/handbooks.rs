@@ -29,7 +29,8 @@ impl Wallet {
         photo: Option<&[u8]>,
         pages: &[Vec<u8>],
     ) -> Result<Handbook, WalletError> {
-        let mut handbook = draft.validate(photo, self.now())?;
+        let (mut handbook, photo) = draft.validate_with_photo(photo, self.now())?;
+        let photo = photo.as_deref();
         let cleaned = pages::clean_all(pages)?;
         handbook.pages = cleaned.iter().map(|(p, _)| p.clone()).collect();
         let existing = self.list()?;
@@ -62,7 +63,8 @@ impl Wallet {
         photo: Option<&[u8]>,
     ) -> Result<Handbook, WalletError> {
         let old = self.get(id)?;
-        let mut new = draft.validate(photo, self.now())?;
+        let (mut new, photo) = draft.validate_with_photo(photo, self.now())?;
+        let photo = photo.as_deref();
         if let Some(other) = self
             .list()?
             .iter()

@@ -82,6 +82,9 @@ impl Wallet {
         progress: &(dyn Fn(LinkStage) + Sync),
     ) -> Result<LinkageState, LinkError> {
         let before = self.get(id)?;
+        if before.photo.is_none() {
+            return Err(WalletError::PhotoRequired.into());
+        }
         progress(LinkStage::Starting);
         let keys = self.create_device_keys(options.batch.clamp(1, 64))?;
         let attempt = Attempt {

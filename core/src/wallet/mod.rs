@@ -41,6 +41,13 @@ pub enum WalletError {
     #[error("no handbook has the id {0}: `techo list` shows the ids / 該当する手帳がありません")]
     NotFound(String),
 
+    /// Techo's terms accept only handbooks with the holder's face photo for linkage: staff
+    /// compare it with the person at the counter.
+    #[error(
+        "add the handbook's face photo first: a handbook is linked only with the photo staff compare with the holder / 顔写真を登録してから連携してください"
+    )]
+    PhotoRequired,
+
     #[error(
         "handbook {0} has no current credential: link it (or, for development, `techo issuer issue {0}`) / 連携が必要です"
     )]
