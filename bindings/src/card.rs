@@ -61,16 +61,70 @@ pub struct CardIdentity {
     pub sex: String,
 }
 
-/// Reads the card's basic four facts with the 4-digit PIN (the card-info applet's own counter,
-/// 3 tries; the last one only with `confirm_last_try`).
+/// The in-app keypad for a card PIN outside the link flow (reading the basic four facts at
+/// registration): digits held in the core, wiped when used, never in the shell's memory.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct PinPad {
+    entry: std::sync::Mutex<techo_core::flows::PinEntry>,
+}
+
+impl PinPad {
+    fn with<T>(&self, f: impl FnOnce(&mut techo_core::flows::PinEntry) -> T) -> T {
+        f(&mut self
+            .entry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+#[uniffi::export]
+impl PinPad {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// A digit key (0–9); returns how many digits are entered.
+    pub fn press(&self, digit: u8) -> u8 {
+        self.with(|p| {
+            p.press(digit);
+            u8::try_from(p.len()).unwrap_or(0)
+        })
+    }
+
+    pub fn backspace(&self) -> u8 {
+        self.with(|p| {
+            p.backspace();
+            u8::try_from(p.len()).unwrap_or(0)
+        })
+    }
+
+    pub fn clear(&self) {
+        self.with(techo_core::flows::PinEntry::clear);
+    }
+
+    pub fn entered(&self) -> u8 {
+        self.with(|p| u8::try_from(p.len()).unwrap_or(0))
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.with(|p| p.is_complete())
+    }
+}
+
+/// Reads the card's basic four facts with the PIN typed on `pin` (the card-info applet's own
+/// counter, 3 tries; the last one only with `confirm_last_try`). The PIN is wiped whatever
+/// happens.
 #[uniffi::export]
 pub fn read_card_identity(
     card: Arc<dyn CardTransport>,
-    pin: String,
+    pin: Arc<PinPad>,
     confirm_last_try: bool,
 ) -> Result<CardIdentity, crate::TechoError> {
-    use techo_core::card::{CardError, CardSession, LastTry, Pin, Sex};
-    let pin = Pin::parse(&pin).map_err(|e| crate::TechoError::from(CardError::from(e)))?;
+    use techo_core::card::{CardError, CardSession, LastTry, Sex};
+    let pin = pin.with(techo_core::flows::PinEntry::take).ok_or_else(|| {
+        crate::TechoError::from(CardError::from(techo_core::card::PinFormatError))
+    })?;
     let last_try = if confirm_last_try {
         LastTry::Confirmed
     } else {

@@ -28,7 +28,7 @@ mod verifier;
 mod wallet;
 
 pub use app_lock::AppLock;
-pub use card::{CardIdentity, CardTransport, CardTransportError, read_card_identity};
+pub use card::{CardIdentity, CardTransport, CardTransportError, PinPad, read_card_identity};
 pub use clock::WalletClock;
 pub use counter::{CodeStatus, CounterFrame, CounterSession};
 pub use error::TechoError;
@@ -39,7 +39,7 @@ pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
 pub use support::{SupportChoice, support_choices};
-pub use verifier::Verifier;
+pub use verifier::{StaffCheck, Verifier};
 pub use wallet::{PageImageData, Wallet, reset_wallet};
 
 uniffi::setup_scaffolding!();

@@ -17,7 +17,7 @@ impl Verifier {
         (self.trust.clone(), self.status.clone())
     }
 
-    fn check(
+    fn verified(
         &self,
         payload: &[u8],
         now_unix: i64,
@@ -27,8 +27,87 @@ impl Verifier {
     }
 }
 
+/// What staff mode shows after a scan, in large type, the verdict first.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct StaffCheck {
+    pub valid: bool,
+    /// The refusal's stable code (`revoked`, `stale_screen`, …) when not valid.
+    pub code: Option<String>,
+    /// The lines to show, most important first: the verdict, who presents, kind and fare class,
+    /// caregiver, linkage, self-declared items marked as such, the issuer.
+    pub lines: Vec<String>,
+    pub verdict: Option<Verdict>,
+}
+
+fn staff_lines(v: &Verdict, lang: techo_core::Lang) -> Vec<String> {
+    let mut lines = vec![lang.pick("◯ 有効な手帳です", "◯ VALID HANDBOOK").to_owned()];
+    lines.extend(v.guardian.clone());
+    let kind = [v.kind.as_deref(), v.fare_class.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ・ ");
+    lines.push(kind);
+    match v.caregiver {
+        Some(true) => lines.push(
+            lang.pick("介護者1名 割引可", "1 caregiver at the discount")
+                .into(),
+        ),
+        Some(false) => lines.push(lang.pick("介護者割引なし", "no caregiver discount").into()),
+        None => {}
+    }
+    lines.extend(v.linkage.clone());
+    if !v.self_declared.is_empty() {
+        lines.push(
+            lang.pick(
+                "本人申告（発行元は未確認）：",
+                "Self-declared (not checked by the issuer):",
+            )
+            .into(),
+        );
+        lines.extend(v.self_declared.iter().cloned());
+    }
+    lines.push(format!("{}{}", lang.pick("発行元：", "Issuer: "), v.issuer));
+    lines
+}
+
 #[uniffi::export]
 impl Verifier {
+    /// Staff mode's check of a scanned code: never an error for a refused code (it is a
+    /// result to show), with the lines to show in `lang`.
+    pub fn check(&self, payload: Vec<u8>, now_unix: i64, lang: Language) -> StaffCheck {
+        match self.verify(payload, now_unix, lang) {
+            Ok(v) => StaffCheck {
+                valid: true,
+                code: None,
+                lines: staff_lines(&v, lang.into()),
+                verdict: Some(v),
+            },
+            Err(TechoError::Rejected { code, detail }) => StaffCheck {
+                valid: false,
+                lines: vec![
+                    techo_core::Lang::from(lang)
+                        .pick("✕ 無効なコード", "✕ NOT VALID")
+                        .to_owned(),
+                    detail,
+                ],
+                code: Some(code),
+                verdict: None,
+            },
+            Err(e) => StaffCheck {
+                valid: false,
+                code: Some("error".into()),
+                lines: vec![
+                    techo_core::Lang::from(lang)
+                        .pick("✕ 確認できません", "✕ CANNOT CHECK")
+                        .to_owned(),
+                    e.to_string(),
+                ],
+                verdict: None,
+            },
+        }
+    }
+
     /// Checks the signed trust list against the pinned root key (SEC1) and the status lists
     /// against the trust list.
     #[uniffi::constructor]
@@ -54,7 +133,7 @@ impl Verifier {
         lang: Language,
     ) -> Result<Verdict, TechoError> {
         let lang: techo_core::Lang = lang.into();
-        match self.check(&payload, now_unix) {
+        match self.verified(&payload, now_unix) {
             Ok(v) => Ok(Verdict {
                 issuer: v.issuer_name,
                 kind: v.claims.kind.map(|k| k.label(lang).to_owned()),

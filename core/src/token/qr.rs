@@ -48,6 +48,19 @@ fn bits(data: &[u8]) -> Option<qrcode::bits::Bits> {
     qrcode::bits::encode_auto(data, EcLevel::M).ok()
 }
 
+/// `data` as one byte-mode segment in the smallest version at level M. A binary presentation is
+/// never split into segments of different modes: scanners hand over a byte segment's bytes as
+/// encoded, but a mixed symbol ("TK1" alphanumeric, then bytes) comes out as text in whatever
+/// character set the scanner guesses for the byte part.
+fn byte_bits(data: &[u8]) -> Option<qrcode::bits::Bits> {
+    (1..=40).find_map(|v| {
+        let mut bits = qrcode::bits::Bits::new(Version::Normal(v));
+        bits.push_byte_data(data).ok()?;
+        bits.push_terminator(EcLevel::M).ok()?;
+        Some(bits)
+    })
+}
+
 const MASKS: [MaskPattern; 8] = [
     MaskPattern::Checkerboard,
     MaskPattern::HorizontalLines,
@@ -148,7 +161,7 @@ impl QrImage {
             Version::Normal(v) => v,
             Version::Micro(_) => i16::MAX,
         };
-        let chosen = match (bits(text.as_bytes()), bits(&binary)) {
+        let chosen = match (bits(text.as_bytes()), byte_bits(&binary)) {
             (Some(t), Some(b)) if version(&b) < version(&t) => {
                 Some((b, QrMode::Binary, binary.len()))
             }

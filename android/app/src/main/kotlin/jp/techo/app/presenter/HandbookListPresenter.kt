@@ -3,39 +3,37 @@ package jp.techo.app.presenter
 import uniffi.techo_ffi.HandbookSummary
 import uniffi.techo_ffi.Language
 import uniffi.techo_ffi.LinkageStatus
-import uniffi.techo_ffi.Wallet
 
-/** One row of the handbook list. */
+/** One row of the handbook list, as the list draws and TalkBack reads it. */
 data class HandbookRow(
     val id: String,
     val title: String,
     val subtitle: String,
     val linked: Boolean,
     val needsAttention: Boolean,
-    /** What TalkBack / VoiceOver reads for the row. */
     val spoken: String,
 )
 
-/** The home screen: registered handbooks, linked or not, and which need attention. */
-class HandbookListPresenter(private val wallet: Wallet, private val lang: Language) {
-    fun rows(): List<HandbookRow> = wallet.handbooks(lang).map(::row)
-
-    private fun row(h: HandbookSummary): HandbookRow {
+/** The home screen's rows: registered handbooks, linked or not, and which need attention. */
+object HandbookRows {
+    fun of(handbooks: List<HandbookSummary>, lang: Language): List<HandbookRow> = handbooks.map { h ->
         val title = "${h.kindLabel} ${h.gradeLabel}".trim()
         val subtitle = listOf(h.fareClassLabel, h.linkageLabel, h.municipality)
             .filter { it.isNotBlank() }
             .joinToString(" ・ ")
         val attention = !h.validToday || h.linkage.status == LinkageStatus.PENDING
-        return HandbookRow(
+        val warning = if (attention) {
+            if (lang == Language.JAPANESE) "要確認、" else "needs attention, "
+        } else {
+            ""
+        }
+        HandbookRow(
             id = h.id,
             title = title,
             subtitle = subtitle,
             linked = h.linkage.status == LinkageStatus.LINKED,
             needsAttention = attention,
-            spoken = "$title, $subtitle",
+            spoken = "$warning$title、$subtitle",
         )
     }
-
-    /** Makes [id] the handbook shown at the counter. */
-    fun choose(id: String) = wallet.selectForCounter(id)
 }

@@ -1,112 +1,160 @@
 package jp.techo.app.ui
 
-import android.app.Activity
+import android.content.Intent
 import android.os.Bundle
+import android.provider.Settings
 import android.view.WindowManager
+import android.widget.ProgressBar
 import java.text.DateFormat
 import java.util.Date
-import jp.techo.app.TechoApp
+import jp.techo.app.ConfigMissing
 import jp.techo.app.platform.CardReader
-import jp.techo.app.presenter.LinkPresenter
-import jp.techo.app.presenter.LinkState
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.MainScope
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import uniffi.techo_ffi.LinkFlow
+import uniffi.techo_ffi.LinkStep
+import uniffi.techo_ffi.TechoException
 
 /**
- * Link a handbook with the portal: the PIN on the in-app keypad, then the card. Shows 申請中 with
- * the portal's reason and the next try, a wrong PIN with the tries left, and asks before the
- * last try.
+ * Link a handbook with the Myna Portal. Draws the core's [LinkFlow] step by step: what is
+ * received and why (with a way to stop), the PIN on the in-app keypad, "hold the card" with
+ * reader mode on, progress, and the result. The flow decides everything; a card tapped twice is
+ * ignored by it, and reader mode is on only while the flow waits for the card.
  */
-class LinkActivity : Activity() {
-    private val scope = MainScope()
-    private val app get() = application as TechoApp
-    private lateinit var presenter: LinkPresenter
-    private var reader: CardReader? = null
+class LinkActivity : TechoActivity() {
+    private var flow: LinkFlow? = null
+    private lateinit var reader: CardReader
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         window.addFlags(WindowManager.LayoutParams.FLAG_SECURE)
         val id = intent.getStringExtra(HANDBOOK) ?: return finish()
-        presenter = LinkPresenter(app.wallet, app.service, id, app.lang)
-        render(presenter.state)
+        reader = CardReader(this) { tag -> onTag(tag) }
+        flow = try {
+            LinkFlow(app.wallet, app.service(), id, lang, null)
+        } catch (e: ConfigMissing) {
+            screen {
+                text(t("このアプリには連携先が設定されていません", "This app has no server to link with"), 22f, bold = true)
+                text(e.message ?: "")
+            }
+            return
+        } catch (e: TechoException) {
+            screen { text(e.message ?: e.toString(), 20f) }
+            return
+        }
+        render()
     }
 
-    private fun render(state: LinkState) {
-        val lang = app.lang
+    override fun onResume() {
+        super.onResume()
+        // Reader mode ends when the screen pauses: on again if the flow still waits for the card.
+        if (flow?.step() is LinkStep.HoldCard) render()
+    }
+
+    override fun onPause() {
+        reader.stop()
+        super.onPause()
+    }
+
+    private fun onTag(tag: android.nfc.Tag) {
+        val f = flow ?: return
+        val card = app.platform.cardTransport(tag) ?: return
+        scope.launch {
+            render(LinkStep.Working(uniffi.techo_ffi.LinkProgress.STARTING, t("読み取っています…", "Reading…")), fromTag = true)
+            val step = withContext(Dispatchers.IO) {
+                try {
+                    f.cardPresented(card)
+                } finally {
+                    (card as? AutoCloseable)?.close()
+                }
+            }
+            render(step)
+        }
+    }
+
+    private fun render(step: LinkStep = flow?.step() ?: LinkStep.Cancelled, fromTag: Boolean = false) {
+        val f = flow ?: return
+        if (step !is LinkStep.HoldCard && !fromTag) reader.stop()
         screen {
-            text(pick(lang, "マイナポータルと連携", "Link with the portal"), 26f, bold = true)
-            when (state) {
-                LinkState.EnterPin -> {
-                    text(pick(lang, "利用者証明用電子証明書の暗証番号（数字4桁）", "The card's 4-digit PIN"))
-                    addView(PinPad(context, presenter.pin) { render(presenter.pinEntered()) })
+            text(t("マイナポータルと連携", "Link with the Myna Portal"), 26f, bold = true)
+            when (step) {
+                is LinkStep.Purpose -> {
+                    text(step.title, 20f, bold = true)
+                    step.lines.forEach { text(it) }
+                    text(t("受け取る項目：", "What is received:"), bold = true)
+                    step.items.forEach { text("・$it") }
+                    button(t("同意して続ける", "Agree and continue"), tag = "link.accept") { render(f.acceptPurpose()) }
+                    button(t("やめる", "Stop"), tag = "link.cancel") { f.cancel(); finish() }
                 }
-                LinkState.HoldCard -> {
-                    text(pick(lang, "カードをスマホの背面にかざしたまま動かさないでください", "Hold the card to the back of the phone and keep it still"), 22f)
-                    listen()
+                is LinkStep.EnterPin -> {
+                    text(t("利用者証明用電子証明書の暗証番号（数字4桁）", "The card's 4-digit PIN"), 20f)
+                    step.notice?.let { text(it, 18f, bold = true, tag = "link.notice") }
+                    step.triesLeft?.let { text(t("残り $it 回", "$it tries left"), 18f, tag = "link.tries") }
+                    if (step.lastTryConfirmed) text(t("最後の1回です。間違えるとカードがロックされます", "This is the last try: a wrong PIN locks the card"), bold = true)
+                    val pad = PinPadView(context, lang, { d -> render(f.pressDigit(d.toUByte())) }, { render(f.backspace()) })
+                    pad.show(step.entered.toInt(), step.length.toInt())
+                    addView(pad)
+                    button(t("やめる", "Stop"), tag = "link.cancel") { f.cancel(); finish() }
                 }
-                LinkState.Reading -> text(pick(lang, "読み取り中…", "Reading…"), 22f)
-                is LinkState.Linked -> {
-                    text("✔ ${state.label}", 24f, bold = true)
-                    state.validUntil?.let { text(pick(lang, "証明書の有効期限 ", "credentials until ") + it) }
-                    button(pick(lang, "完了", "Done")) { finish() }
+                is LinkStep.ConfirmLastTry -> {
+                    text(step.message, 20f, bold = true)
+                    button(t("確認しました：最後の1回を使う", "I checked: use the last try"), tag = "link.last") { render(f.confirmLastTry()) }
+                    button(t("やめる", "Stop"), tag = "link.cancel") { f.cancel(); finish() }
                 }
-                is LinkState.Pending -> {
-                    text(state.label, 24f, bold = true)
-                    state.reason?.let { text(it) }
-                    state.nextTryUnix?.let {
-                        text(pick(lang, "次の確認 ", "next try ") + DateFormat.getDateTimeInstance().format(Date(it * 1000)))
+                is LinkStep.HoldCard -> {
+                    text(step.prompt, 22f, bold = true, tag = "link.hold")
+                    when (reader.start()) {
+                        CardReader.State.ON -> {}
+                        CardReader.State.OFF -> {
+                            text(t("NFC がオフです。設定でオンにしてください", "NFC is off: turn it on in the settings"), 20f, tag = "link.nfc")
+                            button(t("NFC の設定を開く", "Open the NFC settings"), tag = "link.nfc-settings") {
+                                startActivity(Intent(Settings.ACTION_NFC_SETTINGS))
+                            }
+                        }
+                        CardReader.State.MISSING -> text(
+                            t("この端末は NFC に対応していないため、カードを読み取れません", "This phone has no NFC: it cannot read the card"),
+                            20f,
+                            tag = "link.nfc",
+                        )
                     }
-                    button(pick(lang, "閉じる", "Close")) { finish() }
+                    button(t("暗証番号を直す", "Correct the PIN"), tag = "link.back") { render(f.backspace()) }
                 }
-                is LinkState.WrongPin -> {
-                    text(state.message, 20f)
-                    addView(PinPad(context, presenter.pin) { render(presenter.pinEntered()) })
+                is LinkStep.Working -> {
+                    text(step.text, 22f, tag = "link.working")
+                    addView(ProgressBar(context))
                 }
-                is LinkState.ConfirmLastTry -> {
-                    text(state.message, 20f, bold = true)
-                    button(pick(lang, "確認しました：最後の1回を使う", "I checked: use the last try")) {
-                        render(presenter.confirmLastTry())
+                is LinkStep.Linked -> {
+                    text("✔ ${step.label}", 26f, bold = true, tag = "link.done")
+                    step.validUntil?.let { text(t("証明書の有効期限 $it", "credentials until $it")) }
+                    button(t("完了", "Done"), tag = "link.finish") { finish() }
+                }
+                is LinkStep.Pending -> {
+                    text(step.label, 26f, bold = true, tag = "link.done")
+                    text(step.reason)
+                    step.nextTryUnix?.let {
+                        text(t("次の確認 ", "next try ") + DateFormat.getDateTimeInstance().format(Date(it * 1000)))
                     }
-                    button(pick(lang, "やめる", "Stop")) { finish() }
+                    text(t("受け取れたらアプリを開いたときに表示します", "The app shows the result when you open it next"))
+                    button(t("閉じる", "Close"), tag = "link.finish") { finish() }
                 }
-                is LinkState.Blocked -> text(state.message, 20f, bold = true)
-                is LinkState.CardProblem -> {
-                    text(state.message, 20f)
-                    addView(PinPad(context, presenter.pin) { render(presenter.pinEntered()) })
+                is LinkStep.Blocked -> {
+                    text(step.message, 20f, bold = true, tag = "link.blocked")
+                    button(t("閉じる", "Close"), tag = "link.finish") { finish() }
                 }
-                is LinkState.Failed -> {
-                    text(state.message, 20f)
-                    button(pick(lang, "閉じる", "Close")) { finish() }
+                is LinkStep.Failed -> {
+                    text(step.message, 20f, tag = "link.failed")
+                    if (step.canRetry) button(t("もう一度", "Try again"), tag = "link.retry") { render(f.tryAgain()) }
+                    button(t("閉じる", "Close"), tag = "link.finish") { finish() }
                 }
+                LinkStep.Cancelled -> finish()
             }
         }
     }
 
-    private fun listen() {
-        if (reader != null) return
-        reader = CardReader(this) { transport ->
-            scope.launch {
-                render(LinkState.Reading)
-                val next = withContext(Dispatchers.IO) { transport.use { presenter.onCard(it) } }
-                reader?.stop()
-                reader = null
-                render(next)
-            }
-        }.also { it.start() }
-    }
-
-    override fun onPause() {
-        reader?.stop()
-        reader = null
-        super.onPause()
-    }
-
     override fun onDestroy() {
-        presenter.pin.clear()
-        scope.cancel()
+        flow?.cancel()
+        flow?.close()
         super.onDestroy()
     }
 

@@ -1,95 +1,155 @@
 package jp.techo.app.ui
 
 import android.Manifest
-import android.app.Activity
+import android.content.Intent
 import android.content.pm.PackageManager
 import android.graphics.SurfaceTexture
+import android.net.Uri
 import android.os.Bundle
+import android.provider.Settings
 import android.view.TextureView
 import android.widget.LinearLayout
-import jp.techo.app.TechoApp
-import jp.techo.app.platform.QrScanner
-import jp.techo.app.presenter.StaffPresenter
-import jp.techo.app.presenter.StaffResult
+import java.util.concurrent.atomic.AtomicBoolean
+import jp.techo.app.ConfigMissing
+import jp.techo.app.platform.QrCamera
+import jp.techo.app.platform.QrDecoder
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.MainScope
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import uniffi.techo_ffi.StaffCheck
 import uniffi.techo_ffi.TechoException
+import uniffi.techo_ffi.Verifier
 
 /**
- * Staff mode: scan a holder's QR code with the camera and show the verdict in large type. The
- * issuer's lists are fetched when the mode opens (online), then every check is offline.
+ * Staff mode: scan a holder's code with the camera and show the verdict in large type. The
+ * issuer's lists are fetched when the mode opens (online) and checked against the root key
+ * shipped with the app; then every check is offline. The camera runs only while the screen is
+ * in front, and frames are read only once the lists are ready (a scan is never lost to a
+ * verifier still loading).
  */
-class StaffActivity : Activity() {
-    private val scope = MainScope()
-    private val app get() = application as TechoApp
-    private var presenter: StaffPresenter? = null
-    private var scanner: QrScanner? = null
+class StaffActivity : TechoActivity() {
+    private var verifier: Verifier? = null
+    private var camera: QrCamera? = null
+    private val decoder = QrDecoder()
+    /** A code was read and its verdict is shown: frames are ignored until "scan the next". */
+    private val holding = AtomicBoolean(false)
+    private lateinit var preview: TextureView
     private lateinit var results: LinearLayout
+    private var surfaceReady = false
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val column = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
-        val preview = TextureView(this)
+        preview = TextureView(this).apply {
+            tag = "staff.preview"
+            contentDescription = t("カメラの映像：コードを枠に入れてください", "Camera view: put the code in the frame")
+        }
         column.addView(preview, LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, 0, 1f))
-        results = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        results = LinearLayout(this).apply {
+            orientation = LinearLayout.VERTICAL
+            setPadding(dp(16), dp(12), dp(16), dp(12))
+        }
         column.addView(results)
         setContentView(column)
-        scanner = QrScanner(this, preview) { text -> onScanned(text) }
         preview.surfaceTextureListener = object : TextureView.SurfaceTextureListener {
-            override fun onSurfaceTextureAvailable(surface: SurfaceTexture, width: Int, height: Int) = startCamera()
+            override fun onSurfaceTextureAvailable(surface: SurfaceTexture, width: Int, height: Int) {
+                surfaceReady = true
+                startCamera()
+            }
             override fun onSurfaceTextureSizeChanged(surface: SurfaceTexture, width: Int, height: Int) {}
-            override fun onSurfaceTextureDestroyed(surface: SurfaceTexture) = true
+            override fun onSurfaceTextureDestroyed(surface: SurfaceTexture): Boolean {
+                surfaceReady = false
+                return true
+            }
             override fun onSurfaceTextureUpdated(surface: SurfaceTexture) {}
         }
+        show(listOf(t("失効情報を取得しています…", "Fetching the revocation lists…")), tag = "staff.loading")
         scope.launch {
-            presenter = try {
-                val verifier = withContext(Dispatchers.IO) {
-                    app.service.fetchVerifier(app.service.rootKey())
+            val loaded = withContext(Dispatchers.IO) {
+                try {
+                    val config = app.platform.serverConfig()
+                    Result.success(app.service().fetchVerifier(config.rootKey))
+                } catch (e: TechoException) {
+                    Result.failure(e)
+                } catch (e: ConfigMissing) {
+                    Result.failure(e)
                 }
-                StaffPresenter(verifier, app.lang)
-            } catch (e: TechoException) {
-                show(listOf(pick(app.lang, "失効情報を取得できません", "Cannot fetch the revocation lists"), e.message ?: ""))
-                null
+            }
+            loaded.onSuccess {
+                verifier = it
+                show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
+            }.onFailure {
+                show(listOf(t("失効情報を取得できません", "Cannot fetch the revocation lists"), it.message ?: ""), tag = "staff.error")
             }
         }
     }
 
+    override fun onResume() {
+        super.onResume()
+        if (surfaceReady) startCamera()
+    }
+
+    override fun onPause() {
+        camera?.stop()
+        camera = null
+        super.onPause()
+    }
+
     private fun startCamera() {
+        if (camera != null || isFinishing) return
         if (checkSelfPermission(Manifest.permission.CAMERA) != PackageManager.PERMISSION_GRANTED) {
             requestPermissions(arrayOf(Manifest.permission.CAMERA), CAMERA_REQUEST)
             return
         }
-        scanner?.start()
+        camera = app.platform.camera(this, preview) { frame -> onFrame(frame) }.also { it.start() }
     }
 
     override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
-        if (requestCode == CAMERA_REQUEST && grantResults.firstOrNull() == PackageManager.PERMISSION_GRANTED) {
-            scanner?.start()
+        if (requestCode != CAMERA_REQUEST) return
+        if (grantResults.firstOrNull() == PackageManager.PERMISSION_GRANTED) {
+            startCamera()
+        } else {
+            show(listOf(t("カメラを使えません", "The camera is not allowed"), t("設定でカメラの使用を許可してください", "Allow the camera in the app's settings")), tag = "staff.denied")
+            results.button(t("アプリの設定を開く", "Open the app's settings"), tag = "staff.settings") {
+                startActivity(Intent(Settings.ACTION_APPLICATION_DETAILS_SETTINGS, Uri.fromParts("package", packageName, null)))
+            }
         }
     }
 
-    private fun onScanned(text: String) {
-        val p = presenter ?: return
-        val result = p.onScanned(text, System.currentTimeMillis() / 1000)
-        show(result.lines, valid = result is StaffResult.Valid)
+    /** A camera frame (on the camera's thread): decoded and checked once the lists are ready. */
+    fun onFrame(frame: QrCamera.Frame) {
+        val v = verifier ?: return
+        if (holding.get()) return
+        val code = decoder.decode(frame) ?: return
+        if (!holding.compareAndSet(false, true)) return
+        val check = v.check(code, System.currentTimeMillis() / 1000, lang)
+        runOnUiThread { showCheck(check) }
     }
 
-    private fun show(lines: List<String>, valid: Boolean = false) {
+    private fun showCheck(check: StaffCheck) {
+        show(check.lines, valid = check.valid, tag = if (check.valid) "staff.valid" else "staff.refused")
+        results.button(t("次を読み取る", "Scan the next code"), tag = "staff.next") {
+            show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
+            holding.set(false)
+        }
+    }
+
+    private fun show(lines: List<String>, valid: Boolean? = null, tag: String) {
         results.removeAllViews()
-        lines.forEachIndexed { i, line -> results.text(line, if (i == 0) 34f else 24f, bold = i == 0) }
-        results.button(pick(app.lang, "次を読み取る", "Scan the next code")) {
-            results.removeAllViews()
-            scanner?.resume()
+        lines.forEachIndexed { i, line ->
+            results.text(line, if (i == 0) 32f else 22f, bold = i == 0, tag = if (i == 0) tag else null)
         }
-        results.setBackgroundColor(if (valid) 0xFFEEF8F0.toInt() else 0xFFFDECEE.toInt())
+        results.setBackgroundColor(
+            when (valid) {
+                true -> 0xFFE6F4EA.toInt()
+                false -> 0xFFFDECEE.toInt()
+                null -> 0xFFFFFFFF.toInt()
+            },
+        )
     }
 
     override fun onDestroy() {
-        scanner?.stop()
-        scope.cancel()
+        verifier?.close()
         super.onDestroy()
     }
 

@@ -1,47 +1,109 @@
 package jp.techo.app.ui
 
 import android.app.Activity
+import android.content.Intent
+import android.graphics.Color
 import android.graphics.Typeface
+import android.util.TypedValue
 import android.view.View
 import android.view.ViewGroup
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.ScrollView
 import android.widget.TextView
+import jp.techo.app.TechoApp
+import kotlinx.coroutines.MainScope
+import kotlinx.coroutines.cancel
 import uniffi.techo_ffi.Language
 
-/** Small helpers for screens built from framework widgets (no AndroidX here). */
-fun Activity.screen(build: LinearLayout.() -> Unit): LinearLayout {
-    val column = LinearLayout(this).apply {
-        orientation = LinearLayout.VERTICAL
-        setPadding(48, 48, 48, 48)
-        build()
+/** Japanese or English, as the holder's phone is set. */
+fun pick(lang: Language, ja: String, en: String) = if (lang == Language.JAPANESE) ja else en
+
+/**
+ * What every screen shares: the app, its language, a coroutine scope that ends with the screen,
+ * and the app lock. Screens that show the holder's data without prompting themselves go back to
+ * the list when the lock is due; the list asks.
+ */
+abstract class TechoActivity : Activity() {
+    protected val app: TechoApp get() = application as TechoApp
+    protected val lang: Language get() = app.lang
+    protected val scope = MainScope()
+
+    /** This screen prompts for the app lock itself (the list and the counter). */
+    protected open val promptsForLock = false
+
+    protected fun t(ja: String, en: String) = pick(lang, ja, en)
+
+    override fun onCreate(savedInstanceState: android.os.Bundle?) {
+        super.onCreate(savedInstanceState)
+        // Every screen names itself in large type; the system title bar would only repeat it.
+        actionBar?.hide()
+        title = "Techo"
     }
-    setContentView(ScrollView(this).apply { addView(column) })
-    return column
+
+    override fun onResume() {
+        super.onResume()
+        if (!promptsForLock && app.lock.needsUnlock()) {
+            startActivity(Intent(this, MainActivity::class.java).addFlags(Intent.FLAG_ACTIVITY_CLEAR_TOP))
+            finish()
+        }
+    }
+
+    // The screen-lock prompt answers here on Android 8–9, and the photo picker and camera.
+    override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
+        super.onActivityResult(requestCode, resultCode, data)
+        app.platform.onActivityResult(requestCode, resultCode)
+        onResult(requestCode, resultCode, data)
+    }
+
+    /** Results of the screen's own requests (photo picker, camera). */
+    protected open fun onResult(requestCode: Int, resultCode: Int, data: Intent?) {}
+
+    override fun onDestroy() {
+        scope.cancel()
+        super.onDestroy()
+    }
+
+    /** Replaces the screen with a scrolling column built by [build]. */
+    fun screen(build: LinearLayout.() -> Unit): LinearLayout {
+        val column = LinearLayout(this).apply {
+            orientation = LinearLayout.VERTICAL
+            setPadding(dp(20), dp(20), dp(20), dp(20))
+            build()
+        }
+        setContentView(ScrollView(this).apply { addView(column) })
+        return column
+    }
 }
 
-fun LinearLayout.text(value: String, sp: Float = 18f, bold: Boolean = false): TextView =
+/** Density-independent pixels to pixels. */
+fun View.dp(v: Int): Int = (v * resources.displayMetrics.density).toInt()
+fun Activity.dp(v: Int): Int = (v * resources.displayMetrics.density).toInt()
+
+/** A text line; [sp] follows the system font size (the core's own sizes use [points]). */
+fun LinearLayout.text(value: String, sp: Float = 18f, bold: Boolean = false, tag: String? = null): TextView =
     TextView(context).apply {
         text = value
         textSize = sp
+        setTextColor(Color.rgb(0x1A, 0x1A, 0x1A))
         if (bold) setTypeface(typeface, Typeface.BOLD)
-        setPadding(0, 12, 0, 12)
+        setPadding(0, dp(6), 0, dp(6))
+        this.tag = tag
     }.also { addView(it) }
 
-fun LinearLayout.button(label: String, onClick: () -> Unit): Button =
+/** Sizes the core already scaled to the holder's text size: applied as they are, never again. */
+fun TextView.points(pt: Double) = setTextSize(TypedValue.COMPLEX_UNIT_DIP, pt.toFloat())
+
+/** A full-width button at least 48 dp tall; [spoken] is what TalkBack says when it differs. */
+fun LinearLayout.button(label: String, tag: String? = null, spoken: String? = null, onClick: () -> Unit): Button =
     Button(context).apply {
         text = label
         textSize = 18f
-        minHeight = 144
+        minHeight = dp(56)
+        isAllCaps = false
+        this.tag = tag
+        spoken?.let { contentDescription = it }
         setOnClickListener { onClick() }
     }.also {
         addView(it, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, ViewGroup.LayoutParams.WRAP_CONTENT))
     }
-
-fun View.spoken(text: String) {
-    contentDescription = text
-}
-
-/** Japanese or English, as the holder's phone is set. */
-fun pick(lang: Language, ja: String, en: String) = if (lang == Language.JAPANESE) ja else en

@@ -229,11 +229,14 @@ class Servers(dir: File, vararg extra: String) : AutoCloseable {
         Thread.sleep(50)
     }
 
+    private val json: JSONObject by lazy { JSONObject(endpoints.readText()) }
+
+    /** techo-server's https address and the loopback CA its certificate chains to. */
+    val url: String get() = json.getString("server")
+    val caPem: String get() = json.getString("ca_pem")
+
     /** The service the app would build from its shipped configuration, for this loopback server. */
-    fun service(): TechoService {
-        val json = JSONObject(endpoints.readText())
-        return TechoService(json.getString("server"), json.getString("ca_pem"))
-    }
+    fun service(): TechoService = TechoService(url, caPem)
 
     override fun close() {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS)

@@ -1,0 +1,252 @@
+package jp.techo.app
+
+import android.Manifest
+import android.app.AlertDialog
+import android.graphics.SurfaceTexture
+import android.view.TextureView
+import jp.techo.app.Robot.decodeQr
+import jp.techo.app.Robot.find
+import jp.techo.app.Robot.follow
+import jp.techo.app.Robot.frameOf
+import jp.techo.app.Robot.holdCard
+import jp.techo.app.Robot.launch
+import jp.techo.app.Robot.screenshot
+import jp.techo.app.Robot.shown
+import jp.techo.app.Robot.tap
+import jp.techo.app.Robot.text
+import jp.techo.app.Robot.type
+import jp.techo.app.Robot.typePin
+import jp.techo.app.Robot.waitFor
+import jp.techo.app.ui.KeyGoneActivity
+import jp.techo.app.ui.LinkActivity
+import jp.techo.app.ui.MainActivity
+import jp.techo.app.ui.RegisterActivity
+import jp.techo.app.ui.SettingsActivity
+import jp.techo.app.ui.StaffActivity
+import jp.techo.ffi.MemoryDataKeys
+import kotlinx.coroutines.runBlocking
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
+import org.robolectric.annotation.GraphicsMode
+import org.robolectric.shadows.ShadowAlertDialog
+import uniffi.techo_ffi.CodeStatus
+import uniffi.techo_ffi.Language
+import uniffi.techo_ffi.Wallet
+
+/**
+ * The app under Robolectric on Android 8.0, 9 and 14, driven by taps as a holder and staff
+ * would, against the shipping library, techo-server on loopback and the software card.
+ */
+@RunWith(RobolectricTestRunner::class)
+@Config(manifest = Config.NONE, sdk = [26, 28, 34], application = TestApp::class, qualifiers = "w411dp-h891dp-xxhdpi")
+@GraphicsMode(GraphicsMode.Mode.NATIVE)
+class AppFlowsTest {
+    @Test
+    fun `register with the card and a photo, link, show the code, staff mode accepts it`() = World().use { w ->
+        val main = w.home()
+        assertEquals("the app lock asked once", 1, w.platform.prompts)
+
+        // Register: a wrong field is named under it, and what was typed stays.
+        tap(main, "register")
+        val reg = follow(main, RegisterActivity::class.java)
+        w.fill(reg, number = "")
+        type(reg, "field.holder_name", "")
+        type(reg, "field.holder_birth_date", "")
+        tap(reg, "register.submit")
+        assertTrue(shown(reg, "error.number"))
+        assertEquals("131016", text(reg, "field.municipality_code"))
+        assertFalse(reg.isFinishing)
+        type(reg, "field.number", "第12345号")
+        // Name and birth date from the card: the PIN on the keypad, then the card.
+        val nfc = Robot.nfc()
+        typePin(reg, "1234")
+        holdCard(nfc)
+        waitFor("the card's facts") { text(reg, "field.holder_name") == "山田 太郎" }
+        assertEquals("1979-07-20", text(reg, "field.holder_birth_date"))
+        w.attachPhoto(reg)
+        tap(reg, "register.submit")
+        assertTrue(reg.isFinishing)
+        val id = Robot.app.wallet.handbooks(Language.ENGLISH).single().id
+
+        // Link through the flow: purpose, PIN, the card.
+        val home = w.home()
+        val link = w.link(home, id)
+        w.expectLinked(link)
+
+        // The counter: linked, a code that decodes from the screen and verifies.
+        val list = w.home()
+        val counter = w.counter(list, id)
+        val frame = counter.shown!!
+        assertEquals(CodeStatus.SHOWN, frame.status)
+        assertTrue(text(counter, "counter.item.linkage").contains("Linked"))
+        val shot = screenshot(counter)
+        Robot.save(shot, "flow-counter-${android.os.Build.VERSION.SDK_INT}")
+        val scanned = decodeQr(shot)
+        assertNotNull("the code decodes from the screen", scanned)
+        val hex = { b: ByteArray -> b.take(12).joinToString("") { "%02x".format(it) } + "… (${b.size})" }
+        assertTrue(
+            "scanned ${hex(scanned!!)}, shown ${hex(frame.code!!.binary)}",
+            frame.code!!.binary.contentEquals(scanned) || frame.code!!.text.toByteArray().contentEquals(scanned),
+        )
+        val service = w.servers!!.service()
+        val verifier = runBlocking { service.fetchVerifier(w.platform.config!!.rootKey) }
+        val verdict = verifier.verify(scanned, System.currentTimeMillis() / 1000, Language.ENGLISH)
+        assertEquals("Linked", verdict.linkage)
+        assertEquals(1, w.platform.deviceKeys.signatures)
+
+        // Staff mode on another phone: the camera sees the counter screen.
+        shadowOf(RuntimeEnvironment.getApplication()).grantPermissions(Manifest.permission.CAMERA)
+        val staff = launch<StaffActivity>()
+        waitFor("the lists") { find(staff, "staff.ready") != null || find(staff, "staff.error") != null }
+        assertNotNull("lists checked against the shipped root key", find(staff, "staff.ready"))
+        (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
+            .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
+        w.platform.camera!!.feed(frameOf(shot))
+        waitFor("the verdict") { find(staff, "staff.valid") != null }
+        assertEquals("◯ VALID HANDBOOK", text(staff, "staff.valid"))
+        // The camera is closed when staff mode leaves the screen, and opened again on return.
+        val first = w.platform.camera!!
+        Robot.pause(staff)
+        assertFalse("closed in onPause", first.running)
+        Robot.resume(staff)
+        assertTrue("opened again in onResume", w.platform.camera!!.running)
+        // The next code: the verdict screen waits for "scan the next".
+        tap(staff, "staff.next")
+        assertNotNull(find(staff, "staff.ready"))
+    }
+
+    @Test
+    fun `a wrong PIN costs one try, says how many are left, and the app never retries it`() = World().use { w ->
+        val main = w.home()
+        val id = w.register(main)
+        val link = w.link(w.home(), id, pin = "9999")
+        assertEquals("2 tries left", text(link, "link.tries"))
+        assertTrue(text(link, "link.notice").contains("2 tries left"))
+        assertEquals(2, w.card.authTriesLeft())
+        assertEquals("○○○○", text(link, "pin.dots"))
+    }
+
+    @Test
+    fun `NFC switched off is said, and reader mode comes back after the screen returns`() = World().use { w ->
+        val id = w.register(w.home())
+        val nfc = Robot.nfc(enabled = false)
+        val home = w.home()
+        tap(home, "link.$id")
+        val link = follow(home, LinkActivity::class.java)
+        tap(link, "link.accept")
+        typePin(link, "1234")
+        assertTrue(text(link, "link.nfc").contains("NFC is off"))
+        assertNotNull(find(link, "link.nfc-settings"))
+        assertFalse(nfc.isInReaderMode)
+        // The holder opens the settings, switches NFC on and comes back.
+        Robot.pause(link)
+        nfc.setEnabled(true)
+        Robot.resume(link)
+        assertTrue("reader mode is on again", nfc.isInReaderMode)
+        holdCard(nfc)
+        waitFor("linked") { find(link, "link.done") != null }
+    }
+
+    @Test
+    fun `the app lock - a cancel is not asked again until the holder taps, an unlock opens the list`() = World().use { w ->
+        w.platform.unlockAnswer = UnlockResult.Cancelled("cancelled")
+        val main = launch<MainActivity>()
+        Robot.idle()
+        assertNotNull(find(main, "unlock"))
+        repeat(10) { Robot.idle() }
+        assertEquals("no prompt loop", 1, w.platform.prompts)
+        w.platform.unlockAnswer = UnlockResult.Unlocked
+        tap(main, "unlock")
+        waitFor("the list") { find(main, "register") != null }
+        assertEquals(2, w.platform.prompts)
+    }
+
+    @Test
+    fun `a phone without a screen lock is told to set one, and nothing is shown`() = World(withServer = false).use { w ->
+        w.platform.unlockAnswer = UnlockResult.NotPossible("Set a screen lock (PIN, pattern or password) first")
+        val locked = launch<MainActivity>()
+        Robot.idle()
+        assertTrue(Robot.spoken(locked).any { s -> s.contains("screen lock") })
+        assertNull(find(locked, "register"))
+    }
+
+    @Test
+    fun `the counter asks for the unlock once the Keystore wants it, and presents after it`() = World().use { w ->
+        val id = w.register(w.home())
+        w.expectLinked(w.link(w.home(), id))
+        w.platform.deviceKeys.locked = true
+        w.platform.unlockAnswer = null
+        val counter = w.counter(w.home(), id)
+        waitFor("the lock prompt") { w.platform.prompts >= 2 }
+        repeat(5) { Robot.idle() }
+        assertFalse("no code while locked", shown(counter, "counter.qr"))
+        assertTrue(shown(counter, "counter.message"))
+        w.platform.answer(UnlockResult.Unlocked)
+        waitFor("the code after the unlock") { counter.shown?.status == CodeStatus.SHOWN && shown(counter, "counter.qr") }
+        assertEquals(2, w.platform.prompts)
+        assertNotNull(decodeQr(screenshot(counter)))
+    }
+
+    @Test
+    fun `settings withdraw consent and remove the handbook`() = World().use { w ->
+        val id = w.register(w.home())
+        w.link(w.home(), id)
+        val settings = launch<SettingsActivity>()
+        tap(settings, "unlink.$id")
+        (ShadowAlertDialog.getLatestDialog() as AlertDialog).getButton(AlertDialog.BUTTON_POSITIVE).performClick()
+        waitFor("unlinked") { find(settings, "message") != null }
+        assertEquals("Not linked", text(settings, "message"))
+        tap(settings, "remove.$id")
+        (ShadowAlertDialog.getLatestDialog() as AlertDialog).getButton(AlertDialog.BUTTON_POSITIVE).performClick()
+        Robot.idle()
+        assertTrue(Robot.app.wallet.handbooks(Language.ENGLISH).isEmpty())
+    }
+
+    @Test
+    fun `a handbook without a face photo is kept and says why it cannot be linked`() = World().use { w ->
+        val home = w.home()
+        tap(home, "register")
+        val reg = follow(home, RegisterActivity::class.java)
+        w.fill(reg)
+        tap(reg, "register.submit")
+        val id = Robot.app.wallet.handbooks(Language.ENGLISH).single().id
+        val list = w.home()
+        tap(list, "link.$id")
+        val link = follow(list, LinkActivity::class.java)
+        assertTrue(text(link, "link.failed").contains("face photo"))
+        assertNull(find(link, "link.retry"))
+    }
+
+    @Test
+    fun `a build without a server says so instead of crashing`() = World(withServer = false).use { w ->
+        val id = w.register(w.home())
+        val list = w.home()
+        tap(list, "link.$id")
+        val link = follow(list, LinkActivity::class.java)
+        assertTrue(Robot.spoken(link).any { it.contains("no server") })
+        val staff = launch<StaffActivity>()
+        waitFor("the refusal") { find(staff, "staff.error") != null }
+    }
+
+    @Test
+    fun `a restored phone without its Keystore key offers a fresh start instead of crashing`() = World(withServer = false).use { w ->
+        // The files came from another phone: a store this phone's keys never opened.
+        val other = Wallet.open(Robot.app.walletDir.path, MemoryDataKeys(), null, null)
+        other.close()
+        val main = launch<MainActivity>()
+        val gone = follow(main, KeyGoneActivity::class.java)
+        tap(gone, "reset")
+        val fresh = follow(gone, MainActivity::class.java)
+        waitFor("an empty list") { find(fresh, "register") != null }
+        assertTrue(Robot.app.wallet.handbooks(Language.ENGLISH).isEmpty())
+    }
+}
