@@ -39,7 +39,7 @@ pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
 pub use support::{SupportChoice, support_choices};
-pub use verifier::{StaffCheck, Verifier};
+pub use verifier::{StaffCheck, Verifier, qr_content_from_codewords};
 pub use wallet::{PageImageData, Wallet, reset_wallet};
 
 uniffi::setup_scaffolding!();

@@ -155,3 +155,11 @@ impl Verifier {
         }
     }
 }
+
+/// A QR code's content from its data codewords and version, for scanners that give codewords
+/// (iOS: `CIQRCodeDescriptor.errorCorrectedPayload` and `symbolVersion`): a binary presentation
+/// arrives byte for byte. `None` when the codewords do not read.
+#[uniffi::export]
+pub fn qr_content_from_codewords(codewords: Vec<u8>, version: u8) -> Option<Vec<u8>> {
+    techo_core::token::qr::content_from_codewords(&codewords, version)
+}

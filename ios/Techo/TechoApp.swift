@@ -2,6 +2,7 @@
 // scripts/bindings-swift writes to target/bindings/swift; add it to this target). Every decision is in the Rust core; this draws, holds keys in
 // the Secure Enclave and passes APDUs. NOT COMPILED HERE: there is no Swift toolchain where the
 // project's CI runs (see docs/ios.md).
+import LocalAuthentication
 import SwiftUI
 
 @main
@@ -18,29 +19,33 @@ struct TechoApp: App {
     }
 }
 
-/// The one wallet of the process (the store is locked while open) and the issuer's address from
-/// `techo-server.json` in the bundle: `{"server": "https://…", "ca_pem": "…"}`.
+/// The one wallet of the process (the store is locked while open), the issuer's address from
+/// `techo-server.json` in the bundle (`{"server": "https://…", "ca_pem": "…"}`), the issuer root
+/// key shipped with the app (`techo-root-key.txt`, pinned) and the app lock's timing (the core's
+/// `AppLock`).
 @MainActor
 final class AppEnvironment: ObservableObject {
-    let wallet: Wallet
+    let wallet: Wallet!
+    /// Why the wallet could not be opened (a phone restored without its keychain key): shown,
+    /// with a fresh start, instead of crashing.
+    let openProblem: String?
     let service: TechoService?
+    let rootKey: Data?
+    let lock = AppLock()
     let lang: Language = Locale.current.language.languageCode?.identifier == "ja" ? .japanese : .english
+    let walletDir: URL
 
     init() {
-        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+        walletDir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("wallet", isDirectory: true)
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: walletDir, withIntermediateDirectories: true)
         do {
-            wallet = try Wallet.open(
-                dataDir: dir.path,
-                keys: KeychainDataKeyProvider(),
-                deviceKeys: SecureEnclaveKeyStore(),
-                clock: SystemWalletClock()
-            )
+            wallet = try Wallet.open(dataDir: walletDir.path, keys: KeychainDataKeyProvider(),
+                                     deviceKeys: SecureEnclaveKeyStore(), clock: SystemWalletClock())
+            openProblem = nil
         } catch {
-            // The store could not be opened (damaged, or its key is gone): nothing is deleted;
-            // the holder sees the core's message and can contact support.
-            fatalError("Techo cannot open its store: \(error.localizedDescription)")
+            wallet = nil
+            openProblem = error.localizedDescription
         }
         if let url = Bundle.main.url(forResource: "techo-server", withExtension: "json"),
            let data = try? Data(contentsOf: url),
@@ -50,7 +55,35 @@ final class AppEnvironment: ObservableObject {
         } else {
             service = nil
         }
+        if let url = Bundle.main.url(forResource: "techo-root-key", withExtension: "txt"),
+           let hex = try? String(contentsOf: url).trimmingCharacters(in: .whitespacesAndNewlines) {
+            rootKey = Data(stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
+                let a = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[a..<hex.index(a, offsetBy: 2, limitedBy: hex.endIndex)!], radix: 16)
+            })
+        } else {
+            rootKey = nil
+        }
     }
 
     func pick(_ ja: String, _ en: String) -> String { lang == .japanese ? ja : en }
+
+    /// Milliseconds that never go back, for the app lock's timing.
+    static func uptimeMs() -> UInt64 { UInt64(ProcessInfo.processInfo.systemUptime * 1000) }
+
+    /// Face ID / Touch ID or the passcode; `done(true)` once the holder passed.
+    func unlock(reason: String, done: @escaping (Bool) -> Void) {
+        let context = LAContext()
+        var error: NSError?
+        guard context.canEvaluatePolicy(.deviceOwnerAuthentication, error: &error) else {
+            done(false)
+            return
+        }
+        context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: reason) { ok, _ in
+            DispatchQueue.main.async {
+                if ok { self.lock.unlocked() }
+                done(ok)
+            }
+        }
+    }
 }

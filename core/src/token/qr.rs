@@ -244,9 +244,117 @@ impl QrImage {
     }
 }
 
+/// What a QR symbol holds, from its data codewords (after error correction, before the data is
+/// read): numeric, alphanumeric and byte segments in order, ECI designators skipped. For
+/// scanners that hand over codewords rather than bytes (iOS's `CIQRCodeDescriptor`), so a
+/// binary presentation reaches the verifier byte for byte. `None` for a mode or a length that
+/// does not fit.
+pub fn content_from_codewords(codewords: &[u8], version: u8) -> Option<Vec<u8>> {
+    const ALNUM: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    let mut pos = 0usize;
+    let total = codewords.len() * 8;
+    let mut take = |n: usize| -> Option<u32> {
+        if pos + n > total {
+            return None;
+        }
+        let mut v = 0u32;
+        for _ in 0..n {
+            let bit = (codewords[pos / 8] >> (7 - pos % 8)) & 1;
+            v = (v << 1) | u32::from(bit);
+            pos += 1;
+        }
+        Some(v)
+    };
+    let size = |small: usize, medium: usize, large: usize| match version {
+        1..=9 => Some(small),
+        10..=26 => Some(medium),
+        27..=40 => Some(large),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    while let Some(mode) = take(4) {
+        match mode {
+            0b0000 => break,
+            0b0111 => {
+                take(8)?;
+            }
+            0b0100 => {
+                let n = take(size(8, 16, 16)?)?;
+                for _ in 0..n {
+                    out.push(u8::try_from(take(8)?).ok()?);
+                }
+            }
+            0b0010 => {
+                let n = take(size(9, 11, 13)?)?;
+                for _ in 0..n / 2 {
+                    let v = usize::try_from(take(11)?).ok()?;
+                    out.push(*ALNUM.get(v / 45)?);
+                    out.push(*ALNUM.get(v % 45)?);
+                }
+                if n % 2 == 1 {
+                    out.push(*ALNUM.get(usize::try_from(take(6)?).ok()?)?);
+                }
+            }
+            0b0001 => {
+                let mut n = take(size(10, 12, 14)?)?;
+                while n > 0 {
+                    let (digits, bits) = match n {
+                        1 => (1, 4),
+                        2 => (2, 7),
+                        _ => (3, 10),
+                    };
+                    let v = take(bits)?;
+                    if v >= 10u32.pow(digits) {
+                        return None;
+                    }
+                    out.extend(format!("{v:0width$}", width = digits as usize).bytes());
+                    n -= digits;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codewords_read_back_to_the_content_in_every_mode() {
+        let binary: Vec<u8> = b"TK1"
+            .iter()
+            .copied()
+            .chain((0..245u8).map(|i| i.wrapping_mul(37)))
+            .collect();
+        let text = b"TK1:MWGSLKC 4 988CKS29W50IB01J0+S01$0B60".to_vec();
+        for (data, bits) in [
+            (binary.clone(), byte_bits(&binary).unwrap()),
+            (text.clone(), bits(&text).unwrap()),
+            (b"0123456789".to_vec(), bits(b"0123456789").unwrap()),
+            (b"mixed 123 ABC".to_vec(), bits(b"mixed 123 ABC").unwrap()),
+        ] {
+            let Version::Normal(v) = bits.version() else {
+                panic!()
+            };
+            let codewords = bits.into_bytes();
+            assert_eq!(
+                content_from_codewords(&codewords, u8::try_from(v).unwrap()),
+                Some(data)
+            );
+        }
+        assert_eq!(
+            content_from_codewords(&[0b1011_0000], 1),
+            None,
+            "an unknown mode"
+        );
+        assert_eq!(
+            content_from_codewords(&[0b0100_0011, 0xFF], 1),
+            None,
+            "cut short"
+        );
+    }
 
     fn decode(qr: &QrImage) -> Vec<u8> {
         let grid = rqrr::SimpleGrid::from_func(qr.width, |x, y| qr.dark(x, y));

@@ -1,44 +1,73 @@
 import Foundation
 
-/// The counter screen, as the Android `CounterPresenter`: the core's view model every frame, the
-/// QR signed again when the core's countdown wraps.
+/// The counter screen: draws the core's `CounterSession` frame by frame. Every session call runs
+/// on one serial queue (signing may wait for the Secure Enclave and Face ID), never on the main
+/// thread; when to sign, and what stands in the code's place, is the core's.
 @MainActor
 final class CounterModel: ObservableObject {
-    @Published private(set) var view: CounterView?
-    @Published private(set) var qr: Presentation?
-    @Published private(set) var qrProblem: String?
-    @Published var photoEnlarged = false
-    private var lastSecondsLeft = UInt32.max
+    @Published private(set) var frame: CounterFrame?
+    @Published private(set) var problem: String?
     let env: AppEnvironment
-    var reducedMotion = false
-    var textScale = 1.0
+    private let session: CounterSession
+    private let queue = DispatchQueue(label: "jp.techo.counter")
+    private var next: DispatchWorkItem?
+    private var running = false
 
-    init(env: AppEnvironment) { self.env = env }
-
-    func tick() {
-        let options = CounterOptions(lang: env.lang, reducedMotion: reducedMotion,
-                                     textScale: textScale, photoEnlarged: photoEnlarged)
-        guard let v = try? env.wallet.counterScreen(options: options) else {
-            view = nil
-            return
-        }
-        let rotated = v.qrSecondsLeft > lastSecondsLeft
-        lastSecondsLeft = v.qrSecondsLeft
-        if qr == nil || rotated || qr?.handbookId != v.handbookId {
-            do {
-                qr = try env.wallet.present(handbookId: v.handbookId)
-                qrProblem = nil
-            } catch {
-                qr = nil
-                qrProblem = error.localizedDescription
-            }
-        }
-        view = v
+    init(env: AppEnvironment, options: CounterOptions) {
+        self.env = env
+        session = CounterSession(wallet: env.wallet, options: options)
     }
 
-    func switchTo(_ id: String) {
-        try? env.wallet.selectForCounter(handbookId: id)
-        qr = nil
-        tick()
+    func start() {
+        running = true
+        requestFrame()
+    }
+
+    func stop() {
+        running = false
+        next?.cancel()
+    }
+
+    private func requestFrame() {
+        next?.cancel()
+        guard running else { return }
+        let session = self.session
+        queue.async {
+            let result = Result { try session.frame() }
+            DispatchQueue.main.async { self.draw(result) }
+        }
+    }
+
+    private func draw(_ result: Result<CounterFrame?, Error>) {
+        switch result {
+        case let .success(frame):
+            self.frame = frame
+            problem = nil
+            guard let frame else { return }
+            schedule(afterMs: Int(frame.nextFrameMs))
+        case let .failure(error):
+            problem = error.localizedDescription
+            schedule(afterMs: 5_000)
+        }
+    }
+
+    private func schedule(afterMs ms: Int) {
+        let item = DispatchWorkItem { [weak self] in self?.requestFrame() }
+        next = item
+        DispatchQueue.main.asyncAfter(deadline: .now() + .milliseconds(ms), execute: item)
+    }
+
+    /// The holder passed the app lock (the frame asked for it with `.unlockNeeded`).
+    func unlocked() { run { $0.unlocked() } }
+    /// The holder tapped "show the code" after a cancelled prompt or a failure.
+    func retry() { run { $0.retry() } }
+    func togglePhoto() { run { $0.togglePhoto() } }
+    func switchTo(_ id: HandbookId) { run { try? $0.switchTo(handbookId: id) } }
+    func setOptions(_ options: CounterOptions) { run { $0.setOptions(options: options) } }
+
+    private func run(_ change: @escaping (CounterSession) -> Void) {
+        let session = self.session
+        queue.async { change(session) }
+        requestFrame()
     }
 }

@@ -1,85 +1,53 @@
 import Foundation
 
-/// The link flow, as the Android `LinkPresenter`: PIN on the in-app keypad, then one card tap.
+/// The link screen: draws the core's `LinkFlow` step by step and forwards key presses and the
+/// card. The PIN never leaves the core; a second tap of the card is ignored by the flow.
 @MainActor
 final class LinkModel: ObservableObject {
-    enum State: Equatable {
-        case enterPin
-        case holdCard
-        case reading
-        case linked(label: String, validUntil: String?)
-        case pending(label: String, reason: String?, nextTry: Date?)
-        case wrongPin(triesLeft: Int, message: String)
-        case confirmLastTry(message: String)
-        case blocked(message: String)
-        case cardProblem(message: String)
-        case failed(message: String)
-    }
-
-    @Published private(set) var state: State = .enterPin
-    @Published var pin = PinEntry()
-    private var lastTryConfirmed = false
+    @Published private(set) var step: LinkStep
+    private let flow: LinkFlow?
     private var reader: CardReaderSession?
     let env: AppEnvironment
-    let handbookId: String
 
-    init(env: AppEnvironment, handbookId: String) {
+    init(env: AppEnvironment, handbookId: HandbookId) {
         self.env = env
-        self.handbookId = handbookId
+        if let service = env.service, let flow = try? LinkFlow(wallet: env.wallet, service: service,
+                                                              handbookId: handbookId, lang: env.lang, onBehalfOf: nil) {
+            self.flow = flow
+            step = flow.step()
+        } else {
+            flow = nil
+            step = .failed(message: env.pick("このアプリには連携先が設定されていません", "This app has no server to link with"),
+                           canRetry: false)
+        }
     }
 
-    func pinEntered() {
-        guard pin.complete else { return }
-        state = .holdCard
+    func acceptPurpose() { show(flow?.acceptPurpose()) }
+    func cancel() { show(flow?.cancel()) }
+    func press(_ digit: UInt8) { show(flow?.pressDigit(digit: digit)) }
+    func backspace() { show(flow?.backspace()) }
+    func confirmLastTry() { show(flow?.confirmLastTry()) }
+    func tryAgain() { show(flow?.tryAgain()) }
+
+    private func show(_ next: LinkStep?) {
+        guard let next else { return }
+        step = next
+        if case .holdCard = next { listen() }
+    }
+
+    /// Core NFC's reader session, only while the flow waits for the card.
+    private func listen() {
+        guard let flow, reader == nil else { return }
         reader = CardReaderSession(prompt: env.pick("カードを iPhone の上部にかざしてください",
                                                     "Hold the card near the top of the iPhone")) { card in
-            await self.link(card)
+            let result = await flow.cardPresented(card: card)
+            await MainActor.run {
+                self.reader = nil
+                self.step = result
+            }
+            if case .linked = result { return (true, "") }
+            return (false, "")
         }
         reader?.begin()
-    }
-
-    func confirmLastTry() {
-        lastTryConfirmed = true
-        state = .enterPin
-    }
-
-    private func link(_ card: NFCCardTransport) async -> (ok: Bool, message: String) {
-        guard let service = env.service else {
-            state = .failed(message: "no server configured")
-            return (false, "no server configured")
-        }
-        state = .reading
-        defer { lastTryConfirmed = false }
-        do {
-            let confirm = lastTryConfirmed
-            let info = try await pin.use { p in
-                try await env.wallet.link(service: service, handbookId: handbookId, card: card, pin: p,
-                                          confirmLastTry: confirm, onBehalfOf: nil, lang: env.lang)
-            }
-            switch info.status {
-            case .linked:
-                state = .linked(label: info.label, validUntil: info.validUntil)
-            case .pending, .linking:
-                state = .pending(label: info.label, reason: info.reason,
-                                 nextTry: info.nextTryUnix.map { Date(timeIntervalSince1970: TimeInterval($0)) })
-            case .unlinked:
-                state = .failed(message: info.label)
-            }
-            return (true, info.label)
-        } catch let e as TechoError {
-            pin.clear()
-            switch e {
-            case let .WrongPin(triesLeft, detail): state = .wrongPin(triesLeft: Int(triesLeft), message: detail)
-            case let .LastTryNeedsConfirmation(detail): state = .confirmLastTry(message: detail)
-            case let .PinBlocked(detail): state = .blocked(message: detail)
-            case let .Card(detail): state = .cardProblem(message: detail)
-            default: state = .failed(message: e.localizedDescription)
-            }
-            return (false, e.localizedDescription)
-        } catch {
-            pin.clear()
-            state = .failed(message: error.localizedDescription)
-            return (false, error.localizedDescription)
-        }
     }
 }

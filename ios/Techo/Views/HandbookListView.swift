@@ -32,33 +32,37 @@ struct HandbookListView: View {
             }
             .navigationTitle(env.pick("手帳", "Handbooks"))
             .onAppear { handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? [] }
-            .fullScreenCover(isPresented: $counter) { CounterScreen(model: CounterModel(env: env)) }
+            .fullScreenCover(isPresented: $counter) { CounterScreen(env: env) }
         }
     }
 }
 
-/// The in-app keypad for the card PIN (no system keyboard, no autofill).
-struct PinPad: View {
-    @Binding var pin: PinEntry
-    let done: () -> Void
+/// The in-app keypad for a card PIN (no system keyboard, no autofill). The digits go straight to
+/// the core; this view only shows how many are entered.
+struct PinKeys: View {
+    let entered: Int
+    let length: Int
+    let lang: Language
+    let press: (UInt8) -> Void
+    let delete: () -> Void
 
     var body: some View {
         VStack(spacing: 12) {
-            Text(pin.masked.isEmpty ? "○○○○" : pin.masked).font(.largeTitle)
-                .accessibilityLabel("\(pin.count) digits")
+            Text(String(repeating: "●", count: entered) + String(repeating: "○", count: max(0, length - entered)))
+                .font(.largeTitle)
+                .accessibilityLabel(lang == .japanese ? "暗証番号 \(length) 桁中 \(entered) 桁入力済み" : "\(entered) of \(length) digits entered")
             LazyVGrid(columns: Array(repeating: GridItem(.flexible()), count: 3)) {
-                ForEach(["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "✓"], id: \.self) { key in
-                    Button(key) {
-                        switch key {
-                        case "⌫": pin.backspace()
-                        case "✓": if pin.complete { done() }
-                        default:
-                            pin.press(Character(key))
-                            if pin.complete { done() }
+                ForEach(["1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "⌫"], id: \.self) { key in
+                    if key.isEmpty {
+                        Color.clear.frame(minHeight: 56)
+                    } else {
+                        Button(key) {
+                            if key == "⌫" { delete() } else if let d = UInt8(key) { press(d) }
                         }
+                        .font(.title)
+                        .frame(maxWidth: .infinity, minHeight: 56)
+                        .accessibilityLabel(key == "⌫" ? (lang == .japanese ? "1文字消す" : "delete") : key)
                     }
-                    .font(.title)
-                    .frame(maxWidth: .infinity, minHeight: 56)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import AVFoundation
+import CoreImage
 import SwiftUI
 
 /// Staff mode: the camera reads a holder's QR code, the verdict shows in large type.
@@ -10,9 +11,9 @@ struct StaffView: View {
     var body: some View {
         VStack {
             if scanning {
-                QrScannerView { text in
+                QrScannerView { payload in
                     scanning = false
-                    model.scanned(text)
+                    model.scanned(payload)
                 }
             }
             ForEach(Array(model.lines.enumerated()), id: \.offset) { i, line in
@@ -23,14 +24,16 @@ struct StaffView: View {
                     .buttonStyle(.borderedProminent)
             }
         }
-        .background(model.lines.isEmpty ? Color.clear : (model.valid ? Color.green.opacity(0.15) : Color.red.opacity(0.15)))
+        .background(model.valid == nil ? Color.clear : (model.valid == true ? Color.green.opacity(0.15) : Color.red.opacity(0.15)))
         .task { await model.prepare() }
     }
 }
 
-/// AVFoundation's QR detector in a SwiftUI view; calls `found` once per scan.
+/// AVFoundation's QR detector in a SwiftUI view; calls `found` once per scan with the code's
+/// bytes. A counter code in byte mode has no `stringValue` worth reading: its codewords are
+/// read by the core (`qrContentFromCodewords`), so the bytes arrive as they were encoded.
 struct QrScannerView: UIViewControllerRepresentable {
-    let found: (String) -> Void
+    let found: (Data) -> Void
 
     func makeUIViewController(context: Context) -> ScannerController {
         ScannerController(found: found)
@@ -40,10 +43,10 @@ struct QrScannerView: UIViewControllerRepresentable {
 
     final class ScannerController: UIViewController, AVCaptureMetadataOutputObjectsDelegate {
         private let session = AVCaptureSession()
-        private let found: (String) -> Void
+        private let found: (Data) -> Void
         private var done = false
 
-        init(found: @escaping (String) -> Void) {
+        init(found: @escaping (Data) -> Void) {
             self.found = found
             super.init(nibName: nil, bundle: nil)
         }
@@ -65,6 +68,11 @@ struct QrScannerView: UIViewControllerRepresentable {
             preview.frame = view.layer.bounds
             preview.videoGravity = .resizeAspectFill
             view.layer.addSublayer(preview)
+        }
+
+        // Running only while on screen: started when shown, stopped when covered or left.
+        override func viewWillAppear(_ animated: Bool) {
+            super.viewWillAppear(animated)
             DispatchQueue.global(qos: .userInitiated).async { self.session.startRunning() }
         }
 
@@ -75,10 +83,17 @@ struct QrScannerView: UIViewControllerRepresentable {
 
         func metadataOutput(_ output: AVCaptureMetadataOutput, didOutput objects: [AVMetadataObject],
                             from connection: AVCaptureConnection) {
-            guard !done, let code = (objects.first as? AVMetadataMachineReadableCodeObject)?.stringValue else { return }
+            guard !done, let object = objects.first as? AVMetadataMachineReadableCodeObject else { return }
+            let payload: Data?
+            if let qr = object.descriptor as? CIQRCodeDescriptor {
+                payload = qrContentFromCodewords(codewords: qr.errorCorrectedPayload, version: UInt8(qr.symbolVersion))
+            } else {
+                payload = object.stringValue.map { Data($0.utf8) }
+            }
+            guard let payload else { return }
             done = true
             session.stopRunning()
-            found(code)
+            found(payload)
         }
     }
 }

@@ -320,7 +320,7 @@ class CounterActivity : TechoActivity() {
         support.visibility = if (band == null) View.GONE else View.VISIBLE
         band ?: return
         support.text = buildString {
-            append("${band.heading}（${band.tag}）")
+            append(band.heading) // the heading says 本人申告 / self-declared itself
             band.lines.forEach { append("\n・${it.text}") }
             band.note?.let { append("\n$it") }
         }

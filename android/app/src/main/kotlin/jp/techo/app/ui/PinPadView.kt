@@ -3,7 +3,6 @@ package jp.techo.app.ui
 import android.content.Context
 import android.view.View
 import android.widget.Button
-import android.widget.GridLayout
 import android.widget.LinearLayout
 import android.widget.TextView
 import uniffi.techo_ffi.Language
@@ -21,6 +20,7 @@ class PinPadView(
 ) : LinearLayout(context) {
     private val dots = TextView(context).apply {
         textSize = 32f
+        setTextColor(android.graphics.Color.rgb(0x1A, 0x1A, 0x1A))
         importantForAutofill = View.IMPORTANT_FOR_AUTOFILL_NO
         tag = "pin.dots"
     }
@@ -28,25 +28,28 @@ class PinPadView(
     init {
         orientation = VERTICAL
         addView(dots)
-        val grid = GridLayout(context).apply { columnCount = 3 }
-        for (key in listOf("1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "⌫")) {
-            if (key.isEmpty()) {
-                grid.addView(View(context))
-                continue
+        // Rows of three keys across the whole width: large targets for every hand.
+        for (row in listOf(listOf("1", "2", "3"), listOf("4", "5", "6"), listOf("7", "8", "9"), listOf("", "0", "⌫"))) {
+            val line = LinearLayout(context).apply { orientation = HORIZONTAL }
+            for (key in row) {
+                val cell = LayoutParams(0, dp(64), 1f).apply { setMargins(dp(4), dp(4), dp(4), dp(4)) }
+                if (key.isEmpty()) {
+                    line.addView(View(context), cell)
+                    continue
+                }
+                line.addView(
+                    Button(context).apply {
+                        text = key
+                        textSize = 24f
+                        tag = "pin.$key"
+                        contentDescription = if (key == "⌫") pick(lang, "1文字消す", "delete") else key
+                        setOnClickListener { if (key == "⌫") onDelete() else onDigit(key.toInt()) }
+                    },
+                    cell,
+                )
             }
-            grid.addView(
-                Button(context).apply {
-                    text = key
-                    textSize = 24f
-                    minWidth = dp(88)
-                    minHeight = dp(64)
-                    tag = "pin.$key"
-                    contentDescription = if (key == "⌫") pick(lang, "1文字消す", "delete") else key
-                    setOnClickListener { if (key == "⌫") onDelete() else onDigit(key.toInt()) }
-                },
-            )
+            addView(line)
         }
-        addView(grid)
     }
 
     fun show(entered: Int, length: Int) {

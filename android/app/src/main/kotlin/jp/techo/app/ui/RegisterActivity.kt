@@ -90,6 +90,8 @@ class RegisterActivity : TechoActivity() {
         addView(RadioGroup(context).apply {
             for ((key, labels) in kinds) {
                 addView(RadioButton(context).apply {
+                    minHeight = dp(48)
+                    textSize = 18f
                     text = pick(lang, labels.first, labels.second)
                     tag = "kind.$key"
                     isChecked = key == kind

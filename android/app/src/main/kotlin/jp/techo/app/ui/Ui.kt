@@ -35,9 +35,11 @@ abstract class TechoActivity : Activity() {
     protected fun t(ja: String, en: String) = pick(lang, ja, en)
 
     override fun onCreate(savedInstanceState: android.os.Bundle?) {
+        // A light theme set here, not left to the phone's default: the screens' dark text is
+        // chosen for a light background (a dark default theme made it unreadable). Every
+        // screen names itself in large type, so there is no title bar.
+        setTheme(android.R.style.Theme_Material_Light_NoActionBar)
         super.onCreate(savedInstanceState)
-        // Every screen names itself in large type; the system title bar would only repeat it.
-        actionBar?.hide()
         title = "Techo"
     }
 
@@ -69,9 +71,14 @@ abstract class TechoActivity : Activity() {
         val column = LinearLayout(this).apply {
             orientation = LinearLayout.VERTICAL
             setPadding(dp(20), dp(20), dp(20), dp(20))
+            setBackgroundColor(Color.WHITE)
             build()
         }
-        setContentView(ScrollView(this).apply { addView(column) })
+        setContentView(ScrollView(this).apply {
+            setBackgroundColor(Color.WHITE)
+            isFillViewport = true
+            addView(column)
+        })
         return column
     }
 }
