@@ -6,7 +6,6 @@ mod common;
 use common::{World, world};
 use techo_core::model::LinkageState;
 use techo_core::token::{ClaimId, LinkageKind, Policy, StatusList, TrustList, VerifyError, verify};
-use techo_server::portal::hours::HoursMode;
 
 /// Wednesday 2026-11-25, 22:30 JST: the municipal servers are closed until 08:00.
 const LATE_EVENING: &str = "2026-11-25T13:30:00Z";
@@ -83,10 +82,7 @@ async fn linked_at_once_then_presented_verified_and_revoked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn closed_portal_goes_pending_and_links_when_it_opens() {
     let w = world(LATE_EVENING).await;
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    let state = w.link("yamada", "1234").await.unwrap();
+    let state = w.link_while_closed().await;
     let LinkageState::Pending {
         reason, next_try, ..
     } = &state
@@ -159,13 +155,7 @@ async fn every_transient_fault_ends_pending_then_linked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
     let w = world(LATE_EVENING).await;
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    assert!(matches!(
-        w.link("yamada", "1234").await.unwrap(),
-        LinkageState::Pending { .. }
-    ));
+    w.link_while_closed().await;
     let subject = w.server.state.consents().await[0].subject.clone();
     w.portal.state.revoke_consent(&subject);
     w.advance_to(NEXT_MORNING);
@@ -185,13 +175,7 @@ async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pending_request_survives_a_server_restart() {
     let mut w = world(LATE_EVENING).await;
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    assert!(matches!(
-        w.link("yamada", "1234").await.unwrap(),
-        LinkageState::Pending { .. }
-    ));
+    w.link_while_closed().await;
     let dir = w.dir.path().join("server");
     // Stop the server (and the app's pooled connections to it), then start a new one on the
     // same store, on a new port.

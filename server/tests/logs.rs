@@ -10,7 +10,6 @@ use common::world;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use techo_server::issuer::store::{ServerStore, SessionState};
-use techo_server::portal::hours::HoursMode;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -36,10 +35,7 @@ async fn logs_carry_no_personal_data_or_secrets() {
         .init();
 
     let w = world("2026-11-25T13:30:00Z").await;
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    w.link("yamada", "1234").await.unwrap();
+    w.link_while_closed().await;
     let session = w.server.state.sessions().await.pop().unwrap();
     let SessionState::Pending { access_token, .. } = &session.state else {
         panic!("{:?}", session.state)

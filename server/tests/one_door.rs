@@ -20,7 +20,6 @@ use techo_core::store::{
 use techo_core::token::DevIssuer;
 use techo_core::{Clock, FixedClock};
 use techo_server::issuer::store::StoreConfig;
-use techo_server::portal::hours::HoursMode;
 use zeroize::Zeroizing;
 
 const LATE_EVENING: &str = "2026-11-25T13:30:00Z";
@@ -140,13 +139,7 @@ async fn every_linkage_change_on_every_public_path_is_a_move_of_the_state_machin
     let state = || w.wallet.get(&id).unwrap().linkage;
 
     // At night, with the municipal hours: 申請中, then 連携済 after the morning retry.
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    assert!(matches!(
-        w.link("yamada", "1234").await.unwrap(),
-        LinkageState::Pending { .. }
-    ));
+    w.link_while_closed().await;
     w.advance_to(NEXT_MORNING);
     w.server.state.retry_due().await;
     w.wallet.refresh_linkage(&w.client, &id).await.unwrap();

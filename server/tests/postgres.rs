@@ -38,11 +38,7 @@ async fn two_servers_share_one_database_and_run_each_retry_once() {
         TechoClient::new(&b.url(), &w.pki.ca_pem, std::time::Duration::from_secs(10)).unwrap();
 
     // Started on A while the municipal servers are closed: pending.
-    w.portal
-        .state
-        .update_knobs(|k| k.mode = HoursMode::Municipal);
-    let state = w.link("yamada", "1234").await.unwrap();
-    assert!(matches!(state, LinkageState::Pending { .. }), "{state:?}");
+    w.link_while_closed().await;
 
     // Morning: both schedulers run at the same moment; the request runs once.
     w.advance_to(NEXT_MORNING);

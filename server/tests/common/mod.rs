@@ -310,6 +310,20 @@ impl World {
             .await
     }
 
+    /// 山田 links while the municipal servers are closed (the portal keeps office hours): the
+    /// linkage is 申請中, which this returns.
+    pub async fn link_while_closed(&self) -> techo_core::model::LinkageState {
+        self.portal
+            .state
+            .update_knobs(|k| k.mode = techo_server::portal::hours::HoursMode::Municipal);
+        let state = self.link("yamada", "1234").await.unwrap();
+        assert!(
+            matches!(state, techo_core::model::LinkageState::Pending { .. }),
+            "{state:?}"
+        );
+        state
+    }
+
     pub fn advance_to(&self, t: &str) {
         self.clock.set(at(t));
     }

@@ -212,6 +212,35 @@ class AppFlowsTest {
     }
 
     @Test
+    fun `the face photo from the camera app is kept, scaled down, through the app's own provider`() = World(withServer = false).use { w ->
+        org.robolectric.Robolectric.setupContentProvider(jp.techo.app.platform.CaptureProvider::class.java, "jp.techo.app.photos")
+        val home = w.home()
+        tap(home, "register")
+        val reg = follow(home, RegisterActivity::class.java)
+        w.fill(reg)
+        tap(reg, "photo.camera")
+        val asked = shadowOf(reg).nextStartedActivityForResult
+        assertEquals(android.provider.MediaStore.ACTION_IMAGE_CAPTURE, asked.intent.action)
+        @Suppress("DEPRECATION") // the typed overload is API 33+, and this runs on 26 too
+        val target = asked.intent.getParcelableExtra<android.net.Uri>(android.provider.MediaStore.EXTRA_OUTPUT)!!
+        // The camera app writes a big photo where it was told to.
+        val big = android.graphics.Bitmap.createBitmap(3000, 4000, android.graphics.Bitmap.Config.ARGB_8888)
+        big.eraseColor(android.graphics.Color.rgb(0xC8, 0xB4, 0xA0))
+        RuntimeEnvironment.getApplication().contentResolver.openOutputStream(target)!!.use {
+            big.compress(android.graphics.Bitmap.CompressFormat.JPEG, 95, it)
+        }
+        shadowOf(reg).receiveResult(asked.intent, android.app.Activity.RESULT_OK, null)
+        waitFor("the photo") { w.photoShown(reg) }
+        tap(reg, "register.submit")
+        assertTrue(reg.isFinishing)
+        val id = Robot.app.wallet.handbooks(Language.ENGLISH).single().id
+        val stored = Robot.app.wallet.photo(id)!!
+        val bounds = android.graphics.BitmapFactory.Options().apply { inJustDecodeBounds = true }
+        android.graphics.BitmapFactory.decodeByteArray(stored, 0, stored.size, bounds)
+        assertTrue("scaled to at most 1600 px: ${bounds.outWidth}×${bounds.outHeight}", maxOf(bounds.outWidth, bounds.outHeight) <= 1600)
+    }
+
+    @Test
     fun `a handbook without a face photo is kept and says why it cannot be linked`() = World().use { w ->
         val home = w.home()
         tap(home, "register")

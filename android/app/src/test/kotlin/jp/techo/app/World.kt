@@ -78,10 +78,11 @@ class World(withServer: Boolean = true) : AutoCloseable {
         Robot.tap(reg, "photo.pick")
         val asked = shadowOf(reg).nextStartedActivityForResult ?: error("the picker was not opened")
         shadowOf(reg).receiveResult(asked.intent, Activity.RESULT_OK, Intent().setData(uri))
-        Robot.waitFor("the photo") { reg.window.decorView.findViewWithTag<android.view.View>("error.photo") != null && photoShown(reg) }
+        Robot.waitFor("the photo") { photoShown(reg) }
     }
 
-    private fun photoShown(reg: Activity): Boolean {
+    /** The register screen shows a photo. */
+    fun photoShown(reg: Activity): Boolean {
         var shown = false
         fun walk(v: android.view.View) {
             if (v is android.widget.ImageView && v.isShown && v.drawable != null) shown = true
