@@ -49,10 +49,12 @@ pub enum LinkStep {
         progress: LinkProgress,
         text: String,
     },
+    /// `changes`: what the portal corrected, one line each, to show the holder.
     Linked {
         label: String,
         /// ISO date.
         valid_until: Option<String>,
+        changes: Vec<String>,
     },
     Pending {
         label: String,
@@ -105,9 +107,14 @@ impl From<flows::LinkStep> for LinkStep {
                 },
                 text,
             },
-            S::Linked { label, valid_until } => LinkStep::Linked {
+            S::Linked {
+                label,
+                valid_until,
+                changes,
+            } => LinkStep::Linked {
                 label,
                 valid_until: valid_until.map(|d| d.to_string()),
+                changes,
             },
             S::Pending {
                 label,

@@ -32,6 +32,8 @@ pub struct HandbookSummary {
     pub linkage_label: String,
     pub municipality: String,
     pub valid_today: bool,
+    /// What the portal corrected at the last linkage, one line each (empty: nothing).
+    pub portal_changes: Vec<String>,
 }
 
 pub(crate) fn summary(hb: &Handbook, today: chrono::NaiveDate, lang: Lang) -> HandbookSummary {
@@ -46,6 +48,11 @@ pub(crate) fn summary(hb: &Handbook, today: chrono::NaiveDate, lang: Lang) -> Ha
         linkage_label: hb.linkage.label(lang).into(),
         municipality: hb.municipality.name.clone(),
         valid_today: hb.is_valid_on(today),
+        portal_changes: hb
+            .confirmed
+            .as_ref()
+            .map(|c| c.latest().map(|x| x.describe(lang)).collect())
+            .unwrap_or_default(),
     }
 }
 

@@ -65,6 +65,24 @@ pub fn link(
     })?;
     let client = client(args.endpoints)?;
     let id = crate::resolve::handbook(wallet, id)?;
+    let hb = wallet.get(&id)?;
+    // Seed 004 ※2: who receives what, why and for how long, before anything is sent (the
+    // phones show the same screen, with a way to stop).
+    if !json {
+        // (Without a face photo the flow starts refused; the linkage below says why.)
+        if let techo_core::flows::LinkStep::Purpose {
+            title,
+            lines,
+            items,
+        } = techo_core::flows::LinkFlow::new(&hb, lang, LinkOptions::default()).step()
+        {
+            out!("{title}");
+            for l in &lines {
+                out!("  {l}");
+            }
+            out!("  {}", items.join(" / "));
+        }
+    }
     let mut soft = crate::card_cmd::open(card, data_dir)?;
     let options = LinkOptions {
         batch: args.batch,
@@ -78,6 +96,16 @@ pub fn link(
     let state =
         runtime()?.block_on(wallet.link(&client, &id, &mut soft, &pin, last_try, &options))?;
     show(id.as_str(), &state, json, lang);
+    if !json {
+        for change in wallet
+            .get(&id)?
+            .confirmed
+            .iter()
+            .flat_map(|c| c.latest().map(|x| x.describe(lang)).collect::<Vec<_>>())
+        {
+            out!("  {change}");
+        }
+    }
     Ok(())
 }
 

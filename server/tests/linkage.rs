@@ -350,3 +350,75 @@ async fn card_and_portal_refusals_leave_the_wallet_as_it_was() {
     let err = w.link("rogue", "3333").await.unwrap_err();
     assert!(err.to_string().contains("certificate_rejected"), "{err}");
 }
+
+/// Staff are told 連携済 means the portal confirmed the facts: a fare class the holder typed
+/// wrong is replaced by the portal's, the change is listed for the holder, and the screen, the
+/// list and the QR all show the portal's.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portals_facts_replace_what_was_typed_and_the_change_is_listed() {
+    use techo_core::card::{LastTry, Pin};
+    use techo_core::model::{FareClass, HandbookDraft};
+    let w = world(DAYTIME).await;
+    let text = std::fs::read_to_string(common::repo("fixtures/handbooks/02-physical-4-osaka.toml"))
+        .unwrap()
+        .replace("第2種", "第1種");
+    let draft = HandbookDraft::from_toml(&text).unwrap();
+    let photo = std::fs::read(common::repo("fixtures/handbooks/photos/sato.png")).unwrap();
+    let hb = w.wallet.add(&draft, Some(&photo)).unwrap();
+    assert_eq!(hb.fare_class, FareClass::First, "as typed");
+    let mut card = w.card("sato-last-try");
+    let state = w
+        .wallet
+        .link(
+            &w.client,
+            &hb.id,
+            &mut card,
+            &Pin::parse("5678").unwrap(),
+            LastTry::Confirmed,
+            &World::options(),
+        )
+        .await
+        .unwrap();
+    assert!(state.is_linked(), "{state:?}");
+    let linked = w.wallet.get(&hb.id).unwrap();
+    assert_eq!(linked.fare_class, FareClass::Second, "the portal's class");
+    assert!(!linked.caregiver_discount());
+    let confirmed = linked.confirmed.clone().unwrap();
+    let changes: Vec<String> = confirmed
+        .latest()
+        .map(|c| c.describe(techo_core::Lang::Ja))
+        .collect();
+    assert_eq!(changes, ["運賃減額：第1種 → 第2種（マイナポータル）"]);
+    assert_eq!(
+        confirmed.history[0].typed, "first",
+        "what was typed is kept"
+    );
+    // The screen and the QR say the same.
+    w.wallet.select_for_counter(&hb.id).unwrap();
+    let screen = w
+        .wallet
+        .counter_screen(techo_core::screen::Options::default(), 1)
+        .unwrap()
+        .unwrap();
+    let fare = screen
+        .items
+        .iter()
+        .find(|i| i.key == techo_core::screen::ItemKey::FareClass)
+        .unwrap();
+    assert!(fare.value.starts_with("第2種"), "{}", fare.value);
+    let (_, payload) = w
+        .wallet
+        .present(Some(&hb.id), &ClaimId::COUNTER, None)
+        .unwrap();
+    let (trust, status) = verifier(&w).await;
+    let v = verify(
+        &payload.binary(),
+        &trust,
+        &status,
+        w.clock.now_utc(),
+        &Policy::default(),
+    )
+    .unwrap();
+    assert_eq!(v.claims.fare_class, Some(FareClass::Second));
+    assert_eq!(v.claims.caregiver, Some(false));
+}

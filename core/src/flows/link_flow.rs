@@ -66,10 +66,12 @@ pub enum LinkStep {
     HoldCard { prompt: String },
     /// An attempt is under way.
     Working { stage: LinkStage, text: String },
-    /// 連携済.
+    /// 連携済. `changes`: what the portal corrected in what the holder had typed, one line each
+    /// (the screen now shows the portal's facts).
     Linked {
         label: String,
         valid_until: Option<NaiveDate>,
+        changes: Vec<String>,
     },
     /// 申請中: the portal could not answer now; techo-server asks again at `next_try`.
     Pending {
@@ -248,9 +250,15 @@ impl LinkFlow {
             )
             .await;
         drop(pin);
+        let changes: Vec<String> = wallet
+            .get(&self.handbook)
+            .ok()
+            .and_then(|hb| hb.confirmed)
+            .map(|c| c.latest().map(|x| x.describe(self.lang)).collect())
+            .unwrap_or_default();
         self.update(|inner, lang| {
             inner.last_try = LastTry::Refuse;
-            inner.step = outcome(inner, result, lang);
+            inner.step = outcome(inner, result, changes, lang);
         })
     }
 
@@ -294,7 +302,12 @@ fn enter_pin(inner: &Inner, notice: Option<String>) -> LinkStep {
 }
 
 /// The result of an attempt, as the screen shows it.
-fn outcome(inner: &mut Inner, result: Result<LinkageState, LinkError>, lang: Lang) -> LinkStep {
+fn outcome(
+    inner: &mut Inner,
+    result: Result<LinkageState, LinkError>,
+    changes: Vec<String>,
+    lang: Lang,
+) -> LinkStep {
     let retry = |message: String| LinkStep::Failed {
         message,
         can_retry: true,
@@ -303,6 +316,7 @@ fn outcome(inner: &mut Inner, result: Result<LinkageState, LinkError>, lang: Lan
         Ok(LinkageState::Linked { valid_until, .. }) => LinkStep::Linked {
             label: lang.pick("連携済", "Linked").to_owned(),
             valid_until,
+            changes,
         },
         Ok(LinkageState::Pending {
             reason, next_try, ..

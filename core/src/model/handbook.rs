@@ -38,6 +38,9 @@ pub struct Handbook {
     #[serde(default, skip_serializing_if = "is_holder")]
     pub presenter: super::Presenter,
     pub linkage: LinkageState,
+    /// What the Myna Portal confirmed at the last linkage, and every fact it corrected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<super::PortalConfirmation>,
     pub registered_at: DateTime<Utc>,
     /// Registration order within the wallet (several may share one `registered_at`).
     #[serde(default)]
@@ -294,6 +297,7 @@ impl HandbookDraft {
                     pages: Vec::new(),
                     presenter,
                     linkage: LinkageState::Unlinked,
+                    confirmed: None,
                     registered_at,
                     seq: 0,
                 },

@@ -1,5 +1,6 @@
 //! The handbook model: kinds, grades, fare classes, municipality codes, dates and validation.
 
+pub mod confirmed;
 pub mod dates;
 pub mod error;
 pub mod fare;
@@ -14,6 +15,7 @@ pub mod page_image;
 pub mod photo;
 pub mod support;
 
+pub use confirmed::{PortalChange, PortalConfirmation};
 pub use dates::HandbookDates;
 pub use error::{Field, Problem, ValidationError};
 pub use fare::FareClass;

@@ -297,8 +297,12 @@ fn items(hb: &Handbook, today: chrono::NaiveDate, lang: Lang) -> Vec<Item> {
     let photo = hb.photo.as_ref().map_or_else(
         || lang.pick("写真なし", "no photo").to_owned(),
         |_| {
-            lang.pick("写真（タップで拡大）", "photo (tap to enlarge)")
-                .to_owned()
+            // The portal holds no photo: staff are told whose it is.
+            lang.pick(
+                "本人が登録した写真（タップで拡大）",
+                "photo added by the holder (tap to enlarge)",
+            )
+            .to_owned()
         },
     );
     push(

@@ -61,6 +61,26 @@ impl HeldCredential {
         self.not_before <= today && today <= self.not_after
     }
 
+    /// Every fact this credential can disclose, as the issuer signed it (what the portal
+    /// confirmed). `None` when a held value does not read.
+    pub fn facts(&self) -> Option<super::claims::DisclosedClaims> {
+        let mut out = super::claims::DisclosedClaims::default();
+        for d in &self.disclosures {
+            let value: Value = ciborium::de::from_reader(d.value.as_slice()).ok()?;
+            if d.claim == 0 {
+                let Value::Array(values) = value else {
+                    return None;
+                };
+                for (id, v) in ClaimId::COUNTER.iter().zip(&values) {
+                    out.set(*id, v)?;
+                }
+            } else {
+                out.set(ClaimId::from_wire(u64::from(d.claim))?, &value)?;
+            }
+        }
+        Some(out)
+    }
+
     /// Whether this credential can disclose exactly `claims`.
     pub fn can_disclose(&self, claims: &[ClaimId]) -> bool {
         match self.profile {

@@ -78,6 +78,7 @@ impl Wallet {
         new.registered_at = old.registered_at;
         new.seq = old.seq;
         new.pages.clone_from(&old.pages);
+        new.confirmed.clone_from(&old.confirmed);
         if photo.is_none() {
             new.photo.clone_from(&old.photo);
         }
@@ -92,6 +93,10 @@ impl Wallet {
         } else {
             // Facts the portal did not confirm: nothing issued for the old ones may be shown.
             new.linkage = next(&old.linkage, &Event::Edited, self.now())?;
+            // The history of what the portal corrected stays; nothing is confirmed any more.
+            if let Some(c) = &mut new.confirmed {
+                c.at = None;
+            }
             (batch, dropped) = self.credentials_replaced(batch, &old.id, &[])?;
         }
         self.commit_forgetting(put_handbook(batch, &new, photo)?, &dropped)?;

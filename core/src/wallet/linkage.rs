@@ -13,7 +13,7 @@ use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
 use crate::portal::TechoClient;
 use crate::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
 use crate::store::Batch;
-use crate::token::{DevIssuer, HandbookClaims, HeldCredential, LinkageKind, PublicKey};
+use crate::token::{DevIssuer, HandbookClaims, HeldCredential, LinkageKind, Profile, PublicKey};
 
 /// How a linkage is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +277,17 @@ impl Wallet {
     ) -> Result<Handbook, WalletError> {
         let mut hb = self.get(id)?;
         hb.linkage = next(&hb.linkage, event, self.now())?;
+        if let (Event::Linked { .. }, Some(creds)) = (event, creds) {
+            // What the portal confirmed replaces what was typed (kept in the history): the
+            // screen, the list and the QR then show the same facts.
+            let facts = creds
+                .iter()
+                .filter(|c| c.profile == Profile::Full)
+                .find_map(HeldCredential::facts);
+            if let Some(facts) = facts {
+                crate::model::confirmed::apply(&mut hb, &facts, self.now());
+            }
+        }
         let (batch, dropped) = match creds {
             Some(creds) => self.credentials_replaced(Batch::new(), id, creds)?,
             None => (Batch::new(), Vec::new()),

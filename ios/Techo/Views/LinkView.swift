@@ -37,9 +37,13 @@ struct LinkView: View {
                     Button(env.pick("暗証番号を直す", "Correct the PIN")) { model.backspace() }
                 case let .working(_, text):
                     ProgressView(text)
-                case let .linked(label, validUntil):
+                case let .linked(label, validUntil, changes):
                     Text("✔ \(label)").font(.title.bold())
                     if let validUntil { Text(env.pick("証明書の有効期限 \(validUntil)", "credentials until \(validUntil)")) }
+                    if !changes.isEmpty {
+                        Text(env.pick("マイナポータルの記録に合わせて直しました：", "Corrected to the Myna Portal's record:")).bold()
+                        ForEach(changes, id: \.self) { Text($0) }
+                    }
                     Button(env.pick("完了", "Done")) { dismiss() }
                 case let .pending(label, reason, nextTryUnix):
                     Text(label).font(.title.bold())

@@ -18,7 +18,7 @@ data class HandbookRow(
 object HandbookRows {
     fun of(handbooks: List<HandbookSummary>, lang: Language): List<HandbookRow> = handbooks.map { h ->
         val title = "${h.kindLabel} ${h.gradeLabel}".trim()
-        val subtitle = listOf(h.fareClassLabel, h.linkageLabel, h.municipality)
+        val subtitle = (listOf(h.fareClassLabel, h.linkageLabel, h.municipality) + h.portalChanges)
             .filter { it.isNotBlank() }
             .joinToString(" ・ ")
         val attention = !h.validToday || h.linkage.status == LinkageStatus.PENDING

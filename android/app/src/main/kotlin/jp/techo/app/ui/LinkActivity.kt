@@ -127,6 +127,10 @@ class LinkActivity : TechoActivity() {
                 is LinkStep.Linked -> {
                     text("✔ ${step.label}", 26f, bold = true, tag = "link.done")
                     step.validUntil?.let { text(t("証明書の有効期限 $it", "credentials until $it")) }
+                    if (step.changes.isNotEmpty()) {
+                        text(t("マイナポータルの記録に合わせて直しました：", "Corrected to the Myna Portal's record:"), bold = true)
+                        step.changes.forEachIndexed { i, c -> text(c, tag = "link.change.$i") }
+                    }
                     button(t("完了", "Done"), tag = "link.finish") { finish() }
                 }
                 is LinkStep.Pending -> {
