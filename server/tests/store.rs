@@ -35,6 +35,9 @@ fn session(id: &str, key: &str, state: SessionState) -> SessionRecord {
         device_keys: Vec::new(),
         state,
         guardian: None,
+        access_token: None,
+        renewed_with: None,
+        renewed_by: None,
     }
 }
 
@@ -62,7 +65,39 @@ async fn suite(store: &impl ServerStore) {
     assert!(store.session("s-other").await.unwrap().is_none());
     assert!(store.session("nope").await.unwrap().is_none());
 
-    // Pending retries: claimed once, released by a write, reclaimable after the lease.
+    compare_and_swap(store, &a).await;
+    pending_retries(store).await;
+    consents(store).await;
+    status_indices(store).await;
+}
+
+/// A write over the session as read succeeds once; a write over a session someone changed
+/// meanwhile (a revocation) is refused and changes nothing.
+async fn compare_and_swap(store: &impl ServerStore, a: &SessionRecord) {
+    let mut linked = a.clone();
+    linked.access_token = Some("token".into());
+    assert!(store.replace_session(a, &linked).await.unwrap());
+    assert!(!store.replace_session(a, &linked).await.unwrap(), "stale");
+    let mut revoked = linked.clone();
+    revoked.state = SessionState::Revoked {
+        reason: "returned".into(),
+    };
+    store.put_session(&revoked).await.unwrap();
+    let mut late = linked.clone();
+    late.renewed_with = Some("renewal".into());
+    assert!(!store.replace_session(&linked, &late).await.unwrap());
+    assert_eq!(store.session("s-a").await.unwrap().unwrap(), revoked);
+    assert!(
+        !store
+            .replace_session(&session("gone", "k", SessionState::AwaitingCode), &late)
+            .await
+            .unwrap(),
+        "no such session"
+    );
+}
+
+/// Pending retries: claimed once, released by a write, reclaimable after the lease.
+async fn pending_retries(store: &impl ServerStore) {
     for i in 0..3 {
         let s = session(
             &format!("p-{i}"),
@@ -102,8 +137,9 @@ async fn suite(store: &impl ServerStore) {
         "the lease ran out for the two not written back"
     );
     assert_eq!(store.sessions().await.unwrap().len(), 5);
+}
 
-    // Consents.
+async fn consents(store: &impl ServerStore) {
     let c = ConsentEntry {
         id: "c-1".into(),
         session_id: "s-a".into(),
@@ -121,8 +157,10 @@ async fn suite(store: &impl ServerStore) {
     store.put_consent(&withdrawn).await.unwrap();
     assert_eq!(store.consent("c-1").await.unwrap(), Some(withdrawn.clone()));
     assert_eq!(store.consents().await.unwrap(), vec![withdrawn]);
+}
 
-    // Status indices: distinct, recorded per holder, statuses kept.
+/// Status indices: distinct, recorded per holder, statuses kept.
+async fn status_indices(store: &impl ServerStore) {
     let mine = store.allocate_indices("holder-1", 8).await.unwrap();
     let theirs = store.allocate_indices("holder-2", 8).await.unwrap();
     let all: HashSet<u32> = mine.iter().chain(&theirs).copied().collect();

@@ -3,7 +3,7 @@
 
 use super::dto::{
     AdminAction, ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, ConsentResponse,
-    LinkageStatus, StartLinkage, StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
+    LinkageStatus, RenewRequest, StartLinkage, StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
 };
 use crate::token::{PublicKey, StatusList, TrustList};
 use rustls_pki_types::pem::PemObject;
@@ -160,6 +160,25 @@ impl TechoClient {
                     self.server
                 ))
                 .json(&body),
+            "techo-server",
+        )
+        .await
+    }
+
+    /// A fresh batch under the standing consent (see [`RenewRequest`]). `Pending` means the
+    /// portal could not answer now: nothing changed, the current credentials stay.
+    pub async fn renew(
+        &self,
+        session: &str,
+        req: &RenewRequest,
+    ) -> Result<LinkageStatus, ClientError> {
+        self.send(
+            self.http
+                .post(format!(
+                    "{}/v1/linkage-sessions/{session}/renew",
+                    self.server
+                ))
+                .json(req),
             "techo-server",
         )
         .await

@@ -116,7 +116,7 @@ pub struct HandbookRef {
     pub municipality_code: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceKeyDto {
     pub alias: String,
     /// SEC1 compressed P-256 point, hex.
@@ -146,6 +146,40 @@ pub struct StartedLinkage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubmitCode {
     pub code: String,
+}
+
+/// A fresh batch of credentials without the card: the portal is asked again under the consent
+/// the holder gave at linkage. Signed by a device key of the current batch, so only the phone
+/// that holds the linkage can ask; the new batch's keys were made on the phone before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewRequest {
+    /// A replayed request gets the batch the first one got, never a second one.
+    pub idempotency_key: String,
+    pub signed_at: DateTime<Utc>,
+    /// The signing key: one of the session's current device keys (SEC1 compressed, hex).
+    pub signer_hex: String,
+    pub device_keys: Vec<DeviceKeyDto>,
+    /// ES256 (r ‖ s, hex) over [`RenewRequest::signed_bytes`].
+    pub signature_hex: String,
+}
+
+impl RenewRequest {
+    /// What the device key signs: the session, the request's key and time, and the new keys.
+    pub fn signed_bytes(&self, session: &str) -> Vec<u8> {
+        let keys: Vec<&str> = self
+            .device_keys
+            .iter()
+            .map(|k| k.public_hex.as_str())
+            .collect();
+        format!(
+            "techo-renew-v1\n{session}\n{}\n{}\n{}",
+            self.idempotency_key,
+            self.signed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            keys.join(",")
+        )
+        .into_bytes()
+    }
 }
 
 /// Where a linkage session stands.

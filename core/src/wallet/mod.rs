@@ -22,11 +22,13 @@ mod linkage;
 mod maintenance;
 mod pages;
 mod present;
+mod renewal;
 mod site;
 mod support;
 
 pub use linkage::LinkOptions;
 pub use maintenance::Export;
+pub use renewal::{RENEW_DAYS_AHEAD, Renewal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {

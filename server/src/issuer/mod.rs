@@ -4,6 +4,7 @@
 pub mod coupons;
 pub mod directory;
 pub mod portal_client;
+mod renew;
 pub mod store;
 
 use crate::ServerError;
@@ -110,7 +111,7 @@ pub(crate) fn api_error(status: StatusCode, error: &str, message: &str) -> Respo
         .into_response()
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "internal error");
     api_error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -120,7 +121,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
 }
 
 /// The portal's record for the handbook the app names, turned into credential claims.
-fn claims_for(
+pub(crate) fn claims_for(
     records: &[PortalRecord],
     s: &SessionRecord,
     today: chrono::NaiveDate,
@@ -177,11 +178,11 @@ fn claims_for(
 }
 
 impl ServerState {
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
-    fn status_of(s: &SessionRecord) -> LinkageStatus {
+    pub(crate) fn status_of(s: &SessionRecord) -> LinkageStatus {
         match &s.state {
             SessionState::AwaitingCode => LinkageStatus::AwaitingCode,
             SessionState::Pending {
@@ -209,9 +210,13 @@ impl ServerState {
         }
     }
 
-    /// Queries the portal for a session that holds an access token, and moves it on.
+    /// Queries the portal for a session that holds an access token, and moves it on. `stored`
+    /// is the session as read from the store: the result is written only if nothing changed it
+    /// meanwhile (a revocation or a withdrawal during the portal query wins, and what was just
+    /// issued is revoked with it).
     async fn query_and_issue(
         &self,
+        stored: &SessionRecord,
         mut s: SessionRecord,
         token: String,
         consent_id: String,
@@ -222,29 +227,10 @@ impl ServerState {
         s.state = match self.portal.as_of(&token, today).await {
             Outcome::Ok(records) => match claims_for(&records, &s, today) {
                 Ok(claims) => {
-                    let keys: Vec<(String, PublicKey)> = s
-                        .device_keys
-                        .iter()
-                        .filter_map(|k| {
-                            let pk = techo_core::hex::decode(&k.public_hex)
-                                .and_then(|b| PublicKey::from_sec1(&b).ok())?;
-                            Some((k.alias.clone(), pk))
-                        })
-                        .collect();
-                    let indices = self
-                        .store
-                        .allocate_indices(&s.id, keys.len())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let creds = self
-                        .issuer
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .issue_at(&claims, &keys, today, &indices)
-                        .map_err(|e| e.to_string())?;
-                    let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
+                    let (creds, valid_until) = self.issue_for(&s, &claims, today).await?;
                     // The portal records go out of scope here: only the credential keeps facts.
                     tracing::info!(session = %s.id, credentials = creds.len(), "linked");
+                    s.access_token = Some(token.clone());
                     SessionState::Linked {
                         consent_id,
                         valid_until,
@@ -267,11 +253,73 @@ impl ServerState {
             }
             Outcome::Failed { error, message } => SessionState::Failed { error, message },
         };
-        self.store
-            .put_session(&s)
+        self.write_unless_changed(stored, s).await
+    }
+
+    /// Credentials for `claims`, one pair per device key of `s`, each at a fresh status index;
+    /// with the last day they are all valid.
+    pub(crate) async fn issue_for(
+        &self,
+        s: &SessionRecord,
+        claims: &HandbookClaims,
+        today: chrono::NaiveDate,
+    ) -> Result<(Vec<techo_core::token::HeldCredential>, chrono::NaiveDate), String> {
+        let keys: Vec<(String, PublicKey)> = s
+            .device_keys
+            .iter()
+            .filter_map(|k| {
+                let pk = techo_core::hex::decode(&k.public_hex)
+                    .and_then(|b| PublicKey::from_sec1(&b).ok())?;
+                Some((k.alias.clone(), pk))
+            })
+            .collect();
+        let indices = self
+            .store
+            .allocate_indices(&s.id, keys.len())
             .await
             .map_err(|e| e.to_string())?;
-        Ok(s)
+        let creds = self
+            .issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .issue_at(claims, &keys, today, &indices)
+            .map_err(|e| e.to_string())?;
+        let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
+        Ok((creds, valid_until))
+    }
+
+    /// Writes `s` if the stored session is still `stored`; otherwise the other change wins
+    /// (a revocation, a suspension, a withdrawal), its status is applied again to every index of
+    /// the session (indices this request allocated included), and the stored session returns.
+    pub(crate) async fn write_unless_changed(
+        &self,
+        stored: &SessionRecord,
+        s: SessionRecord,
+    ) -> Result<SessionRecord, String> {
+        if self
+            .store
+            .replace_session(stored, &s)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(s);
+        }
+        let current = self
+            .store
+            .session(&s.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the session disappeared")?;
+        let status = match current.state {
+            SessionState::Suspended { .. } => Some(Status::Suspended),
+            SessionState::Revoked { .. } | SessionState::Failed { .. } => Some(Status::Revoked),
+            _ => None,
+        };
+        if let Some(status) = status {
+            set_issuer_status(self, &s.id, status).await?;
+        }
+        tracing::info!(session = %s.id, state = current.state.name(), "changed while it ran: the other change wins");
+        Ok(current)
     }
 
     /// Runs every pending request whose time has come and that no other process holds; returns
@@ -299,8 +347,9 @@ impl ServerState {
                 ..
             } = s.state.clone()
             {
+                let stored = s.clone();
                 if let Err(e) = self
-                    .query_and_issue(s, access_token, consent_id, attempts)
+                    .query_and_issue(&stored, s, access_token, consent_id, attempts)
                     .await
                 {
                     tracing::error!(error = %e, "retry failed");
@@ -369,6 +418,9 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         photo_sha256_hex: req.photo_sha256_hex,
         device_keys: req.device_keys,
         state: SessionState::AwaitingCode,
+        access_token: None,
+        renewed_with: None,
+        renewed_by: None,
         guardian: req
             .guardian
             .map(|relationship| techo_core::token::GuardianClaim {
@@ -403,6 +455,7 @@ async fn submit_code(
     if !matches!(s.state, SessionState::AwaitingCode) {
         return Json(ServerState::status_of(&s)).into_response();
     }
+    let stored = s.clone();
     let now = st.now();
     let token = match st.portal.exchange(&req.code).await {
         Outcome::Ok(t) => t,
@@ -440,7 +493,7 @@ async fn submit_code(
         return internal(e);
     }
     match st
-        .query_and_issue(s, token.access_token, consent.id, 0)
+        .query_and_issue(&stored, s, token.access_token, consent.id, 0)
         .await
     {
         Ok(s) => Json(ServerState::status_of(&s)).into_response(),
@@ -463,12 +516,14 @@ async fn status(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>
 /// The app stored its credentials: the server forgets them.
 async fn acknowledge(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
     match st.store.session(&id).await {
-        Ok(Some(mut s)) => {
+        Ok(Some(stored)) => {
+            let mut s = stored.clone();
             if let SessionState::Linked { credentials, .. } = &mut s.state {
                 *credentials = None;
             }
-            match st.store.put_session(&s).await {
-                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            // Only over the session as read: an acknowledgement never undoes a revocation.
+            match st.store.replace_session(&stored, &s).await {
+                Ok(_) => StatusCode::NO_CONTENT.into_response(),
                 Err(e) => internal(e),
             }
         }
@@ -481,7 +536,11 @@ async fn acknowledge(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<St
     }
 }
 
-async fn set_issuer_status(st: &ServerState, id: &str, status: Status) -> Result<(), String> {
+pub(crate) async fn set_issuer_status(
+    st: &ServerState,
+    id: &str,
+    status: Status,
+) -> Result<(), String> {
     st.store
         .set_status(id, status)
         .await
@@ -511,6 +570,7 @@ async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<Strin
         reason: "consent_withdrawn".into(),
     };
     s.device_keys.clear();
+    s.access_token = None;
     s.photo_sha256_hex = None;
     s.handbook.number.clear();
     s.handbook.municipality_code.clear();
@@ -593,6 +653,9 @@ async fn admin(
     };
     if let Err(e) = set_issuer_status(&st, &s.id, status).await {
         return internal(e);
+    }
+    if matches!(next, SessionState::Revoked { .. }) {
+        s.access_token = None;
     }
     s.state = next;
     match st.store.put_session(&s).await {
@@ -707,6 +770,7 @@ impl TechoServer {
             .route("/v1/linkage-sessions/{id}/code", post(submit_code))
             .route("/v1/linkage-sessions/{id}/ack", post(acknowledge))
             .route("/v1/linkage-sessions/{id}/withdraw", post(withdraw))
+            .route("/v1/linkage-sessions/{id}/renew", post(renew::renew))
             .route("/v1/admin/sessions", post(admin))
             .route("/v1/trust-list", get(trust_list))
             .route("/v1/status-lists/{list}", get(status_list))

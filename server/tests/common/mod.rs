@@ -2,6 +2,8 @@
 //! all on one simulated clock.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod hand;
+
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;

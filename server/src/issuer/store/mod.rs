@@ -86,6 +86,15 @@ pub trait ServerStore: Send + Sync {
     /// Writes a session (and releases any retry lease on it).
     fn put_session(&self, s: &SessionRecord)
     -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes `new` only if the stored session is still `old` (compare and swap); `false` when
+    /// something else changed it first (a revocation, a withdrawal, another process). Work that
+    /// took time (a portal query) writes with this, so it never undoes a revocation made while
+    /// it ran.
+    fn replace_session(
+        &self,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Inserts a new session unless its idempotency key is known; returns the stored session.
     fn create_session(
         &self,
@@ -169,6 +178,13 @@ impl ServerStore for AnyStore {
     }
     async fn put_session(&self, r: &SessionRecord) -> Result<(), StoreError> {
         delegate!(self, s => s.put_session(r))
+    }
+    async fn replace_session(
+        &self,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.replace_session(old, new))
     }
     async fn create_session(&self, r: &SessionRecord) -> Result<SessionRecord, StoreError> {
         delegate!(self, s => s.create_session(r))

@@ -210,6 +210,31 @@ impl ServerStore for PgStore {
         Ok(())
     }
 
+    async fn replace_session(
+        &self,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        // jsonb equality compares the documents, not their spelling.
+        let n = self
+            .client
+            .execute(
+                "UPDATE sessions SET state = $2, next_try = $3, data = $4::text::jsonb,
+                     lease_until = NULL, lease_owner = NULL, updated_at = now()
+                 WHERE id = $1 AND data = $5::text::jsonb",
+                &[
+                    &new.id,
+                    &new.state.name(),
+                    &new.state.next_try(),
+                    &json(new)?,
+                    &json(old)?,
+                ],
+            )
+            .await
+            .map_err(e)?;
+        Ok(n == 1)
+    }
+
     async fn create_session(&self, s: &SessionRecord) -> Result<SessionRecord, StoreError> {
         // One statement: either this session is inserted, or the key's first session is
         // returned (a concurrent insert of the same key waits for the first to commit).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use techo_core::portal::dto::{DeviceKeyDto, HandbookRef};
 use techo_core::token::HeldCredential;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SessionState {
     AwaitingCode,
@@ -37,7 +37,7 @@ pub enum SessionState {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub id: String,
     pub idempotency_key: String,
@@ -49,6 +49,16 @@ pub struct SessionRecord {
     /// Presented by a guardian: declared by the app, or confirmed by the portal's proxy setting.
     #[serde(default)]
     pub guardian: Option<techo_core::token::GuardianClaim>,
+    /// The portal's access token under the holder's standing consent, kept while linked so a
+    /// batch can be renewed without the card; dropped on revocation and withdrawal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// The idempotency key of the last renewal, so a replay gets that batch, never another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_with: Option<String>,
+    /// The key (of the batch before) that signed the last renewal: only it may replay it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_by: Option<String>,
 }
 
 /// What the holder consented to, when, and when the data was purged.

@@ -123,6 +123,36 @@ impl ServerStore for SledStore {
         self.write_session(s)
     }
 
+    async fn replace_session(
+        &self,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<bool, StoreError> {
+        let bytes = serde_json::to_vec(new).map_err(e)?;
+        loop {
+            let Some(stored) = self.sessions.get(old.id.as_bytes()).map_err(e)? else {
+                return Ok(false);
+            };
+            if decode::<SessionRecord>("session", &stored)? != *old {
+                return Ok(false);
+            }
+            // The exact bytes read: a write in between makes the swap fail, and the loop
+            // looks again.
+            let swapped = self
+                .sessions
+                .compare_and_swap(old.id.as_bytes(), Some(stored), Some(bytes.as_slice()))
+                .map_err(e)?;
+            if swapped.is_ok() {
+                self.leases
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&new.id);
+                self.flush()?;
+                return Ok(true);
+            }
+        }
+    }
+
     async fn create_session(&self, s: &SessionRecord) -> Result<SessionRecord, StoreError> {
         let claimed = self
             .idempotency
