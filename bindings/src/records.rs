@@ -44,7 +44,7 @@ pub(crate) fn summary(hb: &Handbook, today: chrono::NaiveDate, lang: Lang) -> Ha
         grade_label: hb.category.grade_label(lang),
         fare_class_label: hb.fare_class.label(lang).into(),
         caregiver_discount: hb.caregiver_discount(),
-        linkage: linkage_info(&hb.linkage, lang),
+        linkage: linkage_info(&hb.linkage, today, lang),
         linkage_label: hb.linkage.label(lang).into(),
         municipality: hb.municipality.name.clone(),
         valid_today: hb.is_valid_on(today),
@@ -66,6 +66,8 @@ pub enum LinkageStatus {
     Pending,
     /// 連携済
     Linked,
+    /// カードで再連携が必要: the consent ended; only the card links again.
+    RelinkNeeded,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -79,9 +81,18 @@ pub struct LinkageInfo {
     pub next_try_unix: Option<i64>,
     /// Last day the credentials are valid (ISO date), when linked.
     pub valid_until: Option<String>,
+    /// Last day of the holder's consent (ISO date), when linked: renewals stop there.
+    pub consent_until: Option<String>,
+    /// What the holder is told beside the label: the card will be needed in N days, or why
+    /// it is needed now. Shown on the list and the settings screen, not to staff.
+    pub notice: Option<String>,
 }
 
-pub(crate) fn linkage_info(state: &LinkageState, lang: Lang) -> LinkageInfo {
+pub(crate) fn linkage_info(
+    state: &LinkageState,
+    today: chrono::NaiveDate,
+    lang: Lang,
+) -> LinkageInfo {
     let label = state.label(lang).to_owned();
     let mut info = LinkageInfo {
         status: LinkageStatus::Unlinked,
@@ -90,6 +101,8 @@ pub(crate) fn linkage_info(state: &LinkageState, lang: Lang) -> LinkageInfo {
         reason: None,
         next_try_unix: None,
         valid_until: None,
+        consent_until: None,
+        notice: state.holder_notice(today, lang),
     };
     match state {
         LinkageState::Unlinked => {}
@@ -109,11 +122,20 @@ pub(crate) fn linkage_info(state: &LinkageState, lang: Lang) -> LinkageInfo {
             info.next_try_unix = next_try.map(|t| t.timestamp());
         }
         LinkageState::Linked {
-            since, valid_until, ..
+            since,
+            valid_until,
+            consent_until,
+            ..
         } => {
             info.status = LinkageStatus::Linked;
             info.since_unix = Some(since.timestamp());
             info.valid_until = valid_until.map(|d| d.to_string());
+            info.consent_until = consent_until.map(|d| d.to_string());
+        }
+        LinkageState::RelinkNeeded { since, reason, .. } => {
+            info.status = LinkageStatus::RelinkNeeded;
+            info.since_unix = Some(since.timestamp());
+            info.reason = Some(reason.clone());
         }
     }
     info

@@ -103,6 +103,7 @@ impl Wallet {
     ) -> Result<LinkageInfo, TechoError> {
         Ok(linkage_info(
             &self.inner.get(&handbook_id)?.linkage,
+            self.inner.today(),
             lang.into(),
         ))
     }
@@ -178,7 +179,7 @@ impl Wallet {
             .inner
             .refresh_linkage(&service.client, &handbook_id)
             .await?;
-        Ok(linkage_info(&state, lang.into()))
+        Ok(linkage_info(&state, self.inner.today(), lang.into()))
     }
 
     /// Withdraws consent: the server revokes and forgets; the wallet drops the credentials.
@@ -189,7 +190,7 @@ impl Wallet {
         lang: Language,
     ) -> Result<LinkageInfo, TechoError> {
         let state = self.inner.unlink(&service.client, &handbook_id).await?;
-        Ok(linkage_info(&state, lang.into()))
+        Ok(linkage_info(&state, self.inner.today(), lang.into()))
     }
 }
 

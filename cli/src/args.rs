@@ -80,6 +80,16 @@ pub enum Command {
         /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS); without it, no refresh.
         #[arg(long, env = "TECHO_ENDPOINTS")]
         endpoints: Option<PathBuf>,
+        /// Wait until every pending (申請中) linkage is answered, for up to MINUTES (60).
+        #[arg(long, requires = "endpoints", num_args = 0..=1, require_equals = true, default_missing_value = "60", value_name = "MINUTES")]
+        wait: Option<u32>,
+    },
+    /// Keep every linkage current without the card, as the phone's periodic job does: ask
+    /// about pending linkages whose time has come, renew batches a week before they run out,
+    /// warn once before the consent ends. Prints what the phone would notify.
+    KeepLinked {
+        #[arg(long, env = "TECHO_ENDPOINTS")]
+        endpoints: PathBuf,
     },
     /// Withdraw consent: techo-server revokes and purges, the wallet forgets the credentials.
     Unlink {
@@ -229,6 +239,10 @@ pub struct LinkCmd {
     /// 代理人メニュー lists them (the portal must have the proxy setting).
     #[arg(long, value_name = "PRINCIPAL")]
     pub on_behalf_of: Option<String>,
+    /// If the linkage is 申請中 (the portal is closed), wait for its answer, for up to
+    /// MINUTES (60).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "60", value_name = "MINUTES")]
+    pub wait: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,9 +6,9 @@ use crate::print_json;
 use std::path::Path;
 use techo_core::card::LastTry;
 use techo_core::linkage::LinkError;
-use techo_core::model::LinkageState;
+use techo_core::model::{HandbookId, LinkageState};
 use techo_core::portal::TechoClient;
-use techo_core::wallet::LinkOptions;
+use techo_core::wallet::{LinkOptions, LinkageNotice};
 use techo_core::{Lang, Wallet};
 use techo_server::endpoints::Endpoints;
 
@@ -49,6 +49,66 @@ pub struct LinkArgs<'a> {
     pub endpoints: &'a Path,
     pub batch: usize,
     pub on_behalf_of: Option<&'a str>,
+    /// Wait this long for the answer to a 申請中 linkage.
+    pub wait: Option<std::time::Duration>,
+}
+
+pub(crate) fn minutes(m: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(m) * 60)
+}
+
+/// Waits (in server long-polls of up to 50 s) until `id` is no longer 申請中 or `limit`
+/// passes, printing what the phone would notify. Returns the state at the end.
+fn wait_for(
+    rt: &tokio::runtime::Runtime,
+    wallet: &Wallet,
+    client: &TechoClient,
+    id: &HandbookId,
+    limit: std::time::Duration,
+    json: bool,
+    lang: Lang,
+) -> Result<LinkageState, CliError> {
+    let until = std::time::Instant::now() + limit;
+    if !json && matches!(wallet.get(id)?.linkage, LinkageState::Pending { .. }) {
+        out!(
+            "{}",
+            lang.pick(
+                "マイナポータルの回答を待っています（Ctrl-C で中止、あとで techo status）…",
+                "Waiting for the portal's answer (Ctrl-C stops; `techo status` later)…"
+            )
+        );
+    }
+    loop {
+        let state = wallet.get(id)?.linkage;
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if !matches!(state, LinkageState::Pending { .. }) || left.is_zero() {
+            return Ok(state);
+        }
+        let chunk = left.min(std::time::Duration::from_secs(50));
+        match rt.block_on(wallet.wait_for_linkage(client, id, chunk)) {
+            Ok(Some(notice)) => print_notice(&notice, json, lang),
+            Ok(None) => {}
+            // The server or the network is down for a moment: wait a little and ask again.
+            Err(LinkError::Client(_)) => std::thread::sleep(chunk.min(RETRY_PAUSE)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Between two attempts to reach a server that did not answer.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A notice as the phone would post it: title and text.
+fn print_notice(n: &LinkageNotice, json: bool, lang: Lang) {
+    if json {
+        print_json(&serde_json::json!({
+            "handbook": n.handbook.as_str(),
+            "notice": n.title(lang),
+            "text": n.body(lang),
+        }));
+    } else {
+        out!("🔔 {}: {}", n.title(lang), n.body(lang));
+    }
 }
 
 pub fn link(
@@ -93,9 +153,15 @@ pub fn link(
     } else {
         LastTry::Refuse
     };
-    let state =
-        runtime()?.block_on(wallet.link(&client, &id, &mut soft, &pin, last_try, &options))?;
+    let rt = runtime()?;
+    let mut state = rt.block_on(wallet.link(&client, &id, &mut soft, &pin, last_try, &options))?;
     show(id.as_str(), &state, json, lang);
+    if let Some(limit) = args.wait {
+        state = wait_for(&rt, wallet, &client, &id, limit, json, lang)?;
+        if !json {
+            show(id.as_str(), &state, false, lang);
+        }
+    }
     if !json {
         for change in wallet
             .get(&id)?
@@ -109,11 +175,14 @@ pub fn link(
     Ok(())
 }
 
-/// Polls every handbook with a linkage in progress (or the one given) and shows all states.
+/// Asks techo-server about every handbook with a linkage (or the one given) and shows all
+/// states, with what the holder should know (a consent about to end, the card needed). With
+/// `wait`, first waits for every 申請中 linkage to be answered.
 pub fn status(
     wallet: &Wallet,
     id: Option<&str>,
     endpoints: Option<&Path>,
+    wait: Option<std::time::Duration>,
     json: bool,
     lang: Lang,
 ) -> Result<(), CliError> {
@@ -125,28 +194,78 @@ pub fn status(
     let rt = runtime()?;
     let mut out = Vec::new();
     for hb in handbooks {
-        let state = match (&client, &hb.linkage) {
-            (
-                Some(c),
-                LinkageState::Pending { .. }
-                | LinkageState::Linked { .. }
-                | LinkageState::Linking { .. },
-            ) => rt
-                .block_on(wallet.refresh_linkage(c, &hb.id))
-                .unwrap_or(hb.linkage.clone()),
-            _ => hb.linkage.clone(),
-        };
+        let mut state = hb.linkage.clone();
+        if let Some(c) = &client {
+            if state.session().is_some() && !matches!(state, LinkageState::RelinkNeeded { .. }) {
+                match rt.block_on(wallet.refresh_linkage(c, &hb.id)) {
+                    Ok(s) => state = s,
+                    // Unreachable or refused: the stored state stands, and the holder is told.
+                    Err(e) if !json => out!("{}: {}", hb.id, lang.part_of(&e.to_string())),
+                    Err(_) => {}
+                }
+            }
+            if let Some(limit) = wait {
+                state = wait_for(&rt, wallet, c, &hb.id, limit, json, lang)?;
+            }
+        }
         out.push((hb.id.to_string(), state));
     }
+    let today = wallet.today();
     if json {
         let v: Vec<_> = out
             .iter()
-            .map(|(id, s)| serde_json::json!({ "handbook": id, "linkage": s }))
+            .map(|(id, s)| {
+                serde_json::json!({
+                    "handbook": id,
+                    "linkage": s,
+                    "notice": s.holder_notice(today, lang),
+                })
+            })
             .collect();
         print_json(&v);
     } else {
         for (id, s) in &out {
             show(id, s, false, lang);
+            if let Some(notice) = s.holder_notice(today, lang) {
+                out!("  ⚠ {notice}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `techo keep-linked`: one run of what the phone's periodic job does.
+pub fn keep_linked(
+    wallet: &Wallet,
+    endpoints: &Path,
+    json: bool,
+    lang: Lang,
+) -> Result<(), CliError> {
+    let client = client(endpoints)?;
+    let report = runtime()?.block_on(wallet.keep_linked(&client))?;
+    for n in &report.notices {
+        print_notice(n, json, lang);
+    }
+    for (id, problem) in &report.problems {
+        if json {
+            print_json(&serde_json::json!({ "handbook": id.as_str(), "problem": problem }));
+        } else {
+            out!("{id}: {}", lang.part_of(problem));
+        }
+    }
+    let next = report
+        .next_run
+        .with_timezone(&techo_core::clock::jst())
+        .format("%Y-%m-%d %H:%M");
+    if json {
+        print_json(&serde_json::json!({ "next_run": report.next_run }));
+    } else {
+        if report.notices.is_empty() && report.problems.is_empty() {
+            out!("{}", lang.pick("変わりはありません。", "Nothing changed."));
+        }
+        match lang {
+            Lang::Ja => out!("次回の確認: {next}"),
+            Lang::En => out!("Next check: {next} JST"),
         }
     }
     Ok(())

@@ -197,6 +197,7 @@ pub async fn run(
     present_and_verify(wallet, &lb, &clock, &id, t).await?;
     crate::booking_demo::run(wallet, &id, &lb, &clock, dir, t).await?;
     crate::guardian_demo::run(&lb, &clock, dir, t).await?;
+    crate::renewal_demo::run(wallet, &lb.client, &clock, &id, t).await?;
     revoke_and_verify(wallet, &lb, &clock, &id, t).await
 }
 
@@ -218,6 +219,16 @@ async fn link_through_pending(
         &format!(
             "\n== Linking: the holder proves themselves with the (software) card, {now_jst} JST =="
         ),
+    );
+    // The holder typed 2級 by mistake; the portal's record says 1級.
+    let typo = crate::demo::FIXTURES[0].1.replace("grade = 1", "grade = 2");
+    let draft = techo_core::model::HandbookDraft::from_toml(&typo).map_err(fail)?;
+    wallet.update(id, &draft, None)?;
+    t.step(
+        "typed",
+        "  ご本人の入力：身体障害者手帳 2級（入力ミス。手帳は 1級）",
+        "  As typed by the holder: physical disability handbook, grade 2 (a slip: the handbook says grade 1)",
+        json!({ "typed_grade": 2 }),
     );
     let mut card = soft_card(&card_dir(dir)?, &dir.join("card.state"))?;
     let pin = Pin::parse("1234").map_err(|e| CliError::Card(e.into()))?;
@@ -264,6 +275,22 @@ async fn link_through_pending(
         &format!("  連携済：再試行 {tried} 件で取得、証明書 {} 件（{until} まで）を受け取りました", wallet.credentials(id)?.len()),
         &format!("  Linked (連携済): {tried} retry fetched the data; {} credentials received (valid until {until})", wallet.credentials(id)?.len()),
         json!({ "linkage": "連携済", "credentials": wallet.credentials(id)?.len(), "valid_until": until }),
+    );
+    // What the portal corrected, item by item: the screen, the list and the QR now agree.
+    let changes: Vec<String> = wallet
+        .get(id)?
+        .confirmed
+        .iter()
+        .flat_map(|c| c.latest().map(|x| x.describe(t.lang)).collect::<Vec<_>>())
+        .collect();
+    t.step(
+        "portal_changes",
+        &format!("  マイナポータルの内容で訂正：{}", changes.join("、")),
+        &format!(
+            "  Corrected from the portal's record: {}",
+            changes.join("; ")
+        ),
+        json!({ "changes": changes }),
     );
 
     Ok(())

@@ -24,6 +24,7 @@ mod preview;
 mod profile_cmd;
 mod qr_file;
 mod register;
+mod renewal_demo;
 mod resolve;
 mod site_cmd;
 mod store_cmd;
@@ -179,9 +180,10 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         }
         Command::Verify(v) => verify_command(cli, v, lang),
         Command::Issuer(cmd) => issuer_command(cli, cmd, lang),
-        Command::Link(_) | Command::Status { .. } | Command::Unlink { .. } => {
-            linkage_command(cli, lang)
-        }
+        Command::Link(_)
+        | Command::Status { .. }
+        | Command::Unlink { .. }
+        | Command::KeepLinked { .. } => linkage_command(cli, lang),
         Command::Card(cmd) => card_command(cli, cmd, lang),
         Command::Site(args::SiteCommand::Answer(a)) => site_command(cli, a, lang),
         Command::Preview(p) => preview_command(cli, p, lang),
@@ -459,16 +461,25 @@ fn linkage_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {
                 endpoints: &l.endpoints,
                 batch: l.batch,
                 on_behalf_of: l.on_behalf_of.as_deref(),
+                wait: l.wait.map(link_cmd::minutes),
             };
             link_cmd::link(&open_wallet(&dir)?, &dir, &l.id, &args, cli.json, lang)
         }
-        Command::Status { id, endpoints } => link_cmd::status(
+        Command::Status {
+            id,
+            endpoints,
+            wait,
+        } => link_cmd::status(
             &open_wallet(&data_dir(cli)?)?,
             id.as_deref(),
             endpoints.as_deref(),
+            wait.map(link_cmd::minutes),
             cli.json,
             lang,
         ),
+        Command::KeepLinked { endpoints } => {
+            link_cmd::keep_linked(&open_wallet(&data_dir(cli)?)?, endpoints, cli.json, lang)
+        }
         Command::Unlink { id, endpoints } => link_cmd::unlink(
             &open_wallet(&data_dir(cli)?)?,
             id,

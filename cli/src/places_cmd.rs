@@ -34,22 +34,26 @@ fn sync_now(wallet: &Wallet, cmd: &PlacesCmd, lang: Lang, json: bool) -> Result<
     })?;
     wallet.set_directory(&dir)?;
     if !json {
-        let line = match synced {
-            Synced::Unchanged => lang
-                .pick("事業者一覧：変更なし", "directory: unchanged")
-                .to_owned(),
-            Synced::Changes { changed, removed } => format!(
-                "{} +{changed} / -{removed}",
-                lang.pick("事業者一覧を更新:", "directory updated:")
-            ),
-            Synced::Full { operators } => format!(
-                "{} {operators}",
-                lang.pick("事業者一覧を取得:", "directory fetched, operators:")
-            ),
-        };
-        out!("{line}");
+        out!("{}", describe_sync(&synced, lang));
     }
     Ok(())
+}
+
+/// What a directory sync did, in the holder's words.
+pub(crate) fn describe_sync(synced: &Synced, lang: Lang) -> String {
+    match synced {
+        Synced::Unchanged => lang
+            .pick("事業者一覧：変更なし", "directory: unchanged")
+            .to_owned(),
+        Synced::Changes { changed, removed } => format!(
+            "{} +{changed} / -{removed}",
+            lang.pick("事業者一覧を更新:", "directory updated:")
+        ),
+        Synced::Full { operators } => format!(
+            "{} {operators}",
+            lang.pick("事業者一覧を取得:", "directory fetched, operators:")
+        ),
+    }
 }
 
 /// Loads a signed directory file, checked against a trust list signed by the pinned root.

@@ -167,7 +167,7 @@ async fn places(
         );
         t.say(&line, &line);
     }
-    let summary = format!("  ({synced:?})");
+    let summary = format!("  {}", crate::places_cmd::describe_sync(&synced, lang));
     t.step(
         "places",
         &summary,

@@ -523,6 +523,7 @@ mod tests {
         hb.id = HandbookId::from_string("hb".into());
         if linked {
             hb.linkage = LinkageState::Linked {
+                consent_until: None,
                 since: now,
                 session: String::new(),
                 valid_until: None,

@@ -282,5 +282,12 @@ pub(crate) fn linkage_detail(state: &LinkageState, lang: Lang) -> String {
                 ),
             }
         }
+        LinkageState::RelinkNeeded { .. } => {
+            let why = state.relink_notice(lang).unwrap_or_default();
+            match lang {
+                Lang::Ja => format!("{}（{why}）", state.label(lang)),
+                Lang::En => format!("{} ({why})", state.label(lang)),
+            }
+        }
     }
 }

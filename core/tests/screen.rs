@@ -24,6 +24,7 @@ fn states() -> [(&'static str, LinkageState); 3] {
         (
             "linked",
             LinkageState::Linked {
+                consent_until: None,
                 since: at,
                 session: "s".into(),
                 valid_until: NaiveDate::from_ymd_opt(2026, 12, 10),

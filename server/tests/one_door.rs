@@ -102,9 +102,19 @@ fn candidates(after: &LinkageState) -> Vec<Event> {
             reason: reason.clone(),
             next_try: *next_try,
         }),
-        LinkageState::Linked { valid_until, .. } => {
-            out.extend(valid_until.map(|d| Event::Linked { valid_until: d }));
+        LinkageState::Linked {
+            valid_until,
+            consent_until,
+            ..
+        } => {
+            out.extend(valid_until.map(|d| Event::Linked {
+                valid_until: d,
+                consent_until: *consent_until,
+            }));
         }
+        LinkageState::RelinkNeeded { reason, .. } => out.push(Event::CardNeeded {
+            reason: reason.clone(),
+        }),
     }
     out
 }
@@ -216,6 +226,7 @@ async fn every_linkage_change_on_every_public_path_is_a_move_of_the_state_machin
 fn the_check_catches_a_change_the_state_machine_does_not_make() {
     let now = common::at(NEXT_MORNING);
     let linked = LinkageState::Linked {
+        consent_until: None,
         since: now,
         session: "s".into(),
         valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 16),

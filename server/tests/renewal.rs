@@ -104,9 +104,10 @@ async fn an_ended_consent_needs_the_card_and_revokes_what_was_issued() {
     w.portal.state.revoke_consent(&subject);
     let r = w.wallet.renew(&w.client, &w.handbook).await.unwrap();
     assert!(matches!(r, Renewal::NeedsCard { .. }), "{r:?}");
-    assert_eq!(
-        w.wallet.get(&w.handbook).unwrap().linkage,
-        LinkageState::Unlinked
+    let after = w.wallet.get(&w.handbook).unwrap().linkage;
+    assert!(
+        matches!(&after, LinkageState::RelinkNeeded { reason, .. } if reason == "consent_ended"),
+        "{after:?}"
     );
     // A copy of the old code kept elsewhere no longer verifies either.
     assert!(w.wallet.credentials(&w.handbook).unwrap().is_empty());

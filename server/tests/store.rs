@@ -23,6 +23,7 @@ fn t0() -> DateTime<Utc> {
 
 fn session(id: &str, key: &str, state: SessionState) -> SessionRecord {
     SessionRecord {
+        consent_until: None,
         id: id.into(),
         idempotency_key: key.into(),
         created_at: t0(),
@@ -156,7 +157,35 @@ async fn consents(store: &impl ServerStore) {
     withdrawn.withdrawn_at = Some(t0());
     store.put_consent(&withdrawn).await.unwrap();
     assert_eq!(store.consent("c-1").await.unwrap(), Some(withdrawn.clone()));
-    assert_eq!(store.consents().await.unwrap(), vec![withdrawn]);
+    assert_eq!(store.consents().await.unwrap(), vec![withdrawn.clone()]);
+
+    // Expiry: claimed once when its time comes, not again while leased, claimable again when
+    // the lease runs out, and never once it is written back purged.
+    let lease = Duration::minutes(2);
+    let end = c.expires_at;
+    let claim = |at, worker| store.claim_expired_consents(at, lease, worker, 10);
+    assert!(
+        claim(end - Duration::seconds(1), "w1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first = claim(end, "w1").await.unwrap();
+    assert_eq!(first, vec![withdrawn.clone()]);
+    assert!(claim(end, "w2").await.unwrap().is_empty(), "leased");
+    let again = claim(end + Duration::minutes(3), "w2").await.unwrap();
+    assert_eq!(again.len(), 1, "a crashed worker's lease runs out");
+    let mut purged = withdrawn;
+    purged.purged_at = Some(end);
+    store.put_consent(&purged).await.unwrap();
+    assert!(
+        claim(end + Duration::days(1), "w3")
+            .await
+            .unwrap()
+            .is_empty(),
+        "purged"
+    );
+    assert_eq!(store.consent("c-1").await.unwrap(), Some(purged));
 }
 
 /// Status indices: distinct, recorded per holder, statuses kept.

@@ -12,8 +12,15 @@ pub enum Event {
         reason: String,
         next_try: Option<DateTime<Utc>>,
     },
-    /// Credentials were issued and stored.
-    Linked { valid_until: NaiveDate },
+    /// Credentials were issued and stored; the consent they rest on lasts until
+    /// `consent_until` (when the server says).
+    Linked {
+        valid_until: NaiveDate,
+        consent_until: Option<NaiveDate>,
+    },
+    /// The consent ended or the linkage cannot be renewed: what was issued is revoked and only
+    /// the card can link again (カードで再連携が必要).
+    CardNeeded { reason: String },
     /// The attempt failed for good (wrong handbook, consent refused, card error).
     Failed,
     /// The credentials ran out (checked against the clock).
@@ -39,6 +46,7 @@ fn name(s: &LinkageState) -> &'static str {
         LinkageState::Linking { .. } => "linking",
         LinkageState::Pending { .. } => "pending",
         LinkageState::Linked { .. } => "linked",
+        LinkageState::RelinkNeeded { .. } => "relink_needed",
     }
 }
 
@@ -47,6 +55,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::Started { .. } => "started",
         Event::Pending { .. } => "pending",
         Event::Linked { .. } => "linked",
+        Event::CardNeeded { .. } => "card_needed",
         Event::Failed => "failed",
         Event::Expired => "expired",
         Event::Revoked => "revoked",
@@ -71,7 +80,10 @@ pub fn next(
             session: session.clone(),
             before: None,
         },
-        (S::Linked { .. } | S::Pending { .. }, Event::Started { session }) => S::Linking {
+        (
+            S::Linked { .. } | S::Pending { .. } | S::RelinkNeeded { .. },
+            Event::Started { session },
+        ) => S::Linking {
             since: now,
             session: session.clone(),
             before: Some(Box::new(state.clone())),
@@ -95,11 +107,20 @@ pub fn next(
         }
         (
             S::Linking { .. } | S::Pending { .. } | S::Linked { .. },
-            Event::Linked { valid_until },
+            Event::Linked {
+                valid_until,
+                consent_until,
+            },
         ) => S::Linked {
             since: now,
             session,
             valid_until: Some(*valid_until),
+            consent_until: *consent_until,
+        },
+        (S::Linked { .. } | S::Pending { .. }, Event::CardNeeded { reason }) => S::RelinkNeeded {
+            since: now,
+            reason: reason.clone(),
+            session,
         },
         // An attempt that fails goes back to what it replaced.
         (S::Linking { before, .. }, Event::Failed) => {
@@ -108,7 +129,10 @@ pub fn next(
         // A pending request refused for good, expiry or revocation: back to 未連携. So are a
         // withdrawn consent and edited facts (never confirmed), whatever was under way.
         (S::Pending { .. }, Event::Failed | Event::Revoked)
-        | (S::Linked { .. } | S::Unlinked, Event::Expired | Event::Revoked)
+        | (
+            S::Linked { .. } | S::Unlinked | S::RelinkNeeded { .. },
+            Event::Expired | Event::Revoked,
+        )
         | (_, Event::Withdrawn | Event::Edited) => S::Unlinked,
         _ => {
             return Err(TransitionError {
@@ -169,10 +193,19 @@ mod tests {
         assert!(
             matches!(&s3, LinkageState::Pending { since, session, .. } if *since == t(1) && session == "abc")
         );
-        let s4 = next(&s3, &Event::Linked { valid_until: d }, t(9)).unwrap();
+        let s4 = next(
+            &s3,
+            &Event::Linked {
+                valid_until: d,
+                consent_until: None,
+            },
+            t(9),
+        )
+        .unwrap();
         assert_eq!(
             s4,
             LinkageState::Linked {
+                consent_until: None,
                 since: t(9),
                 session: "abc".into(),
                 valid_until: Some(d)
@@ -206,6 +239,7 @@ mod tests {
             (
                 &LinkageState::Unlinked,
                 Event::Linked {
+                    consent_until: None,
                     valid_until: NaiveDate::MIN,
                 },
             ),
@@ -224,6 +258,7 @@ mod tests {
     #[test]
     fn a_failed_relink_goes_back_to_what_it_replaced() {
         let linked = LinkageState::Linked {
+            consent_until: None,
             since: t(1),
             session: "old".into(),
             valid_until: NaiveDate::from_ymd_opt(2026, 12, 15),
@@ -248,5 +283,51 @@ mod tests {
         for event in [Event::Withdrawn, Event::Edited] {
             assert_eq!(next(&again, &event, t(5)).unwrap(), LinkageState::Unlinked);
         }
+    }
+
+    #[test]
+    fn an_ended_consent_needs_the_card_and_only_the_card_links_again() {
+        let linked = LinkageState::Linked {
+            since: t(1),
+            session: "a".into(),
+            valid_until: NaiveDate::from_ymd_opt(2026, 12, 15),
+            consent_until: NaiveDate::from_ymd_opt(2027, 11, 25),
+        };
+        let ended = Event::CardNeeded {
+            reason: "consent_expired".into(),
+        };
+        let relink = next(&linked, &ended, t(2)).unwrap();
+        assert_eq!(
+            relink,
+            LinkageState::RelinkNeeded {
+                since: t(2),
+                reason: "consent_expired".into(),
+                session: "a".into(),
+            }
+        );
+        assert!(!relink.is_linked());
+        // No renewal brings it back: only a new linkage (the card) does, and a failed one
+        // returns to カードで再連携が必要, not to 連携済.
+        let renewed = Event::Linked {
+            valid_until: NaiveDate::from_ymd_opt(2027, 1, 5).unwrap(),
+            consent_until: None,
+        };
+        assert!(next(&relink, &renewed, t(3)).is_err());
+        let attempt = next(
+            &relink,
+            &Event::Started {
+                session: "b".into(),
+            },
+            t(3),
+        )
+        .unwrap();
+        assert_eq!(next(&attempt, &Event::Failed, t(4)).unwrap(), relink);
+        assert!(next(&attempt, &renewed, t(4)).unwrap().is_linked());
+        // Withdrawing or editing ends it as anything else; an unlinked handbook has no consent.
+        assert_eq!(
+            next(&relink, &Event::Withdrawn, t(5)).unwrap(),
+            LinkageState::Unlinked
+        );
+        assert!(next(&LinkageState::Unlinked, &ended, t(5)).is_err());
     }
 }

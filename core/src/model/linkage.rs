@@ -1,7 +1,11 @@
-//! Myna Portal linkage state as staff see it: 連携済 / 未連携 / 申請中.
+//! Myna Portal linkage state as staff see it: 連携済 / 未連携 / 申請中, and カードで再連携が必要
+//! when the holder's consent ended and only the card can link again.
 
 use crate::lang::Lang;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The consent's end is announced this many days ahead.
+pub const CONSENT_WARNING_DAYS: i64 = 30;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -34,7 +38,20 @@ pub enum LinkageState {
         #[serde(default)]
         session: String,
         #[serde(default)]
-        valid_until: Option<chrono::NaiveDate>,
+        valid_until: Option<NaiveDate>,
+        /// The last day of the holder's consent (the portal's period): renewals stop there
+        /// and the card is needed again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consent_until: Option<NaiveDate>,
+    },
+    /// カードで再連携が必要: the consent ended (expired or withdrawn on the portal), or this
+    /// linkage cannot be renewed; what was issued is revoked and only the card links again.
+    #[serde(rename = "relink_needed")]
+    RelinkNeeded {
+        since: DateTime<Utc>,
+        reason: String,
+        #[serde(default)]
+        session: String,
     },
 }
 
@@ -46,6 +63,50 @@ impl LinkageState {
             }
             LinkageState::Pending { .. } => lang.pick("申請中", "Pending"),
             LinkageState::Linked { .. } => lang.pick("連携済", "Linked"),
+            LinkageState::RelinkNeeded { .. } => {
+                lang.pick("カードで再連携が必要", "Link again with the card")
+            }
+        }
+    }
+
+    /// What the holder is told about this linkage beside its label, if anything: the card
+    /// will be needed soon (the consent ends within [`CONSENT_WARNING_DAYS`]), or is needed now.
+    pub fn holder_notice(&self, today: NaiveDate, lang: Lang) -> Option<String> {
+        self.consent_days_left(today)
+            .map(|days| consent_ends_in(days, lang))
+            .or_else(|| self.relink_notice(lang))
+    }
+
+    /// Why カードで再連携が必要, in the holder's words (`None` in any other state).
+    pub fn relink_notice(&self, lang: Lang) -> Option<String> {
+        let LinkageState::RelinkNeeded { reason, .. } = self else {
+            return None;
+        };
+        Some(
+            if crate::portal::dto::consent_ended(reason) {
+                lang.pick(
+                    "同意期間が終わったため、連携を更新できません。マイナンバーカードで再連携してください。",
+                    "Your consent ended, so the linkage cannot be renewed. Link again with your My Number card.",
+                )
+            } else {
+                lang.pick(
+                    "この連携はカードなしでは更新できません。マイナンバーカードで再連携してください。",
+                    "This linkage cannot be renewed without the card. Link again with your My Number card.",
+                )
+            }
+            .to_owned(),
+        )
+    }
+
+    /// Days left of the holder's consent while 連携済, once within [`CONSENT_WARNING_DAYS`]:
+    /// the app says ahead of time that the card will be needed.
+    pub fn consent_days_left(&self, today: NaiveDate) -> Option<i64> {
+        match self {
+            LinkageState::Linked {
+                consent_until: Some(until),
+                ..
+            } => Some((*until - today).num_days().max(0)).filter(|d| *d <= CONSENT_WARNING_DAYS),
+            _ => None,
         }
     }
 
@@ -59,9 +120,24 @@ impl LinkageState {
             LinkageState::Unlinked => None,
             LinkageState::Linking { session, .. }
             | LinkageState::Pending { session, .. }
-            | LinkageState::Linked { session, .. } => {
+            | LinkageState::Linked { session, .. }
+            | LinkageState::RelinkNeeded { session, .. } => {
                 Some(session.as_str()).filter(|s| !s.is_empty())
             }
         }
+    }
+}
+
+/// "The consent ends in `days` days; then link again with the card."
+pub fn consent_ends_in(days: i64, lang: Lang) -> String {
+    match (days, lang) {
+        (0, Lang::Ja) => "マイナポータル連携の同意期間は今日で終わります。明日からはマイナンバーカードで再連携してください。".to_owned(),
+        (0, Lang::En) => "Your consent to the portal linkage ends today. From tomorrow, link again with your My Number card.".to_owned(),
+        (_, Lang::Ja) => format!(
+            "マイナポータル連携の同意期間が{days}日後に終わります。その後はマイナンバーカードで再連携してください。"
+        ),
+        (_, Lang::En) => format!(
+            "Your consent to the portal linkage ends in {days} days. After that, link again with your My Number card."
+        ),
     }
 }

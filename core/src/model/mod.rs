@@ -24,7 +24,7 @@ pub use handbook::{Handbook, HandbookDraft, HolderDraft, InvalidHandbook, Munici
 pub use holder::Holder;
 pub use id::HandbookId;
 pub use kind::{Category, HandbookKind, Severity};
-pub use linkage::LinkageState;
+pub use linkage::{CONSENT_WARNING_DAYS, LinkageState};
 pub use municipality::MunicipalityCode;
 pub use page_image::PageImage;
 pub use photo::{PhotoFormat, PhotoInfo};

@@ -193,6 +193,26 @@ impl TechoClient {
         .await
     }
 
+    /// The status, waited for while 申請中: the server answers as soon as the portal's answer is
+    /// stored, or after `wait` (at most 50 s) with the session still pending.
+    pub async fn status_waiting(
+        &self,
+        session: &str,
+        wait: std::time::Duration,
+    ) -> Result<LinkageStatus, ClientError> {
+        let secs = wait.as_secs().min(50);
+        self.send(
+            self.http
+                .get(format!(
+                    "{}/v1/linkage-sessions/{session}?wait={secs}",
+                    self.server
+                ))
+                .timeout(std::time::Duration::from_secs(secs + 15)),
+            "techo-server",
+        )
+        .await
+    }
+
     pub async fn acknowledge(&self, session: &str) -> Result<(), ClientError> {
         let resp = self
             .http

@@ -194,6 +194,9 @@ pub enum LinkageStatus {
     Linked {
         credentials: Vec<HeldCredential>,
         valid_until: NaiveDate,
+        /// The last day (JST) of the holder's consent: renewals stop there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consent_until: Option<NaiveDate>,
     },
     Failed {
         error: String,
@@ -203,6 +206,12 @@ pub enum LinkageStatus {
         reason: String,
     },
     Suspended,
+}
+
+/// Whether a revocation's reason is the end of the holder's consent (expired, or withdrawn on
+/// the portal): only the card can link again.
+pub fn consent_ended(revocation_reason: &str) -> bool {
+    revocation_reason.starts_with("consent_")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -162,7 +162,8 @@ pub fn build(
     }
 }
 
-/// How the linkage line is called out: self-declared and pending screens say so.
+/// How the linkage line is called out for staff: self-declared and pending screens say so.
+/// (The holder's own warnings, such as a consent about to end, are on the list, not here.)
 fn linkage_note(state: &LinkageState, lang: Lang) -> (Emphasis, &'static str) {
     match state {
         LinkageState::Linked { .. } => (Emphasis::Normal, ""),
@@ -173,6 +174,13 @@ fn linkage_note(state: &LinkageState, lang: Lang) -> (Emphasis, &'static str) {
         LinkageState::Unlinked | LinkageState::Linking { .. } => (
             Emphasis::Alert,
             lang.pick("（本人申告）", " (self-declared)"),
+        ),
+        LinkageState::RelinkNeeded { .. } => (
+            Emphasis::Alert,
+            lang.pick(
+                "（本人申告・同意期間終了）",
+                " (self-declared: consent ended)",
+            ),
         ),
     }
 }

@@ -144,7 +144,9 @@ pub enum LinkageKind {
 impl From<&LinkageState> for LinkageKind {
     fn from(s: &LinkageState) -> Self {
         match s {
-            LinkageState::Unlinked | LinkageState::Linking { .. } => LinkageKind::Unlinked,
+            LinkageState::Unlinked
+            | LinkageState::Linking { .. }
+            | LinkageState::RelinkNeeded { .. } => LinkageKind::Unlinked,
             LinkageState::Pending { .. } => LinkageKind::Pending,
             LinkageState::Linked { .. } => LinkageKind::Linked,
         }

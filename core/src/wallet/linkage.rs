@@ -167,9 +167,25 @@ impl Wallet {
         client: &TechoClient,
         id: &HandbookId,
     ) -> Result<LinkageState, LinkError> {
+        self.refresh_linkage_waiting(client, id, std::time::Duration::ZERO)
+            .await
+    }
+
+    /// [`Wallet::refresh_linkage`], waiting up to `wait` (at most 50 s) on the server while the
+    /// linkage is 申請中: it returns as soon as the portal's answer is stored.
+    pub async fn refresh_linkage_waiting(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        wait: std::time::Duration,
+    ) -> Result<LinkageState, LinkError> {
         let hb = self.get(id)?;
         let session = hb.linkage.session().ok_or(LinkError::NoSession)?.to_owned();
-        let status = client.status(&session).await?;
+        let status = if wait.is_zero() {
+            client.status(&session).await?
+        } else {
+            client.status_waiting(&session, wait).await?
+        };
         self.apply(client, id, &session, status).await
     }
 
@@ -213,7 +229,14 @@ impl Wallet {
         };
         let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or_default();
         Ok(self
-            .record(id, &Event::Linked { valid_until }, Some(&creds))?
+            .record(
+                id,
+                &Event::Linked {
+                    valid_until,
+                    consent_until: None,
+                },
+                Some(&creds),
+            )?
             .linkage)
     }
 
@@ -240,6 +263,7 @@ impl Wallet {
             LinkageStatus::Linked {
                 credentials,
                 valid_until,
+                consent_until,
             } => {
                 if credentials.is_empty() && hb.linkage.is_linked() {
                     // Already stored and acknowledged on an earlier poll.
@@ -247,7 +271,14 @@ impl Wallet {
                 }
                 let creds = (!credentials.is_empty()).then_some(credentials.as_slice());
                 let state = self
-                    .record(id, &Event::Linked { valid_until }, creds)?
+                    .record(
+                        id,
+                        &Event::Linked {
+                            valid_until,
+                            consent_until,
+                        },
+                        creds,
+                    )?
                     .linkage;
                 if creds.is_some() {
                     // Best effort: if the acknowledgement is lost the server keeps the copy until
@@ -259,6 +290,17 @@ impl Wallet {
             LinkageStatus::Failed { error, message } => {
                 self.record(id, &Event::Failed, None)?;
                 Err(LinkError::Refused { error, message })
+            }
+            // Already known: カードで再連携が必要 stays until the card links again.
+            LinkageStatus::Revoked { .. }
+                if matches!(hb.linkage, LinkageState::RelinkNeeded { .. }) =>
+            {
+                Ok(hb.linkage)
+            }
+            LinkageStatus::Revoked { reason } if crate::portal::dto::consent_ended(&reason) => {
+                Ok(self
+                    .record(id, &Event::CardNeeded { reason }, Some(&[]))?
+                    .linkage)
             }
             LinkageStatus::Revoked { .. } | LinkageStatus::Suspended => {
                 Ok(self.record(id, &Event::Revoked, Some(&[]))?.linkage)

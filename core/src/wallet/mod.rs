@@ -18,6 +18,7 @@ mod coupons;
 mod credentials;
 mod directory;
 mod handbooks;
+mod keep_linked;
 mod linkage;
 mod maintenance;
 mod pages;
@@ -26,6 +27,7 @@ mod renewal;
 mod site;
 mod support;
 
+pub use keep_linked::{KeepLinkedReport, LinkageNotice, NoticeKind};
 pub use linkage::LinkOptions;
 pub use maintenance::Export;
 pub use renewal::{RENEW_DAYS_AHEAD, Renewal};

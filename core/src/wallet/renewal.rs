@@ -6,7 +6,7 @@ use super::{Wallet, WalletError};
 use crate::linkage::{Event, LinkError};
 use crate::model::HandbookId;
 use crate::portal::TechoClient;
-use crate::portal::dto::{DeviceKeyDto, LinkageStatus, RenewRequest};
+use crate::portal::dto::{DeviceKeyDto, LinkageStatus, RenewRequest, consent_ended};
 use crate::store::{Batch, Table};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -37,20 +37,23 @@ impl Wallet {
     /// Whether `id` should be renewed now: linked, its credentials run out within
     /// [`RENEW_DAYS_AHEAD`] days (or already have), and no "ask again later" is pending.
     pub fn renewal_due(&self, id: &HandbookId) -> Result<bool, WalletError> {
-        let hb = self.get(id)?;
-        if !hb.linkage.is_linked() {
-            return Ok(false);
-        }
-        if self.renew_after(id)?.is_some_and(|t| self.now() < t) {
-            return Ok(false);
-        }
-        let horizon = self.today() + Duration::days(RENEW_DAYS_AHEAD);
+        Ok(self.get(id)?.linkage.is_linked() && self.renewal_time(id)? <= self.now())
+    }
+
+    /// When `id`'s batch is to be renewed: [`RENEW_DAYS_AHEAD`] days before its last credential
+    /// runs out (midnight, Japan time), or later if the portal asked to wait.
+    pub fn renewal_time(&self, id: &HandbookId) -> Result<DateTime<Utc>, WalletError> {
+        let last = self.credentials(id)?.iter().map(|c| c.not_after).max();
+        let from_validity = last.map_or(DateTime::<Utc>::MIN_UTC, |last| {
+            (last - Duration::days(RENEW_DAYS_AHEAD))
+                .and_time(chrono::NaiveTime::MIN)
+                .and_local_timezone(crate::clock::jst())
+                .single()
+                .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+        });
         Ok(self
-            .credentials(id)?
-            .iter()
-            .map(|c| c.not_after)
-            .max()
-            .is_none_or(|last| last <= horizon))
+            .renew_after(id)?
+            .map_or(from_validity, |after| after.max(from_validity)))
     }
 
     /// Asks for a fresh batch without the card (see [`Renewal`]). New device keys are made
@@ -117,9 +120,14 @@ impl Wallet {
             LinkageStatus::Linked {
                 credentials,
                 valid_until,
+                consent_until,
             } => {
                 if !credentials.is_empty() {
-                    self.record(id, &Event::Linked { valid_until }, Some(&credentials))?;
+                    let event = Event::Linked {
+                        valid_until,
+                        consent_until,
+                    };
+                    self.record(id, &event, Some(&credentials))?;
                     let _ = client.acknowledge(&session).await;
                 }
                 self.set_renew_after(id, None)?;
@@ -129,14 +137,17 @@ impl Wallet {
                 self.set_renew_after(id, Some(next_try))?;
                 Renewal::Later { reason, next_try }
             }
+            LinkageStatus::Revoked { reason } if consent_ended(&reason) => {
+                self.card_needed(id, reason)?
+            }
+            // A linkage from before renewals existed, or one the server no longer holds as
+            // linked: only the card can renew it.
+            LinkageStatus::Failed { error: reason, .. } => self.card_needed(id, reason)?,
+            LinkageStatus::AwaitingCode => self.card_needed(id, "not_linked".into())?,
             LinkageStatus::Revoked { reason } => {
                 self.record(id, &Event::Revoked, Some(&[]))?;
                 self.set_renew_after(id, None)?;
-                if reason.starts_with("consent_") {
-                    Renewal::NeedsCard { reason }
-                } else {
-                    Renewal::Revoked { reason }
-                }
+                Renewal::Revoked { reason }
             }
             LinkageStatus::Suspended => {
                 self.record(id, &Event::Revoked, Some(&[]))?;
@@ -144,11 +155,21 @@ impl Wallet {
                     reason: "suspended".into(),
                 }
             }
-            LinkageStatus::Failed { error, .. } => Renewal::NeedsCard { reason: error },
-            LinkageStatus::AwaitingCode => Renewal::NeedsCard {
-                reason: "not_linked".into(),
-            },
         })
+    }
+
+    /// カードで再連携が必要: recorded, with the credentials dropped (the server revoked them or
+    /// will not renew them).
+    fn card_needed(&self, id: &HandbookId, reason: String) -> Result<Renewal, WalletError> {
+        self.record(
+            id,
+            &Event::CardNeeded {
+                reason: reason.clone(),
+            },
+            Some(&[]),
+        )?;
+        self.set_renew_after(id, None)?;
+        Ok(Renewal::NeedsCard { reason })
     }
 
     fn renew_after(&self, id: &HandbookId) -> Result<Option<DateTime<Utc>>, WalletError> {

@@ -1,11 +1,13 @@
 //! techo-server: linkage sessions, the portal exchange over mutual TLS, pending requests with
 //! retries that honour the portal's hours, credential issuing, revocation, trust and status lists.
 
+mod consent_expiry;
 pub mod coupons;
 pub mod directory;
 pub mod portal_client;
 mod renew;
 pub mod store;
+pub mod wait;
 
 use crate::ServerError;
 use crate::tls::{Running, TestPki, serve};
@@ -82,6 +84,8 @@ pub struct ServerState {
     cfg: ServerConfig,
     directory: Mutex<directory::DirectoryLog>,
     coupons: Mutex<coupons::CouponLedger>,
+    /// Woken when this process stores a retry's or a purge's outcome (see [`wait`]).
+    changed: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
@@ -198,6 +202,9 @@ impl ServerState {
             } => LinkageStatus::Linked {
                 credentials: credentials.clone().unwrap_or_default(),
                 valid_until: *valid_until,
+                consent_until: s
+                    .consent_until
+                    .map(|t| t.with_timezone(&techo_core::clock::jst()).date_naive()),
             },
             SessionState::Failed { error, message } => LinkageStatus::Failed {
                 error: error.clone(),
@@ -356,6 +363,9 @@ impl ServerState {
                 }
             }
         }
+        if n > 0 {
+            self.changed.notify_waiters();
+        }
         n
     }
 
@@ -421,6 +431,7 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         access_token: None,
         renewed_with: None,
         renewed_by: None,
+        consent_until: None,
         guardian: req
             .guardian
             .map(|relationship| techo_core::token::GuardianClaim {
@@ -471,6 +482,7 @@ async fn submit_code(
         }
     };
     let mut s = s;
+    s.consent_until = Some(token.consent_expires_at);
     if let Some(agent) = &token.agent {
         // A proxy consented: the portal's proxy setting, not the app's word, names the guardian.
         s.guardian = Some(techo_core::token::GuardianClaim {
@@ -497,18 +509,6 @@ async fn submit_code(
         .await
     {
         Ok(s) => Json(ServerState::status_of(&s)).into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-async fn status(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>) -> Response {
-    match st.store.session(&id).await {
-        Ok(Some(s)) => Json(ServerState::status_of(&s)).into_response(),
-        Ok(None) => api_error(
-            StatusCode::NOT_FOUND,
-            "unknown_session",
-            "no such linkage session",
-        ),
         Err(e) => internal(e),
     }
 }
@@ -557,9 +557,6 @@ async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<Strin
             "no such linkage session",
         );
     };
-    if let Err(e) = set_issuer_status(&st, &id, Status::Revoked).await {
-        return internal(e);
-    }
     let consent_id = match &s.state {
         SessionState::Pending { consent_id, .. }
         | SessionState::Linked { consent_id, .. }
@@ -569,12 +566,12 @@ async fn withdraw(State(st): State<Arc<ServerState>>, UrlPath(id): UrlPath<Strin
     s.state = SessionState::Revoked {
         reason: "consent_withdrawn".into(),
     };
-    s.device_keys.clear();
-    s.access_token = None;
-    s.photo_sha256_hex = None;
-    s.handbook.number.clear();
-    s.handbook.municipality_code.clear();
+    consent_expiry::forget_portal_data(&mut s);
     if let Err(e) = st.store.put_session(&s).await {
+        return internal(e);
+    }
+    // After the session is written (see `admin`): nothing issued meanwhile stays valid.
+    if let Err(e) = set_issuer_status(&st, &id, Status::Revoked).await {
         return internal(e);
     }
     let consent = match consent_id {
@@ -651,20 +648,37 @@ async fn admin(
             );
         }
     };
-    if let Err(e) = set_issuer_status(&st, &s.id, status).await {
-        return internal(e);
-    }
-    if matches!(next, SessionState::Revoked { .. }) {
+    let stored = s.clone();
+    let revoke = matches!(next, SessionState::Revoked { .. });
+    if revoke {
         s.access_token = None;
     }
     s.state = next;
-    match st.store.put_session(&s).await {
-        Ok(()) => {
-            tracing::info!(session = %s.id, action = %a.action, "admin action");
-            Json(ServerState::status_of(&s)).into_response()
+    // A revocation always wins: written over whatever is there. Suspend and reinstate only
+    // over the session as read (a reinstatement never undoes a revocation that came first).
+    let written = if revoke {
+        st.store.put_session(&s).await.map(|()| true)
+    } else {
+        st.store.replace_session(&stored, &s).await
+    };
+    match written {
+        Ok(true) => {}
+        Ok(false) => {
+            return api_error(
+                StatusCode::CONFLICT,
+                "changed_meanwhile",
+                "the session changed while this action ran: look at it again and retry",
+            );
         }
-        Err(e) => internal(e),
+        Err(e) => return internal(e),
     }
+    // The list after the session: a batch a code exchange allocated before this write is
+    // caught here; one allocated after it loses its own write and applies this status itself.
+    if let Err(e) = set_issuer_status(&st, &s.id, status).await {
+        return internal(e);
+    }
+    tracing::info!(session = %s.id, action = %a.action, "admin action");
+    Json(ServerState::status_of(&s)).into_response()
 }
 
 /// `Some(401)` unless the request carries the admin token (compared in constant time).
@@ -763,10 +777,11 @@ impl TechoServer {
             cfg: cfg.clone(),
             directory: Mutex::new(directory::DirectoryLog::default()),
             coupons: Mutex::new(coupons::CouponLedger::default()),
+            changed: tokio::sync::Notify::new(),
         });
         let routes = Router::new()
             .route("/v1/linkage-sessions", post(start))
-            .route("/v1/linkage-sessions/{id}", get(status))
+            .route("/v1/linkage-sessions/{id}", get(wait::status))
             .route("/v1/linkage-sessions/{id}/code", post(submit_code))
             .route("/v1/linkage-sessions/{id}/ack", post(acknowledge))
             .route("/v1/linkage-sessions/{id}/withdraw", post(withdraw))
@@ -806,6 +821,7 @@ impl TechoServer {
                 loop {
                     tokio::time::sleep(every).await;
                     st.retry_due().await;
+                    st.purge_expired_consents().await;
                 }
             })
         });

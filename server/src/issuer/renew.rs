@@ -58,6 +58,15 @@ async fn authorised(
         }
         Err(e) => return Err(internal(e)),
     };
+    // Revoked or suspended: the app learns it and stops showing 連携済 (the status is no
+    // secret: `GET` gives it to anyone with the session id). Nothing is issued.
+    if matches!(
+        stored.state,
+        SessionState::Revoked { .. } | SessionState::Suspended { .. }
+    ) {
+        tracing::info!(session = %id, state = stored.state.name(), "renewal refused: not linked");
+        return Err(Json(ServerState::status_of(&stored)).into_response());
+    }
     let replay = stored.renewed_with.as_deref() == Some(req.idempotency_key.as_str())
         && stored.renewed_by.as_deref() == Some(req.signer_hex.as_str());
     // Only the phone holding this linkage: a key of its current batch signs the request.
@@ -93,10 +102,6 @@ async fn authorised(
     }
     match &stored.state {
         SessionState::Linked { .. } => Ok((stored, replay)),
-        // Revoked or suspended: the app learns it and stops showing 連携済.
-        SessionState::Revoked { .. } | SessionState::Suspended { .. } => {
-            Err(Json(ServerState::status_of(&stored)).into_response())
-        }
         _ => Err(api_error(
             StatusCode::CONFLICT,
             "not_linked",

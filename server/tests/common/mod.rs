@@ -204,20 +204,29 @@ pub async fn world_with(
     store: StoreConfig,
     wallet_store: Option<Box<dyn techo_core::store::Store>>,
 ) -> World {
+    world_configured(now, store, wallet_store, |_| {}).await
+}
+
+/// [`world_with`] with the server's configuration adjusted by `edit`.
+pub async fn world_configured(
+    now: &str,
+    store: StoreConfig,
+    wallet_store: Option<Box<dyn techo_core::store::Store>>,
+    edit: impl FnOnce(&mut ServerConfig),
+) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at(now)));
     let pki = TestPki::generate().unwrap();
     let portal = start_portal(&pki, clock.clone()).await;
-    let server = start_server_on(
-        &pki,
-        clock.clone(),
+    let mut cfg = config(
         &portal,
         &dir.path().join("server"),
         1500,
         store,
         Some(dir.path().join("issuer")),
-    )
-    .await;
+    );
+    edit(&mut cfg);
+    let server = TechoServer::start(&pki, clock.clone(), cfg).await.unwrap();
     let wallet = match wallet_store {
         Some(store) => Wallet::with_store(store, clock.clone()),
         None => Wallet::open(
@@ -328,5 +337,20 @@ impl World {
 
     pub fn advance_to(&self, t: &str) {
         self.clock.set(at(t));
+    }
+
+    /// A client for a techo-server that is down (a loopback port nothing listens on).
+    pub fn client_to_nowhere(&self) -> TechoClient {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        TechoClient::new(
+            &format!("https://127.0.0.1:{port}"),
+            &self.pki.ca_pem,
+            std::time::Duration::from_secs(2),
+        )
+        .unwrap()
     }
 }

@@ -117,6 +117,15 @@ pub trait ServerStore: Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<ConsentEntry>, StoreError>> + Send;
     fn consents(&self) -> impl Future<Output = Result<Vec<ConsentEntry>, StoreError>> + Send;
+    /// Up to `limit` consents expired at `now` and not yet purged that no worker holds, leased
+    /// to `worker` until `now + lease` (released when the consent is written again).
+    fn claim_expired_consents(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ConsentEntry>, StoreError>> + Send;
     /// `n` fresh random status indices, recorded as issued to `holder`.
     fn allocate_indices(
         &self,
@@ -209,6 +218,15 @@ impl ServerStore for AnyStore {
     }
     async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
         delegate!(self, s => s.consents())
+    }
+    async fn claim_expired_consents(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> Result<Vec<ConsentEntry>, StoreError> {
+        delegate!(self, s => s.claim_expired_consents(now, lease, worker, limit))
     }
     async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
         delegate!(self, s => s.allocate_indices(holder, n))

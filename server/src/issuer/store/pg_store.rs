@@ -13,8 +13,14 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
 /// The schema this binary writes; a database at a newer version is refused.
-pub const SCHEMA_VERSION: i32 = 1;
-const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("../../../migrations/0001_init.sql"))];
+pub const SCHEMA_VERSION: i32 = 2;
+const MIGRATIONS: [(i32, &str); 2] = [
+    (1, include_str!("../../../migrations/0001_init.sql")),
+    (
+        2,
+        include_str!("../../../migrations/0002_consent_expiry.sql"),
+    ),
+];
 /// Serialises migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;
 
@@ -292,9 +298,12 @@ impl ServerStore for PgStore {
     async fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
         self.client
             .execute(
-                "INSERT INTO consents (id, session_id, data) VALUES ($1, $2, $3::text::jsonb)
-                 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
-                &[&c.id, &c.session_id, &json(c)?],
+                "INSERT INTO consents (id, session_id, data, expires_at, purged_at)
+                 VALUES ($1, $2, $3::text::jsonb, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data,
+                     expires_at = EXCLUDED.expires_at, purged_at = EXCLUDED.purged_at,
+                     lease_until = NULL, lease_owner = NULL",
+                &[&c.id, &c.session_id, &json(c)?, &c.expires_at, &c.purged_at],
             )
             .await
             .map_err(e)?;
@@ -308,6 +317,35 @@ impl ServerStore for PgStore {
             .map_err(e)?
             .map(|row| decode("consent", row.get::<_, &str>(0)))
             .transpose()
+    }
+
+    async fn claim_expired_consents(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        worker: &str,
+        limit: usize,
+    ) -> Result<Vec<ConsentEntry>, StoreError> {
+        let until = now + lease;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.client
+            .query(
+                "UPDATE consents SET lease_until = $2, lease_owner = $3
+                 WHERE id IN (
+                     SELECT id FROM consents
+                     WHERE purged_at IS NULL AND expires_at <= $1
+                       AND (lease_until IS NULL OR lease_until < $1)
+                     ORDER BY expires_at
+                     LIMIT $4
+                     FOR UPDATE SKIP LOCKED)
+                 RETURNING data::text",
+                &[&now, &until, &worker, &limit],
+            )
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| decode("consent", row.get::<_, &str>(0)))
+            .collect()
     }
 
     async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {

@@ -59,6 +59,10 @@ pub struct SessionRecord {
     /// The key (of the batch before) that signed the last renewal: only it may replay it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewed_by: Option<String>,
+    /// When the holder's consent ends (the portal's period): told to the app, which warns ahead
+    /// that the card will be needed; renewals stop there and the data is purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_until: Option<DateTime<Utc>>,
 }
 
 /// What the holder consented to, when, and when the data was purged.

@@ -209,6 +209,10 @@ impl ServerStore for SledStore {
         self.consents
             .insert(c.id.as_bytes(), serde_json::to_vec(c).map_err(e)?)
             .map_err(e)?;
+        self.leases
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&format!("consent/{}", c.id));
         self.flush()
     }
 
@@ -218,6 +222,28 @@ impl ServerStore for SledStore {
             .map_err(e)?
             .map(|v| decode("consent", &v))
             .transpose()
+    }
+
+    async fn claim_expired_consents(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        _worker: &str,
+        limit: usize,
+    ) -> Result<Vec<ConsentEntry>, StoreError> {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        let lease_of = |c: &ConsentEntry| format!("consent/{}", c.id);
+        let mut due: Vec<ConsentEntry> = Self::all::<ConsentEntry>(&self.consents, "consent")?
+            .into_iter()
+            .filter(|c| c.purged_at.is_none() && c.expires_at <= now)
+            .filter(|c| leases.get(&lease_of(c)).is_none_or(|until| *until < now))
+            .collect();
+        due.sort_by_key(|c| c.expires_at);
+        due.truncate(limit);
+        for c in &due {
+            leases.insert(lease_of(c), now + lease);
+        }
+        Ok(due)
     }
 
     async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
