@@ -7,7 +7,14 @@ import SwiftUI
 
 @main
 struct TechoApp: App {
-    @StateObject private var env = AppEnvironment()
+    @StateObject private var env: AppEnvironment
+
+    init() {
+        let env = AppEnvironment()
+        _env = StateObject(wrappedValue: env)
+        // Before launch ends, as BGTaskScheduler requires.
+        KeepLinked.register(env: env)
+    }
 
     var body: some Scene {
         WindowGroup {

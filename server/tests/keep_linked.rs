@@ -95,6 +95,29 @@ async fn the_periodic_run_asks_about_a_pending_linkage_when_its_time_comes() {
     assert!(report.problems[0].1.contains("cannot reach"));
     assert!(state(&w).is_linked());
     assert_eq!(w.wallet.credentials(&w.handbook).unwrap(), held);
+
+    // The handbook is returned and support revokes it: the next run (not a renewal) learns it.
+    let session = state(&w).session().unwrap().to_owned();
+    w.client
+        .admin(
+            common::ADMIN,
+            &techo_core::portal::dto::AdminAction {
+                session_id: session,
+                action: "revoke".into(),
+                reason: "returned".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = w.wallet.keep_linked(&w.client).await.unwrap();
+    assert_eq!(report.notices.len(), 1, "{report:?}");
+    assert_eq!(report.notices[0].kind, NoticeKind::Revoked);
+    assert_eq!(state(&w), LinkageState::Unlinked);
+    assert!(
+        report.notices[0]
+            .body(Lang::Ja)
+            .contains("取り消されました")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -155,7 +155,11 @@ impl Wallet {
             match self.keep_one_linked(client, &hb).await {
                 Ok(Some(notice)) => notices.push(notice),
                 Ok(None) => {}
-                Err(LinkError::Wallet(e)) => return Err(e),
+                // The store itself failed: nothing else can be done either.
+                Err(LinkError::Wallet(e @ WalletError::Store(_))) => return Err(e),
+                // Unreachable, refused, or the device key cannot sign now (the phone is
+                // locked and the key wants a recent unlock): this handbook waits for the
+                // next run, the others go on.
                 Err(e) => problems.push((hb.id.clone(), e.to_string())),
             }
         }
@@ -198,7 +202,15 @@ impl Wallet {
                     }
                 }
             }
-            LinkageState::Linked { .. } => self.consent_warning(hb),
+            // Not due: a status check (a revocation is learnt within a run), then the warning.
+            LinkageState::Linked { .. } => {
+                self.refresh_linkage(client, &hb.id).await?;
+                let now = self.get(&hb.id)?;
+                match LinkageNotice::between(&hb.linkage, &now) {
+                    Some(notice) => Ok(Some(notice)),
+                    None => self.consent_warning(&now),
+                }
+            }
             _ => Ok(None),
         }
     }

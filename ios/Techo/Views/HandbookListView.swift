@@ -16,10 +16,13 @@ struct HandbookListView: View {
                     } label: {
                         VStack(alignment: .leading) {
                             Text("\(h.kindLabel) \(h.gradeLabel)").font(.title3.bold())
-                            Text([h.fareClassLabel, h.linkageLabel, h.municipality].joined(separator: " ・ "))
+                            Text(([h.fareClassLabel, h.linkageLabel, h.municipality] + h.portalChanges).joined(separator: " ・ "))
+                            if let notice = h.linkage.notice {
+                                Text("⚠ " + notice).font(.callout)
+                            }
                         }
                     }
-                    .accessibilityLabel("\(h.kindLabel) \(h.gradeLabel), \(h.linkageLabel)")
+                    .accessibilityLabel("\(h.kindLabel) \(h.gradeLabel), \(h.linkageLabel)\(h.linkage.notice.map { ", " + $0 } ?? "")")
                     if h.linkage.status != .linked {
                         NavigationLink(env.pick("マイナポータルと連携する", "Link with the portal")) {
                             LinkView(model: LinkModel(env: env, handbookId: h.id))
@@ -32,6 +35,17 @@ struct HandbookListView: View {
             }
             .navigationTitle(env.pick("手帳", "Handbooks"))
             .onAppear { handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? [] }
+            // The keep-linked pass when the list appears, then a wait on any 申請中 linkage
+            // while the list is in front (cancelled when it goes).
+            .task {
+                if await KeepLinked.run(env: env) != nil {
+                    handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? []
+                }
+                if handbooks.contains(where: { $0.linkage.status != .unlinked }) { KeepLinked.askToNotify() }
+                await KeepLinked.waitWhilePending(env: env) {
+                    handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? []
+                }
+            }
             .fullScreenCover(isPresented: $counter) { CounterScreen(env: env) }
         }
     }

@@ -15,7 +15,7 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR]",
         |args| async move { run(&args).await },
     )
     .await
@@ -28,6 +28,18 @@ fn hours(args: &[String]) -> Result<HoursMode, String> {
         Some(other) => Err(format!(
             "--portal-hours must be municipal or always, not {other}"
         )),
+    }
+}
+
+/// The consented period the simulated portal grants (`--consent-days`, a year by default).
+fn consent_days(args: &[String]) -> Result<i64, String> {
+    match arg(args, "--consent-days") {
+        None => Ok(365),
+        Some(d) => d
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| format!("--consent-days takes 1 to 3650 days, not {d}")),
     }
 }
 
@@ -50,7 +62,11 @@ async fn run(args: &[String]) -> Result<(), String> {
     let portal = Portal::start(&pki, clock.clone(), trust, Records::load(&records)?)
         .await
         .map_err(|e| e.to_string())?;
-    portal.state.update_knobs(|k| k.mode = hours);
+    let consent_days = consent_days(args)?;
+    portal.state.update_knobs(|k| {
+        k.mode = hours;
+        k.consent_days = consent_days;
+    });
     // Proxy settings as the municipal office registers them (simulated 代理人設定), for a year.
     for entry in arg(args, "--proxy").iter().flat_map(|v| v.split(',')) {
         let parsed = entry.split_once('=').and_then(|(principal, rest)| {

@@ -37,6 +37,8 @@ pub struct Knobs {
     pub hang: u32,
     /// The municipality has not sent the data yet until this time.
     pub not_ready_until: Option<DateTime<Utc>>,
+    /// How long a consent given now lasts (the service's consented period).
+    pub consent_days: i64,
 }
 
 impl Default for Knobs {
@@ -48,6 +50,7 @@ impl Default for Knobs {
             malformed_json: 0,
             hang: 0,
             not_ready_until: None,
+            consent_days: 365,
         }
     }
 }
@@ -88,7 +91,8 @@ struct Grant {
 struct Inner {
     challenges: HashMap<String, (Vec<u8>, DateTime<Utc>)>,
     codes: HashMap<String, (Grant, DateTime<Utc>)>,
-    tokens: HashMap<String, Grant>,
+    /// Access tokens: the grant, and the end of the consented period.
+    tokens: HashMap<String, (Grant, DateTime<Utc>)>,
     proxies: Vec<ProxySetting>,
     consents: Vec<PortalConsent>,
     revoked: HashSet<String>,
@@ -384,11 +388,14 @@ async fn token(State(s): State<Arc<PortalState>>, Json(req): Json<TokenRequest>)
     let agent = grant.agent.as_ref().map(|(_, relationship)| ProxyAgent {
         relationship: *relationship,
     });
-    s.lock().tokens.insert(access.clone(), grant);
+    let consent_until = now + Duration::days(s.lock().knobs.consent_days);
+    s.lock()
+        .tokens
+        .insert(access.clone(), (grant, consent_until));
     Json(TokenResponse {
         access_token: access,
         subject,
-        consent_expires_at: now + Duration::days(365),
+        consent_expires_at: consent_until,
         agent,
     })
     .into_response()
@@ -452,7 +459,7 @@ async fn handbooks(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let Some(grant) = token.and_then(|t| s.lock().tokens.get(&t).cloned()) else {
+    let Some((grant, consent_until)) = token.and_then(|t| s.lock().tokens.get(&t).cloned()) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
@@ -460,6 +467,14 @@ async fn handbooks(
             None,
         );
     };
+    if now >= consent_until {
+        return error(
+            StatusCode::FORBIDDEN,
+            "consent_expired",
+            "the consented period is over: the holder must consent again",
+            None,
+        );
+    }
     if let Some((agent, _)) = &grant.agent
         && s.proxy(&grant.principal, agent, now).is_none()
     {

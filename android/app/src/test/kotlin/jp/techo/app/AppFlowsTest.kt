@@ -4,7 +4,6 @@ import android.Manifest
 import android.app.AlertDialog
 import android.graphics.SurfaceTexture
 import android.view.TextureView
-import jp.techo.app.Robot.decodeQr
 import jp.techo.app.Robot.find
 import jp.techo.app.Robot.follow
 import jp.techo.app.Robot.frameOf
@@ -90,7 +89,7 @@ class AppFlowsTest {
         assertTrue(text(counter, "counter.item.linkage").contains("Linked"))
         val shot = screenshot(counter)
         Robot.save(shot, "flow-counter-${android.os.Build.VERSION.SDK_INT}")
-        val scanned = decodeQr(shot)
+        val scanned = Robot.scanCounter(counter, shot)
         assertNotNull("the code decodes from the screen", scanned)
         val hex = { b: ByteArray -> b.take(12).joinToString("") { "%02x".format(it) } + "… (${b.size})" }
         assertTrue(
@@ -110,7 +109,7 @@ class AppFlowsTest {
         assertNotNull("lists checked against the shipped root key", find(staff, "staff.ready"))
         (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
-        w.platform.camera!!.feed(frameOf(shot))
+        w.platform.camera!!.feed(frameOf(Robot.codeArea(counter, shot)))
         waitFor("the verdict") { find(staff, "staff.valid") != null }
         assertEquals("◯ VALID HANDBOOK", text(staff, "staff.valid"))
         // The camera is closed when staff mode leaves the screen, and opened again on return.
@@ -193,7 +192,7 @@ class AppFlowsTest {
         w.platform.answer(UnlockResult.Unlocked)
         waitFor("the code after the unlock") { counter.shown?.status == CodeStatus.SHOWN && shown(counter, "counter.qr") }
         assertEquals(2, w.platform.prompts)
-        assertNotNull(decodeQr(screenshot(counter)))
+        assertNotNull(Robot.scanCounter(counter, screenshot(counter)))
     }
 
     @Test
@@ -278,4 +277,54 @@ class AppFlowsTest {
         waitFor("an empty list") { find(fresh, "register") != null }
         assertTrue(Robot.app.wallet.handbooks(Language.ENGLISH).isEmpty())
     }
+
+    @Test
+    fun `the consent's end is announced on the list and as a notification, once, and the next run is scheduled`() =
+        // The portal grants 20-day consents: the warning is due as soon as the linkage is done.
+        World(serverArgs = listOf("--consent-days", "20")).use { w ->
+            val app = RuntimeEnvironment.getApplication()
+            val id = w.register(w.home())
+            w.expectLinked(w.link(w.home(), id))
+            val home = w.home()
+            val notifications = shadowOf(app.getSystemService(android.app.NotificationManager::class.java))
+            waitFor("the notification") { notifications.allNotifications.isNotEmpty() }
+            val posted = notifications.allNotifications.single()
+            assertEquals("Your card will be needed soon", shadowOf(posted).contentTitle)
+            assertTrue(shadowOf(posted).contentText.toString().contains("ends in 20 days"))
+            // The list says it too, under the handbook.
+            waitFor("the list's notice") { text(home, "row.$id").contains("link again with your My Number card") }
+            // The job is scheduled for the next run, within a day.
+            val scheduler = app.getSystemService(android.app.job.JobScheduler::class.java)
+            val job = scheduler.getPendingJob(jp.techo.app.background.LinkageJob.JOB_ID)!!
+            assertTrue(job.minLatencyMillis in 1..24 * 3600 * 1000L)
+            assertTrue(job.isPersisted)
+            // Warned once: the next run posts nothing new.
+            val again = jp.techo.app.background.KeepLinked(Robot.app).run()!!
+            assertTrue(again.notices.isEmpty())
+            assertEquals(1, notifications.allNotifications.size)
+        }
+
+    @Test
+    fun `Android 13 and later ask once to notify, when there is a linkage to tell about`() =
+        World(notificationsAllowed = false).use { w ->
+            val id = w.register(w.home())
+            val before = w.home()
+            repeat(5) { Robot.idle() }
+            assertNull("nothing to tell about yet", shadowOf(before).lastRequestedPermission)
+            w.expectLinked(w.link(before, id))
+            val after = w.home()
+            if (android.os.Build.VERSION.SDK_INT >= 33) {
+                waitFor("the question") { shadowOf(after).lastRequestedPermission != null }
+                assertEquals(
+                    listOf(Manifest.permission.POST_NOTIFICATIONS),
+                    shadowOf(after).lastRequestedPermission.requestedPermissions.toList(),
+                )
+                val again = w.home()
+                repeat(5) { Robot.idle() }
+                assertNull("asked once", shadowOf(again).lastRequestedPermission)
+            } else {
+                repeat(5) { Robot.idle() }
+                assertNull(shadowOf(after).lastRequestedPermission)
+            }
+        }
 }

@@ -181,11 +181,41 @@ object Robot {
             jp.techo.app.platform.contentOf(
                 MultiFormatReader().decode(
                     BinaryBitmap(HybridBinarizer(RGBLuminanceSource(b.width, b.height, pixels))),
-                    mapOf(DecodeHintType.TRY_HARDER to true),
+                    // QR codes only, as staff mode reads them: with every format on, ZXing now
+                    // and then read an EAN-8 out of the QR's modules.
+                    mapOf(
+                        DecodeHintType.TRY_HARDER to true,
+                        DecodeHintType.POSSIBLE_FORMATS to listOf(com.google.zxing.BarcodeFormat.QR_CODE),
+                    ),
                 ),
             )
         } catch (_: com.google.zxing.NotFoundException) {
             null
+        }
+    }
+
+    /**
+     * What a scanner pointed at the counter's code sees: [picture] (a [screenshot] of [a]) cut
+     * to the code and a quarter of its width around it, as a staff camera frames it.
+     */
+    fun codeArea(a: Activity, picture: Bitmap): Bitmap {
+        val qr = view(a, "counter.qr")
+        val at = IntArray(2).also { qr.getLocationInWindow(it) }
+        val margin = qr.width / 4
+        val left = (at[0] - margin).coerceAtLeast(0)
+        val top = (at[1] - margin).coerceAtLeast(0)
+        val right = (at[0] + qr.width + margin).coerceAtMost(picture.width)
+        val bottom = (at[1] + qr.height + margin).coerceAtMost(picture.height)
+        return Bitmap.createBitmap(picture, left, top, right - left, bottom - top)
+    }
+
+    /** Scans the counter's code from [picture]: framed as [codeArea] does, else the whole screen. */
+    fun scanCounter(a: Activity, picture: Bitmap): ByteArray? {
+        val area = codeArea(a, picture)
+        return decodeQr(area) ?: decodeQr(picture) ?: null.also {
+            // Kept for whoever reads the failure.
+            save(picture, "unscanned-screen-${android.os.Build.VERSION.SDK_INT}")
+            save(area, "unscanned-area-${android.os.Build.VERSION.SDK_INT}")
         }
     }
 

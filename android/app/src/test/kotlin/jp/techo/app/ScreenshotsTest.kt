@@ -4,7 +4,6 @@ import android.Manifest
 import android.app.Activity
 import android.graphics.SurfaceTexture
 import android.view.TextureView
-import jp.techo.app.Robot.decodeQr
 import jp.techo.app.Robot.find
 import jp.techo.app.Robot.follow
 import jp.techo.app.Robot.frameOf
@@ -114,7 +113,7 @@ class ScreenshotsTest {
         assertEquals(CodeStatus.SHOWN, counter.shown!!.status)
         val picture = screenshot(counter)
         shot(counter, "11-counter")
-        val scanned = decodeQr(picture)
+        val scanned = Robot.scanCounter(counter, picture)
         assertNotNull("the code decodes from the $prefix screenshot", scanned)
         val verifier = kotlinx.coroutines.runBlocking { w.servers!!.service().fetchVerifier(w.platform.config!!.rootKey) }
         val check = verifier.check(scanned!!, System.currentTimeMillis() / 1000, Robot.app.lang)

@@ -20,13 +20,22 @@ import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 
 /** One test's loopback world: techo-server, 山田's software card, and the app's platform. */
-class World(withServer: Boolean = true) : AutoCloseable {
+class World(
+    withServer: Boolean = true,
+    serverArgs: List<String> = emptyList(),
+    notificationsAllowed: Boolean = true,
+) : AutoCloseable {
     val dir: File = tempDir()
-    val servers: Servers? = if (withServer) Servers(dir) else null
+    val servers: Servers? = if (withServer) Servers(dir, *serverArgs.toTypedArray()) else null
     val card = CardSim(dir, "yamada")
     val platform = TestPlatform()
 
     init {
+        // The holder allowed notifications when the list first asked (Android 13+); the test
+        // of the question itself starts without it.
+        if (android.os.Build.VERSION.SDK_INT >= 33 && notificationsAllowed) {
+            shadowOf(RuntimeEnvironment.getApplication()).grantPermissions(android.Manifest.permission.POST_NOTIFICATIONS)
+        }
         Robot.nfcHardware()
         platform.card = card
         servers?.let { s ->

@@ -15,6 +15,7 @@ import uniffi.techo_ffi.Language
 import uniffi.techo_ffi.LinkFlow
 import uniffi.techo_ffi.LinkStep
 import uniffi.techo_ffi.LinkageStatus
+import uniffi.techo_ffi.NoticeKind
 import uniffi.techo_ffi.PoweredSpec
 import uniffi.techo_ffi.SupportCode
 import uniffi.techo_ffi.SupportItem
@@ -184,6 +185,43 @@ class WalletTest {
                     assertTrue(step.notice!!.contains("2 tries left"), step.notice)
                     assertEquals(2, sim.authTriesLeft())
                     assertEquals(LinkageStatus.UNLINKED, wallet.linkage(hb.id, Language.ENGLISH).status)
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `keepLinked warns before the consent ends and waiting on a linked handbook returns at once`() {
+        val dir = tempDir()
+        // The portal grants 20-day consents: the warning is due as soon as the linkage is done.
+        Servers(dir, "--consent-days", "20").use { servers ->
+            CardSim(dir, "yamada").use { sim ->
+                val service = servers.service()
+                Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null).use { wallet ->
+                    val hb = wallet.register(yamadaForm(), PHOTO, Language.ENGLISH)
+                    val flow = LinkFlow(wallet, service, hb.id, Language.ENGLISH, null)
+                    flow.acceptPurpose()
+                    typePin(flow, "1234")
+                    val linked = sim.tap().use { runBlocking { flow.cardPresented(it) } }
+                    assertTrue(linked is LinkStep.Linked, "$linked")
+                    val info = wallet.linkage(hb.id, Language.ENGLISH)
+                    assertEquals(LinkageStatus.LINKED, info.status)
+                    assertNotNull(info.consentUntil)
+                    assertTrue(info.notice!!.contains("link again with your My Number card"), info.notice)
+
+                    val report = runBlocking { wallet.keepLinked(service, Language.JAPANESE) }
+                    assertEquals(listOf(NoticeKind.CONSENT_ENDS_SOON), report.notices.map { it.kind })
+                    assertEquals("まもなくカードで再連携が必要です", report.notices[0].title)
+                    assertTrue(report.notices[0].body.contains("日後に終わります"), report.notices[0].body)
+                    assertTrue(report.problems.isEmpty(), "${report.problems}")
+                    assertTrue(report.nextRunUnix > System.currentTimeMillis() / 1000)
+                    val again = runBlocking { wallet.keepLinked(service, Language.JAPANESE) }
+                    assertTrue(again.notices.isEmpty(), "warned once")
+
+                    val started = System.nanoTime()
+                    val none = runBlocking { wallet.waitForLinkage(service, hb.id, 30u, Language.ENGLISH) }
+                    assertNull(none, "nothing changed")
+                    assertTrue(System.nanoTime() - started < 25_000_000_000, "a linked handbook is not waited on")
                 }
             }
         }

@@ -20,8 +20,9 @@ object HandbookRows {
         val title = "${h.kindLabel} ${h.gradeLabel}".trim()
         val subtitle = (listOf(h.fareClassLabel, h.linkageLabel, h.municipality) + h.portalChanges)
             .filter { it.isNotBlank() }
-            .joinToString(" ・ ")
-        val attention = !h.validToday || h.linkage.status == LinkageStatus.PENDING
+            .joinToString(" ・ ") + (h.linkage.notice?.let { "\n$it" } ?: "")
+        val attention = !h.validToday || h.linkage.status == LinkageStatus.PENDING ||
+            h.linkage.status == LinkageStatus.RELINK_NEEDED || h.linkage.notice != null
         val warning = if (attention) {
             if (lang == Language.JAPANESE) "要確認、" else "needs attention, "
         } else {

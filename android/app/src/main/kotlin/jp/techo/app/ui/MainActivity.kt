@@ -1,11 +1,18 @@
 package jp.techo.app.ui
 
+import android.Manifest
 import android.content.Intent
+import android.os.Build
 import jp.techo.app.ConfigMissing
+import jp.techo.app.background.KeepLinked
+import jp.techo.app.background.LinkageNotifications
 import jp.techo.app.UnlockResult
 import jp.techo.app.WalletState
 import jp.techo.app.presenter.HandbookRows
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import uniffi.techo_ffi.LinkageStatus
@@ -81,25 +88,70 @@ class MainActivity : TechoActivity() {
                 startActivity(Intent(this@MainActivity, SettingsActivity::class.java))
             }
         }
-        if (refresh) refreshPending()
+        if (refresh) keepLinked()
     }
 
-    /** 申請中 handbooks: ask the server once when the list opens. */
-    private fun refreshPending() {
-        val pending = app.wallet.handbooks(lang).filter { it.linkage.status == LinkageStatus.PENDING }
-        if (pending.isEmpty()) return
+    /**
+     * Once the list is shown: the keep-linked pass (pending linkages, renewals, warnings,
+     * revocations), then, while this screen is in front and a linkage is 申請中, a wait on the
+     * server that ends the moment the portal's answer is stored.
+     */
+    private fun keepLinked() {
         scope.launch {
-            val changed = withContext(Dispatchers.IO) {
-                try {
-                    val service = app.service()
-                    pending.count { h -> app.wallet.refreshLinkage(service, h.id, lang).status != LinkageStatus.PENDING }
-                } catch (_: TechoException) {
-                    0 // Offline: the next opening asks again.
-                } catch (_: ConfigMissing) {
-                    0
-                }
-            }
-            if (changed > 0 && !isFinishing) show(refresh = false)
+            val report = withContext(Dispatchers.IO) { KeepLinked(app).run() }
+            if (isFinishing) return@launch
+            if (report != null && report.notices.isNotEmpty()) show(refresh = false)
+            askToNotify()
+            waitWhilePending()
         }
+    }
+
+    private var waiting: Job? = null
+
+    private fun waitWhilePending() {
+        if (waiting?.isActive == true) return
+        waiting = scope.launch {
+            while (isActive) {
+                val pending = app.wallet.handbooks(lang).filter { it.linkage.status == LinkageStatus.PENDING }
+                if (pending.isEmpty()) return@launch
+                val notices = withContext(Dispatchers.IO) {
+                    try {
+                        val service = app.service()
+                        pending.mapNotNull { h -> app.wallet.waitForLinkage(service, h.id, WAIT_SECONDS, lang) }
+                    } catch (_: TechoException) {
+                        delay(OFFLINE_PAUSE_MS) // Offline: ask again after a pause.
+                        emptyList()
+                    } catch (_: ConfigMissing) {
+                        return@withContext null
+                    }
+                } ?: return@launch
+                for (n in notices) LinkageNotifications.post(this@MainActivity, n, lang)
+                if (notices.isNotEmpty() && !isFinishing) show(refresh = false)
+            }
+        }
+    }
+
+    override fun onPause() {
+        waiting?.cancel()
+        waiting = null
+        super.onPause()
+    }
+
+    /** Android 13+: asks once to post linkage notifications, when there is a linkage to tell about. */
+    private fun askToNotify() {
+        if (Build.VERSION.SDK_INT < 33 || LinkageNotifications.allowed(this)) return
+        val prefs = getSharedPreferences("techo", MODE_PRIVATE)
+        if (prefs.getBoolean(ASKED_TO_NOTIFY, false)) return
+        if (app.wallet.handbooks(lang).none { it.linkage.status != LinkageStatus.UNLINKED }) return
+        prefs.edit().putBoolean(ASKED_TO_NOTIFY, true).apply()
+        requestPermissions(arrayOf(Manifest.permission.POST_NOTIFICATIONS), REQUEST_NOTIFY)
+    }
+
+    companion object {
+        /** One long-poll (the server answers at most 50 s later). */
+        const val WAIT_SECONDS = 50u
+        const val OFFLINE_PAUSE_MS = 30_000L
+        const val REQUEST_NOTIFY = 41
+        const val ASKED_TO_NOTIFY = "asked_to_notify"
     }
 }
