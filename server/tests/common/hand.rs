@@ -42,35 +42,10 @@ pub fn request(
 /// protocol with 山田's card, with two keys of our own. Returns the session and the keys.
 pub async fn linked_by_hand(w: &World) -> (String, Vec<SoftwareKey>) {
     let keys = vec![SoftwareKey::generate(), SoftwareKey::generate()];
-    let started = w
-        .client
-        .start(&StartLinkage {
-            idempotency_key: techo_core::hex::random(16),
-            handbook: HandbookRef {
-                kind: "physical".into(),
-                number: "第12345号".into(),
-                municipality_code: "131016".into(),
-            },
-            photo_sha256_hex: None,
-            device_keys: dto(&keys),
-            guardian: None,
-        })
-        .await
-        .unwrap();
-    let mut card = w.card("yamada");
-    let consent = consent_with_card(
-        &w.client,
-        &started.portal_url,
-        &mut card,
-        &Pin::parse("1234").unwrap(),
-        LastTry::Refuse,
-        None,
-    )
-    .await
-    .unwrap();
+    let (started, code) = consented_with(w, &keys).await;
     let status = w
         .client
-        .submit_code(&started.session_id, &consent.code)
+        .submit_code(&started.session_id, &code)
         .await
         .unwrap();
     assert!(matches!(status, LinkageStatus::Linked { .. }), "{status:?}");
@@ -80,7 +55,11 @@ pub async fn linked_by_hand(w: &World) -> (String, Vec<SoftwareKey>) {
 /// The holder's card answered the portal: a started session and its one-time code, not yet
 /// handed to techo-server.
 pub async fn consented_by_hand(w: &World) -> (StartedLinkage, String) {
-    let keys = [SoftwareKey::generate()];
+    consented_with(w, &[SoftwareKey::generate()]).await
+}
+
+/// A session started for `keys` and the portal's one-time code for it.
+async fn consented_with(w: &World, keys: &[SoftwareKey]) -> (StartedLinkage, String) {
     let started = w
         .client
         .start(&StartLinkage {
@@ -91,7 +70,7 @@ pub async fn consented_by_hand(w: &World) -> (StartedLinkage, String) {
                 municipality_code: "131016".into(),
             },
             photo_sha256_hex: None,
-            device_keys: dto(&keys),
+            device_keys: dto(keys),
             guardian: None,
         })
         .await

@@ -155,6 +155,34 @@ impl PgStore {
         Ok(())
     }
 
+    /// Leases up to `limit` rows of `table` that are `due` at `now` (`$1`) and that no worker
+    /// holds, to `worker` until `now + lease`, oldest first by `order`; returns their data.
+    /// `FOR UPDATE SKIP LOCKED`: two processes never claim the same row.
+    async fn claim(
+        &self,
+        table: &str,
+        due: &str,
+        order: &str,
+        (now, lease, worker, limit): (DateTime<Utc>, Duration, &str, usize),
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        let until = now + lease;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "UPDATE {table} SET lease_until = $2, lease_owner = $3
+             WHERE id IN (
+                 SELECT id FROM {table}
+                 WHERE {due} AND (lease_until IS NULL OR lease_until < $1)
+                 ORDER BY {order}
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING data::text"
+        );
+        self.client
+            .query(&sql, &[&now, &until, &worker, &limit])
+            .await
+            .map_err(e)
+    }
+
     /// Inserts a session row; `conflict` says what happens when one exists. Returns the stored
     /// data when the statement wrote a row.
     async fn insert_session(
@@ -273,26 +301,16 @@ impl ServerStore for PgStore {
         worker: &str,
         limit: usize,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        let until = now + lease;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.client
-            .query(
-                "UPDATE sessions SET lease_until = $2, lease_owner = $3
-                 WHERE id IN (
-                     SELECT id FROM sessions
-                     WHERE state = 'pending' AND next_try <= $1
-                       AND (lease_until IS NULL OR lease_until < $1)
-                     ORDER BY next_try
-                     LIMIT $4
-                     FOR UPDATE SKIP LOCKED)
-                 RETURNING data::text",
-                &[&now, &until, &worker, &limit],
-            )
-            .await
-            .map_err(e)?
-            .iter()
-            .map(|row| decode("session", row.get::<_, &str>(0)))
-            .collect()
+        self.claim(
+            "sessions",
+            "state = 'pending' AND next_try <= $1",
+            "next_try",
+            (now, lease, worker, limit),
+        )
+        .await?
+        .iter()
+        .map(|row| decode("session", row.get::<_, &str>(0)))
+        .collect()
     }
 
     async fn put_consent(&self, c: &ConsentEntry) -> Result<(), StoreError> {
@@ -326,26 +344,16 @@ impl ServerStore for PgStore {
         worker: &str,
         limit: usize,
     ) -> Result<Vec<ConsentEntry>, StoreError> {
-        let until = now + lease;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.client
-            .query(
-                "UPDATE consents SET lease_until = $2, lease_owner = $3
-                 WHERE id IN (
-                     SELECT id FROM consents
-                     WHERE purged_at IS NULL AND expires_at <= $1
-                       AND (lease_until IS NULL OR lease_until < $1)
-                     ORDER BY expires_at
-                     LIMIT $4
-                     FOR UPDATE SKIP LOCKED)
-                 RETURNING data::text",
-                &[&now, &until, &worker, &limit],
-            )
-            .await
-            .map_err(e)?
-            .iter()
-            .map(|row| decode("consent", row.get::<_, &str>(0)))
-            .collect()
+        self.claim(
+            "consents",
+            "purged_at IS NULL AND expires_at <= $1",
+            "expires_at",
+            (now, lease, worker, limit),
+        )
+        .await?
+        .iter()
+        .map(|row| decode("consent", row.get::<_, &str>(0)))
+        .collect()
     }
 
     async fn consents(&self) -> Result<Vec<ConsentEntry>, StoreError> {
