@@ -161,3 +161,69 @@ async fn foreign_stale_and_replayed_requests_get_nothing_new() {
     let old_key = request(&session, &keys[0], &[SoftwareKey::generate()], now);
     assert!(w.client.renew(&session, &old_key).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_asked_again_with_the_same_request_and_the_linkage_stays() {
+    let w = world(DAYTIME).await;
+    w.link("yamada", "1234").await.unwrap();
+    w.clock.advance(Duration::days(15));
+    // The portal is slow and the phone gives up first: the answer is lost.
+    w.portal
+        .state
+        .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
+    let impatient = techo_core::portal::TechoClient::new(
+        &w.server.url(),
+        &w.pki.ca_pem,
+        std::time::Duration::from_millis(300),
+    )
+    .unwrap();
+    let lost = w.wallet.renew(&impatient, &w.handbook).await;
+    assert!(lost.is_err(), "{lost:?}");
+    // The server finished the renewal anyway: the batch waits for the phone.
+    let issued = async {
+        loop {
+            let s = w.server.state.sessions().await.pop().unwrap();
+            if s.renewed_with.is_some() {
+                return s;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), issued)
+        .await
+        .expect("the server completes a renewal whose caller left");
+    assert!(w.wallet.get(&w.handbook).unwrap().linkage.is_linked());
+    gate(&w).await.unwrap();
+    w.portal
+        .state
+        .update_knobs(|k| k.latency = std::time::Duration::ZERO);
+    // The same request again (the old keys are no longer the session's): that batch, usable.
+    let r = w.wallet.renew(&w.client, &w.handbook).await.unwrap();
+    assert!(matches!(r, Renewal::Renewed { .. }), "{r:?}");
+    gate(&w).await.unwrap();
+    let after = w.server.state.sessions().await.pop().unwrap();
+    assert_eq!(after.renewed_with, first.renewed_with, "one batch, not two");
+    assert_eq!(after.device_keys, first.device_keys);
+
+    // Lost again, and the phone only tries the next day: a replay is answered whatever its
+    // age (and a request the server never took would be refused as too old, dropped, and
+    // made again).
+    w.clock.advance(Duration::days(14));
+    w.portal
+        .state
+        .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
+    assert!(w.wallet.renew(&impatient, &w.handbook).await.is_err());
+    w.portal
+        .state
+        .update_knobs(|k| k.latency = std::time::Duration::ZERO);
+    w.clock.advance(Duration::days(1));
+    let mut outcome = w.wallet.renew(&w.client, &w.handbook).await;
+    if outcome.is_err() {
+        outcome = w.wallet.renew(&w.client, &w.handbook).await;
+    }
+    assert!(
+        matches!(outcome, Ok(Renewal::Renewed { .. })),
+        "{outcome:?}"
+    );
+    gate(&w).await.unwrap();
+}

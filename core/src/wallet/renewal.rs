@@ -5,8 +5,8 @@
 use super::{Wallet, WalletError};
 use crate::linkage::{Event, LinkError};
 use crate::model::HandbookId;
-use crate::portal::TechoClient;
 use crate::portal::dto::{DeviceKeyDto, LinkageStatus, RenewRequest, consent_ended};
+use crate::portal::{ClientError, TechoClient};
 use crate::store::{Batch, Table};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -14,6 +14,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub const RENEW_DAYS_AHEAD: i64 = 7;
 /// Settings key prefix: when to ask again after the portal could not answer.
 const RENEW_AFTER: &str = "renew_after/";
+/// Settings key prefix: a renewal request sent and not yet answered.
+const IN_FLIGHT: &str = "renewal_in_flight/";
 
 /// What a renewal came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +58,10 @@ impl Wallet {
             .map_or(from_validity, |after| after.max(from_validity)))
     }
 
-    /// Asks for a fresh batch without the card (see [`Renewal`]). New device keys are made
-    /// first and deleted again unless the batch arrives.
+    /// Asks for a fresh batch without the card (see [`Renewal`]). New device keys are made and
+    /// the signed request is stored before it is sent: if the answer is lost (a timeout, the app
+    /// killed) the next attempt sends the same request again and gets the same batch, never a
+    /// second one, and never strands the linkage on keys the server no longer knows.
     pub async fn renew(&self, client: &TechoClient, id: &HandbookId) -> Result<Renewal, LinkError> {
         let hb = self.get(id)?;
         let session = match &hb.linkage {
@@ -66,56 +70,35 @@ impl Wallet {
             }
             _ => return Err(LinkError::NoSession),
         };
-        let held = self.credentials(id)?;
-        let signer_alias = held
-            .iter()
-            .max_by_key(|c| c.not_after)
-            .map(|c| c.device_key.clone())
-            .ok_or_else(|| WalletError::NoCredential(id.to_string()))?;
-        let signer = self.device_key(&signer_alias)?;
-        let mut aliases: Vec<&str> = held.iter().map(|c| c.device_key.as_str()).collect();
-        aliases.sort_unstable();
-        aliases.dedup();
-        let keys = self.create_device_keys(aliases.len().clamp(1, 64))?;
-        let new_aliases: Vec<String> = keys.iter().map(|(a, _)| a.clone()).collect();
-        let outcome = async {
-            let mut req = RenewRequest {
-                idempotency_key: crate::hex::random(16),
-                signed_at: self.now(),
-                signer_hex: crate::hex::encode(
-                    &signer
-                        .public_key()
-                        .map_err(|e| WalletError::from(crate::token::PresentError::from(e)))?
-                        .compressed(),
-                ),
-                device_keys: keys
-                    .iter()
-                    .map(|(alias, pk)| DeviceKeyDto {
-                        alias: alias.clone(),
-                        public_hex: crate::hex::encode(&pk.compressed()),
-                    })
-                    .collect(),
-                signature_hex: String::new(),
-            };
-            let signature = signer
-                .sign(&req.signed_bytes(&session))
-                .map_err(|e| WalletError::from(crate::token::PresentError::from(e)))?;
-            req.signature_hex = crate::hex::encode(&signature);
-            Ok::<_, LinkError>(client.renew(&session, &req).await?)
-        }
-        .await;
-        let status = match outcome {
+        let req = match self.renewal_in_flight(id)? {
+            Some(req) => req,
+            None => self.new_renewal(id, &session)?,
+        };
+        let new_aliases: Vec<String> = req.device_keys.iter().map(|k| k.alias.clone()).collect();
+        let status = match client.renew(&session, &req).await {
             Ok(status) => status,
-            Err(e) => {
+            // Refused (too old, not this linkage's key): the server issued nothing for it, so
+            // the request and its keys go; the next attempt makes a new one.
+            Err(e @ ClientError::Refused { .. }) => {
                 self.delete_device_keys(&new_aliases)?;
-                return Err(e);
+                self.store
+                    .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))
+                    .map_err(WalletError::from)?;
+                return Err(e.into());
             }
+            // Unreachable, timed out, garbled: the answer may be lost, not the batch. The
+            // request and its keys stay for the next attempt.
+            Err(e) => return Err(e.into()),
         };
         let keep_new_keys =
             matches!(&status, LinkageStatus::Linked { credentials, .. } if !credentials.is_empty());
         if !keep_new_keys {
+            // Not issued to them (later, revoked, or a replay answered after delivery).
             self.delete_device_keys(&new_aliases)?;
         }
+        self.store
+            .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))
+            .map_err(WalletError::from)?;
         Ok(match status {
             LinkageStatus::Linked {
                 credentials,
@@ -170,6 +153,68 @@ impl Wallet {
         )?;
         self.set_renew_after(id, None)?;
         Ok(Renewal::NeedsCard { reason })
+    }
+
+    /// New device keys for the next batch and the request naming them, signed by the key of the
+    /// current batch that lasts longest, stored before anything is sent.
+    fn new_renewal(&self, id: &HandbookId, session: &str) -> Result<RenewRequest, WalletError> {
+        let held = self.credentials(id)?;
+        let signer_alias = held
+            .iter()
+            .max_by_key(|c| c.not_after)
+            .map(|c| c.device_key.clone())
+            .ok_or_else(|| WalletError::NoCredential(id.to_string()))?;
+        let signer = self.device_key(&signer_alias)?;
+        let signer_hex = crate::hex::encode(
+            &signer
+                .public_key()
+                .map_err(|e| WalletError::from(crate::token::PresentError::from(e)))?
+                .compressed(),
+        );
+        let mut aliases: Vec<&str> = held.iter().map(|c| c.device_key.as_str()).collect();
+        aliases.sort_unstable();
+        aliases.dedup();
+        let keys = self.create_device_keys(aliases.len().clamp(1, 64))?;
+        let mut req = RenewRequest {
+            idempotency_key: crate::hex::random(16),
+            signed_at: self.now(),
+            signer_hex,
+            device_keys: keys
+                .iter()
+                .map(|(alias, pk)| DeviceKeyDto {
+                    alias: alias.clone(),
+                    public_hex: crate::hex::encode(&pk.compressed()),
+                })
+                .collect(),
+            signature_hex: String::new(),
+        };
+        let signed = signer
+            .sign(&req.signed_bytes(session))
+            .map_err(|e| WalletError::from(crate::token::PresentError::from(e)));
+        let signature = match signed {
+            Ok(s) => s,
+            Err(e) => {
+                // Locked phone, cancelled prompt: nothing was sent, nothing is kept.
+                let made: Vec<String> = keys.into_iter().map(|(a, _)| a).collect();
+                self.delete_device_keys(&made)?;
+                return Err(e);
+            }
+        };
+        req.signature_hex = crate::hex::encode(&signature);
+        // Strings and a time: serialising cannot fail (an empty value would only mean a fresh
+        // request next time).
+        let bytes = serde_json::to_vec(&req).unwrap_or_default();
+        self.store
+            .commit(Batch::new().put(Table::Settings, format!("{IN_FLIGHT}{id}"), bytes))?;
+        Ok(req)
+    }
+
+    /// A renewal sent before whose answer never arrived.
+    fn renewal_in_flight(&self, id: &HandbookId) -> Result<Option<RenewRequest>, WalletError> {
+        Ok(self
+            .store
+            .get(Table::Settings, &format!("{IN_FLIGHT}{id}"))?
+            .and_then(|v| serde_json::from_slice(&v).ok()))
     }
 
     fn renew_after(&self, id: &HandbookId) -> Result<Option<DateTime<Utc>>, WalletError> {
