@@ -90,15 +90,28 @@ impl Wallet {
             // request and its keys stay for the next attempt.
             Err(e) => return Err(e.into()),
         };
-        let keep_new_keys =
-            matches!(&status, LinkageStatus::Linked { credentials, .. } if !credentials.is_empty());
-        if !keep_new_keys {
-            // Not issued to them (later, revoked, or a replay answered after delivery).
+        if !matches!(status, LinkageStatus::Linked { .. }) {
+            // Nothing was issued to them (later, revoked). A 連携済 answer keeps them: either
+            // the batch is in it, or it was delivered before (the app stopped before it noted
+            // so) and the stored credentials use them.
             self.delete_device_keys(&new_aliases)?;
         }
+        let outcome = self.apply_renewal(client, id, &session, status).await?;
+        // Only once the batch is stored: a stop in between replays the same request.
         self.store
             .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))
             .map_err(WalletError::from)?;
+        Ok(outcome)
+    }
+
+    /// Stores what the server answered a renewal.
+    async fn apply_renewal(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        session: &str,
+        status: LinkageStatus,
+    ) -> Result<Renewal, WalletError> {
         Ok(match status {
             LinkageStatus::Linked {
                 credentials,
@@ -111,7 +124,7 @@ impl Wallet {
                         consent_until,
                     };
                     self.record(id, &event, Some(&credentials))?;
-                    let _ = client.acknowledge(&session).await;
+                    let _ = client.acknowledge(session).await;
                 }
                 self.set_renew_after(id, None)?;
                 Renewal::Renewed { valid_until }
