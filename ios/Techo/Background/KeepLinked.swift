@@ -23,9 +23,23 @@ enum KeepLinked {
 
     /// One pass: posts the notices, schedules the next run, returns the report (`nil`: no wallet
     /// or server, or the store failed; tried again in an hour).
+    /// One pass at a time: the background task and the list never renew one handbook twice.
+    private actor Gate {
+        private var busy = false
+        func enter() -> Bool {
+            if busy { return false }
+            busy = true
+            return true
+        }
+        func leave() { busy = false }
+    }
+    private static let gate = Gate()
+
     @discardableResult
     static func run(env: AppEnvironment) async -> KeepLinkedReport? {
         guard let wallet = env.wallet, let service = env.service else { return nil }
+        guard await gate.enter() else { return nil }
+        defer { Task { await gate.leave() } }
         do {
             let report = try await wallet.keepLinked(service: service, lang: env.lang)
             for notice in report.notices { await post(notice) }

@@ -18,8 +18,14 @@ import uniffi.techo_ffi.TechoException
  * the app (renewals start a week ahead, so there is time).
  */
 class KeepLinked(private val app: TechoApp) {
-    /** The report, or `null` when nothing could run (no wallet, no server configured, store error). */
-    fun run(): KeepLinkedReport? {
+    /**
+     * The report, or `null` when nothing could run (no wallet, no server configured, store
+     * error). One run at a time in the process: the job and the list never renew one handbook
+     * twice over.
+     */
+    fun run(): KeepLinkedReport? = synchronized(RUNNING) { runOnce() }
+
+    private fun runOnce(): KeepLinkedReport? {
         val wallet = (app.walletState() as? WalletState.Open)?.wallet ?: return null
         val service = try {
             app.service()
@@ -38,6 +44,8 @@ class KeepLinked(private val app: TechoApp) {
     }
 
     companion object {
+        private val RUNNING = Any()
+
         /** After a run that could not read the wallet at all. */
         const val RETRY_AFTER_FAILURE_S = 3600L
     }
