@@ -80,14 +80,18 @@ impl Wallet {
         Ok(summary(&hb, self.inner.today(), lang.into()))
     }
 
+    /// Every handbook as a list row. A renewal waiting for the portal is said under 連携済.
     pub fn handbooks(&self, lang: Language) -> Result<Vec<HandbookSummary>, TechoError> {
         let today = self.inner.today();
-        Ok(self
-            .inner
-            .list()?
-            .iter()
-            .map(|h| summary(h, today, lang.into()))
-            .collect())
+        let mut rows = Vec::new();
+        for h in self.inner.list()? {
+            let mut row = summary(&h, today, lang.into());
+            if row.linkage.notice.is_none() {
+                row.linkage.notice = self.inner.renewal_notice(&h.id, lang.into())?;
+            }
+            rows.push(row);
+        }
+        Ok(rows)
     }
 
     /// The handbook's photo (PNG or JPEG bytes), for the counter screen's enlarge view.

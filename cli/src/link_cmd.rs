@@ -226,7 +226,11 @@ pub fn status(
     } else {
         for (id, s) in &out {
             show(id, s, false, lang);
-            if let Some(notice) = s.holder_notice(today, lang) {
+            let waiting = wallet
+                .renewal_notice(&HandbookId::from_string(id.clone()), lang)
+                .ok()
+                .flatten();
+            if let Some(notice) = s.holder_notice(today, lang).or(waiting) {
                 out!("  ⚠ {notice}");
             }
         }

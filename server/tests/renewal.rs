@@ -84,6 +84,14 @@ async fn a_closed_portal_keeps_the_old_code_and_the_renewal_waits() {
     assert_eq!(w.wallet.credentials(&w.handbook).unwrap(), held, "kept");
     assert!(w.wallet.get(&w.handbook).unwrap().linkage.is_linked());
     gate(&w).await.unwrap();
+    // 申請中 for the renewal only: said under 連携済, with the next try.
+    let waiting = w
+        .wallet
+        .renewal_notice(&w.handbook, techo_core::Lang::Ja)
+        .unwrap()
+        .expect("the wait is said");
+    assert!(waiting.contains("再開を待っています"), "{waiting}");
+    assert!(waiting.contains("今の画面はそのまま使えます"), "{waiting}");
     assert!(
         !w.wallet.renewal_due(&w.handbook).unwrap(),
         "not before the next try"
@@ -93,6 +101,12 @@ async fn a_closed_portal_keeps_the_old_code_and_the_renewal_waits() {
     let r = w.wallet.renew(&w.client, &w.handbook).await.unwrap();
     assert!(matches!(r, Renewal::Renewed { .. }), "{r:?}");
     assert_ne!(w.wallet.credentials(&w.handbook).unwrap(), held);
+    assert_eq!(
+        w.wallet
+            .renewal_notice(&w.handbook, techo_core::Lang::Ja)
+            .unwrap(),
+        None
+    );
     gate(&w).await.unwrap();
 }
 

@@ -230,6 +230,32 @@ impl Wallet {
             .and_then(|v| serde_json::from_slice(&v).ok()))
     }
 
+    /// While a renewal waits for the portal (closed, failing): what the holder is told beside
+    /// 連携済. The code on screen keeps working meanwhile.
+    pub fn renewal_notice(
+        &self,
+        id: &HandbookId,
+        lang: crate::Lang,
+    ) -> Result<Option<String>, WalletError> {
+        if !self.get(id)?.linkage.is_linked() {
+            return Ok(None);
+        }
+        Ok(self.renew_after(id)?.filter(|t| *t > self.now()).map(|t| {
+            let at = t
+                .with_timezone(&crate::clock::jst())
+                .format("%m/%d %H:%M")
+                .to_string();
+            match lang {
+                crate::Lang::Ja => format!(
+                    "証明書の更新はマイナポータルの再開を待っています（次回 {at}）。今の画面はそのまま使えます。"
+                ),
+                crate::Lang::En => format!(
+                    "Renewing the credentials waits for the portal (next try {at} JST). The screen keeps working meanwhile."
+                ),
+            }
+        }))
+    }
+
     fn renew_after(&self, id: &HandbookId) -> Result<Option<DateTime<Utc>>, WalletError> {
         Ok(self
             .store
