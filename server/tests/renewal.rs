@@ -241,3 +241,72 @@ async fn a_lost_answer_is_asked_again_with_the_same_request_and_the_linkage_stay
     );
     gate(&w).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_renewal_keeps_goes_with_the_linkage_and_with_the_handbook() {
+    use techo_core::store::{MemoryStore, Store, Table};
+    let store = MemoryStore::new();
+    let w = common::world_with(
+        DAYTIME,
+        techo_server::issuer::store::StoreConfig::default(),
+        Some(Box::new(store.clone())),
+    )
+    .await;
+    let mine = |table| {
+        let id = w.handbook.to_string();
+        move |s: &MemoryStore| -> Vec<String> {
+            s.keys(table)
+                .unwrap()
+                .into_iter()
+                .filter(|k| table == Table::DeviceKeys || k.ends_with(&id))
+                .collect()
+        }
+    };
+    let settings = mine(Table::Settings);
+    let device_keys = mine(Table::DeviceKeys);
+    for end in ["unlink", "remove"] {
+        w.link("yamada", "1234").await.unwrap();
+        w.clock.advance(Duration::days(15));
+        // A renewal whose answer never came: its request and new keys are kept for a replay.
+        w.portal
+            .state
+            .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
+        let impatient = techo_core::portal::TechoClient::new(
+            &w.server.url(),
+            &w.pki.ca_pem,
+            std::time::Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(w.wallet.renew(&impatient, &w.handbook).await.is_err());
+        w.portal
+            .state
+            .update_knobs(|k| k.latency = std::time::Duration::ZERO);
+        assert!(
+            settings(&store)
+                .iter()
+                .any(|k| k.starts_with("renewal_in_flight/")),
+            "{:?}",
+            settings(&store)
+        );
+        let held: std::collections::HashSet<String> = w
+            .wallet
+            .credentials(&w.handbook)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.device_key)
+            .collect();
+        assert!(
+            device_keys(&store).len() > held.len(),
+            "the new keys are kept"
+        );
+        if end == "unlink" {
+            w.wallet.unlink(&w.client, &w.handbook).await.unwrap();
+            assert!(settings(&store).is_empty(), "{:?}", settings(&store));
+            assert!(device_keys(&store).is_empty(), "{:?}", device_keys(&store));
+        } else {
+            w.wallet.withdraw(&w.handbook).unwrap();
+            assert!(settings(&store).is_empty(), "{:?}", settings(&store));
+            assert!(device_keys(&store).is_empty(), "{:?}", device_keys(&store));
+        }
+    }
+}

@@ -146,7 +146,9 @@ impl Wallet {
                 .delete(Table::Photos, hb.id.as_str()),
             &hb,
         );
-        let (mut batch, dropped) = self.credentials_replaced(batch, &hb.id, &[])?;
+        let (batch, mut dropped) = self.credentials_replaced(batch, &hb.id, &[])?;
+        let (mut batch, renewal_keys) = self.renewal_state_dropped(batch, &hb.id)?;
+        dropped.extend(renewal_keys);
         if self.selected_id()?.as_ref() == Some(&hb.id) {
             let next = self.list()?.into_iter().find(|h| h.id != hb.id);
             batch = match next {

@@ -13,7 +13,7 @@ use crate::store::{Batch, Table};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// Settings key prefix: the consent end the holder was already warned about.
-const CONSENT_WARNED: &str = "consent_warned/";
+pub(super) const CONSENT_WARNED: &str = "consent_warned/";
 /// The longest the app waits between two runs, whatever is stored.
 const CHECK_AT_LEAST_EVERY: Duration = Duration::hours(24);
 /// The shortest: a retry time in the past is not a reason to spin.

@@ -330,10 +330,19 @@ impl Wallet {
                 crate::model::confirmed::apply(&mut hb, &facts, self.now());
             }
         }
-        let (batch, dropped) = match creds {
+        let (mut batch, mut dropped) = match creds {
             Some(creds) => self.credentials_replaced(Batch::new(), id, creds)?,
             None => (Batch::new(), Vec::new()),
         };
+        if matches!(
+            hb.linkage,
+            LinkageState::Unlinked | LinkageState::RelinkNeeded { .. }
+        ) {
+            // The linkage ended: nothing of its renewals is kept.
+            let more;
+            (batch, more) = self.renewal_state_dropped(batch, id)?;
+            dropped.extend(more);
+        }
         self.commit_forgetting(put_handbook(batch, &hb, None)?, &dropped)?;
         Ok(hb)
     }

@@ -2,6 +2,7 @@
 //! for a fresh batch under the holder's standing consent, signed by a key of the current batch.
 //! The portal's answer moves the linkage through the same state machine as a linkage does.
 
+use super::keep_linked::CONSENT_WARNED;
 use super::{Wallet, WalletError};
 use crate::linkage::{Event, LinkError};
 use crate::model::HandbookId;
@@ -81,9 +82,7 @@ impl Wallet {
             // the request and its keys go; the next attempt makes a new one.
             Err(e @ ClientError::Refused { .. }) => {
                 self.delete_device_keys(&new_aliases)?;
-                self.store
-                    .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))
-                    .map_err(WalletError::from)?;
+                self.forget_in_flight(id)?;
                 return Err(e.into());
             }
             // Unreachable, timed out, garbled: the answer may be lost, not the batch. The
@@ -98,9 +97,7 @@ impl Wallet {
         }
         let outcome = self.apply_renewal(client, id, &session, status).await?;
         // Only once the batch is stored: a stop in between replays the same request.
-        self.store
-            .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))
-            .map_err(WalletError::from)?;
+        self.forget_in_flight(id)?;
         Ok(outcome)
     }
 
@@ -220,6 +217,36 @@ impl Wallet {
         self.store
             .commit(Batch::new().put(Table::Settings, format!("{IN_FLIGHT}{id}"), bytes))?;
         Ok(req)
+    }
+
+    fn forget_in_flight(&self, id: &HandbookId) -> Result<(), WalletError> {
+        Ok(self
+            .store
+            .commit(Batch::new().delete(Table::Settings, format!("{IN_FLIGHT}{id}")))?)
+    }
+
+    /// Adds to `batch` the deletion of what renewals keep for `id` (a request in flight and the
+    /// device keys it made, when to ask again, the consent end already warned of): the
+    /// linkage ended or the handbook is gone. Returns the key aliases to forget in the platform
+    /// keystore once the batch is committed.
+    pub(crate) fn renewal_state_dropped(
+        &self,
+        mut batch: Batch,
+        id: &HandbookId,
+    ) -> Result<(Batch, Vec<String>), WalletError> {
+        let mut dropped = Vec::new();
+        for key in self
+            .renewal_in_flight(id)?
+            .into_iter()
+            .flat_map(|r| r.device_keys)
+        {
+            batch = batch.delete(Table::DeviceKeys, key.alias.clone());
+            dropped.push(key.alias);
+        }
+        for prefix in [IN_FLIGHT, RENEW_AFTER, CONSENT_WARNED] {
+            batch = batch.delete(Table::Settings, format!("{prefix}{id}"));
+        }
+        Ok((batch, dropped))
     }
 
     /// A renewal sent before whose answer never arrived.

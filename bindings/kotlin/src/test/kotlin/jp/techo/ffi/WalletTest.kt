@@ -32,6 +32,13 @@ private val EN = CounterOptions(Language.ENGLISH, false, 1.0, false)
 fun typePin(flow: LinkFlow, pin: String): LinkStep =
     pin.fold(flow.step()) { _, d -> flow.pressDigit((d - '0').toUByte()) }
 
+/** Past the purpose, [pin] on the keypad, then [sim]'s card held to the phone: the step after it. */
+fun linkWithCard(flow: LinkFlow, sim: CardSim, pin: String): LinkStep {
+    flow.acceptPurpose()
+    typePin(flow, pin)
+    return sim.tap().use { runBlocking { flow.cardPresented(it) } }
+}
+
 class WalletTest {
     @Test
     fun `open a wallet, register a handbook from the form and list it`() {
@@ -175,9 +182,7 @@ class WalletTest {
                 Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null).use { wallet ->
                     val hb = wallet.register(yamadaForm(), PHOTO, Language.ENGLISH)
                     val flow = LinkFlow(wallet, service, hb.id, Language.ENGLISH, null)
-                    flow.acceptPurpose()
-                    typePin(flow, "9999")
-                    val step = sim.tap().use { runBlocking { flow.cardPresented(it) } }
+                    val step = linkWithCard(flow, sim, "9999")
                     assertTrue(step is LinkStep.EnterPin, "$step")
                     step as LinkStep.EnterPin
                     assertEquals(2.toUByte(), step.triesLeft)
@@ -200,9 +205,7 @@ class WalletTest {
                 Wallet.open(java.io.File(dir, "wallet").path, MemoryDataKeys(), JcaDeviceKeyStore(), null).use { wallet ->
                     val hb = wallet.register(yamadaForm(), PHOTO, Language.ENGLISH)
                     val flow = LinkFlow(wallet, service, hb.id, Language.ENGLISH, null)
-                    flow.acceptPurpose()
-                    typePin(flow, "1234")
-                    val linked = sim.tap().use { runBlocking { flow.cardPresented(it) } }
+                    val linked = linkWithCard(flow, sim, "1234")
                     assertTrue(linked is LinkStep.Linked, "$linked")
                     val info = wallet.linkage(hb.id, Language.ENGLISH)
                     assertEquals(LinkageStatus.LINKED, info.status)
