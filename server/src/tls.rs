@@ -11,7 +11,9 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
@@ -166,34 +168,89 @@ impl Drop for Running {
     }
 }
 
-/// Serves `router` over TLS on 127.0.0.1 (port 0: an ephemeral port).
+/// What one listener allows its clients, so that idle or slow clients cannot hold the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Connections served at once; beyond it new ones wait in the kernel's queue instead of
+    /// taking file descriptors (and are served as soon as a slot frees).
+    pub max_connections: usize,
+    /// Time a client has to finish the TLS handshake.
+    pub handshake: Duration,
+    /// Time a client has to send a request's headers, also while a kept-alive connection idles.
+    pub headers: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            handshake: Duration::from_secs(10),
+            headers: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `router` over TLS on 127.0.0.1 (port 0: an ephemeral port), with the default limits.
 pub async fn serve(
     router: axum::Router,
     config: Arc<ServerConfig>,
     port: u16,
 ) -> std::io::Result<Running> {
+    serve_with(router, config, port, ConnectionLimits::default()).await
+}
+
+/// Serves `router` over TLS on 127.0.0.1 with the given connection limits.
+pub async fn serve_with(
+    router: axum::Router,
+    config: Arc<ServerConfig>,
+    port: u16,
+    limits: ConnectionLimits,
+) -> std::io::Result<Running> {
     let listener =
         TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)).await?;
     let addr = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let task = tokio::spawn(async move {
         loop {
-            let Ok((tcp, peer)) = listener.accept().await else {
-                continue;
+            // A slot first: at the cap, connections queue in the kernel, not in our descriptors.
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let (tcp, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors or a reset before accept: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let acceptor = acceptor.clone();
             let router = router.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    tracing::debug!(%peer, "TLS handshake failed");
-                    return;
+                let _slot = slot;
+                let tls = match tokio::time::timeout(limits.handshake, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(_)) => {
+                        tracing::debug!(%peer, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake too slow");
+                        return;
+                    }
                 };
                 // Each request of this connection knows the client's address (rate limits).
                 let router = router.layer(axum::Extension(crate::hardening::PeerAddr(peer.ip())));
                 let service = hyper_util::service::TowerToHyperService::new(router);
-                let builder = hyper_util::server::conn::auto::Builder::new(
+                let mut builder = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
                 );
+                builder
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(limits.headers);
                 if let Err(e) = builder
                     .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
                     .await
