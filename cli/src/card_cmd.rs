@@ -24,12 +24,7 @@ pub(crate) fn read_secret(
         return Ok(std::env::var(env).ok().map(zeroize::Zeroizing::new));
     }
     let mut line = zeroize::Zeroizing::new(String::new());
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| CliError::ReadFile {
-            path: "stdin".into(),
-            why: e.to_string(),
-        })?;
+    crate::input::stdin_line(&mut line)?;
     Ok(Some(line))
 }
 
@@ -42,7 +37,7 @@ pub(crate) fn read_pin(from_stdin: bool) -> Result<Option<Pin>, CliError> {
 
 pub(crate) fn open(args: &CardArgs<'_>, data_dir: &Path) -> Result<SoftCard, CliError> {
     let states = data_dir.join("sim-cards");
-    std::fs::create_dir_all(&states).map_err(|e| CliError::WriteFile {
+    techo_core::private_file::private_dir(&states).map_err(|e| CliError::WriteFile {
         path: states.display().to_string(),
         why: e.to_string(),
     })?;

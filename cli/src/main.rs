@@ -14,6 +14,7 @@ mod card_cmd;
 mod demo;
 mod error;
 mod guardian_demo;
+mod input;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
@@ -248,16 +249,7 @@ fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> 
     }
     let payload: Vec<u8> = match (&v.image, v.payload.as_deref()) {
         (Some(path), _) => qr_file::read(path)?,
-        (None, Some("-")) => {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
-                CliError::ReadFile {
-                    path: "stdin".into(),
-                    why: e.to_string(),
-                }
-            })?;
-            s.into_bytes()
-        }
+        (None, Some("-")) => input::stdin_text(input::STDIN_LINE)?.into_bytes(),
         (None, Some(text)) => text.as_bytes().to_vec(),
         (None, None) => {
             return Err(CliError::BadArgument(
@@ -405,12 +397,7 @@ fn register_command(cli: &Cli, args: &args::RegisterArgs, lang: Lang) -> Result<
     let pages = args
         .page_images
         .iter()
-        .map(|p| {
-            std::fs::read(p).map_err(|e| CliError::ReadFile {
-                path: p.display().to_string(),
-                why: e.to_string(),
-            })
-        })
+        .map(|p| input::read_file(p, input::HANDBOOK_FILE))
         .collect::<Result<Vec<_>, _>>()?;
     let wallet = open_wallet(&data_dir(cli)?)?;
     let hb = wallet.add_with_pages(&draft, photo.as_deref(), &pages)?;

@@ -58,12 +58,7 @@ pub(crate) fn describe_sync(synced: &Synced, lang: Lang) -> String {
 
 /// Loads a signed directory file, checked against a trust list signed by the pinned root.
 fn import(wallet: &Wallet, cmd: &PlacesCmd, path: &std::path::Path) -> Result<(), CliError> {
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| CliError::ReadFile {
-            path: p.display().to_string(),
-            why: e.to_string(),
-        })
-    };
+    let read = |p: &std::path::Path| crate::input::read_file(p, crate::input::SIGNED_LIST);
     let (Some(trust_path), Some(root)) = (&cmd.trust_list, &cmd.root) else {
         return Err(CliError::BadArgument(
             "--import needs --trust-list and --root to check the signature".into(),

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
 use techo_core::model::HandbookDraft;
+use techo_core::model::image_intake::{self, ImageLimits};
 use techo_core::screen::{CounterScreen, Emphasis, ItemKey, Options};
 use techo_core::token::{ClaimId, DevIssuer, QrImage};
 use techo_core::{Clock, Wallet};
@@ -457,7 +458,11 @@ pub fn run(
             .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
             .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?,
     };
-    let photo = wallet.photo(&screen.handbook_id)?;
+    // Bytes stored before the image intake re-encoded pictures are checked again: a header
+    // claiming more pixels than a photo may have is left out rather than handed to the renderer.
+    let photo = wallet
+        .photo(&screen.handbook_id)?
+        .filter(|b| image_intake::check_header(b, ImageLimits::PHOTO).is_ok());
     let qr = wallet
         .present_code(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
         .ok()
@@ -471,6 +476,11 @@ pub fn run(
                 CliError::BadArgument(format!(
                     "this handbook has {} page image(s): add one with `techo pages add`",
                     hb.pages.len()
+                ))
+            })?;
+            image_intake::check_header(&bytes, ImageLimits::PAGE).map_err(|e| {
+                CliError::BadArgument(format!(
+                    "page image {n} {e}: remove it with `techo pages remove` and add it again"
                 ))
             })?;
             let rotation = hb.pages.get(n).map_or(0, |p| p.rotation);

@@ -9,10 +9,7 @@ use techo_core::model::SupportProfile;
 use techo_core::{Lang, Wallet};
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::ReadFile {
-        path: path.display().to_string(),
-        why: e.to_string(),
-    })
+    crate::input::read_file(path, crate::input::SMALL_FILE)
 }
 
 pub fn set(wallet: &Wallet, from: &Path, json: bool, lang: Lang) -> Result<(), CliError> {
@@ -171,7 +168,7 @@ pub fn export_page(
     let bytes = wallet
         .page(id, page_index(n)?)?
         .ok_or_else(|| techo_core::WalletError::NotFound(format!("{id} page {n}")))?;
-    std::fs::write(out, bytes).map_err(|e| CliError::WriteFile {
+    techo_core::private_file::write_private(out, &bytes).map_err(|e| CliError::WriteFile {
         path: out.display().to_string(),
         why: e.to_string(),
     })?;

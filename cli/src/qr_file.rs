@@ -1,7 +1,8 @@
-//! QR codes as files: PNG or SVG out, PNG in (decoded with rqrr).
+//! QR codes as files: PNG or SVG out, PNG or JPEG in (found and decoded with rqrr).
 
 use crate::error::CliError;
 use std::path::Path;
+use techo_core::model::image_intake;
 use techo_core::token::QrImage;
 
 const MODULE_PX: usize = 8;
@@ -31,40 +32,21 @@ pub fn save(qr: &QrImage, path: &Path) -> Result<(), CliError> {
     }
 }
 
-/// Reads a PNG and returns the bytes of the first QR code found in it.
+/// Reads a picture (PNG or JPEG) and returns the bytes of the first QR code found in it. The
+/// picture comes in through the core's image intake: size and pixel limits before decoding.
 pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
     let err = |why: String| CliError::ReadFile {
         path: path.display().to_string(),
         why,
     };
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder
-        .read_info()
-        .map_err(|e| err(format!("not a PNG image: {e}")))?;
-    let mut buf = vec![
-        0;
-        reader
-            .output_buffer_size()
-            .ok_or_else(|| err("image too large".into()))?
-    ];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| err(format!("not a PNG image: {e}")))?;
-    let (width, height) = (info.width as usize, info.height as usize);
-    let channels = info.color_type.samples();
-    let luma = |x: usize, y: usize| -> u8 {
-        let at = (y * width + x) * channels;
-        match channels {
-            1 | 2 => buf[at],
-            _ => {
-                let rgb = [buf[at], buf[at + 1], buf[at + 2]].map(u32::from);
-                u8::try_from((rgb[0] * 299 + rgb[1] * 587 + rgb[2] * 114) / 1000).unwrap_or(u8::MAX)
-            }
-        }
-    };
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, luma);
+    let bytes = crate::input::read_file(path, crate::input::QR_PICTURE)?;
+    let picture = image_intake::luma(&bytes, image_intake::ImageLimits::QR_PICTURE)
+        .map_err(|e| err(format!("the picture {e}")))?;
+    let width = picture.width as usize;
+    let height = picture.height as usize;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        picture.pixels[y * width + x]
+    });
     let grids = img.detect_grids();
     let grid = grids
         .first()

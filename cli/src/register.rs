@@ -58,17 +58,5 @@ pub fn read_handbook_file(path: &Path) -> Result<HandbookDraft, CliError> {
 
 /// Reads a file, refusing anything far larger than a handbook file or photo could be.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    const LIMIT: u64 = 8 * 1024 * 1024;
-    let err = |why: String| CliError::ReadFile {
-        path: path.display().to_string(),
-        why,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-    if meta.len() > LIMIT {
-        return Err(err(format!(
-            "{} bytes is larger than any handbook file or photo",
-            meta.len()
-        )));
-    }
-    std::fs::read(path).map_err(|e| err(e.to_string()))
+    crate::input::read_file(path, crate::input::HANDBOOK_FILE)
 }

@@ -27,10 +27,7 @@ pub struct AnswerArgs<'a> {
 }
 
 fn site_ca(path: &Path) -> Result<String, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::ReadFile {
-        path: path.display().to_string(),
-        why: e.to_string(),
-    })?;
+    let text = crate::input::read_text(path, crate::input::SMALL_FILE)?;
     if text.contains("-----BEGIN CERTIFICATE-----") && !text.trim_start().starts_with('{') {
         return Ok(text);
     }

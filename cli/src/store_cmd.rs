@@ -75,8 +75,19 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
         path: p.display().to_string(),
         why: e.to_string(),
     };
+    // Decrypted personal data: private folders and files (0700 / 0600), no link followed.
+    let folder = |p: &Path| {
+        techo_core::private_file::private_dir(p).map_err(|e| CliError::WriteFile {
+            path: p.display().to_string(),
+            why: e.to_string(),
+        })
+    };
+    let write = |p: &Path, bytes: &[u8]| {
+        techo_core::private_file::write_private(p, bytes).map_err(|e| write_err(p, &e))
+    };
     let photos = out.join("photos");
-    std::fs::create_dir_all(&photos).map_err(|e| write_err(&photos, &e))?;
+    folder(out)?;
+    folder(&photos)?;
     let file = out.join("handbooks.json");
     let body = serde_json::json!({
         "schema_version": export.schema_version,
@@ -88,7 +99,7 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
         path: file.display().to_string(),
         why: e.to_string(),
     })?;
-    std::fs::write(&file, bytes).map_err(|e| write_err(&file, &e))?;
+    write(&file, &bytes)?;
     for (id, bytes) in &export.photos {
         let format = export
             .handbooks
@@ -103,11 +114,11 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
             }
         });
         let path = photos.join(format!("{id}.{ext}"));
-        std::fs::write(&path, bytes).map_err(|e| write_err(&path, &e))?;
+        write(&path, bytes)?;
     }
     if !export.pages.is_empty() {
         let pages = out.join("pages");
-        std::fs::create_dir_all(&pages).map_err(|e| write_err(&pages, &e))?;
+        folder(&pages)?;
         for (id, n, bytes) in &export.pages {
             let ext = if bytes.starts_with(b"\x89PNG") {
                 "png"
@@ -115,7 +126,7 @@ pub fn export(wallet: &Wallet, out: &Path, json: bool, lang: Lang) -> Result<(),
                 "jpg"
             };
             let path = pages.join(format!("{id}-{}.{ext}", n + 1));
-            std::fs::write(&path, bytes).map_err(|e| write_err(&path, &e))?;
+            write(&path, bytes)?;
         }
     }
     if json {

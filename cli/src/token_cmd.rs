@@ -147,12 +147,7 @@ impl VerifierData {
         data_dir: Option<&Path>,
         now: DateTime<Utc>,
     ) -> Result<Self, CliError> {
-        let read = |p: &Path| {
-            std::fs::read(p).map_err(|e| CliError::ReadFile {
-                path: p.display().to_string(),
-                why: e.to_string(),
-            })
-        };
+        let read = |p: &Path| crate::input::read_file(p, crate::input::SIGNED_LIST);
         let (trust_bytes, status_bytes, root) = match (src.trust_list, data_dir) {
             (Some(t), _) => {
                 let root = src.root.ok_or_else(|| {

@@ -237,7 +237,10 @@ pub fn detail(v: &HandbookView<'_>, lang: Lang) -> String {
         .max()
         .unwrap_or(0);
     rows.iter()
-        .map(|(k, val)| format!("{}  {val}", pad(k, width)))
+        .map(|(k, val)| {
+            let val = techo_core::model::text::shown(val);
+            format!("{}  {val}", pad(k, width))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -22,8 +22,18 @@ pub fn pad(s: &str, width: usize) -> String {
     out
 }
 
-/// Renders rows as an aligned table with a header rule.
+/// Renders rows as an aligned table with a header rule. Cells are shown with any control
+/// character replaced (a stored name can never steer the terminal).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| techo_core::model::text::shown(c))
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let cols = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
     for row in rows {

@@ -124,7 +124,9 @@ fn page_images_at_registration_and_after() {
         ],
     );
     let id = hb["id"].as_str().unwrap().to_owned();
-    assert_eq!(hb["pages"][0]["rotation"], 90);
+    // Stored upright: the camera's orientation (6) is applied to the pixels.
+    assert_eq!(hb["pages"][0]["rotation"], 0);
+    assert_eq!(hb["pages"][0]["width"], 1200);
     let out = dir.path().join("out.jpg");
     techo(dir.path())
         .args(["pages", "export", &id, "1", out.to_str().unwrap()])

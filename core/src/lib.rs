@@ -15,6 +15,7 @@ pub mod linkage;
 pub mod model;
 pub mod policy;
 pub mod portal;
+pub mod private_file;
 pub mod screen;
 pub mod site;
 pub mod store;

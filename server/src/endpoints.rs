@@ -25,15 +25,11 @@ impl std::fmt::Debug for Endpoints {
 }
 
 impl Endpoints {
-    /// Writes the file readable by its owner only (it holds the admin token).
+    /// Writes the file readable by its owner only (it holds the admin token): a new file renamed
+    /// into place, so an existing loose file or a planted link is replaced, never reused.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(path)?;
-        f.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        techo_core::private_file::write_private(path, &bytes)
     }
 
     pub fn read(path: &Path) -> Result<Self, String> {

@@ -158,7 +158,7 @@ impl ValidationError {
         Self::new(
             field,
             Problem::Malformed {
-                value: value.into(),
+                value: excerpt(&value.into()),
                 expected,
             },
         )
@@ -166,5 +166,17 @@ impl ValidationError {
 
     pub(crate) fn inconsistent(field: Field, en: &'static str, ja: &'static str) -> Self {
         Self::new(field, Problem::Inconsistent { en, ja })
+    }
+}
+
+/// What an error quotes of a refused value: at most 40 characters, controls made visible.
+fn excerpt(value: &str) -> String {
+    let shown = super::text::shown(value);
+    let mut chars = shown.chars();
+    let head: String = chars.by_ref().take(40).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
     }
 }

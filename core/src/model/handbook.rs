@@ -159,8 +159,16 @@ impl HandbookDraft {
                 })
             }),
         );
-        let name =
-            errs.take(required(Field::GuardianName, g.name.as_ref()).map(|n| n.trim().to_owned()));
+        let name = errs.take(
+            required(Field::GuardianName, g.name.as_ref()).and_then(|n| {
+                super::text::printable_line(
+                    Field::GuardianName,
+                    n,
+                    60,
+                    "a name of at most 60 printable characters",
+                )
+            }),
+        );
         match (relationship, name) {
             (Some(relationship), Some(name)) => super::Presenter::Guardian { relationship, name },
             _ => super::Presenter::Holder,
@@ -235,7 +243,14 @@ impl HandbookDraft {
                 .and_then(MunicipalityCode::parse),
         );
         let municipality_name = errs.take(
-            required(Field::MunicipalityName, self.municipality_name.as_ref()).map(str::to_owned),
+            required(Field::MunicipalityName, self.municipality_name.as_ref()).and_then(|n| {
+                super::text::printable_line(
+                    Field::MunicipalityName,
+                    n,
+                    MAX_MUNICIPALITY_NAME_CHARS,
+                    "the municipality's name, at most 40 printable characters",
+                )
+            }),
         );
         let holder = self.holder(&mut errs);
         let dates = self.dates(&mut errs);
@@ -366,6 +381,9 @@ impl HandbookDraft {
         })
     }
 }
+
+/// The longest municipality name is far shorter (e.g. 「北海道虻田郡洞爺湖町」).
+const MAX_MUNICIPALITY_NAME_CHARS: usize = 40;
 
 /// Handbook numbers are printed in many styles (第12345号, full-width digits, hyphens).
 fn normalise_number(input: &str) -> Result<String, ValidationError> {

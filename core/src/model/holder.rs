@@ -26,23 +26,17 @@ impl Holder {
 }
 
 fn clean_name(name: &str) -> Result<String, ValidationError> {
-    let name = collapse_spaces(name);
-    if name.is_empty() {
-        return Err(ValidationError::new(Field::HolderName, Problem::Missing));
-    }
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(ValidationError::malformed(
-            Field::HolderName,
-            name,
-            "a name of at most 60 printable characters",
-        ));
-    }
-    Ok(name)
+    super::text::printable_line(
+        Field::HolderName,
+        name,
+        MAX_NAME_CHARS,
+        "a name of at most 60 printable characters",
+    )
 }
 
 /// Accepts katakana or hiragana (converted to katakana), long-vowel marks, middle dots and spaces.
 fn clean_kana(kana: &str) -> Result<String, ValidationError> {
-    let kana = collapse_spaces(kana);
+    let kana = super::text::collapse_spaces(kana);
     if kana.is_empty() {
         return Err(ValidationError::new(Field::HolderKana, Problem::Missing));
     }
@@ -70,14 +64,6 @@ fn clean_kana(kana: &str) -> Result<String, ValidationError> {
         ));
     }
     Ok(out)
-}
-
-/// Trims and turns runs of ASCII or ideographic spaces into one ASCII space.
-fn collapse_spaces(s: &str) -> String {
-    s.split([' ', '\u{3000}', '\t'])
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ pub mod guardian;
 pub mod handbook;
 pub mod holder;
 pub mod id;
+pub mod image_intake;
 pub mod kind;
 pub mod linkage;
 pub mod municipality;
 pub mod page_image;
 pub mod photo;
 pub mod support;
+pub mod text;
 
 pub use confirmed::{PortalChange, PortalConfirmation};
 pub use dates::HandbookDates;

@@ -1,12 +1,13 @@
 //! The holder's photo: JPEG or PNG bytes whose header must decode, at most 2 MB.
 //!
-//! Only the header is parsed (dimensions and format); pixels are never decoded in the core.
+//! [`PhotoInfo::clean`] takes a new photo in (see `image_intake`); [`PhotoInfo::inspect`] only
+//! describes bytes already stored, from their header.
 
 use super::error::{Field, Problem, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// Largest photo accepted: a handbook photo is a few hundred kilobytes at most.
-pub const MAX_PHOTO_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_PHOTO_BYTES: usize = super::image_intake::ImageLimits::PHOTO.max_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,11 +48,15 @@ fn is_zero(n: &u16) -> bool {
 }
 
 impl PhotoInfo {
-    /// Checks a face photo as [`PhotoInfo::inspect`] does, removes its metadata (EXIF with the
-    /// camera's GPS position, XMP, comments, PNG text and private chunks) and returns the bytes
-    /// to store with their description. A photo is never stored as it came from the camera.
+    /// Takes a face photo in through [`super::image_intake`] (size and pixel limits checked
+    /// before decoding, turned upright, encoded again so no metadata survives) and returns the
+    /// bytes to store with their description. A photo is never stored as it came from the camera.
     pub fn clean(bytes: &[u8]) -> Result<(Self, Vec<u8>), ValidationError> {
-        let c = super::page_image::clean_image(bytes, Field::Photo, MAX_PHOTO_BYTES)?;
+        let c = super::page_image::clean_image(
+            bytes,
+            Field::Photo,
+            super::image_intake::ImageLimits::PHOTO,
+        )?;
         Ok((
             Self {
                 format: c.format,
@@ -59,7 +64,7 @@ impl PhotoInfo {
                 height: c.height,
                 size: c.bytes.len(),
                 sha256: c.sha256,
-                rotation: c.rotation,
+                rotation: 0,
             },
             c.bytes,
         ))

@@ -88,7 +88,10 @@ impl DevIssuer {
     pub fn create(dir: &Path) -> Result<Self, DevIssuerError> {
         let mut issuer = Self::generate();
         issuer.dir = Some(dir.to_owned());
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+        crate::private_file::private_dir(dir).map_err(|e| DevIssuerError::Io {
+            path: dir.to_owned(),
+            why: e.to_string(),
+        })?;
         write_private(&dir.join("root.p8"), issuer.root.pkcs8())?;
         write_private(&dir.join("issuer.p8"), issuer.issuer.key().pkcs8())?;
         issuer.save()?;
@@ -103,6 +106,16 @@ impl DevIssuer {
             path: dir.to_owned(),
             why,
         };
+        // Keys found on disk are trusted only in a private folder, in files only we can change:
+        // a folder planted or loosened by someone else would otherwise have its root key served.
+        crate::private_file::private_dir(dir).map_err(|e| damaged(e.to_string()))?;
+        for name in ["root.p8", "issuer.p8", "state.json"] {
+            crate::private_file::owner_only(&dir.join(name)).map_err(|why| {
+                damaged(format!(
+                    "{name}: {why}; if you did not create this issuer, move the folder away"
+                ))
+            })?;
+        }
         let read =
             |name: &str| std::fs::read(dir.join(name)).map_err(|e| damaged(format!("{name}: {e}")));
         let root =
@@ -123,12 +136,9 @@ impl DevIssuer {
     fn save(&self) -> Result<(), DevIssuerError> {
         let Some(dir) = &self.dir else { return Ok(()) };
         let path = dir.join("state.json");
-        let tmp = dir.join("state.json.tmp");
         let json = serde_json::to_vec_pretty(&self.state)
             .map_err(|e| io(&path, &std::io::Error::other(e)))?;
-        std::fs::write(&tmp, json)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| io(&path, &e))
+        crate::private_file::write_private(&path, &json).map_err(|e| io(&path, &e))
     }
 
     pub fn root_public(&self) -> PublicKey {

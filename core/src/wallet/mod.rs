@@ -98,7 +98,7 @@ impl Wallet {
         keys: &dyn KeyProvider,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, WalletError> {
-        std::fs::create_dir_all(data_dir).map_err(StoreError::io)?;
+        crate::private_file::private_dir(data_dir).map_err(StoreError::io)?;
         let store = SledStore::open(&Self::store_dir(data_dir), keys)?;
         Ok(Self::with_store(Box::new(store), clock))
     }

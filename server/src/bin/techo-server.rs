@@ -52,7 +52,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         arg(args, "--jpki-ca").unwrap_or_else(|| "fixtures/cards/ca/ca.crt.der".into()),
     );
     let hours = hours(args)?;
-    std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+    techo_core::private_file::private_dir(&data_dir).map_err(|e| e.to_string())?;
     let clock: Arc<dyn techo_core::Clock> = Arc::new(techo_core::SystemClock);
     let pki = TestPki::generate().map_err(|e| e.to_string())?;
     let trust = JpkiTrust::new(vec![

@@ -746,7 +746,10 @@ impl TechoServer {
         if cfg.admin_token.chars().count() < ServerConfig::MIN_ADMIN_TOKEN {
             return Err(ServerError::WeakAdminToken);
         }
-        std::fs::create_dir_all(&cfg.data_dir)?;
+        techo_core::private_file::private_dir(&cfg.data_dir).map_err(|e| ServerError::Store {
+            path: cfg.data_dir.display().to_string(),
+            why: e.to_string(),
+        })?;
         let store = AnyStore::open(&cfg.store, &cfg.data_dir)
             .await
             .map_err(|e| ServerError::Store {
