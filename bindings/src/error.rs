@@ -149,11 +149,14 @@ impl From<ClientError> for TechoError {
     fn from(e: ClientError) -> Self {
         let detail = e.to_string();
         match e {
-            ClientError::Unreachable(_) | ClientError::Timeout(_) => TechoError::Network { detail },
             ClientError::Refused { .. } => TechoError::Refused { detail },
-            ClientError::Malformed | ClientError::Tls(_) | ClientError::Untrusted(_) => {
-                TechoError::Network { detail }
-            }
+            ClientError::Unreachable(_)
+            | ClientError::Timeout(_)
+            | ClientError::Malformed
+            | ClientError::Tls(_)
+            | ClientError::Untrusted(_)
+            | ClientError::NotHttps(_)
+            | ClientError::UnknownPortal(_) => TechoError::Network { detail },
         }
     }
 }

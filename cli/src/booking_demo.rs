@@ -35,6 +35,7 @@ impl Browser {
         let tls = techo_core::portal::client::client_tls(&site.ca_pem).map_err(fail)?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
+            .https_only(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(15))
             .build()

@@ -422,3 +422,49 @@ async fn the_portals_facts_replace_what_was_typed_and_the_change_is_listed() {
     assert_eq!(v.claims.fare_class, Some(FareClass::Second));
     assert_eq!(v.claims.caregiver, Some(false));
 }
+
+/// Found by an outside tester: the app followed whatever portal URL techo-server named, over any
+/// scheme, and signed that server's challenge with the card. Plain http is refused everywhere;
+/// a client pinned to the portal refuses another origin before the card is touched.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_card_answers_only_the_pinned_portal_and_nothing_goes_in_clear() {
+    use techo_core::portal::{ClientError, TechoClient};
+    let mut w = world(DAYTIME).await;
+    let ten = std::time::Duration::from_secs(10);
+    for clear in [
+        "http://127.0.0.1:8080",
+        "127.0.0.1:8080",
+        "https://user@127.0.0.1",
+    ] {
+        assert!(matches!(
+            TechoClient::new(clear, &w.pki.ca_pem, ten),
+            Err(ClientError::NotHttps(_))
+        ));
+    }
+    // Pinned to an origin that is not the portal techo-server names: refused, nothing changed.
+    w.client = TechoClient::new(&w.server.url(), &w.pki.ca_pem, ten)
+        .unwrap()
+        .pin_portal("https://127.0.0.1:1")
+        .unwrap();
+    let err = w.link("yamada", "1234").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            techo_core::linkage::LinkError::Client(ClientError::UnknownPortal(_))
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        w.wallet.get(&w.handbook).unwrap().linkage,
+        LinkageState::Unlinked
+    );
+    // Pinned to the portal it really names: links.
+    w.client = TechoClient::new(&w.server.url(), &w.pki.ca_pem, ten)
+        .unwrap()
+        .pin_portal(&w.portal.holder.url())
+        .unwrap();
+    assert!(matches!(
+        w.link("yamada", "1234").await.unwrap(),
+        LinkageState::Linked { .. }
+    ));
+}

@@ -26,6 +26,14 @@ pub enum ClientError {
     #[error("TLS setup failed: {0}")]
     Tls(String),
     #[error(
+        "{0} is not an https URL: Techo sends nothing in clear; check the server setting / https 以外のサーバーには接続しません"
+    )]
+    NotHttps(String),
+    #[error(
+        "techo-server sent the phone to {0}, not to the portal this app knows: nothing was signed; report it / 不明なポータルへの接続を中止しました"
+    )]
+    UnknownPortal(String),
+    #[error(
         "the server's trust or status list does not verify ({0}): do not trust presentations checked with it / 失効情報を検証できません"
     )]
     Untrusted(String),
@@ -35,6 +43,20 @@ pub enum ClientError {
 pub struct TechoClient {
     http: reqwest::Client,
     server: String,
+    /// The portal's origin the card may answer to; `None`: any https portal techo-server names.
+    portal: Option<String>,
+}
+
+/// `https://host[:port]` of an https URL; anything else is refused, loopback included (the
+/// loopback servers speak TLS too, so no exception is needed).
+pub fn https_origin(url: &str) -> Result<String, ClientError> {
+    let not_https = || ClientError::NotHttps(url.chars().take(200).collect());
+    let rest = url.strip_prefix("https://").ok_or_else(not_https)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(not_https());
+    }
+    Ok(format!("https://{}", authority.to_ascii_lowercase()))
 }
 
 /// A rustls client config that trusts `extra_root_pem` (the loopback test CA) and nothing else
@@ -62,15 +84,34 @@ impl TechoClient {
         root_pem: &str,
         timeout: std::time::Duration,
     ) -> Result<Self, ClientError> {
+        https_origin(server)?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(client_tls(root_pem)?)
+            .https_only(true)
             .timeout(timeout)
             .build()
             .map_err(|e| ClientError::Tls(e.to_string()))?;
         Ok(Self {
             http,
             server: server.trim_end_matches('/').to_owned(),
+            portal: None,
         })
+    }
+
+    /// Pins the portal: the card signs a challenge only from this origin, whatever URL
+    /// techo-server hands out (a server that is not ours cannot relay a card signature).
+    pub fn pin_portal(mut self, portal: &str) -> Result<Self, ClientError> {
+        self.portal = Some(https_origin(portal)?);
+        Ok(self)
+    }
+
+    /// The portal URL techo-server named, checked: https, and the pinned origin when there is one.
+    fn portal_url(&self, portal: &str) -> Result<String, ClientError> {
+        let origin = https_origin(portal)?;
+        if self.portal.as_ref().is_some_and(|pinned| *pinned != origin) {
+            return Err(ClientError::UnknownPortal(origin));
+        }
+        Ok(portal.trim_end_matches('/').to_owned())
     }
 
     async fn send<T: serde::de::DeserializeOwned>(
@@ -240,6 +281,7 @@ impl TechoClient {
 
     /// The portal's holder API: a challenge for the card to sign.
     pub async fn portal_challenge(&self, portal: &str) -> Result<ChallengeResponse, ClientError> {
+        let portal = self.portal_url(portal)?;
         let body = ChallengeRequest {
             service_id: TECHO_SERVICE_ID.into(),
         };
@@ -258,6 +300,7 @@ impl TechoClient {
         portal: &str,
         req: &ConsentRequest,
     ) -> Result<ConsentResponse, ClientError> {
+        let portal = self.portal_url(portal)?;
         self.send(
             self.http
                 .post(format!("{portal}/portal/v1/auth/consent"))

@@ -23,6 +23,7 @@ impl SiteClient {
             .map_err(|e| SiteError::Unreachable(e.to_string()))?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
+            .https_only(true)
             .timeout(timeout)
             // A site must not bounce the phone to another origin.
             .redirect(reqwest::redirect::Policy::none())

@@ -35,8 +35,10 @@ impl PortalClient {
         base: String,
         timeout: std::time::Duration,
     ) -> Result<Self, String> {
+        techo_core::portal::client::https_origin(&base).map_err(|e| e.to_string())?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
+            .https_only(true)
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
