@@ -39,6 +39,7 @@ fn session(id: &str, key: &str, state: SessionState) -> SessionRecord {
         access_token: None,
         renewed_with: None,
         renewed_by: None,
+        exchanging_since: None,
     }
 }
 

@@ -236,7 +236,6 @@ impl ServerState {
                 Ok(claims) => {
                     let (creds, valid_until) = self.issue_for(&s, &claims, today).await?;
                     // The portal records go out of scope here: only the credential keeps facts.
-                    tracing::info!(session = %s.id, credentials = creds.len(), "linked");
                     s.access_token = Some(token.clone());
                     SessionState::Linked {
                         consent_id,
@@ -260,7 +259,48 @@ impl ServerState {
             }
             Outcome::Failed { error, message } => SessionState::Failed { error, message },
         };
-        self.write_unless_changed(stored, s).await
+        let written = self.write_unless_changed(stored, s).await?;
+        if let SessionState::Linked {
+            credentials: Some(c),
+            ..
+        } = &written.state
+        {
+            // Said once it is stored, never before: a crash in between leaves no false "linked".
+            tracing::info!(session = %written.id, credentials = c.len(), "linked");
+        }
+        Ok(written)
+    }
+
+    /// Exchanges a crash interrupted (the session still claimed long past any request's time
+    /// limit) end as failed, and whatever they may have issued is revoked: nobody received it.
+    /// The app sees "failed" and the holder links again. Returns how many were ended.
+    pub async fn fail_interrupted_exchanges(&self) -> usize {
+        let now = self.now();
+        let cutoff = now - chrono::Duration::minutes(EXCHANGE_LEASE_MINUTES);
+        let Ok(sessions) = self.store.sessions().await else {
+            return 0;
+        };
+        let mut ended = 0;
+        for stored in sessions.into_iter().filter(|s| {
+            matches!(s.state, SessionState::AwaitingCode)
+                && s.exchanging_since.is_some_and(|t| t <= cutoff)
+        }) {
+            let mut s = stored.clone();
+            s.exchanging_since = None;
+            s.state = SessionState::Failed {
+                error: "interrupted".into(),
+                message: "the server stopped while linking: link again with the card".into(),
+            };
+            if matches!(self.store.replace_session(&stored, &s).await, Ok(true))
+                && set_issuer_status(self, &s.id, Status::Revoked)
+                    .await
+                    .is_ok()
+            {
+                tracing::warn!(session = %s.id, "an interrupted linkage was ended as failed");
+                ended += 1;
+            }
+        }
+        ended
     }
 
     /// Credentials for `claims`, one pair per device key of `s`, each at a fresh status index;
@@ -431,6 +471,7 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         access_token: None,
         renewed_with: None,
         renewed_by: None,
+        exchanging_since: None,
         consent_until: None,
         guardian: req
             .guardian
@@ -440,6 +481,11 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
             }),
     };
     match st.store.create_session(&record).await {
+        Ok(s) if s.id != record.id && !same_request(&s, &record) => api_error(
+            StatusCode::CONFLICT,
+            "idempotency_conflict",
+            "this idempotency key was used for a different linkage request: use a new key",
+        ),
         Ok(s) => Json(StartedLinkage {
             session_id: s.id,
             portal_url: st.cfg.portal_holder_url.clone(),
@@ -449,6 +495,18 @@ async fn start(State(st): State<Arc<ServerState>>, Json(req): Json<StartLinkage>
         Err(e) => internal(e),
     }
 }
+
+/// Whether a stored session was started by the same request as `new` (an idempotent retry).
+fn same_request(stored: &SessionRecord, new: &SessionRecord) -> bool {
+    stored.handbook == new.handbook
+        && stored.photo_sha256_hex == new.photo_sha256_hex
+        && stored.device_keys == new.device_keys
+        && stored.guardian.map(|g| g.relationship) == new.guardian.map(|g| g.relationship)
+}
+
+/// How long an exchange may hold a session before it is taken as interrupted (a crash): far
+/// past the request time limit.
+const EXCHANGE_LEASE_MINUTES: i64 = 10;
 
 async fn submit_code(
     State(st): State<Arc<ServerState>>,
@@ -466,11 +524,38 @@ async fn submit_code(
     if !matches!(s.state, SessionState::AwaitingCode) {
         return Json(ServerState::status_of(&s)).into_response();
     }
-    let stored = s.clone();
     let now = st.now();
+    // One exchange at a time per session, across processes: claim it first (compare and swap).
+    let busy = || {
+        api_error(
+            StatusCode::CONFLICT,
+            "code_in_progress",
+            "a code for this linkage is being exchanged: wait for its answer",
+        )
+    };
+    if s.exchanging_since
+        .is_some_and(|t| now - t < chrono::Duration::minutes(EXCHANGE_LEASE_MINUTES))
+    {
+        return busy();
+    }
+    let mut claimed = s.clone();
+    claimed.exchanging_since = Some(now);
+    match st.store.replace_session(&s, &claimed).await {
+        Ok(true) => {}
+        Ok(false) => return busy(),
+        Err(e) => return internal(e),
+    }
+    let stored = claimed;
+    let s = stored.clone();
+    let release = |st: Arc<ServerState>, stored: SessionRecord| async move {
+        let mut open = stored.clone();
+        open.exchanging_since = None;
+        let _ = st.store.replace_session(&stored, &open).await;
+    };
     let token = match st.portal.exchange(&req.code).await {
         Outcome::Ok(t) => t,
         Outcome::Later { reason, .. } => {
+            release(st.clone(), stored).await;
             return api_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "portal_unavailable",
@@ -478,10 +563,12 @@ async fn submit_code(
             );
         }
         Outcome::Failed { error, message } => {
+            release(st.clone(), stored).await;
             return api_error(StatusCode::BAD_REQUEST, &error, &message);
         }
     };
     let mut s = s;
+    s.exchanging_since = None;
     s.consent_until = Some(token.consent_expires_at);
     if let Some(agent) = &token.agent {
         // A proxy consented: the portal's proxy setting, not the app's word, names the guardian.
@@ -821,8 +908,10 @@ impl TechoServer {
         let retry_task = cfg.retry_every.map(|every| {
             let st = state.clone();
             tokio::spawn(async move {
+                st.fail_interrupted_exchanges().await;
                 loop {
                     tokio::time::sleep(every).await;
+                    st.fail_interrupted_exchanges().await;
                     st.retry_due().await;
                     st.purge_expired_consents().await;
                 }

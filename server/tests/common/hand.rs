@@ -75,16 +75,22 @@ async fn consented_with(w: &World, keys: &[SoftwareKey]) -> (StartedLinkage, Str
         })
         .await
         .unwrap();
+    let code = code_from_portal(w, &started.portal_url).await;
+    (started, code)
+}
+
+/// A fresh one-time code: 山田's card answers the portal's challenge and consents again.
+pub async fn code_from_portal(w: &World, portal_url: &str) -> String {
     let mut card = w.card("yamada");
-    let consent = consent_with_card(
+    consent_with_card(
         &w.client,
-        &started.portal_url,
+        portal_url,
         &mut card,
         &Pin::parse("1234").unwrap(),
         LastTry::Refuse,
         None,
     )
     .await
-    .unwrap();
-    (started, consent.code)
+    .unwrap()
+    .code
 }

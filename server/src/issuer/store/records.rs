@@ -53,6 +53,10 @@ pub struct SessionRecord {
     /// batch can be renewed without the card; dropped on revocation and withdrawal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
+    /// Set while one request exchanges this session's portal code: a second code sent meanwhile
+    /// is refused (one consent, one batch), and an exchange a crash left behind is found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchanging_since: Option<DateTime<Utc>>,
     /// The idempotency key of the last renewal, so a replay gets that batch, never another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewed_with: Option<String>,
