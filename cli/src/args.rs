@@ -338,9 +338,10 @@ pub enum IssuerCommand {
 pub enum StoreCommand {
     /// Open every record and report the ones that cannot be read.
     Check {
-        /// Delete the damaged records so the rest of the wallet works again.
-        #[arg(long)]
-        drop_damaged: bool,
+        /// Repair the damaged records: restored from the store's verified second copy where it
+        /// is whole, deleted where it is not, so the rest of the wallet works again.
+        #[arg(long, alias = "drop-damaged")]
+        repair: bool,
     },
     /// Write every readable handbook (handbooks.json) and photo into a directory.
     Export { dir: PathBuf },

@@ -24,7 +24,7 @@ pub enum CliError {
     )]
     ResetNotConfirmed,
     #[error(
-        "the store has {0} damaged record(s): see above; `techo store check --drop-damaged` removes them"
+        "the store has {0} damaged record(s): see above; `techo store check --repair` restores them from the second copy or removes them"
     )]
     Damaged(usize),
     #[error(transparent)]

@@ -100,7 +100,20 @@ fn data_dir(cli: &Cli) -> Result<PathBuf, CliError> {
 
 fn open_wallet(dir: &Path) -> Result<Wallet, CliError> {
     let keys = FileKeyProvider::new(Wallet::key_file(dir));
-    Ok(Wallet::open(dir, &keys, clock()?)?)
+    let wallet = Wallet::open(dir, &keys, clock()?)?;
+    if let Some(r) = wallet.store_recovery() {
+        // Said once, on the open that repaired it, on stderr so scripts still read stdout.
+        eprintln!(
+            "note: the store was damaged ({}) and was rebuilt from its second copy: {} record(s) restored, {} lost{}. / 保存データの破損を予備コピーから復元しました",
+            r.cause,
+            r.restored,
+            r.lost.len(),
+            r.damaged_kept_at
+                .map(|p| format!("; the damaged files are kept in {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(wallet)
 }
 
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
@@ -209,8 +222,8 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
         Command::Store(cmd) => {
             let dir = data_dir(cli)?;
             match cmd {
-                StoreCommand::Check { drop_damaged } => {
-                    store_cmd::check(&open_wallet(&dir)?, *drop_damaged, cli.json, lang)
+                StoreCommand::Check { repair } => {
+                    store_cmd::check(&open_wallet(&dir)?, *repair, cli.json, lang)
                 }
                 StoreCommand::Export { dir: out } => {
                     store_cmd::export(&open_wallet(&dir)?, out, cli.json, lang)

@@ -14,16 +14,16 @@ fn damaged_json(damaged: &[DamagedRecord]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-pub fn check(wallet: &Wallet, drop_damaged: bool, json: bool, lang: Lang) -> Result<(), CliError> {
+pub fn check(wallet: &Wallet, repair: bool, json: bool, lang: Lang) -> Result<(), CliError> {
     let report = wallet.check()?;
-    let dropping = drop_damaged && !report.is_healthy();
+    let dropping = repair && !report.is_healthy();
     if json {
         let readable: std::collections::BTreeMap<_, _> = report.readable.iter().copied().collect();
         print_json(&serde_json::json!({
             "schema_version": report.schema_version,
             "readable": readable,
             "damaged": damaged_json(&report.damaged),
-            "dropped": dropping,
+            "repaired": dropping,
         }));
     } else {
         out!(
@@ -59,8 +59,8 @@ pub fn check(wallet: &Wallet, drop_damaged: bool, json: bool, lang: Lang) -> Res
             out!(
                 "{}",
                 lang.pick(
-                    "破損したレコードを削除しました。",
-                    "Damaged records were removed."
+                    "破損したレコードを予備コピーから復元しました（復元できないものは削除しました）。",
+                    "Damaged records were restored from the second copy (those it could not prove were removed)."
                 )
             );
         }

@@ -295,14 +295,39 @@ fn store_check_export_drop_and_reset() {
         .as_str()
         .unwrap()
         .to_owned();
-    {
+    let damage_database = || {
         let db = sled::open(dir.path().join("store")).unwrap();
         let t = db.open_tree("handbooks").unwrap();
         let mut v = t.get(&victim).unwrap().unwrap().to_vec();
         v[30] ^= 0x55;
         t.insert(victim.as_bytes(), v).unwrap();
         db.flush().unwrap();
-    }
+    };
+    // Damaged in the database only: the second copy is whole, the holder notices nothing,
+    // and `--repair` puts the record back.
+    damage_database();
+    assert_eq!(json(dir.path(), &["list"]).as_array().unwrap().len(), 2);
+    techo(dir.path())
+        .args(["--lang", "en", "store", "check"])
+        .assert()
+        .code(4)
+        .stdout(predicate::str::contains("--repair"));
+    techo(dir.path())
+        .args(["store", "check", "--repair"])
+        .assert()
+        .success();
+    techo(dir.path())
+        .args(["store", "check"])
+        .assert()
+        .success();
+    // Damaged in both copies: that record is lost, the others are not.
+    damage_database();
+    let copy = dir.path().join("store.copy").join(techo_core::hex::encode(
+        format!("handbooks/{victim}").as_bytes(),
+    ));
+    let mut c = std::fs::read(&copy).unwrap();
+    c[30] ^= 0x55;
+    std::fs::write(&copy, c).unwrap();
     techo(dir.path())
         .arg("list")
         .assert()
@@ -325,7 +350,7 @@ fn store_check_export_drop_and_reset() {
     assert_eq!(exported["damaged"][0]["key"], victim.as_str());
     assert_eq!(std::fs::read_dir(out.join("photos")).unwrap().count(), 1);
     techo(dir.path())
-        .args(["store", "check", "--drop-damaged"])
+        .args(["store", "check", "--repair"])
         .assert()
         .success();
     assert_eq!(json(dir.path(), &["list"]).as_array().unwrap().len(), 1);

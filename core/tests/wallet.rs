@@ -189,6 +189,13 @@ fn damaged_record_is_reported_exported_around_and_dropped() {
         t.insert(ids[1].as_str(), v).unwrap();
         db.flush().unwrap();
     }
+    // And its second copy (one damaged copy alone is served from the other: store_repair.rs).
+    let copy = dir.path().join("store.copy").join(techo_core::hex::encode(
+        format!("handbooks/{}", ids[1].as_str()).as_bytes(),
+    ));
+    let mut c = std::fs::read(&copy).unwrap();
+    c[20] ^= 0xFF;
+    std::fs::write(&copy, c).unwrap();
     let w = wallet(dir.path());
     assert!(matches!(
         w.list(),
@@ -214,8 +221,13 @@ fn reset_removes_store_and_key() {
         let (d, ph) = fixture("01-");
         w.add(&d, ph.as_deref()).unwrap();
     }
+    assert!(dir.path().join("store.copy").exists());
     Wallet::reset(dir.path()).unwrap();
     assert!(!Wallet::key_file(dir.path()).exists());
+    assert!(
+        !dir.path().join("store.copy").exists(),
+        "the second copy goes too"
+    );
     let w = Wallet::open(dir.path(), &keys, common::clock()).unwrap();
     assert!(w.list().unwrap().is_empty());
 }

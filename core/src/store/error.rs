@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "record {table}/{key} is damaged or was moved ({why}). Run `techo store check`, export what is readable with `techo store export`, then `techo store check --drop-damaged` or `techo store reset` / \
+        "record {table}/{key} is damaged or was moved ({why}). Run `techo store check`, export what is readable with `techo store export`, then `techo store check --repair` or `techo store reset` / \
          保存データの一部が壊れています。`techo store check` で確認してください"
     )]
     Corrupt {

@@ -87,10 +87,11 @@ pub(crate) mod tests {
     #[test]
     fn v1_photos_move_to_their_own_table() {
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
         let keys = StaticKeyProvider::new(DataKey::from_bytes([3; 32]));
         let png = crate::model::photo::tiny_png(8, 10);
         write_v1_store(
-            dir.path(),
+            &path,
             &keys,
             &[
                 (
@@ -100,7 +101,7 @@ pub(crate) mod tests {
                 ("h2", serde_json::json!({"number": "2", "photo": null})),
             ],
         );
-        let store = SledStore::open(dir.path(), &keys).unwrap();
+        let store = SledStore::open(&path, &keys).unwrap();
         assert_eq!(store.schema_version().unwrap(), 2);
         assert_eq!(
             &**store.get(Table::Photos, "h1").unwrap().unwrap(),
@@ -117,22 +118,23 @@ pub(crate) mod tests {
         assert!(store.get(Table::Photos, "h2").unwrap().is_none());
         // Opening again does not migrate twice.
         drop(store);
-        let store = SledStore::open(dir.path(), &keys).unwrap();
+        let store = SledStore::open(&path, &keys).unwrap();
         assert_eq!(store.scan(Table::Photos).unwrap().len(), 1);
     }
 
     #[test]
     fn a_damaged_v1_record_stops_the_migration_and_keeps_v1() {
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
         let keys = StaticKeyProvider::new(DataKey::from_bytes([3; 32]));
         write_v1_store(
-            dir.path(),
+            &path,
             &keys,
             &[("h1", serde_json::json!({"photo": "oops"}))],
         );
-        let err = SledStore::open(dir.path(), &keys).unwrap_err();
+        let err = SledStore::open(&path, &keys).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-        let raw = sled::open(dir.path()).unwrap();
+        let raw = sled::open(&path).unwrap();
         let schema = raw
             .open_tree("meta")
             .unwrap()

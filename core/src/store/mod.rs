@@ -9,6 +9,7 @@ mod error;
 mod key;
 mod memory_store;
 mod migrate;
+mod mirror;
 mod seal;
 mod sled_store;
 
@@ -132,6 +133,19 @@ impl CheckReport {
     }
 }
 
+/// What opening a store restored from its second copy after damage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Where the damaged database was moved (kept: nothing is deleted).
+    pub damaged_kept_at: Option<std::path::PathBuf>,
+    /// Records restored from the copy.
+    pub restored: usize,
+    /// Records neither the database nor the copy could prove (`table/key`).
+    pub lost: Vec<String>,
+    /// Why the database could not be opened.
+    pub cause: String,
+}
+
 /// An encrypted, transactional key-value store.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// The decrypted value, or `None` when there is no such record.
@@ -149,6 +163,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Tries to open every record and reports the ones that do not.
     fn check(&self) -> Result<CheckReport, StoreError>;
 
-    /// Deletes the records a check found damaged, so the rest of the wallet can be used.
+    /// Repairs the records a check found damaged: restored from a verified second copy where the
+    /// store keeps one, deleted otherwise, so the rest of the wallet can be used.
     fn drop_damaged(&self, damaged: &[DamagedRecord]) -> Result<(), StoreError>;
+
+    /// What opening restored from the second copy, if it had to.
+    fn recovered(&self) -> Option<Recovery> {
+        None
+    }
 }

@@ -2,9 +2,11 @@
 
 use super::key::KeyProvider;
 use super::migrate::{self, SCHEMA_VERSION};
+use super::mirror::{GENERATION_PLACE, Mirror};
 use super::seal::Sealer;
-use super::{Batch, CheckReport, DamagedRecord, Op, Records, Store, StoreError, Table};
+use super::{Batch, CheckReport, DamagedRecord, Op, Records, Recovery, Store, StoreError, Table};
 use sled::Transactional;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -14,6 +16,8 @@ const META_SCHEMA: &[u8] = b"schema";
 const META_KEY_CHECK: &[u8] = b"key_check";
 const KEY_CHECK_PLACE: &str = "meta/key_check";
 const KEY_CHECK_TEXT: &[u8] = b"techo data key check";
+/// The commit number, sealed (place `meta/generation`): the second copy carries the same one.
+const META_GENERATION: &[u8] = b"generation";
 
 /// Every commit is flushed explicitly, so sled's background flusher is turned off: the core
 /// spawns no threads of its own and a dropped store releases its lock at once.
@@ -26,6 +30,10 @@ pub struct SledStore {
     trees: Vec<sled::Tree>,
     sealer: Sealer,
     path: PathBuf,
+    /// The verified second copy of every record (see `mirror.rs`).
+    mirror: Mirror,
+    /// What opening restored from the second copy, if anything.
+    recovered: Option<Recovery>,
 }
 
 /// How long to wait for the lock a just-closed store in this process may still hold: sled's
@@ -57,13 +65,217 @@ fn index(table: Table) -> usize {
         .unwrap_or_default()
 }
 
+/// One change of a batch, sealed: its place, tree index, key, and value (`None`: delete).
+type SealedOp = (String, usize, Vec<u8>, Option<Vec<u8>>);
+
 fn place(table: Table, key: &str) -> String {
     format!("{}/{key}", table.name())
 }
 
+/// The table and key of a record's place; `None` for meta places and unknown tables.
+fn split_place(place: &str) -> Option<(Table, &str)> {
+    let (name, key) = place.split_once('/')?;
+    Table::ALL
+        .iter()
+        .find(|t| t.name() == name)
+        .map(|t| (*t, key))
+}
+
+/// Whether opening failed in a way the second copy can repair (damage, not a lock, a wrong key
+/// or a newer app's store).
+fn is_damage(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unreadable { .. } | StoreError::WrongKey)
+}
+
 impl SledStore {
-    /// Opens (or creates) the store at `path`, checks the key, and migrates older schemas.
+    /// Opens (or creates) the store at `path`, checks the key, and migrates older schemas. A
+    /// database damaged past opening is rebuilt from its second copy (`<path>.copy`), the
+    /// damaged files kept aside; records the database lost or damaged are restored from the copy.
     pub fn open(path: &Path, keys: &dyn KeyProvider) -> Result<Self, StoreError> {
+        let mirror = Mirror::beside(path);
+        let store = match Self::open_primary(path, keys) {
+            Ok(store) => store,
+            Err(e) if is_damage(&e) && mirror.exists() => Self::recover(path, keys, e)?,
+            Err(e) => return Err(e),
+        };
+        store.run_migrations()?;
+        store.sync_mirror();
+        Ok(store)
+    }
+
+    /// Rebuilds an unopenable database from the copy: the damaged one is moved aside (kept), a
+    /// new one receives every record of the copy that proves itself.
+    fn recover(path: &Path, keys: &dyn KeyProvider, cause: StoreError) -> Result<Self, StoreError> {
+        let mirror = Mirror::beside(path);
+        let sealer = Sealer::new(&keys.data_key(false)?);
+        // The copy must open with this key; otherwise the key, not the database, is wrong.
+        let Some((generation, schema)) = mirror.generation(&sealer) else {
+            return Err(cause);
+        };
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(format!(".damaged-{stamp}"));
+        let aside = PathBuf::from(aside);
+        std::fs::rename(path, &aside).map_err(StoreError::io)?;
+        let mut store = Self::open_primary(path, keys)?;
+        let mut restored = 0;
+        let mut lost = Vec::new();
+        let mut batch = Vec::new();
+        for p in mirror.places().map_err(StoreError::io)? {
+            let Some((table, key)) = split_place(&p) else {
+                continue;
+            };
+            match mirror.sealed(&p) {
+                Some(sealed) if store.sealer.open(&p, &sealed).is_ok() => {
+                    batch.push((index(table), key.as_bytes().to_vec(), sealed));
+                    restored += 1;
+                }
+                _ => lost.push(p.clone()),
+            }
+        }
+        store.write_raw(&batch, generation, schema)?;
+        store.recovered = Some(Recovery {
+            damaged_kept_at: Some(aside),
+            restored,
+            lost,
+            cause: cause.to_string(),
+        });
+        Ok(store)
+    }
+
+    /// Writes sealed records as they are, with the generation and schema, in one transaction.
+    fn write_raw(
+        &self,
+        records: &[(usize, Vec<u8>, Vec<u8>)],
+        generation: u64,
+        schema: u32,
+    ) -> Result<(), StoreError> {
+        let meta_index = Table::ALL.len();
+        let sealed_generation = self
+            .sealer
+            .seal(GENERATION_PLACE, &generation.to_be_bytes());
+        self.trees
+            .as_slice()
+            .transaction(|tx| {
+                for (i, key, value) in records {
+                    tx[*i].insert(key.as_slice(), value.as_slice())?;
+                }
+                tx[meta_index].insert(META_GENERATION, sealed_generation.as_slice())?;
+                tx[meta_index].insert(META_SCHEMA, &schema.to_be_bytes())?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| {
+                StoreError::io(format!("{e:?}"))
+            })?;
+        self.db.flush().map_err(StoreError::io)?;
+        Ok(())
+    }
+
+    /// The database's commit number; `None` when its record is damaged.
+    fn generation(&self) -> Option<u64> {
+        match self.meta().get(META_GENERATION) {
+            Ok(None) => Some(0),
+            Ok(Some(sealed)) => self
+                .sealer
+                .open(GENERATION_PLACE, &sealed)
+                .ok()
+                .and_then(|p| <[u8; 8]>::try_from(p.as_slice()).ok())
+                .map(u64::from_be_bytes),
+            Err(_) => None,
+        }
+    }
+
+    /// Every record's sealed bytes by place.
+    fn sealed_records(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        let mut out = BTreeMap::new();
+        for table in Table::ALL {
+            for item in self.tree(table) {
+                let (k, v) = item.map_err(StoreError::io)?;
+                out.insert(place(table, &String::from_utf8_lossy(&k)), v.to_vec());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Brings the second copy in line after opening. A copy one commit behind (a crash between
+    /// the database and the copy) or missing is rebuilt from the database. Otherwise the two
+    /// are merged record by record: what the database lost or damaged comes back from the copy,
+    /// what the copy lacks comes from the database. Failures leave the copy to the next open.
+    fn sync_mirror(&self) {
+        let Ok(schema) = self.schema_version() else {
+            return;
+        };
+        let ours = self.generation();
+        let copy = self.mirror.generation(&self.sealer);
+        let Ok(records) = self.sealed_records() else {
+            return;
+        };
+        match (ours, copy) {
+            (Some(g), Some((c, _))) if g == c + 1 => {
+                let _ = self.mirror.rebuild(&self.sealer, &records, (g, schema));
+            }
+            (Some(g), None) => {
+                let _ = self.mirror.rebuild(&self.sealer, &records, (g, schema));
+            }
+            (Some(g), Some((c, _))) if g == c => {
+                let Ok(copied) = self.mirror.places() else {
+                    return;
+                };
+                let copied: BTreeSet<String> = copied.into_iter().collect();
+                let held: BTreeSet<String> = records.keys().cloned().collect();
+                let differing: Vec<String> = copied.symmetric_difference(&held).cloned().collect();
+                if !differing.is_empty() {
+                    self.merge(&differing, &records, g.max(c));
+                }
+            }
+            (ours, copy) => {
+                // The commit numbers disagree past a crash's window, or ours is damaged.
+                let all: Vec<String> = self
+                    .mirror
+                    .places()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(records.keys().cloned())
+                    .collect();
+                let newest = ours.unwrap_or(0).max(copy.map_or(0, |c| c.0)) + 1;
+                self.merge(&all, &records, newest);
+            }
+        }
+    }
+
+    /// Settles each place on the copy that proves itself, preferring the database's.
+    fn merge(&self, places: &[String], records: &BTreeMap<String, Vec<u8>>, generation: u64) {
+        let Ok(schema) = self.schema_version() else {
+            return;
+        };
+        let mut restore = Vec::new();
+        for p in places {
+            let Some((table, key)) = split_place(p) else {
+                continue;
+            };
+            let ours = records.get(p).filter(|v| self.sealer.open(p, v).is_ok());
+            let copy = self
+                .mirror
+                .sealed(p)
+                .filter(|v| self.sealer.open(p, v).is_ok());
+            match (ours, copy) {
+                (Some(v), c) if c.as_ref() != Some(v) => {
+                    let _ = self.mirror.put(p, v);
+                }
+                (None, Some(c)) => restore.push((index(table), key.as_bytes().to_vec(), c)),
+                _ => {}
+            }
+        }
+        if self.write_raw(&restore, generation, schema).is_ok() {
+            let _ = self.mirror.rebuild(
+                &self.sealer,
+                &self.sealed_records().unwrap_or_default(),
+                (generation, schema),
+            );
+        }
+    }
+
+    fn open_primary(path: &Path, keys: &dyn KeyProvider) -> Result<Self, StoreError> {
         let unreadable = |why: String| StoreError::Unreadable {
             path: path.to_owned(),
             why,
@@ -127,14 +339,14 @@ impl SledStore {
                 sealer
             }
         };
-        let store = Self {
+        Ok(Self {
             db,
             trees,
             sealer,
             path: path.to_owned(),
-        };
-        store.run_migrations()?;
-        Ok(store)
+            mirror: Mirror::beside(path),
+            recovered: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -173,26 +385,34 @@ impl SledStore {
     /// Writes a batch and, when given, the new schema version in the same transaction.
     fn apply(&self, batch: Batch, schema: Option<u32>) -> Result<(), StoreError> {
         let meta_index = Table::ALL.len();
-        let sealed: Vec<(usize, Vec<u8>, Option<Vec<u8>>)> = batch
+        let sealed: Vec<SealedOp> = batch
             .0
             .into_iter()
             .map(|op| match op {
                 Op::Put { table, key, value } => {
-                    let v = self.sealer.seal(&place(table, &key), &value);
-                    (index(table), key.into_bytes(), Some(v))
+                    let at = place(table, &key);
+                    let v = self.sealer.seal(&at, &value);
+                    (at, index(table), key.into_bytes(), Some(v))
                 }
-                Op::Delete { table, key } => (index(table), key.into_bytes(), None),
+                Op::Delete { table, key } => {
+                    (place(table, &key), index(table), key.into_bytes(), None)
+                }
             })
             .collect();
+        let generation = self.generation().unwrap_or(0) + 1;
+        let sealed_generation = self
+            .sealer
+            .seal(GENERATION_PLACE, &generation.to_be_bytes());
         self.trees
             .as_slice()
             .transaction(|tx| {
-                for (i, key, value) in &sealed {
+                for (_, i, key, value) in &sealed {
                     match value {
                         Some(v) => tx[*i].insert(key.as_slice(), v.as_slice())?,
                         None => tx[*i].remove(key.as_slice())?,
                     };
                 }
+                tx[meta_index].insert(META_GENERATION, sealed_generation.as_slice())?;
                 if let Some(version) = schema {
                     tx[meta_index].insert(META_SCHEMA, &version.to_be_bytes())?;
                 }
@@ -202,7 +422,23 @@ impl SledStore {
                 StoreError::io(format!("{e:?}"))
             })?;
         self.db.flush().map_err(StoreError::io)?;
+        // The copy follows; if it cannot be written now, the next open rebuilds it.
+        let changes: Vec<(String, Option<&[u8]>)> = sealed
+            .iter()
+            .map(|(at, _, _, v)| (at.clone(), v.as_deref()))
+            .collect();
+        let schema = schema.map_or_else(|| self.schema_version(), Ok)?;
+        let _ = self
+            .mirror
+            .apply(&self.sealer, &changes, (generation, schema));
         Ok(())
+    }
+
+    /// A damaged record's value from the copy, when the copy proves itself.
+    fn copied_value(&self, table: Table, key: &str) -> Option<Zeroizing<Vec<u8>>> {
+        let at = place(table, key);
+        let sealed = self.mirror.sealed(&at)?;
+        self.sealer.open(&at, &sealed).ok()
     }
 
     fn open_value(
@@ -253,9 +489,11 @@ impl Store for SledStore {
             .map_err(StoreError::io)?
         {
             None => Ok(None),
-            Some(sealed) => self
-                .open_value(table, key.as_bytes(), &sealed)
-                .map(|(_, v)| Some(v)),
+            Some(sealed) => match self.open_value(table, key.as_bytes(), &sealed) {
+                Ok((_, v)) => Ok(Some(v)),
+                // Damaged here, whole in the copy: the holder still sees it.
+                Err(e) => self.copied_value(table, key).map(Some).ok_or(e),
+            },
         }
     }
 
@@ -264,7 +502,10 @@ impl Store for SledStore {
             .iter()
             .map(|item| {
                 let (k, v) = item.map_err(StoreError::io)?;
-                self.open_value(table, &k, &v)
+                self.open_value(table, &k, &v).or_else(|e| {
+                    let key = String::from_utf8_lossy(&k).into_owned();
+                    self.copied_value(table, &key).map(|v| (key, v)).ok_or(e)
+                })
             })
             .collect()
     }
@@ -298,8 +539,15 @@ impl Store for SledStore {
                 let (k, v) = item.map_err(StoreError::io)?;
                 match self.open_value(table, &k, &v) {
                     Ok(_) => readable += 1,
-                    Err(StoreError::Corrupt { table, key, why }) => {
-                        report.damaged.push(DamagedRecord { table, key, why });
+                    Err(StoreError::Corrupt { table: t, key, why }) => {
+                        let why = if self.copied_value(table, &key).is_some() {
+                            format!(
+                                "{why}; the second copy is whole: `techo store check --repair` restores it"
+                            )
+                        } else {
+                            why
+                        };
+                        report.damaged.push(DamagedRecord { table: t, key, why });
                     }
                     Err(e) => return Err(e),
                 }
@@ -310,13 +558,21 @@ impl Store for SledStore {
     }
 
     fn drop_damaged(&self, damaged: &[DamagedRecord]) -> Result<(), StoreError> {
+        // Restored where the second copy is whole, deleted where it is not.
         let batch = damaged.iter().fold(Batch::new(), |b, d| {
             match Table::ALL.iter().find(|t| t.name() == d.table) {
-                Some(t) => b.delete(*t, d.key.clone()),
+                Some(t) => match self.copied_value(*t, &d.key) {
+                    Some(v) => b.put(*t, d.key.clone(), v.to_vec()),
+                    None => b.delete(*t, d.key.clone()),
+                },
                 None => b,
             }
         });
         self.commit(batch)
+    }
+
+    fn recovered(&self) -> Option<Recovery> {
+        self.recovered.clone()
     }
 }
 
@@ -333,7 +589,7 @@ mod tests {
     fn round_trip_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = SledStore::open(dir.path(), &keys(1)).unwrap();
+            let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
             s.commit(
                 Batch::new()
                     .put(Table::Handbooks, "a", b"one".to_vec())
@@ -341,7 +597,7 @@ mod tests {
             )
             .unwrap();
         }
-        let s = SledStore::open(dir.path(), &keys(1)).unwrap();
+        let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
         assert_eq!(&**s.get(Table::Handbooks, "a").unwrap().unwrap(), b"one");
         assert_eq!(s.scan(Table::Photos).unwrap().len(), 1);
         assert!(s.get(Table::Handbooks, "zz").unwrap().is_none());
@@ -354,28 +610,60 @@ mod tests {
     #[test]
     fn values_are_not_stored_in_clear() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SledStore::open(dir.path(), &keys(1)).unwrap();
+        let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
         s.commit(Batch::new().put(Table::Handbooks, "a", b"YAMADA TARO".to_vec()))
             .unwrap();
         let raw = s.raw_tree(Table::Handbooks).get("a").unwrap().unwrap();
         assert!(!raw.windows(11).any(|w| w == b"YAMADA TARO"));
     }
 
-    #[test]
-    fn tampering_one_byte_is_detected() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SledStore::open(dir.path(), &keys(1)).unwrap();
-        s.commit(Batch::new().put(Table::Handbooks, "a", b"facts".to_vec()))
-            .unwrap();
-        let mut raw = s
-            .raw_tree(Table::Handbooks)
-            .get("a")
-            .unwrap()
-            .unwrap()
-            .to_vec();
+    /// Flips the last byte of a sealed value.
+    fn flipped(mut raw: Vec<u8>) -> Vec<u8> {
         let last = raw.len() - 1;
         raw[last] ^= 0x01;
-        s.raw_tree(Table::Handbooks).insert("a", raw).unwrap();
+        raw
+    }
+
+    #[test]
+    fn one_damaged_copy_is_served_from_the_other_and_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
+        s.commit(Batch::new().put(Table::Handbooks, "a", b"facts".to_vec()))
+            .unwrap();
+        let raw = s.raw_tree(Table::Handbooks).get("a").unwrap().unwrap();
+        s.raw_tree(Table::Handbooks)
+            .insert("a", flipped(raw.to_vec()))
+            .unwrap();
+        // The database's value is damaged; the second copy still proves itself.
+        assert_eq!(&**s.get(Table::Handbooks, "a").unwrap().unwrap(), b"facts");
+        let report = s.check().unwrap();
+        assert_eq!(report.damaged.len(), 1);
+        assert!(
+            report.damaged[0].why.contains("--repair"),
+            "{:?}",
+            report.damaged
+        );
+        s.drop_damaged(&report.damaged).unwrap();
+        assert!(s.check().unwrap().is_healthy());
+        assert_eq!(&**s.get(Table::Handbooks, "a").unwrap().unwrap(), b"facts");
+    }
+
+    #[test]
+    fn tampering_both_copies_is_detected_and_only_that_record_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
+        s.commit(
+            Batch::new()
+                .put(Table::Handbooks, "a", b"facts".to_vec())
+                .put(Table::Handbooks, "b", b"other".to_vec()),
+        )
+        .unwrap();
+        let raw = s.raw_tree(Table::Handbooks).get("a").unwrap().unwrap();
+        s.raw_tree(Table::Handbooks)
+            .insert("a", flipped(raw.to_vec()))
+            .unwrap();
+        let copy = s.mirror.file("handbooks/a");
+        std::fs::write(&copy, flipped(std::fs::read(&copy).unwrap())).unwrap();
         let err = s.get(Table::Handbooks, "a").unwrap_err();
         assert!(
             matches!(err, StoreError::Corrupt { table: "handbooks", ref key, .. } if key == "a"),
@@ -385,12 +673,14 @@ mod tests {
         assert_eq!(report.damaged.len(), 1);
         s.drop_damaged(&report.damaged).unwrap();
         assert!(s.check().unwrap().is_healthy());
+        assert_eq!(&**s.get(Table::Handbooks, "b").unwrap().unwrap(), b"other");
+        assert!(s.get(Table::Handbooks, "a").unwrap().is_none());
     }
 
     #[test]
     fn swapping_two_records_is_detected() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SledStore::open(dir.path(), &keys(1)).unwrap();
+        let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
         s.commit(Batch::new().put(Table::Handbooks, "a", b"A".to_vec()).put(
             Table::Handbooks,
             "b",
@@ -401,6 +691,11 @@ mod tests {
         let (a, b) = (t.get("a").unwrap().unwrap(), t.get("b").unwrap().unwrap());
         t.insert("a", b).unwrap();
         t.insert("b", a.clone()).unwrap();
+        // The same swap in the second copy: nothing proves itself in its new place.
+        let (fa, fb) = (s.mirror.file("handbooks/a"), s.mirror.file("handbooks/b"));
+        let (ca, cb) = (std::fs::read(&fa).unwrap(), std::fs::read(&fb).unwrap());
+        std::fs::write(&fa, cb).unwrap();
+        std::fs::write(&fb, ca).unwrap();
         assert!(matches!(
             s.get(Table::Handbooks, "a"),
             Err(StoreError::Corrupt { .. })
@@ -420,8 +715,8 @@ mod tests {
     #[test]
     fn wrong_key_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        SledStore::open(dir.path(), &keys(1)).unwrap();
-        let err = SledStore::open(dir.path(), &keys(2)).unwrap_err();
+        SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
+        let err = SledStore::open(&dir.path().join("store"), &keys(2)).unwrap_err();
         assert!(matches!(err, StoreError::WrongKey), "{err}");
         assert!(err.to_string().contains("techo store reset"));
     }
@@ -430,13 +725,13 @@ mod tests {
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let s = SledStore::open(dir.path(), &keys(1)).unwrap();
+            let s = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap();
             s.meta()
                 .insert(META_SCHEMA, &(SCHEMA_VERSION + 1).to_be_bytes())
                 .unwrap();
             s.db.flush().unwrap();
         }
-        let err = SledStore::open(dir.path(), &keys(1)).unwrap_err();
+        let err = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap_err();
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
     }
 
@@ -444,11 +739,11 @@ mod tests {
     fn foreign_and_garbage_stores_are_refused_without_panic() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let db = sled::open(dir.path()).unwrap();
+            let db = sled::open(dir.path().join("store")).unwrap();
             db.insert("hello", "world").unwrap();
             db.flush().unwrap();
         }
-        let err = SledStore::open(dir.path(), &keys(1)).unwrap_err();
+        let err = SledStore::open(&dir.path().join("store"), &keys(1)).unwrap_err();
         assert!(matches!(err, StoreError::Unreadable { .. }), "{err}");
 
         let garbage = tempfile::tempdir().unwrap();

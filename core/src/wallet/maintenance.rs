@@ -20,6 +20,11 @@ pub struct Export {
 }
 
 impl Wallet {
+    /// What opening restored from the store's second copy after damage (say it to the holder).
+    pub fn store_recovery(&self) -> Option<crate::store::Recovery> {
+        self.store.recovered()
+    }
+
     /// Opens every record, and decodes every handbook, without stopping at the first problem.
     pub fn check(&self) -> Result<CheckReport, WalletError> {
         let mut report = self.store.check()?;

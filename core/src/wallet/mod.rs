@@ -128,11 +128,27 @@ impl Wallet {
         data_dir.join("data.key")
     }
 
-    /// Deletes the store and its key: the last step of recovery, after an export.
+    /// Deletes the store, its second copy, damaged databases kept aside, and its key: the last
+    /// step of recovery, after an export.
     pub fn reset(data_dir: &Path) -> Result<(), WalletError> {
         let store = Self::store_dir(data_dir);
-        if store.exists() {
-            std::fs::remove_dir_all(&store).map_err(StoreError::io)?;
+        let prefix = store
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entries = match std::fs::read_dir(data_dir) {
+            Ok(e) => e.flatten().collect::<Vec<_>>(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::io(e).into()),
+        };
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = name == prefix
+                || name == format!("{prefix}.copy")
+                || name.starts_with(&format!("{prefix}.damaged-"));
+            if ours && entry.path().is_dir() {
+                std::fs::remove_dir_all(entry.path()).map_err(StoreError::io)?;
+            }
         }
         match std::fs::remove_file(Self::key_file(data_dir)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(e).into()),
