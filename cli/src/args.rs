@@ -434,6 +434,10 @@ pub struct PlacesCmd {
     /// Update the offline directory from techo-server first.
     #[arg(long)]
     pub sync: bool,
+    /// With --sync: accept a root key other than the one this wallet trusted at its first sync
+    /// (only when the issuer has announced a new root key).
+    #[arg(long, requires = "sync")]
+    pub trust_new_root: bool,
     /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS); needed with --sync.
     #[arg(long, env = "TECHO_ENDPOINTS")]
     pub endpoints: Option<PathBuf>,

@@ -4,7 +4,7 @@
 use crate::args::PlacesCmd;
 use crate::error::CliError;
 use crate::print_json;
-use techo_core::directory::{Directory, PlaceQuery, Synced, sync};
+use techo_core::directory::{Directory, PlaceQuery, Synced};
 use techo_core::model::HandbookId;
 use techo_core::policy::Trip;
 use techo_core::portal::TechoClient;
@@ -22,17 +22,9 @@ fn sync_now(wallet: &Wallet, cmd: &PlacesCmd, lang: Lang, json: bool) -> Result<
         .enable_all()
         .build()
         .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))?;
-    let mut dir = wallet.directory()?;
-    let synced = runtime.block_on(async {
-        let (trust, _) = client
-            .verifier_lists()
-            .await
-            .map_err(|e| CliError::Linkage(e.to_string()))?;
-        sync(&client, &trust, &mut dir)
-            .await
-            .map_err(|e| CliError::Linkage(e.to_string()))
-    })?;
-    wallet.set_directory(&dir)?;
+    let synced = runtime
+        .block_on(wallet.sync_directory(&client, cmd.trust_new_root))
+        .map_err(|e| CliError::Linkage(e.to_string()))?;
     if !json {
         out!("{}", describe_sync(&synced, lang));
     }

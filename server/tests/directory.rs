@@ -171,3 +171,50 @@ async fn operators_are_published_only_with_the_admin_token_and_a_valid_policy() 
     let again = http.delete(&url).bearer_auth(ADMIN).send().await.unwrap();
     assert_eq!(again.status(), 404);
 }
+
+/// Found by an outside tester: `places --sync` took a directory from a server signing under a
+/// root key other than the one the wallet first trusted. The root is pinned at the first sync.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_under_another_root_key_is_refused_and_the_copy_kept() {
+    use techo_core::directory::SyncError;
+    let w = world(DAYTIME).await;
+    w.server
+        .state
+        .publish_operator(&policy("museum-all-kinds"))
+        .unwrap();
+    assert_eq!(
+        w.wallet.sync_directory(&w.client, false).await.unwrap(),
+        Synced::Full { operators: 1 }
+    );
+    // Another server (its own issuer, its own root key) answering at the address the app uses.
+    let impostor = common::start_server(
+        &w.pki,
+        w.clock.clone(),
+        &w.portal,
+        &w.dir.path().join("impostor"),
+        1500,
+    )
+    .await;
+    for name in ["rail-jr-style", "ferry-no-mental"] {
+        impostor.state.publish_operator(&policy(name)).unwrap();
+    }
+    let client = techo_core::portal::TechoClient::new(
+        &impostor.url(),
+        &w.pki.ca_pem,
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let err = w.wallet.sync_directory(&client, false).await.unwrap_err();
+    assert!(matches!(err, SyncError::RootChanged { .. }), "{err}");
+    let kept = w.wallet.directory().unwrap();
+    assert_eq!(kept.entries.len(), 1);
+    assert!(kept.entries.contains_key("example-museum"));
+    // Only when the holder is told the issuer rolled its root over.
+    assert!(matches!(
+        w.wallet.sync_directory(&client, true).await.unwrap(),
+        Synced::Full { operators: 2 }
+    ));
+    // And from then on the new root is the pinned one.
+    let err = w.wallet.sync_directory(&w.client, false).await.unwrap_err();
+    assert!(matches!(err, SyncError::RootChanged { .. }), "{err}");
+}

@@ -112,10 +112,10 @@ impl SoftCard {
             info: profile.info_tries,
             sign: profile.signing.as_ref().map_or(SIGN_MAX_TRIES, |s| s.tries),
         };
-        let counters = state
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(fresh);
+        let counters = match state {
+            None => fresh,
+            Some(p) => Self::stored_counters(p, fresh)?,
+        };
         let card = Self {
             profile,
             options,
@@ -164,10 +164,33 @@ impl SoftCard {
         self.count
     }
 
+    /// The counters kept in `path`: `fresh` when there is no file yet; an error, never a reset,
+    /// when the file is damaged (a real card's counters cannot be wiped by a bad file), and never
+    /// more tries than the card starts with.
+    fn stored_counters(path: &Path, fresh: Counters) -> Result<Counters, ProfileError> {
+        let damaged = |why: String| ProfileError::DamagedState {
+            path: path.to_owned(),
+            why,
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(fresh),
+            Err(e) => return Err(damaged(e.to_string())),
+        };
+        let stored: Counters =
+            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        Ok(Counters {
+            auth: stored.auth.min(fresh.auth),
+            info: stored.info.min(fresh.info),
+            sign: stored.sign.min(fresh.sign),
+        })
+    }
+
+    /// Written to a new file and renamed into place: a crash never leaves half a file.
     fn save(&self) {
         if let Some(p) = &self.state_path {
             if let Ok(json) = serde_json::to_vec(&self.counters) {
-                let _ = std::fs::write(p, json);
+                let _ = techo_core::private_file::write_private(p, &json);
             }
         }
     }

@@ -62,6 +62,10 @@ pub enum ProfileError {
     Read { path: PathBuf, why: String },
     #[error("the test card {path} is malformed: {why}")]
     Malformed { path: PathBuf, why: String },
+    #[error(
+        "the software card's PIN counters in {path} are damaged ({why}): the card stays unusable rather than forgetting wrong tries. Restore the file, or delete it only to start the card over as new"
+    )]
+    DamagedState { path: PathBuf, why: String },
 }
 
 impl CardProfile {

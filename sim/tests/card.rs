@@ -354,3 +354,42 @@ proptest! {
         let _ = s.linkage_read(&pin("1234"), CHALLENGE, LastTry::Refuse);
     }
 }
+
+/// Found by an outside tester: a damaged state file gave the software card fresh PIN counters.
+/// Now the card refuses to open (a real card's counters cannot be wiped), and a file claiming
+/// more tries than the card starts with is held to its start.
+#[test]
+fn a_damaged_counter_file_never_resets_the_pin_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("yamada.json");
+    {
+        let mut c = card("yamada", &state, ext());
+        let mut session = CardSession::new(&mut c);
+        let err = session
+            .linkage_read(&Pin::parse("9999").unwrap(), &[7; 32], LastTry::Refuse)
+            .unwrap_err();
+        assert!(matches!(err, CardError::WrongPin { .. }), "{err}");
+    }
+    assert_eq!(card("yamada", &state, ext()).auth_tries_left(), 2);
+    for damage in [b"{\"auth_tries\": 3".to_vec(), vec![0xFF; 40], Vec::new()] {
+        std::fs::write(&state, &damage).unwrap();
+        let err = techo_sim::SoftCard::open(&common::card_dir("yamada"), Some(&state), ext())
+            .unwrap_err();
+        assert!(
+            matches!(err, techo_sim::ProfileError::DamagedState { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&state).unwrap(),
+            damage,
+            "the file is left for repair"
+        );
+    }
+    std::fs::write(
+        &state,
+        br#"{"auth_tries": 200, "info_tries": 200, "sign_tries": 200}"#,
+    )
+    .unwrap();
+    let c = card("yamada", &state, ext());
+    assert!(c.auth_tries_left() <= 3 && c.sign_tries_left() <= 5);
+}

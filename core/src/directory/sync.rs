@@ -11,6 +11,12 @@ pub enum SyncError {
     Client(#[from] ClientError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error(
+        "techo-server now signs with root key {offered}, not {pinned} which this wallet trusted first: the directory was not changed. If the issuer announced a new root key, sync with --trust-new-root; otherwise do not trust this server / 署名鍵が以前と異なるため更新しませんでした"
+    )]
+    RootChanged { pinned: String, offered: String },
+    #[error("the wallet's store: {0}")]
+    Store(String),
 }
 
 /// What a sync did.
