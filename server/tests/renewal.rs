@@ -176,21 +176,26 @@ async fn foreign_stale_and_replayed_requests_get_nothing_new() {
     assert!(w.client.renew(&session, &old_key).await.is_err());
 }
 
+/// The portal answers in a second; the returned client gives up after 300 ms (the answer is lost).
+fn slow_portal_impatient_phone(w: &World) -> techo_core::portal::TechoClient {
+    w.portal
+        .state
+        .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
+    techo_core::portal::TechoClient::new(
+        &w.server.url(),
+        &w.pki.ca_pem,
+        std::time::Duration::from_millis(300),
+    )
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_answer_is_asked_again_with_the_same_request_and_the_linkage_stays() {
     let w = world(DAYTIME).await;
     w.link("yamada", "1234").await.unwrap();
     w.clock.advance(Duration::days(15));
     // The portal is slow and the phone gives up first: the answer is lost.
-    w.portal
-        .state
-        .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
-    let impatient = techo_core::portal::TechoClient::new(
-        &w.server.url(),
-        &w.pki.ca_pem,
-        std::time::Duration::from_millis(300),
-    )
-    .unwrap();
+    let impatient = slow_portal_impatient_phone(&w);
     let lost = w.wallet.renew(&impatient, &w.handbook).await;
     assert!(lost.is_err(), "{lost:?}");
     // The server finished the renewal anyway: the batch waits for the phone.
@@ -268,15 +273,7 @@ async fn what_a_renewal_keeps_goes_with_the_linkage_and_with_the_handbook() {
         w.link("yamada", "1234").await.unwrap();
         w.clock.advance(Duration::days(15));
         // A renewal whose answer never came: its request and new keys are kept for a replay.
-        w.portal
-            .state
-            .update_knobs(|k| k.latency = std::time::Duration::from_secs(1));
-        let impatient = techo_core::portal::TechoClient::new(
-            &w.server.url(),
-            &w.pki.ca_pem,
-            std::time::Duration::from_millis(300),
-        )
-        .unwrap();
+        let impatient = slow_portal_impatient_phone(&w);
         assert!(w.wallet.renew(&impatient, &w.handbook).await.is_err());
         w.portal
             .state

@@ -68,6 +68,9 @@ fn index(table: Table) -> usize {
 /// One change of a batch, sealed: its place, tree index, key, and value (`None`: delete).
 type SealedOp = (String, usize, Vec<u8>, Option<Vec<u8>>);
 
+/// One change as the transaction applies it: tree index, key, sealed value (`None`: delete).
+type RawOp<'a> = (usize, &'a [u8], Option<&'a [u8]>);
+
 fn place(table: Table, key: &str) -> String {
     format!("{}/{key}", table.name())
 }
@@ -150,6 +153,21 @@ impl SledStore {
         generation: u64,
         schema: u32,
     ) -> Result<(), StoreError> {
+        let ops: Vec<RawOp<'_>> = records
+            .iter()
+            .map(|(i, k, v)| (*i, k.as_slice(), Some(v.as_slice())))
+            .collect();
+        self.transact(&ops, generation, Some(schema))
+    }
+
+    /// Puts and deletes sealed values by tree index, with the new generation (and schema), in
+    /// one transaction, flushed to disk before it returns.
+    fn transact(
+        &self,
+        ops: &[RawOp<'_>],
+        generation: u64,
+        schema: Option<u32>,
+    ) -> Result<(), StoreError> {
         let meta_index = Table::ALL.len();
         let sealed_generation = self
             .sealer
@@ -157,11 +175,16 @@ impl SledStore {
         self.trees
             .as_slice()
             .transaction(|tx| {
-                for (i, key, value) in records {
-                    tx[*i].insert(key.as_slice(), value.as_slice())?;
+                for (i, key, value) in ops {
+                    match value {
+                        Some(v) => tx[*i].insert(*key, *v)?,
+                        None => tx[*i].remove(*key)?,
+                    };
                 }
                 tx[meta_index].insert(META_GENERATION, sealed_generation.as_slice())?;
-                tx[meta_index].insert(META_SCHEMA, &schema.to_be_bytes())?;
+                if let Some(version) = schema {
+                    tx[meta_index].insert(META_SCHEMA, &version.to_be_bytes())?;
+                }
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
             .map_err(|e: sled::transaction::TransactionError<()>| {
@@ -384,7 +407,6 @@ impl SledStore {
 
     /// Writes a batch and, when given, the new schema version in the same transaction.
     fn apply(&self, batch: Batch, schema: Option<u32>) -> Result<(), StoreError> {
-        let meta_index = Table::ALL.len();
         let sealed: Vec<SealedOp> = batch
             .0
             .into_iter()
@@ -400,28 +422,11 @@ impl SledStore {
             })
             .collect();
         let generation = self.generation().unwrap_or(0) + 1;
-        let sealed_generation = self
-            .sealer
-            .seal(GENERATION_PLACE, &generation.to_be_bytes());
-        self.trees
-            .as_slice()
-            .transaction(|tx| {
-                for (_, i, key, value) in &sealed {
-                    match value {
-                        Some(v) => tx[*i].insert(key.as_slice(), v.as_slice())?,
-                        None => tx[*i].remove(key.as_slice())?,
-                    };
-                }
-                tx[meta_index].insert(META_GENERATION, sealed_generation.as_slice())?;
-                if let Some(version) = schema {
-                    tx[meta_index].insert(META_SCHEMA, &version.to_be_bytes())?;
-                }
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e: sled::transaction::TransactionError<()>| {
-                StoreError::io(format!("{e:?}"))
-            })?;
-        self.db.flush().map_err(StoreError::io)?;
+        let ops: Vec<RawOp<'_>> = sealed
+            .iter()
+            .map(|(_, i, k, v)| (*i, k.as_slice(), v.as_deref()))
+            .collect();
+        self.transact(&ops, generation, schema)?;
         // The copy follows; if it cannot be written now, the next open rebuilds it.
         let changes: Vec<(String, Option<&[u8]>)> = sealed
             .iter()
