@@ -63,3 +63,41 @@ proptest! {
         let _ = techo_core::site::parse_link(&text);
     }
 }
+
+/// A small real picture of each kind, with metadata that must never come out.
+fn camera_pictures() -> Vec<Vec<u8>> {
+    vec![
+        techo_core::model::page_image::sample_jpeg(24, 16),
+        techo_core::model::photo::tiny_png(12, 9),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Pictures damaged anywhere (a byte changed, the file cut, bytes appended): the intake gives
+    /// an error or a clean picture within its limits, never a panic, and never the camera's
+    /// metadata.
+    #[test]
+    fn the_image_intake_survives_damaged_pictures(
+        which in 0usize..2,
+        at in any::<prop::sample::Index>(),
+        value in any::<u8>(),
+        cut in any::<prop::sample::Index>(),
+        tail in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        use techo_core::model::image_intake::{ImageLimits, intake, luma};
+        let mut bytes = camera_pictures().swap_remove(which);
+        let i = at.index(bytes.len());
+        bytes[i] = value;
+        bytes.truncate(cut.index(bytes.len()) + 1);
+        bytes.extend_from_slice(&tail);
+        if let Ok(clean) = intake(&bytes, ImageLimits::PAGE) {
+            prop_assert!(u64::from(clean.width) * u64::from(clean.height) <= ImageLimits::PAGE.max_pixels);
+            for trace in [b"Exif".as_slice(), b"GPS", b"Canon", b"taken at home"] {
+                prop_assert!(!clean.bytes.windows(trace.len()).any(|w| w == trace));
+            }
+        }
+        let _ = luma(&bytes, ImageLimits::QR_PICTURE);
+    }
+}

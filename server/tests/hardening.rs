@@ -392,3 +392,21 @@ async fn only_tls_1_3_and_1_2_with_aead_suites_are_accepted() {
         );
     }
 }
+
+/// Found by an outside tester: the server's store (portal access tokens inside) and its issuer
+/// keys were readable by every local user. The data folder is made private at start.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_keeps_its_data_folder_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-11-26T03:00:00Z")));
+    let pki = TestPki::generate().unwrap();
+    let portal = start_portal(&pki, clock.clone()).await;
+    let _server = common::start_server(&pki, clock, &portal, &data, 1500).await;
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
