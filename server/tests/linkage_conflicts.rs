@@ -16,22 +16,35 @@ use techo_server::issuer::store::{ServerStore, SessionState, StoreConfig};
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
 async fn generous() -> World {
-    world_configured(DAYTIME, StoreConfig::default(), None, |c| {
+    generous_on(StoreConfig::default()).await
+}
+
+async fn generous_on(store: StoreConfig) -> World {
+    world_configured(DAYTIME, store, None, |c| {
         c.linkage_rate = (10_000, 10_000);
     })
     .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_codes_at_once_make_one_consent_and_one_batch() {
-    let w = generous().await;
+async fn two_codes_at_once_make_one_consent_and_one_batch_on_sled() {
+    two_codes_at_once(&generous().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_codes_at_once_make_one_consent_and_one_batch_on_postgres() {
+    let store = StoreConfig::parse(&common::fresh_db("two_codes").await).unwrap();
+    two_codes_at_once(&generous_on(store).await).await;
+}
+
+async fn two_codes_at_once(w: &World) {
     // The portal takes a while, as the real one does, so the two requests overlap.
     w.portal
         .state
         .update_knobs(|k| k.latency = std::time::Duration::from_millis(40));
     for _ in 0..5 {
-        let (started, first) = consented_by_hand(&w).await;
-        let second = code_from_portal(&w, &started.portal_url).await;
+        let (started, first) = consented_by_hand(w).await;
+        let second = code_from_portal(w, &started.portal_url).await;
         let id = &started.session_id;
         let (a, b) = tokio::join!(
             w.client.submit_code(id, &first),
