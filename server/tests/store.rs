@@ -191,8 +191,8 @@ async fn consents(store: &impl ServerStore) {
 
 /// Status indices: distinct, recorded per holder, statuses kept.
 async fn status_indices(store: &impl ServerStore) {
-    let mine = store.allocate_indices("holder-1", 8).await.unwrap();
-    let theirs = store.allocate_indices("holder-2", 8).await.unwrap();
+    let mine = store.allocate_indices("holder-1", 8, t0()).await.unwrap();
+    let theirs = store.allocate_indices("holder-2", 8, t0()).await.unwrap();
     let all: HashSet<u32> = mine.iter().chain(&theirs).copied().collect();
     assert_eq!(all.len(), 16);
     assert!(all.iter().all(|i| *i < 65_536));
@@ -218,6 +218,64 @@ async fn status_indices(store: &impl ServerStore) {
     );
     store.set_status("holder-1", Status::Valid).await.unwrap();
     assert!(store.status_entries().await.unwrap().is_empty());
+}
+
+/// Index reuse: an index returns to the pool only after the kept period from when it was
+/// handed out, whatever its status; a fresh allocation may then get it again, valid.
+async fn index_reuse(store: &impl ServerStore) {
+    let kept = Duration::days(24);
+    let early = store.allocate_indices("early", 6, t0()).await.unwrap();
+    let later = store
+        .allocate_indices("later", 6, t0() + Duration::days(10))
+        .await
+        .unwrap();
+    store.set_status("early", Status::Revoked).await.unwrap();
+    // A day before the early ones' period ends: nothing is freed.
+    assert_eq!(
+        store
+            .release_indices(t0() + Duration::days(23), kept)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.indices_in_use().await.unwrap(), 12);
+    // After it: the early six, revoked as they were, go back; the later six stay.
+    assert_eq!(
+        store
+            .release_indices(t0() + Duration::days(25), kept)
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(store.indices_in_use().await.unwrap(), 6);
+    for i in &early {
+        assert_eq!(store.holder_of(*i).await.unwrap(), None);
+    }
+    for i in &later {
+        assert_eq!(store.holder_of(*i).await.unwrap().as_deref(), Some("later"));
+    }
+    // Nothing revoked is left in the list from the early holder.
+    assert!(store.status_entries().await.unwrap().is_empty());
+    // Released again later: the later six go too.
+    assert_eq!(
+        store
+            .release_indices(t0() + Duration::days(35), kept)
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(store.indices_in_use().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn sled_reuses_indices_only_after_their_period() {
+    let dir = tempfile::tempdir().unwrap();
+    index_reuse(&SledStore::open(&dir.path().join("store")).unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_reuses_indices_only_after_their_period() {
+    index_reuse(&PgStore::connect(&fresh_db("reuse").await).await.unwrap()).await;
 }
 
 #[tokio::test]
@@ -295,7 +353,7 @@ async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
         for h in 0..40 {
             got.extend(
                 store
-                    .allocate_indices(&format!("{side}-{h}"), 8)
+                    .allocate_indices(&format!("{side}-{h}"), 8, t0())
                     .await
                     .unwrap(),
             );
@@ -306,6 +364,34 @@ async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
     let distinct: HashSet<u32> = ia.iter().chain(&ib).copied().collect();
     assert_eq!(distinct.len(), 640);
     assert_eq!(a.indices_in_use().await.unwrap(), 640);
+
+    // A month on, one process frees those 640 while both hand out 640 more: the new ones are
+    // all distinct and all held, whichever old index they reuse.
+    let month = t0() + Duration::days(30);
+    let allocate_later = |store: std::sync::Arc<PgStore>, side: &'static str| async move {
+        let mut got = Vec::new();
+        for h in 0..40 {
+            got.extend(
+                store
+                    .allocate_indices(&format!("{side}-later-{h}"), 8, month)
+                    .await
+                    .unwrap(),
+            );
+        }
+        got
+    };
+    let (la, lb, freed) = tokio::join!(
+        allocate_later(a.clone(), "a"),
+        allocate_later(b.clone(), "b"),
+        a.release_indices(month, Duration::days(24))
+    );
+    assert_eq!(freed.unwrap(), 640);
+    let fresh: HashSet<u32> = la.iter().chain(&lb).copied().collect();
+    assert_eq!(fresh.len(), 640);
+    assert_eq!(a.indices_in_use().await.unwrap(), 640);
+    for i in la.iter().chain(&lb) {
+        assert!(a.holder_of(*i).await.unwrap().unwrap().contains("-later-"));
+    }
 
     // The same idempotency key sent to both servers at once: one session.
     for round in 0..20 {

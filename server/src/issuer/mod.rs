@@ -271,6 +271,26 @@ impl ServerState {
         Ok(written)
     }
 
+    /// How long a status index stays with its holder: the longest validity a credential may
+    /// have, plus a day for the inclusive last day in Japan time and a day for verifiers'
+    /// clocks. After it, no credential that used the index can verify, so it is handed out again.
+    pub const INDEX_KEPT_DAYS: i64 = techo_core::token::credential::MAX_VALIDITY_DAYS as i64 + 2;
+
+    /// Returns expired indices to the pool (see [`Self::INDEX_KEPT_DAYS`]); how many.
+    pub async fn release_expired_indices(&self) -> usize {
+        match self
+            .store
+            .release_indices(self.now(), chrono::Duration::days(Self::INDEX_KEPT_DAYS))
+            .await
+        {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release expired status indices");
+                0
+            }
+        }
+    }
+
     /// Exchanges a crash interrupted (the session still claimed long past any request's time
     /// limit) end as failed, and whatever they may have issued is revoked: nobody received it.
     /// The app sees "failed" and the holder links again. Returns how many were ended.
@@ -322,7 +342,7 @@ impl ServerState {
             .collect();
         let indices = self
             .store
-            .allocate_indices(&s.id, keys.len())
+            .allocate_indices(&s.id, keys.len(), self.now())
             .await
             .map_err(|e| e.to_string())?;
         let creds = self
@@ -912,6 +932,7 @@ impl TechoServer {
                 loop {
                     tokio::time::sleep(every).await;
                     st.fail_interrupted_exchanges().await;
+                    st.release_expired_indices().await;
                     st.retry_due().await;
                     st.purge_expired_consents().await;
                 }

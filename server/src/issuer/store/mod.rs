@@ -126,12 +126,22 @@ pub trait ServerStore: Send + Sync {
         worker: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<ConsentEntry>, StoreError>> + Send;
-    /// `n` fresh random status indices, recorded as issued to `holder`.
+    /// `n` free random status indices, recorded as issued to `holder` at `now`. Two processes
+    /// never get the same index (the store decides, atomically).
     fn allocate_indices(
         &self,
         holder: &str,
         n: usize,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<u32>, StoreError>> + Send;
+    /// Returns to the pool every index handed out more than `kept_for` before `now` (whatever
+    /// its status): the caller picks a period after which no credential using such an index can
+    /// still be valid. Returns how many were freed.
+    fn release_indices(
+        &self,
+        now: DateTime<Utc>,
+        kept_for: Duration,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// Sets the status of every index issued to `holder`; returns how many.
     fn set_status(
         &self,
@@ -228,8 +238,20 @@ impl ServerStore for AnyStore {
     ) -> Result<Vec<ConsentEntry>, StoreError> {
         delegate!(self, s => s.claim_expired_consents(now, lease, worker, limit))
     }
-    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
-        delegate!(self, s => s.allocate_indices(holder, n))
+    async fn allocate_indices(
+        &self,
+        holder: &str,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError> {
+        delegate!(self, s => s.allocate_indices(holder, n, now))
+    }
+    async fn release_indices(
+        &self,
+        now: DateTime<Utc>,
+        kept_for: Duration,
+    ) -> Result<usize, StoreError> {
+        delegate!(self, s => s.release_indices(now, kept_for))
     }
     async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
         delegate!(self, s => s.set_status(holder, status))

@@ -13,13 +13,14 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
 /// The schema this binary writes; a database at a newer version is refused.
-pub const SCHEMA_VERSION: i32 = 2;
-const MIGRATIONS: [(i32, &str); 2] = [
+pub const SCHEMA_VERSION: i32 = 3;
+const MIGRATIONS: [(i32, &str); 3] = [
     (1, include_str!("../../../migrations/0001_init.sql")),
     (
         2,
         include_str!("../../../migrations/0002_consent_expiry.sql"),
     ),
+    (3, include_str!("../../../migrations/0003_index_reuse.sql")),
 ];
 /// Serialises migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;
@@ -366,7 +367,12 @@ impl ServerStore for PgStore {
             .collect()
     }
 
-    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
+    async fn allocate_indices(
+        &self,
+        holder: &str,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
             if self.indices_in_use().await? >= DevIssuer::capacity() as usize {
@@ -378,8 +384,9 @@ impl ServerStore for PgStore {
             let inserted = self
                 .client
                 .execute(
-                    "INSERT INTO status_entries (idx, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&candidate, &holder],
+                    "INSERT INTO status_entries (idx, holder, allocated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                    &[&candidate, &holder, &now],
                 )
                 .await
                 .map_err(e)?;
@@ -388,6 +395,23 @@ impl ServerStore for PgStore {
             }
         }
         Ok(out)
+    }
+
+    async fn release_indices(
+        &self,
+        now: DateTime<Utc>,
+        kept_for: Duration,
+    ) -> Result<usize, StoreError> {
+        let cutoff = now - kept_for;
+        let n = self
+            .client
+            .execute(
+                "DELETE FROM status_entries WHERE allocated_at < $1",
+                &[&cutoff],
+            )
+            .await
+            .map_err(e)?;
+        usize::try_from(n).map_err(e)
     }
 
     async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {

@@ -14,6 +14,10 @@ use techo_core::token::{DevIssuer, Status};
 struct StatusEntry {
     holder: String,
     status: u8,
+    /// When it was handed out; entries from before index reuse count from their first
+    /// release pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allocated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -250,10 +254,16 @@ impl ServerStore for SledStore {
         Self::all(&self.consents, "consent")
     }
 
-    async fn allocate_indices(&self, holder: &str, n: usize) -> Result<Vec<u32>, StoreError> {
+    async fn allocate_indices(
+        &self,
+        holder: &str,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u32>, StoreError> {
         let entry = serde_json::to_vec(&StatusEntry {
             holder: holder.to_owned(),
             status: 0,
+            allocated_at: Some(now),
         })
         .map_err(e)?;
         let mut out = Vec::with_capacity(n);
@@ -276,6 +286,43 @@ impl ServerStore for SledStore {
         }
         self.flush()?;
         Ok(out)
+    }
+
+    async fn release_indices(
+        &self,
+        now: DateTime<Utc>,
+        kept_for: Duration,
+    ) -> Result<usize, StoreError> {
+        let cutoff = now - kept_for;
+        let mut freed = 0;
+        for kv in &self.status {
+            let (k, raw) = kv.map_err(e)?;
+            let entry: StatusEntry = decode("status entry", &raw)?;
+            // Compare and swap: an entry changed meanwhile (a revocation) is left for next time.
+            let next = match entry.allocated_at {
+                Some(at) if at < cutoff => None,
+                Some(_) => continue,
+                None => Some(
+                    serde_json::to_vec(&StatusEntry {
+                        allocated_at: Some(now),
+                        ..entry
+                    })
+                    .map_err(e)?,
+                ),
+            };
+            let freeing = next.is_none();
+            if self
+                .status
+                .compare_and_swap(&k, Some(raw), next)
+                .map_err(e)?
+                .is_ok()
+                && freeing
+            {
+                freed += 1;
+            }
+        }
+        self.flush()?;
+        Ok(freed)
     }
 
     async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
