@@ -17,6 +17,7 @@ pub mod qr;
 pub mod sample;
 pub(crate) mod signed_list;
 pub mod status;
+pub mod status_delta;
 pub mod time;
 pub mod trust;
 pub mod verify;

@@ -1,0 +1,428 @@
+//! Status list deltas: what changed in one list between two of its versions, signed by the
+//! issuer, so a verifier that holds yesterday's list catches up with a few kilobytes instead of
+//! the whole list (issue 32). A version is the list's `issued_at`. A delta applies only to the
+//! version it starts from: a verifier that missed one (a gap) or is handed an older one (a
+//! rollback) gets a clear error and fetches the full list again.
+//!
+//! Changes are written as three runs, one per new status (valid, revoked, suspended), each the
+//! sorted indices as gaps from the previous one (the first from 0) in Golomb-Rice code: a varint
+//! count, one byte `k`, then per gap the quotient `gap >> k` in unary (ones ended by a zero) and
+//! the low `k` bits, most significant bit first. Random changes are close to incompressible;
+//! Rice codes them within a bit or so of their entropy (about 13 bits each at national scale),
+//! where DEFLATE over varints needed 17.
+
+use super::cbor_read::IntMap;
+use super::keys::SoftwareKey;
+use super::signed_list::OpenError;
+use super::status::{Status, StatusList};
+use super::trust::TrustList;
+use chrono::{DateTime, TimeZone, Utc};
+use ciborium::Value;
+
+/// Refuse change runs larger than this (far above a day's changes of one list).
+const MAX_DELTA_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusDelta {
+    pub list_id: u32,
+    pub issuer: u32,
+    /// The version (issued-at) this delta applies to.
+    pub from: DateTime<Utc>,
+    /// The version it makes: the new list's issued-at.
+    pub issued_at: DateTime<Utc>,
+    pub ttl_seconds: u32,
+    /// Changed entries, by index, with their new status.
+    pub changes: Vec<(u32, Status)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeltaError {
+    #[error("the status delta is not a signed Techo status delta ({0})")]
+    Malformed(&'static str),
+    #[error("the status delta is signed by a key the trust list does not know")]
+    UnknownSigner,
+    #[error("the status delta signature is wrong")]
+    BadSignature,
+    #[error("the status delta is for list {delta}, not list {held}")]
+    OtherList { held: u32, delta: u32 },
+    #[error(
+        "a status delta is missing (this list is version {held}, the delta starts at {from}): fetch the full list"
+    )]
+    Gap {
+        held: DateTime<Utc>,
+        from: DateTime<Utc>,
+    },
+    #[error(
+        "the status delta is older than the list held (version {held}, delta makes {makes}): refused as a rollback"
+    )]
+    Rollback {
+        held: DateTime<Utc>,
+        makes: DateTime<Utc>,
+    },
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = u8::try_from(v & 0x7F).unwrap_or(0);
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn take_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7F) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Bits written most significant first into bytes.
+#[derive(Default)]
+struct BitWriter {
+    bytes: Vec<u8>,
+    used: u8,
+}
+
+impl BitWriter {
+    fn bit(&mut self, one: bool) {
+        if self.used == 0 {
+            self.bytes.push(0);
+        }
+        if one {
+            if let Some(last) = self.bytes.last_mut() {
+                *last |= 0x80 >> self.used;
+            }
+        }
+        self.used = (self.used + 1) % 8;
+    }
+
+    fn bits(&mut self, value: u64, count: u8) {
+        for n in (0..count).rev() {
+            self.bit((value >> n) & 1 == 1);
+        }
+    }
+}
+
+struct BitReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl BitReader<'_> {
+    fn bit(&mut self) -> Option<bool> {
+        let byte = self.bytes.get(self.at / 8)?;
+        let one = byte & (0x80 >> (self.at % 8)) != 0;
+        self.at += 1;
+        Some(one)
+    }
+
+    fn bits(&mut self, count: u8) -> Option<u64> {
+        (0..count).try_fold(0u64, |v, _| Some((v << 1) | u64::from(self.bit()?)))
+    }
+}
+
+/// The Rice parameter that codes `gaps` in the fewest bits.
+fn best_k(gaps: &[u64]) -> u8 {
+    (0u8..32)
+        .min_by_key(|k| {
+            gaps.iter()
+                .map(|g| (g >> k) + 1 + u64::from(*k))
+                .sum::<u64>()
+        })
+        .unwrap_or(0)
+}
+
+const CODED: [Status; 3] = [Status::Valid, Status::Revoked, Status::Suspended];
+
+/// Writes the changes as three Rice-coded runs (see the module documentation).
+fn encode_runs(changes: &[(u32, Status)]) -> Vec<u8> {
+    let mut sorted = changes.to_vec();
+    sorted.sort_by_key(|(i, _)| *i);
+    sorted.dedup_by_key(|(i, _)| *i);
+    let mut out = Vec::new();
+    for status in CODED {
+        let mut previous = 0u64;
+        let gaps: Vec<u64> = sorted
+            .iter()
+            .filter(|(_, s)| *s == status)
+            .map(|(i, _)| {
+                let gap = u64::from(*i) - previous;
+                previous = u64::from(*i);
+                gap
+            })
+            .collect();
+        let k = best_k(&gaps);
+        put_varint(&mut out, gaps.len() as u64);
+        out.push(k);
+        let mut w = BitWriter::default();
+        for g in &gaps {
+            for _ in 0..(g >> k) {
+                w.bit(true);
+            }
+            w.bit(false);
+            w.bits(g & ((1 << k) - 1), k);
+        }
+        put_varint(&mut out, w.bytes.len() as u64);
+        out.extend_from_slice(&w.bytes);
+    }
+    out
+}
+
+/// Reads the three runs back; `None` for anything malformed. Indices must stay below 2^32 and
+/// increase within a run; an index in two runs is refused too.
+fn decode_runs(bytes: &[u8]) -> Option<Vec<(u32, Status)>> {
+    let mut at = 0;
+    let mut changes = Vec::new();
+    for status in CODED {
+        let count = take_varint(bytes, &mut at)?;
+        let k = *bytes.get(at)?;
+        at += 1;
+        if k > 32 {
+            return None;
+        }
+        let len = usize::try_from(take_varint(bytes, &mut at)?).ok()?;
+        let run = bytes.get(at..at.checked_add(len)?)?;
+        at += len;
+        // Every change costs at least one bit: a count beyond that is a lie.
+        if count > (len as u64) * 8 {
+            return None;
+        }
+        let mut r = BitReader { bytes: run, at: 0 };
+        let mut index = 0u64;
+        for n in 0..count {
+            let mut q = 0u64;
+            while r.bit()? {
+                q += 1;
+                if q > u64::from(u32::MAX) >> k {
+                    return None;
+                }
+            }
+            let gap = (q << k) | r.bits(k)?;
+            if n > 0 && gap == 0 {
+                return None;
+            }
+            index += gap;
+            changes.push((u32::try_from(index).ok()?, status));
+        }
+    }
+    if at != bytes.len() {
+        return None;
+    }
+    changes.sort_by_key(|(i, _)| *i);
+    if changes.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    Some(changes)
+}
+
+impl StatusDelta {
+    /// What changed from `old` to `new` (one list, two versions).
+    pub fn between(old: &StatusList, new: &StatusList) -> Self {
+        let changes = (0..new.capacity())
+            .filter_map(|i| {
+                let now = new.get(i)?;
+                (old.get(i) != Some(now)).then_some((i, now))
+            })
+            .collect();
+        Self {
+            list_id: new.list_id,
+            issuer: new.issuer,
+            from: old.issued_at,
+            issued_at: new.issued_at,
+            ttl_seconds: new.ttl_seconds,
+            changes,
+        }
+    }
+
+    /// Signs the delta with the issuer key (`kid` as in the trust list).
+    pub fn sign(&self, key: &SoftwareKey, kid: &[u8]) -> Vec<u8> {
+        let payload = Value::Map(vec![
+            (Value::from(1), Value::from(self.list_id)),
+            (Value::from(2), Value::from(self.issuer)),
+            (Value::from(3), Value::from(self.from.timestamp())),
+            (Value::from(4), Value::Bytes(encode_runs(&self.changes))),
+            (Value::from(5), Value::from(self.issued_at.timestamp())),
+            (Value::from(6), Value::from(self.ttl_seconds)),
+        ]);
+        super::signed_list::sign(&payload, key, kid, "application/techo-status-delta")
+    }
+
+    /// Checks the signature against the trust list and decodes the delta.
+    pub fn from_signed(bytes: &[u8], trust: &TrustList) -> Result<Self, DeltaError> {
+        let bad = DeltaError::Malformed;
+        let mut signer = None;
+        let (_, value) = super::signed_list::open(bytes, "status delta", |kid| {
+            signer = trust.issuer(kid);
+            signer.map(|i| &i.key)
+        })
+        .map_err(|e| match e {
+            OpenError::Malformed(w) => bad(w),
+            OpenError::UnknownSigner => DeltaError::UnknownSigner,
+            OpenError::BadSignature => DeltaError::BadSignature,
+        })?;
+        let issuer = signer.ok_or(DeltaError::UnknownSigner)?;
+        let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
+        let delta_issuer = m.u32(2).ok_or(bad("issuer id"))?;
+        if delta_issuer != issuer.issuer_id {
+            return Err(DeltaError::UnknownSigner);
+        }
+        let time = |key: i64, what: &'static str| {
+            m.get(key)
+                .and_then(Value::as_integer)
+                .and_then(|i| i64::try_from(i).ok())
+                .and_then(|t| Utc.timestamp_opt(t, 0).single())
+                .ok_or(bad(what))
+        };
+        let runs = m.bytes(4).ok_or(bad("changes"))?;
+        if runs.len() as u64 > MAX_DELTA_BYTES {
+            return Err(bad("changes are too large"));
+        }
+        let changes = decode_runs(runs).ok_or(bad("changes are not well formed"))?;
+        let from = time(3, "from version")?;
+        let issued_at = time(5, "issued-at")?;
+        if issued_at <= from {
+            return Err(bad("a delta must move its list forward"));
+        }
+        Ok(Self {
+            list_id: m.u32(1).ok_or(bad("list id"))?,
+            issuer: delta_issuer,
+            from,
+            issued_at,
+            ttl_seconds: m.u32(6).ok_or(bad("time to live"))?,
+            changes,
+        })
+    }
+}
+
+impl StatusList {
+    /// Applies a delta that starts at this list's version, all of it or nothing: a delta for
+    /// another list, one that starts elsewhere (a missed day: fetch the full list) or that
+    /// would take the list back (a rollback) is refused and the list stays as it was.
+    pub fn apply(&mut self, delta: &StatusDelta) -> Result<(), DeltaError> {
+        if delta.list_id != self.list_id || delta.issuer != self.issuer {
+            return Err(DeltaError::OtherList {
+                held: self.list_id,
+                delta: delta.list_id,
+            });
+        }
+        if delta.issued_at <= self.issued_at {
+            return Err(DeltaError::Rollback {
+                held: self.issued_at,
+                makes: delta.issued_at,
+            });
+        }
+        if delta.from != self.issued_at {
+            return Err(DeltaError::Gap {
+                held: self.issued_at,
+                from: delta.from,
+            });
+        }
+        if delta.changes.iter().any(|(i, _)| *i >= self.capacity()) {
+            return Err(DeltaError::Malformed("an index beyond the list"));
+        }
+        for (i, status) in &delta.changes {
+            self.set(*i, *status);
+        }
+        self.issued_at = delta.issued_at;
+        self.ttl_seconds = delta.ttl_seconds;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::token::sample::Sample;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_780_000_000 + h * 3600, 0).unwrap()
+    }
+
+    #[test]
+    fn a_signed_delta_brings_yesterdays_list_to_todays() {
+        let s = Sample::new();
+        let issuer = s.issuer.id;
+        let mut yesterday = StatusList::new(1, issuer, 4096, at(0), 86_400);
+        yesterday.set(7, Status::Revoked);
+        yesterday.set(900, Status::Suspended);
+        let mut today = yesterday.clone();
+        today.issued_at = at(24);
+        today.set(7, Status::Valid); // released after expiry
+        today.set(900, Status::Revoked);
+        today.set(4095, Status::Suspended);
+        let delta = StatusDelta::between(&yesterday, &today);
+        assert_eq!(delta.changes.len(), 3);
+        let signed = delta.sign(s.issuer.key(), &s.issuer.kid);
+        let opened = StatusDelta::from_signed(&signed, &s.trust).unwrap();
+        assert_eq!(opened, delta);
+        let mut held = yesterday.clone();
+        held.apply(&opened).unwrap();
+        assert_eq!(held, today);
+        // Applied again (a replay), or a delta from before: a rollback, nothing changes.
+        assert!(matches!(
+            held.apply(&opened),
+            Err(DeltaError::Rollback { .. })
+        ));
+        assert_eq!(held, today);
+        // A missed day: the next delta does not start where the list is.
+        let mut day_after = today.clone();
+        day_after.issued_at = at(48);
+        let mut third = day_after.clone();
+        third.issued_at = at(72);
+        third.set(1, Status::Revoked);
+        let skipped = StatusDelta::between(&day_after, &third);
+        let mut stale = today.clone();
+        assert!(matches!(stale.apply(&skipped), Err(DeltaError::Gap { .. })));
+        assert_eq!(stale, today);
+    }
+
+    #[test]
+    fn a_tampered_or_foreign_delta_is_refused() {
+        let s = Sample::new();
+        let issuer = s.issuer.id;
+        let a = StatusList::new(1, issuer, 64, at(0), 60);
+        let mut b = a.clone();
+        b.issued_at = at(1);
+        b.set(3, Status::Revoked);
+        let mut signed = StatusDelta::between(&a, &b).sign(s.issuer.key(), &s.issuer.kid);
+        let last = signed.len() - 1;
+        signed[last] ^= 1;
+        assert!(StatusDelta::from_signed(&signed, &s.trust).is_err());
+        let other = StatusList::new(2, issuer, 64, at(0), 60);
+        let delta = StatusDelta::between(&a, &b);
+        let mut held = other;
+        assert!(matches!(
+            held.apply(&delta),
+            Err(DeltaError::OtherList { .. })
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_round_trip(mut changes in proptest::collection::vec((0u32..5_000_000, 0u8..3), 0..300)) {
+            changes.sort_by_key(|(i, _)| *i);
+            changes.dedup_by_key(|(i, _)| *i);
+            let changes: Vec<(u32, Status)> = changes
+                .into_iter()
+                .map(|(i, s)| (i, CODED[usize::from(s)]))
+                .collect();
+            proptest::prop_assert_eq!(decode_runs(&encode_runs(&changes)), Some(changes));
+        }
+
+        #[test]
+        fn arbitrary_runs_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = decode_runs(&bytes);
+        }
+    }
+}
