@@ -173,8 +173,21 @@ object Robot {
         return file
     }
 
-    /** The QR code in a picture, read with ZXing as a staff phone would; `null` when none. */
-    fun decodeQr(b: Bitmap): ByteArray? {
+    /**
+     * The QR code in a picture, read with ZXing as a staff phone would; `null` when none. A
+     * camera sees the code frame after frame at slightly different distances, and ZXing's finder
+     * misses some codes at one exact scale and not at the next (a clean screenshot that failed at
+     * 100 % read at 90 %): so, like the camera, it tries a few scales before giving up.
+     */
+    fun decodeQr(b: Bitmap): ByteArray? =
+        sequenceOf(1.0, 0.9, 0.8, 0.6)
+            .mapNotNull { f ->
+                val frame = if (f == 1.0) b else Bitmap.createScaledBitmap(b, (b.width * f).toInt(), (b.height * f).toInt(), true)
+                decodeOneFrame(frame)
+            }
+            .firstOrNull()
+
+    private fun decodeOneFrame(b: Bitmap): ByteArray? {
         val pixels = IntArray(b.width * b.height)
         b.getPixels(pixels, 0, b.width, 0, 0, b.width, b.height)
         return try {
