@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{ADMIN, world};
+use common::world;
 use techo_core::Clock;
-use techo_core::portal::dto::AdminAction;
 use techo_core::token::Status;
 use techo_server::issuer::ServerState;
 use techo_server::issuer::store::ServerStore;
@@ -18,25 +17,7 @@ async fn a_revoked_index_is_reused_only_after_its_credentials_expired() {
     let w = world(DAYTIME).await;
     w.link("yamada", "1234").await.unwrap();
     let held = w.wallet.credentials(&w.handbook).unwrap();
-    let session = w
-        .wallet
-        .get(&w.handbook)
-        .unwrap()
-        .linkage
-        .session()
-        .unwrap()
-        .to_owned();
-    w.client
-        .admin(
-            ADMIN,
-            &AdminAction {
-                session_id: session,
-                action: "revoke".into(),
-                reason: "returned".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.admin(&w.handbook, "revoke", "returned").await;
     // A credential pair (counter and full) shares one index.
     let indices: std::collections::BTreeSet<u32> = held.iter().map(|c| c.status.index).collect();
     let revoked = |status: &techo_core::token::StatusList| {

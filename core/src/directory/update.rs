@@ -78,13 +78,11 @@ impl DirectoryUpdate {
 
     /// Opens a signed update, checking the signature against the trust list's issuers.
     pub fn open(bytes: &[u8], trust: &TrustList) -> Result<Self, DirectoryError> {
-        let (_, value) = crate::token::signed_list::open(bytes, "directory", |kid| {
-            trust.issuer(kid).map(|i| &i.key)
-        })
-        .map_err(|e| match e {
-            crate::token::signed_list::OpenError::Malformed(w) => DirectoryError::Malformed(w),
-            _ => DirectoryError::Untrusted,
-        })?;
+        let (_, value) = crate::token::signed_list::open_by_issuer(bytes, "directory", trust)
+            .map_err(|e| match e {
+                crate::token::signed_list::OpenError::Malformed(w) => DirectoryError::Malformed(w),
+                _ => DirectoryError::Untrusted,
+            })?;
         let bad = DirectoryError::Malformed;
         let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
         let version = m.uint(1).ok_or(bad("version"))?;

@@ -58,3 +58,17 @@ pub(crate) fn open<'k>(
     let (value, _) = read_item(payload, 0, what).map_err(|m| OpenError::Malformed(m.what))?;
     Ok((kid, value))
 }
+
+/// [`open`] for a payload signed by one of `trust`'s issuers: gives back that issuer with it.
+pub(crate) fn open_by_issuer<'t>(
+    bytes: &[u8],
+    what: &'static str,
+    trust: &'t super::trust::TrustList,
+) -> Result<(&'t super::trust::TrustedIssuer, Value), OpenError> {
+    let mut signer = None;
+    let (_, value) = open(bytes, what, |kid| {
+        signer = trust.issuer(kid);
+        signer.map(|i| &i.key)
+    })?;
+    Ok((signer.ok_or(OpenError::UnknownSigner)?, value))
+}

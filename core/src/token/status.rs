@@ -125,17 +125,12 @@ impl StatusList {
     /// Checks the signature against the trust list and decodes the list.
     pub fn from_signed(bytes: &[u8], trust: &TrustList) -> Result<Self, StatusListError> {
         let bad = StatusListError::Malformed;
-        let mut signer = None;
-        let (_, value) = super::signed_list::open(bytes, "status list", |kid| {
-            signer = trust.issuer(kid);
-            signer.map(|i| &i.key)
-        })
-        .map_err(|e| match e {
-            OpenError::Malformed(w) => bad(w),
-            OpenError::UnknownSigner => StatusListError::UnknownSigner,
-            OpenError::BadSignature => StatusListError::BadSignature,
-        })?;
-        let issuer = signer.ok_or(StatusListError::UnknownSigner)?;
+        let (issuer, value) = super::signed_list::open_by_issuer(bytes, "status list", trust)
+            .map_err(|e| match e {
+                OpenError::Malformed(w) => bad(w),
+                OpenError::UnknownSigner => StatusListError::UnknownSigner,
+                OpenError::BadSignature => StatusListError::BadSignature,
+            })?;
         let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
         if m.uint(3) != Some(u64::from(BITS)) {
             return Err(bad("only 2-bit status lists are supported"));

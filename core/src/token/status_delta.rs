@@ -260,17 +260,12 @@ impl StatusDelta {
     /// Checks the signature against the trust list and decodes the delta.
     pub fn from_signed(bytes: &[u8], trust: &TrustList) -> Result<Self, DeltaError> {
         let bad = DeltaError::Malformed;
-        let mut signer = None;
-        let (_, value) = super::signed_list::open(bytes, "status delta", |kid| {
-            signer = trust.issuer(kid);
-            signer.map(|i| &i.key)
-        })
-        .map_err(|e| match e {
-            OpenError::Malformed(w) => bad(w),
-            OpenError::UnknownSigner => DeltaError::UnknownSigner,
-            OpenError::BadSignature => DeltaError::BadSignature,
-        })?;
-        let issuer = signer.ok_or(DeltaError::UnknownSigner)?;
+        let (issuer, value) = super::signed_list::open_by_issuer(bytes, "status delta", trust)
+            .map_err(|e| match e {
+                OpenError::Malformed(w) => bad(w),
+                OpenError::UnknownSigner => DeltaError::UnknownSigner,
+                OpenError::BadSignature => DeltaError::BadSignature,
+            })?;
         let m = IntMap::new(&value).ok_or(bad("payload must be a map"))?;
         let delta_issuer = m.u32(2).ok_or(bad("issuer id"))?;
         if delta_issuer != issuer.issuer_id {
