@@ -136,18 +136,7 @@ async fn start_servers(
     let server = TechoServer::start(
         &pki,
         clock.clone(),
-        ServerConfig {
-            data_dir: dir.join("server"),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: ADMIN_TOKEN.into(),
-            portal_timeout: std::time::Duration::from_secs(10),
-            retry_every: None,
-            store: techo_server::issuer::store::StoreConfig::default(),
-            issuer_dir: None,
-            linkage_rate: ServerConfig::LINKAGE_RATE,
-            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
-        },
+        ServerConfig::for_portal(dir.join("server"), &portal, ADMIN_TOKEN),
     )
     .await
     .map_err(fail)?;

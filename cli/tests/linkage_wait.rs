@@ -47,16 +47,8 @@ async fn start(dir: &std::path::Path, clock: Arc<FixedClock>) -> Servers {
         &pki,
         clock,
         ServerConfig {
-            data_dir: dir.join("server"),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: "cli-test-admin-token".into(),
             portal_timeout: std::time::Duration::from_secs(5),
-            retry_every: None,
-            store: techo_server::issuer::store::StoreConfig::default(),
-            issuer_dir: None,
-            linkage_rate: ServerConfig::LINKAGE_RATE,
-            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+            ..ServerConfig::for_portal(dir.join("server"), &portal, "cli-test-admin-token")
         },
     )
     .await

@@ -69,16 +69,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &pki,
             clock.clone(),
             ServerConfig {
-                data_dir: dir.path().join(format!("server-{i}")),
-                portal_holder_url: portal.holder.url(),
-                portal_provider_url: portal.provider.url(),
-                admin_token: "load-test-admin-token".into(),
                 portal_timeout: std::time::Duration::from_secs(30),
-                retry_every: None,
                 store: store.clone(),
                 issuer_dir: Some(dir.path().join("issuer")),
                 linkage_rate: (1_000_000, 1_000_000),
-                request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+                ..ServerConfig::for_portal(
+                    dir.path().join(format!("server-{i}")),
+                    &portal,
+                    "load-test-admin-token",
+                )
             },
         )
         .await?;

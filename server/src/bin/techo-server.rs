@@ -94,10 +94,6 @@ async fn run(args: &[String]) -> Result<(), String> {
         &pki,
         clock,
         ServerConfig {
-            data_dir: data_dir.join("server"),
-            portal_holder_url: portal.holder.url(),
-            portal_provider_url: portal.provider.url(),
-            admin_token: admin_token.clone(),
             portal_timeout: std::time::Duration::from_secs(30),
             retry_every: Some(std::time::Duration::from_secs(5)),
             store: match arg(args, "--store") {
@@ -105,8 +101,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 None => StoreConfig::default(),
             },
             issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
-            linkage_rate: ServerConfig::LINKAGE_RATE,
-            request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+            ..ServerConfig::for_portal(data_dir.join("server"), &portal, admin_token.clone())
         },
     )
     .await

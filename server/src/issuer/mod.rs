@@ -70,6 +70,28 @@ impl ServerConfig {
     pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
     /// The shortest admin token the server starts with (the binary generates 48 hex characters).
     pub const MIN_ADMIN_TOKEN: usize = 16;
+
+    /// A server in `data_dir` linking through `portal`, with the defaults: 10 s for the portal,
+    /// retries driven by the caller, sled in `data_dir/store`, issuer keys in `data_dir/issuer`,
+    /// the default rate and time limits. Callers change what they need with `..`.
+    pub fn for_portal(
+        data_dir: PathBuf,
+        portal: &crate::portal::Portal,
+        admin_token: impl Into<String>,
+    ) -> Self {
+        Self {
+            data_dir,
+            portal_holder_url: portal.holder.url(),
+            portal_provider_url: portal.provider.url(),
+            admin_token: admin_token.into(),
+            portal_timeout: std::time::Duration::from_secs(10),
+            retry_every: None,
+            store: StoreConfig::default(),
+            issuer_dir: None,
+            linkage_rate: Self::LINKAGE_RATE,
+            request_time_limit: Self::REQUEST_TIME_LIMIT,
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -104,16 +104,10 @@ pub fn config(
     issuer_dir: Option<PathBuf>,
 ) -> ServerConfig {
     ServerConfig {
-        data_dir: dir.to_owned(),
-        portal_holder_url: portal.holder.url(),
-        portal_provider_url: portal.provider.url(),
-        admin_token: ADMIN.into(),
         portal_timeout: std::time::Duration::from_millis(timeout_ms),
-        retry_every: None,
         store,
         issuer_dir,
-        linkage_rate: ServerConfig::LINKAGE_RATE,
-        request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+        ..ServerConfig::for_portal(dir.to_owned(), portal, ADMIN)
     }
 }
 
