@@ -142,9 +142,4 @@ impl Mirror {
     pub(crate) fn file(&self, place: &str) -> PathBuf {
         self.dir.join(file_name(place))
     }
-
-    /// Replaces one record's file (a repair from the database's good copy).
-    pub(crate) fn put(&self, place: &str, sealed: &[u8]) -> std::io::Result<()> {
-        crate::private_file::write_private(&self.dir.join(file_name(place)), sealed)
-    }
 }

@@ -220,81 +220,82 @@ impl SledStore {
         Ok(out)
     }
 
+    /// Every record's place, from the keys alone (no value is read).
+    fn places(&self) -> Result<BTreeSet<String>, StoreError> {
+        let mut out = BTreeSet::new();
+        for table in Table::ALL {
+            out.extend(self.keys(table)?.iter().map(|k| place(table, k)));
+        }
+        Ok(out)
+    }
+
     /// Brings the second copy in line after opening. A copy one commit behind (a crash between
-    /// the database and the copy) or missing is rebuilt from the database. Otherwise the two
-    /// are merged record by record: what the database lost or damaged comes back from the copy,
-    /// what the copy lacks comes from the database. Failures leave the copy to the next open.
+    /// the database and the copy) or missing is rebuilt from the database. At the same commit
+    /// only the keys are compared (opening reads no values); records one side lacks are merged.
+    /// Commit numbers further apart, or a damaged one, merge every record: what the database
+    /// lost or damaged comes back from the copy. Failures leave the copy to the next open.
     fn sync_mirror(&self) {
         let Ok(schema) = self.schema_version() else {
             return;
         };
         let ours = self.generation();
         let copy = self.mirror.generation(&self.sealer);
-        let Ok(records) = self.sealed_records() else {
-            return;
-        };
         match (ours, copy) {
-            (Some(g), Some((c, _))) if g == c + 1 => {
-                let _ = self.mirror.rebuild(&self.sealer, &records, (g, schema));
-            }
-            (Some(g), None) => {
-                let _ = self.mirror.rebuild(&self.sealer, &records, (g, schema));
-            }
+            (Some(g), c) if c.is_none_or(|(c, _)| g == c + 1) => self.rebuild_mirror(g, schema),
             (Some(g), Some((c, _))) if g == c => {
-                let Ok(copied) = self.mirror.places() else {
+                let (Ok(copied), Ok(held)) = (self.mirror.places(), self.places()) else {
                     return;
                 };
                 let copied: BTreeSet<String> = copied.into_iter().collect();
-                let held: BTreeSet<String> = records.keys().cloned().collect();
                 let differing: Vec<String> = copied.symmetric_difference(&held).cloned().collect();
                 if !differing.is_empty() {
-                    self.merge(&differing, &records, g.max(c));
+                    self.merge(&differing, g, schema);
                 }
             }
             (ours, copy) => {
-                // The commit numbers disagree past a crash's window, or ours is damaged.
-                let all: Vec<String> = self
-                    .mirror
-                    .places()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .chain(records.keys().cloned())
-                    .collect();
+                let mut all = self.places().unwrap_or_default();
+                all.extend(self.mirror.places().unwrap_or_default());
+                let all: Vec<String> = all.into_iter().collect();
                 let newest = ours.unwrap_or(0).max(copy.map_or(0, |c| c.0)) + 1;
-                self.merge(&all, &records, newest);
+                self.merge(&all, newest, schema);
             }
         }
     }
 
-    /// Settles each place on the copy that proves itself, preferring the database's.
-    fn merge(&self, places: &[String], records: &BTreeMap<String, Vec<u8>>, generation: u64) {
-        let Ok(schema) = self.schema_version() else {
-            return;
-        };
-        let mut restore = Vec::new();
-        for p in places {
-            let Some((table, key)) = split_place(p) else {
-                continue;
-            };
-            let ours = records.get(p).filter(|v| self.sealer.open(p, v).is_ok());
-            let copy = self
+    /// Makes the copy hold exactly the database's records at `generation`.
+    fn rebuild_mirror(&self, generation: u64, schema: u32) {
+        if let Ok(records) = self.sealed_records() {
+            let _ = self
                 .mirror
-                .sealed(p)
-                .filter(|v| self.sealer.open(p, v).is_ok());
-            match (ours, copy) {
-                (Some(v), c) if c.as_ref() != Some(v) => {
-                    let _ = self.mirror.put(p, v);
-                }
-                (None, Some(c)) => restore.push((index(table), key.as_bytes().to_vec(), c)),
-                _ => {}
-            }
+                .rebuild(&self.sealer, &records, (generation, schema));
         }
+    }
+
+    /// Restores into the database, from the copy, each of `places` the database lacks or holds
+    /// damaged while the copy's proves itself; then the copy follows the database.
+    fn merge(&self, places: &[String], generation: u64, schema: u32) {
+        let restore: Vec<(usize, Vec<u8>, Vec<u8>)> = places
+            .iter()
+            .filter_map(|p| {
+                let (table, key) = split_place(p)?;
+                let ours_whole = self
+                    .tree(table)
+                    .get(key.as_bytes())
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| self.sealer.open(p, &v).is_ok());
+                if ours_whole {
+                    return None;
+                }
+                let copy = self
+                    .mirror
+                    .sealed(p)
+                    .filter(|v| self.sealer.open(p, v).is_ok())?;
+                Some((index(table), key.as_bytes().to_vec(), copy))
+            })
+            .collect();
         if self.write_raw(&restore, generation, schema).is_ok() {
-            let _ = self.mirror.rebuild(
-                &self.sealer,
-                &self.sealed_records().unwrap_or_default(),
-                (generation, schema),
-            );
+            self.rebuild_mirror(generation, schema);
         }
     }
 
