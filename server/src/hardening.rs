@@ -120,31 +120,6 @@ impl LinkageLimits {
     }
 }
 
-/// A path segment with its `%XX` escapes decoded (invalid escapes and bytes kept as they are).
-fn percent_decoded(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn too_many(wait: u64, what: &str) -> Response {
     let mut resp = crate::issuer::api_error(
         StatusCode::TOO_MANY_REQUESTS,
@@ -178,8 +153,9 @@ pub async fn limit_linkage(
             .strip_prefix("/v1/linkage-sessions/")
             .and_then(|rest| rest.strip_suffix("/code"));
         if let Some(session) = session {
-            // The key is the id as the router will read it: `%61` and `a` are one session.
-            let session = percent_decoded(session);
+            // The key is the id as the router reads it (axum decodes with the same crate):
+            // `%61` and `a` are one session.
+            let session = percent_encoding::percent_decode_str(session).decode_utf8_lossy();
             if let Err(wait) = limits.per_session.take(&session) {
                 return too_many(wait, "codes for this linkage; start linking again");
             }
