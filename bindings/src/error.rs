@@ -156,7 +156,8 @@ impl From<ClientError> for TechoError {
             | ClientError::Tls(_)
             | ClientError::Untrusted(_)
             | ClientError::NotHttps(_)
-            | ClientError::UnknownPortal(_) => TechoError::Network { detail },
+            | ClientError::UnknownPortal(_)
+            | ClientError::StatusRollback { .. } => TechoError::Network { detail },
         }
     }
 }

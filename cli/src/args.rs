@@ -65,6 +65,20 @@ pub enum Command {
     Present(PresentCmd),
     /// Verify a presentation, as a gate or counter would, offline. Exit 0 only when valid.
     Verify(VerifyCmd),
+    /// Fetch or refresh a verifier's trust and status lists from techo-server (one signed
+    /// delta per list when possible), saved for `techo verify --lists`.
+    Lists {
+        /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS).
+        #[arg(long, env = "TECHO_ENDPOINTS")]
+        endpoints: PathBuf,
+        /// Where the lists are kept (default: verifier-lists.cbor in the data folder).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The Techo root public key (hex) to pin; default: the one the file pinned, or on
+        /// first use the server's (printed, to check against the published key).
+        #[arg(long)]
+        root: Option<String>,
+    },
     /// The local development issuer (until linkage through the portal lands).
     #[command(subcommand)]
     Issuer(IssuerCommand),
@@ -153,6 +167,9 @@ pub struct VerifyCmd {
     /// Read the QR code from a PNG image instead.
     #[arg(long)]
     pub image: Option<PathBuf>,
+    /// Lists saved by `techo lists` (checked again against the root key they pinned).
+    #[arg(long, conflicts_with_all = ["trust_list", "status_list", "root"])]
+    pub lists: Option<PathBuf>,
     /// Signed trust list (default: the local development issuer's).
     #[arg(long)]
     pub trust_list: Option<PathBuf>,

@@ -12,6 +12,8 @@ pub const QR_PICTURE: u64 =
     techo_core::model::image_intake::ImageLimits::QR_PICTURE.max_bytes as u64;
 /// Trust lists, status lists, operator directories, policies.
 pub const SIGNED_LIST: u64 = 16 * 1024 * 1024;
+/// A verifier's saved lists (`techo lists`): every list at national scale, with its deltas.
+pub const VERIFIER_LISTS: u64 = 64 * 1024 * 1024;
 /// Support profiles, certificates, small settings.
 pub const SMALL_FILE: u64 = 1024 * 1024;
 /// A PIN, a password or a presentation pasted on standard input.

@@ -20,7 +20,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::BadArgument(format!("cannot start the async runtime: {e}")))
 }
 
-fn client(endpoints: &Path) -> Result<TechoClient, CliError> {
+pub(crate) fn client(endpoints: &Path) -> Result<TechoClient, CliError> {
     let e = Endpoints::read(endpoints).map_err(CliError::BadArgument)?;
     TechoClient::new(&e.server, &e.ca_pem, std::time::Duration::from_secs(60))
         .and_then(|c| c.pin_portal(&e.portal))

@@ -18,6 +18,7 @@ mod input;
 mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
+mod lists_cmd;
 mod places_cmd;
 mod policy_cmd;
 mod policy_demo;
@@ -162,22 +163,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Withdraw { id } => {
-            let wallet = open_wallet(&data_dir(cli)?)?;
-            let hb = wallet.withdraw(&resolve::handbook(&wallet, id)?)?;
-            if cli.json {
-                print_json(&serde_json::json!({ "withdrawn": hb.id }));
-            } else {
-                out!(
-                    "{} {} {} ({})",
-                    lang.pick("取り下げました:", "Withdrawn:"),
-                    hb.kind().short_label(lang),
-                    hb.category.grade_label(lang),
-                    hb.id
-                );
-            }
-            Ok(())
-        }
+        Command::Withdraw { id } => withdraw_command(cli, id, lang),
         Command::Present(p) => {
             let wallet = open_wallet(&data_dir(cli)?)?;
             let claims = token_cmd::parse_claims(p.disclose.as_deref())?;
@@ -193,6 +179,17 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             token_cmd::present(&wallet, &args, cli.json, lang).map(|_| ())
         }
         Command::Verify(v) => verify_command(cli, v, lang),
+        Command::Lists {
+            endpoints,
+            file,
+            root,
+        } => lists_cmd::sync(
+            endpoints,
+            &lists_cmd::file_or_default(file.as_deref(), || data_dir(cli))?,
+            root.as_deref(),
+            cli.json,
+            lang,
+        ),
         Command::Issuer(cmd) => issuer_command(cli, cmd, lang),
         Command::Link(_)
         | Command::Status { .. }
@@ -234,6 +231,23 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
     }
 }
 
+fn withdraw_command(cli: &Cli, id: &str, lang: Lang) -> Result<(), CliError> {
+    let wallet = open_wallet(&data_dir(cli)?)?;
+    let hb = wallet.withdraw(&resolve::handbook(&wallet, id)?)?;
+    if cli.json {
+        print_json(&serde_json::json!({ "withdrawn": hb.id }));
+    } else {
+        out!(
+            "{} {} {} ({})",
+            lang.pick("取り下げました:", "Withdrawn:"),
+            hb.kind().short_label(lang),
+            hb.category.grade_label(lang),
+            hb.id
+        );
+    }
+    Ok(())
+}
+
 /// A handbook id prefix typed by the user, resolved through the wallet when it has one.
 fn resolve_id(dir: &Path, id: &str) -> String {
     match open_wallet(dir).and_then(|w| resolve::handbook(&w, id)) {
@@ -270,17 +284,21 @@ fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> 
             ));
         }
     };
-    let data_dir = if v.trust_list.is_some() {
-        None
+    let data = if let Some(file) = &v.lists {
+        lists_cmd::verifier_data(file)?
     } else {
-        Some(data_dir(cli)?)
+        let data_dir = if v.trust_list.is_some() {
+            None
+        } else {
+            Some(data_dir(cli)?)
+        };
+        let source = token_cmd::VerifierSource {
+            trust_list: v.trust_list.as_deref(),
+            status_lists: &v.status_list,
+            root: v.root.as_deref(),
+        };
+        token_cmd::VerifierData::load(&source, data_dir.as_deref(), now)?
     };
-    let source = token_cmd::VerifierSource {
-        trust_list: v.trust_list.as_deref(),
-        status_lists: &v.status_list,
-        root: v.root.as_deref(),
-    };
-    let data = token_cmd::VerifierData::load(&source, data_dir.as_deref(), now)?;
     let challenge = token_cmd::parse_challenge(
         v.challenge.as_deref(),
         v.challenge.as_ref().and(audience.as_deref()),

@@ -321,6 +321,7 @@ fn config(data_dir: std::path::PathBuf, admin_token: &str) -> ServerConfig {
         issuer_dir: None,
         linkage_rate: ServerConfig::LINKAGE_RATE,
         request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
+        status: techo_server::issuer::status_lists::StatusPublishing::LOOPBACK,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Status indices at scale (issue 32, first step): an index goes back to the pool only once no
-//! credential that used it can verify any more, and comes back valid for its next holder.
+//! Status indices at scale (issue 32): an index goes back to the pool only once no credential
+//! that used it can verify any more and every list a verifier may hold shows it valid, so it
+//! comes back valid for its next holder.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -13,13 +14,14 @@ use techo_server::issuer::store::ServerStore;
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_revoked_index_is_reused_only_after_its_credentials_expired() {
+async fn a_revoked_index_is_reused_only_after_its_credentials_expired_and_it_shows_valid() {
     let w = world(DAYTIME).await;
     w.link("yamada", "1234").await.unwrap();
     let held = w.wallet.credentials(&w.handbook).unwrap();
     w.admin(&w.handbook, "revoke", "returned").await;
     // A credential pair (counter and full) shares one index.
     let indices: std::collections::BTreeSet<u32> = held.iter().map(|c| c.status.index).collect();
+    assert!(held.iter().all(|c| c.status.list == 1));
     let revoked = |status: &techo_core::token::StatusList| {
         indices
             .iter()
@@ -28,6 +30,21 @@ async fn a_revoked_index_is_reused_only_after_its_credentials_expired() {
     };
     let (_, lists) = w.client.verifier_lists().await.unwrap();
     assert_eq!(revoked(&lists[0]), indices.len());
+    let state = &w.server.state;
+    let held_by_someone = || async {
+        let mut n = 0;
+        for c in &held {
+            n += usize::from(
+                state
+                    .store
+                    .holder_of(c.status.index)
+                    .await
+                    .unwrap()
+                    .is_some(),
+            );
+        }
+        n
+    };
 
     // The last day any of them verifies, and the day after: still held, still revoked.
     let last = held.iter().map(|c| c.not_after).max().unwrap();
@@ -37,27 +54,23 @@ async fn a_revoked_index_is_reused_only_after_its_credentials_expired() {
         w.clock.today_jst() > last,
         "every credential expired before release"
     );
-    assert_eq!(w.server.state.release_expired_indices().await, 0);
+    state.status_pass().await;
     let (_, lists) = w.client.verifier_lists().await.unwrap();
     assert_eq!(revoked(&lists[0]), indices.len());
 
-    // The kept period over: the indices are free, valid for whoever gets them next.
+    // The kept period over: set valid and published so, but not yet handed out again.
     w.clock.advance(chrono::Duration::hours(2));
-    assert_eq!(
-        w.server.state.release_expired_indices().await,
-        indices.len()
-    );
-    for c in &held {
-        assert_eq!(
-            w.server
-                .state
-                .store
-                .holder_of(c.status.index)
-                .await
-                .unwrap(),
-            None
-        );
-    }
+    assert_eq!(state.release_expired_indices().await, 0);
+    state.publish_status_lists().await.unwrap();
     let (_, lists) = w.client.verifier_lists().await.unwrap();
     assert_eq!(revoked(&lists[0]), 0);
+    assert_eq!(held_by_someone().await, held.len());
+
+    // Valid for longer than any verifier keeps a list: back in the pool.
+    w.clock
+        .advance(state.index_quiet_for() - chrono::Duration::minutes(1));
+    assert_eq!(state.release_expired_indices().await, 0);
+    w.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(state.release_expired_indices().await, indices.len());
+    assert_eq!(held_by_someone().await, 0);
 }

@@ -158,7 +158,10 @@ async fn an_exchange_a_crash_interrupted_ends_failed_and_revokes_what_it_issued(
     let mut s = store.session(id).await.unwrap().unwrap();
     s.exchanging_since = Some(w.clock.now());
     store.put_session(&s).await.unwrap();
-    let indices = store.allocate_indices(id, 2, w.clock.now()).await.unwrap();
+    let indices = store
+        .allocate_indices(id, 2, w.clock.now(), 1 << 16)
+        .await
+        .unwrap();
     // While the claim is young, nothing is ended (the exchange may still be running).
     assert_eq!(w.server.state.fail_interrupted_exchanges().await, 0);
     w.clock.advance(chrono::Duration::minutes(11));

@@ -13,9 +13,12 @@ use std::collections::HashSet;
 use techo_core::portal::dto::HandbookRef;
 use techo_core::token::Status;
 use techo_server::issuer::store::{
-    AnyStore, ConsentEntry, PgStore, SCHEMA_VERSION, ServerStore, SessionRecord, SessionState,
-    SledStore, StoreConfig, StoreError,
+    AnyStore, ConsentEntry, IndexReuse, PgStore, Publication, SCHEMA_VERSION, ServerStore,
+    SessionRecord, SessionState, SledStore, StoreConfig, StoreError,
 };
+
+/// The index space the tests allocate in (one list of 2^16).
+const SPACE: u32 = 1 << 16;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 3, 0, 0).unwrap()
@@ -191,22 +194,34 @@ async fn consents(store: &impl ServerStore) {
 
 /// Status indices: distinct, recorded per holder, statuses kept.
 async fn status_indices(store: &impl ServerStore) {
-    let mine = store.allocate_indices("holder-1", 8, t0()).await.unwrap();
-    let theirs = store.allocate_indices("holder-2", 8, t0()).await.unwrap();
+    let mine = store
+        .allocate_indices("holder-1", 8, t0(), SPACE)
+        .await
+        .unwrap();
+    let theirs = store
+        .allocate_indices("holder-2", 8, t0(), SPACE)
+        .await
+        .unwrap();
     let all: HashSet<u32> = mine.iter().chain(&theirs).copied().collect();
     assert_eq!(all.len(), 16);
-    assert!(all.iter().all(|i| *i < 65_536));
+    assert!(all.iter().all(|i| *i < SPACE));
     assert_eq!(store.indices_in_use().await.unwrap(), 16);
     assert_eq!(
         store.holder_of(mine[0]).await.unwrap().as_deref(),
         Some("holder-1")
     );
     assert_eq!(
-        store.set_status("holder-1", Status::Revoked).await.unwrap(),
+        store
+            .set_status("holder-1", Status::Revoked, t0())
+            .await
+            .unwrap(),
         8
     );
     assert_eq!(
-        store.set_status("nobody", Status::Revoked).await.unwrap(),
+        store
+            .set_status("nobody", Status::Revoked, t0())
+            .await
+            .unwrap(),
         0
     );
     let entries = store.status_entries().await.unwrap();
@@ -216,37 +231,48 @@ async fn status_indices(store: &impl ServerStore) {
             .iter()
             .all(|(i, s)| mine.contains(i) && *s == Status::Revoked)
     );
-    store.set_status("holder-1", Status::Valid).await.unwrap();
+    store
+        .set_status("holder-1", Status::Valid, t0())
+        .await
+        .unwrap();
     assert!(store.status_entries().await.unwrap().is_empty());
 }
 
 /// Index reuse: an index returns to the pool only after the kept period from when it was
-/// handed out, whatever its status; a fresh allocation may then get it again, valid.
+/// handed out; one still revoked is first set valid and returns only after the quiet period, so
+/// no list a verifier may hold shows the next holder's credential revoked.
 async fn index_reuse(store: &impl ServerStore) {
-    let kept = Duration::days(24);
-    let early = store.allocate_indices("early", 6, t0()).await.unwrap();
-    let later = store
-        .allocate_indices("later", 6, t0() + Duration::days(10))
+    let reuse = IndexReuse {
+        kept_for: Duration::days(24),
+        quiet_for: Duration::days(2),
+    };
+    let early = store
+        .allocate_indices("early", 6, t0(), SPACE)
         .await
         .unwrap();
-    store.set_status("early", Status::Revoked).await.unwrap();
-    // A day before the early ones' period ends: nothing is freed.
-    assert_eq!(
-        store
-            .release_indices(t0() + Duration::days(23), kept)
-            .await
-            .unwrap(),
-        0
-    );
+    let later = store
+        .allocate_indices("later", 6, t0() + Duration::days(10), SPACE)
+        .await
+        .unwrap();
+    store
+        .set_status("early", Status::Revoked, t0())
+        .await
+        .unwrap();
+    let release = |days: f64| {
+        #[allow(clippy::cast_possible_truncation)]
+        let at = t0() + Duration::minutes((days * 1440.0) as i64);
+        store.release_indices(at, reuse)
+    };
+    // A day before the early ones' period ends: nothing changes.
+    assert_eq!(release(23.0).await.unwrap(), 0);
+    assert_eq!(store.status_entries().await.unwrap().len(), 6);
+    // After it: the early six, still revoked, are set valid but stay held.
+    assert_eq!(release(25.0).await.unwrap(), 0);
+    assert!(store.status_entries().await.unwrap().is_empty());
     assert_eq!(store.indices_in_use().await.unwrap(), 12);
-    // After it: the early six, revoked as they were, go back; the later six stay.
-    assert_eq!(
-        store
-            .release_indices(t0() + Duration::days(25), kept)
-            .await
-            .unwrap(),
-        6
-    );
+    assert_eq!(release(26.0).await.unwrap(), 0, "still in their quiet days");
+    // Valid for longer than the quiet period: back to the pool. The later six stay.
+    assert_eq!(release(27.5).await.unwrap(), 6);
     assert_eq!(store.indices_in_use().await.unwrap(), 6);
     for i in &early {
         assert_eq!(store.holder_of(*i).await.unwrap(), None);
@@ -254,17 +280,89 @@ async fn index_reuse(store: &impl ServerStore) {
     for i in &later {
         assert_eq!(store.holder_of(*i).await.unwrap().as_deref(), Some("later"));
     }
-    // Nothing revoked is left in the list from the early holder.
-    assert!(store.status_entries().await.unwrap().is_empty());
-    // Released again later: the later six go too.
+    // The later six were never revoked: they go as soon as their kept period ends.
+    assert_eq!(release(35.0).await.unwrap(), 6);
+    assert_eq!(store.indices_in_use().await.unwrap(), 0);
+}
+
+/// Published versions: stored once each (a second writer of a version loses), only the newest
+/// keeps its entries, versions after one are read in order, old ones trimmed but never the
+/// newest.
+async fn publications(store: &impl ServerStore) {
+    let version = |list: u32, version: u64, hours: i64| Publication {
+        list,
+        version,
+        issued_at: t0() + Duration::hours(hours),
+        changes: vec![u8::try_from(version).unwrap()],
+        entries: Some(vec![9, 9]),
+    };
+    assert_eq!(store.newest_publication(1).await.unwrap(), None);
+    for v in 1..=4 {
+        assert!(
+            store
+                .publish(&version(1, v, i64::try_from(v).unwrap() * 24))
+                .await
+                .unwrap()
+        );
+    }
+    assert!(store.publish(&version(2, 1, 0)).await.unwrap());
+    assert!(
+        !store.publish(&version(1, 4, 200)).await.unwrap(),
+        "version 4 exists: the second writer loses"
+    );
+    let newest = store.newest_publication(1).await.unwrap().unwrap();
+    assert_eq!(newest, version(1, 4, 96));
+    let after = store.publications_after(1, 1).await.unwrap();
+    assert_eq!(
+        after.iter().map(|p| p.version).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert!(
+        after[..2].iter().all(|p| p.entries.is_none()),
+        "only the newest keeps entries"
+    );
+    assert_eq!(
+        store.list_heads().await.unwrap(),
+        vec![(1, 4, t0() + Duration::hours(96)), (2, 1, t0())]
+    );
+    // Everything before day 3 goes, except list 2's only (newest) version.
     assert_eq!(
         store
-            .release_indices(t0() + Duration::days(35), kept)
+            .trim_publications(t0() + Duration::hours(72))
             .await
             .unwrap(),
-        6
+        2
     );
-    assert_eq!(store.indices_in_use().await.unwrap(), 0);
+    assert_eq!(
+        store
+            .publications_after(1, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.version)
+            .collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert_eq!(
+        store.newest_publication(2).await.unwrap(),
+        Some(version(2, 1, 0))
+    );
+}
+
+#[tokio::test]
+async fn sled_keeps_each_published_version_once() {
+    let dir = tempfile::tempdir().unwrap();
+    publications(&SledStore::open(&dir.path().join("store")).unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_each_published_version_once() {
+    publications(
+        &PgStore::connect(&fresh_db("publications").await)
+            .await
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -353,7 +451,7 @@ async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
         for h in 0..40 {
             got.extend(
                 store
-                    .allocate_indices(&format!("{side}-{h}"), 8, t0())
+                    .allocate_indices(&format!("{side}-{h}"), 8, t0(), SPACE)
                     .await
                     .unwrap(),
             );
@@ -373,7 +471,7 @@ async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
         for h in 0..40 {
             got.extend(
                 store
-                    .allocate_indices(&format!("{side}-later-{h}"), 8, month)
+                    .allocate_indices(&format!("{side}-later-{h}"), 8, month, SPACE)
                     .await
                     .unwrap(),
             );
@@ -383,7 +481,13 @@ async fn two_servers_on_one_database_never_share_a_retry_an_index_or_a_key() {
     let (la, lb, freed) = tokio::join!(
         allocate_later(a.clone(), "a"),
         allocate_later(b.clone(), "b"),
-        a.release_indices(month, Duration::days(24))
+        a.release_indices(
+            month,
+            IndexReuse {
+                kept_for: Duration::days(24),
+                quiet_for: Duration::days(2),
+            }
+        )
     );
     assert_eq!(freed.unwrap(), 640);
     let fresh: HashSet<u32> = la.iter().chain(&lb).copied().collect();

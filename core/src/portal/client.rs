@@ -37,12 +37,16 @@ pub enum ClientError {
         "the server's trust or status list does not verify ({0}): do not trust presentations checked with it / 失効情報を検証できません"
     )]
     Untrusted(String),
+    #[error(
+        "techo-server offered status list {list} at version {offered}, older than the version {held} held: the list held is kept; report it to Techo support / 古い失効情報を拒否しました"
+    )]
+    StatusRollback { list: u32, held: u64, offered: u64 },
 }
 
 #[derive(Debug, Clone)]
 pub struct TechoClient {
-    http: reqwest::Client,
-    server: String,
+    pub(super) http: reqwest::Client,
+    pub(super) server: String,
     /// The portal's origin the card may answer to; `None`: any https portal techo-server names.
     portal: Option<String>,
 }
@@ -151,7 +155,7 @@ impl TechoClient {
     }
 
     /// The body of a GET; `None` for 304 Not Modified.
-    async fn fetch(
+    pub(super) async fn fetch(
         &self,
         req: reqwest::RequestBuilder,
         what: &str,
@@ -324,15 +328,16 @@ impl TechoClient {
     }
 
     /// What a verifier needs from techo-server: the trust list checked against the server's
-    /// root key, and status list 1 checked against the trust list.
+    /// root key, and every status list checked against the trust list (full lists: a verifier
+    /// that keeps them catches up later with [`TechoClient::sync_status`]).
     pub async fn verifier_lists(&self) -> Result<(TrustList, Vec<StatusList>), ClientError> {
         let root = PublicKey::from_sec1(&self.root_key().await?)
             .map_err(|e| ClientError::Untrusted(e.to_string()))?;
         let trust = TrustList::from_signed(&self.trust_list().await?, &root, None)
             .map_err(|e| ClientError::Untrusted(e.to_string()))?;
-        let status = StatusList::from_signed(&self.status_list(1).await?, &trust)
-            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
-        Ok((trust, vec![status]))
+        let mut held = crate::token::StatusSet::default();
+        self.sync_status(&trust, &mut held).await?;
+        Ok((trust, held.into_vec()))
     }
 
     /// Support's revoke / suspend / reinstate, with the server's admin token.

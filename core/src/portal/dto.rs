@@ -221,3 +221,20 @@ pub struct AdminAction {
     pub action: String,
     pub reason: String,
 }
+
+/// `GET /v1/status-lists`: every status list the issuer publishes, with its newest version.
+/// Unsigned (each list and delta is signed): a list left out only makes credentials in it fail
+/// to verify, never pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListIndex {
+    /// Entries per list.
+    pub list_size: u32,
+    pub lists: Vec<StatusListHead>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusListHead {
+    pub list: u32,
+    pub version: u64,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+}

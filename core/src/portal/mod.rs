@@ -2,5 +2,7 @@
 
 pub mod client;
 pub mod dto;
+pub mod status_sync;
 
 pub use client::{ClientError, TechoClient};
+pub use status_sync::{ListSync, StatusSync, VerifierRefresh};

@@ -200,6 +200,31 @@ impl DevIssuer {
             .sign(self.issuer.key(), &self.issuer.kid)
     }
 
+    /// An all-valid list `list_id` of `capacity` entries issued at `issued_at`, with this
+    /// issuer's id and time to live (techo-server fills it from its store).
+    pub fn empty_status_list(
+        &self,
+        list_id: u32,
+        capacity: u32,
+        issued_at: DateTime<Utc>,
+    ) -> StatusList {
+        StatusList::new(
+            list_id,
+            self.issuer.id,
+            capacity,
+            issued_at,
+            self.state.status_ttl,
+        )
+    }
+
+    /// Signs a status list or a delta with the issuer key.
+    pub fn sign_status(&self, what: StatusDocument<'_>) -> Vec<u8> {
+        match what {
+            StatusDocument::List(l) => l.sign(self.issuer.key(), &self.issuer.kid),
+            StatusDocument::Delta(d) => d.sign(self.issuer.key(), &self.issuer.kid),
+        }
+    }
+
     /// [`DevIssuer::status_list_of`], signed.
     pub fn signed_status_list_of(
         &self,
@@ -254,7 +279,14 @@ impl DevIssuer {
             let index = self.allocate(&indices)?;
             indices.push(index);
         }
-        let out = self.issue_at(claims, device_keys, today, &indices)?;
+        let refs: Vec<StatusRef> = indices
+            .iter()
+            .map(|index| StatusRef {
+                list: STATUS_LIST_ID,
+                index: *index,
+            })
+            .collect();
+        let out = self.issue_at(claims, device_keys, today, &refs)?;
         self.state
             .issued
             .entry(holder.to_owned())
@@ -264,30 +296,27 @@ impl DevIssuer {
         Ok(out)
     }
 
-    /// One counter + full credential pair per device key, at the status indices given (one per
+    /// One counter + full credential pair per device key, at the status entries given (one per
     /// key, allocated by the caller: techo-server keeps them in its store).
     pub fn issue_at(
         &self,
         claims: &HandbookClaims,
         device_keys: &[(String, PublicKey)],
         today: NaiveDate,
-        indices: &[u32],
+        status: &[StatusRef],
     ) -> Result<Vec<HeldCredential>, DevIssuerError> {
         // Never past the handbook's own expiry (精神: two years).
         let not_after = (today + Duration::days(i64::from(self.state.validity_days) - 1))
             .min(claims.expiry.unwrap_or(NaiveDate::MAX));
         let mut out = Vec::with_capacity(device_keys.len() * 2);
-        for ((alias, key), index) in device_keys.iter().zip(indices) {
+        for ((alias, key), status) in device_keys.iter().zip(status) {
             out.extend(self.issuer.issue(&IssueRequest {
                 claims,
                 device_key: key,
                 device_alias: alias,
                 not_before: today,
                 not_after,
-                status: StatusRef {
-                    list: STATUS_LIST_ID,
-                    index: *index,
-                },
+                status: *status,
             })?);
         }
         Ok(out)
@@ -335,6 +364,13 @@ impl DevIssuer {
             })
             .collect()
     }
+}
+
+/// What [`DevIssuer::sign_status`] signs.
+#[derive(Debug, Clone, Copy)]
+pub enum StatusDocument<'a> {
+    List(&'a StatusList),
+    Delta(&'a super::status_delta::StatusDelta),
 }
 
 fn io(path: &Path, e: &std::io::Error) -> DevIssuerError {

@@ -18,8 +18,10 @@ pub mod sample;
 pub(crate) mod signed_list;
 pub mod status;
 pub mod status_delta;
+pub mod status_set;
 pub mod time;
 pub mod trust;
+pub mod verifier_bundle;
 pub mod verify;
 
 pub use claims::{ClaimId, DisclosedClaims, GuardianClaim, HandbookClaims, LinkageKind};
@@ -36,5 +38,8 @@ pub use present::{
 };
 pub use qr::{QrImage, QrMode, QrTooLarge, ShownCode};
 pub use status::{Status, StatusList};
+pub use status_delta::{DeltaError, StatusDelta};
+pub use status_set::StatusSet;
 pub use trust::{TrustList, TrustedIssuer};
+pub use verifier_bundle::{BundleError, VerifierBundle};
 pub use verify::{Policy, StatusSource, VerifiedPresentation, VerifyError, verify};

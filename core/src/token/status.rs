@@ -40,6 +40,11 @@ pub struct StatusList {
     pub issuer: u32,
     pub issued_at: DateTime<Utc>,
     pub ttl_seconds: u32,
+    /// Grows with every publication of the list: a delta names the version it starts from and
+    /// the one it makes, and a verifier never takes a list back to a lower one. `new` sets the
+    /// Unix time of `issued_at` (the development issuer makes a list on demand); techo-server
+    /// counts its publications from 1.
+    pub version: u64,
     /// 2 bits per entry, entry i at bits (2i % 8) of byte 2i / 8, least significant first.
     bits: Vec<u8>,
 }
@@ -68,6 +73,7 @@ impl StatusList {
             issuer,
             issued_at,
             ttl_seconds,
+            version: u64::try_from(issued_at.timestamp()).unwrap_or(0),
             bits: vec![0; bytes],
         }
     }
@@ -118,6 +124,7 @@ impl StatusList {
             (Value::from(4), Value::Bytes(compressed)),
             (Value::from(5), Value::from(self.issued_at.timestamp())),
             (Value::from(6), Value::from(self.ttl_seconds)),
+            (Value::from(7), Value::from(self.version)),
         ]);
         super::signed_list::sign(&payload, key, kid, "application/techo-status-list")
     }
@@ -157,6 +164,7 @@ impl StatusList {
             issuer: list_issuer,
             issued_at: Utc.timestamp_opt(iat, 0).single().ok_or(bad("issued-at"))?,
             ttl_seconds: m.u32(6).ok_or(bad("time to live"))?,
+            version: m.uint(7).ok_or(bad("version"))?,
             bits,
         })
     }

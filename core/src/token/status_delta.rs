@@ -1,8 +1,9 @@
 //! Status list deltas: what changed in one list between two of its versions, signed by the
 //! issuer, so a verifier that holds yesterday's list catches up with a few kilobytes instead of
-//! the whole list (issue 32). A version is the list's `issued_at`. A delta applies only to the
-//! version it starts from: a verifier that missed one (a gap) or is handed an older one (a
-//! rollback) gets a clear error and fetches the full list again.
+//! the whole list (issue 32). A delta names the list version it starts from and the version it
+//! makes, and applies only to the version it starts from: a verifier that missed one (a gap)
+//! fetches the full list again; one handed a delta that would take it back (a rollback, a
+//! replay) refuses it and keeps what it holds.
 //!
 //! Changes are written as three runs, one per new status (valid, revoked, suspended), each the
 //! sorted indices as gaps from the previous one (the first from 0) in Golomb-Rice code: a varint
@@ -26,9 +27,11 @@ const MAX_DELTA_BYTES: u64 = 16 * 1024 * 1024;
 pub struct StatusDelta {
     pub list_id: u32,
     pub issuer: u32,
-    /// The version (issued-at) this delta applies to.
-    pub from: DateTime<Utc>,
-    /// The version it makes: the new list's issued-at.
+    /// The list version this delta applies to.
+    pub from: u64,
+    /// The version it makes.
+    pub version: u64,
+    /// The new version's issued-at.
     pub issued_at: DateTime<Utc>,
     pub ttl_seconds: u32,
     /// Changed entries, by index, with their new status.
@@ -48,17 +51,13 @@ pub enum DeltaError {
     #[error(
         "a status delta is missing (this list is version {held}, the delta starts at {from}): fetch the full list"
     )]
-    Gap {
-        held: DateTime<Utc>,
-        from: DateTime<Utc>,
-    },
+    Gap { held: u64, from: u64 },
     #[error(
-        "the status delta is older than the list held (version {held}, delta makes {makes}): refused as a rollback"
+        "the status list offered is older than the one held (version {held}, offered {offered}): refused as a rollback; keep the list held and tell the issuer"
     )]
-    Rollback {
-        held: DateTime<Utc>,
-        makes: DateTime<Utc>,
-    },
+    Rollback { held: u64, offered: u64 },
+    #[error("no status list {0} is held: fetch the full list")]
+    NotHeld(u32),
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -144,8 +143,9 @@ fn best_k(gaps: &[u64]) -> u8 {
 
 const CODED: [Status; 3] = [Status::Valid, Status::Revoked, Status::Suspended];
 
-/// Writes the changes as three Rice-coded runs (see the module documentation).
-fn encode_runs(changes: &[(u32, Status)]) -> Vec<u8> {
+/// Writes the changes as three Rice-coded runs (see the module documentation). techo-server
+/// keeps its publications in this form too.
+pub fn encode_runs(changes: &[(u32, Status)]) -> Vec<u8> {
     let mut sorted = changes.to_vec();
     sorted.sort_by_key(|(i, _)| *i);
     sorted.dedup_by_key(|(i, _)| *i);
@@ -180,7 +180,7 @@ fn encode_runs(changes: &[(u32, Status)]) -> Vec<u8> {
 
 /// Reads the three runs back; `None` for anything malformed. Indices must stay below 2^32 and
 /// increase within a run; an index in two runs is refused too.
-fn decode_runs(bytes: &[u8]) -> Option<Vec<(u32, Status)>> {
+pub fn decode_runs(bytes: &[u8]) -> Option<Vec<(u32, Status)>> {
     let mut at = 0;
     let mut changes = Vec::new();
     for status in CODED {
@@ -237,7 +237,8 @@ impl StatusDelta {
         Self {
             list_id: new.list_id,
             issuer: new.issuer,
-            from: old.issued_at,
+            from: old.version,
+            version: new.version,
             issued_at: new.issued_at,
             ttl_seconds: new.ttl_seconds,
             changes,
@@ -249,10 +250,11 @@ impl StatusDelta {
         let payload = Value::Map(vec![
             (Value::from(1), Value::from(self.list_id)),
             (Value::from(2), Value::from(self.issuer)),
-            (Value::from(3), Value::from(self.from.timestamp())),
+            (Value::from(3), Value::from(self.from)),
             (Value::from(4), Value::Bytes(encode_runs(&self.changes))),
             (Value::from(5), Value::from(self.issued_at.timestamp())),
             (Value::from(6), Value::from(self.ttl_seconds)),
+            (Value::from(7), Value::from(self.version)),
         ]);
         super::signed_list::sign(&payload, key, kid, "application/techo-status-delta")
     }
@@ -271,27 +273,27 @@ impl StatusDelta {
         if delta_issuer != issuer.issuer_id {
             return Err(DeltaError::UnknownSigner);
         }
-        let time = |key: i64, what: &'static str| {
-            m.get(key)
-                .and_then(Value::as_integer)
-                .and_then(|i| i64::try_from(i).ok())
-                .and_then(|t| Utc.timestamp_opt(t, 0).single())
-                .ok_or(bad(what))
-        };
         let runs = m.bytes(4).ok_or(bad("changes"))?;
         if runs.len() as u64 > MAX_DELTA_BYTES {
             return Err(bad("changes are too large"));
         }
         let changes = decode_runs(runs).ok_or(bad("changes are not well formed"))?;
-        let from = time(3, "from version")?;
-        let issued_at = time(5, "issued-at")?;
-        if issued_at <= from {
+        let from = m.uint(3).ok_or(bad("from version"))?;
+        let version = m.uint(7).ok_or(bad("version"))?;
+        if version <= from {
             return Err(bad("a delta must move its list forward"));
         }
+        let issued_at = m
+            .get(5)
+            .and_then(Value::as_integer)
+            .and_then(|i| i64::try_from(i).ok())
+            .and_then(|t| Utc.timestamp_opt(t, 0).single())
+            .ok_or(bad("issued-at"))?;
         Ok(Self {
             list_id: m.u32(1).ok_or(bad("list id"))?,
             issuer: delta_issuer,
             from,
+            version,
             issued_at,
             ttl_seconds: m.u32(6).ok_or(bad("time to live"))?,
             changes,
@@ -310,15 +312,15 @@ impl StatusList {
                 delta: delta.list_id,
             });
         }
-        if delta.issued_at <= self.issued_at {
+        if delta.version <= self.version || delta.issued_at < self.issued_at {
             return Err(DeltaError::Rollback {
-                held: self.issued_at,
-                makes: delta.issued_at,
+                held: self.version,
+                offered: delta.version,
             });
         }
-        if delta.from != self.issued_at {
+        if delta.from != self.version {
             return Err(DeltaError::Gap {
-                held: self.issued_at,
+                held: self.version,
                 from: delta.from,
             });
         }
@@ -330,6 +332,7 @@ impl StatusList {
         }
         self.issued_at = delta.issued_at;
         self.ttl_seconds = delta.ttl_seconds;
+        self.version = delta.version;
         Ok(())
     }
 }
@@ -353,6 +356,7 @@ mod tests {
         yesterday.set(900, Status::Suspended);
         let mut today = yesterday.clone();
         today.issued_at = at(24);
+        today.version += 1;
         today.set(7, Status::Valid); // released after expiry
         today.set(900, Status::Revoked);
         today.set(4095, Status::Suspended);
@@ -373,8 +377,10 @@ mod tests {
         // A missed day: the next delta does not start where the list is.
         let mut day_after = today.clone();
         day_after.issued_at = at(48);
+        day_after.version += 1;
         let mut third = day_after.clone();
         third.issued_at = at(72);
+        third.version += 1;
         third.set(1, Status::Revoked);
         let skipped = StatusDelta::between(&day_after, &third);
         let mut stale = today.clone();
@@ -389,6 +395,7 @@ mod tests {
         let a = StatusList::new(1, issuer, 64, at(0), 60);
         let mut b = a.clone();
         b.issued_at = at(1);
+        b.version += 1;
         b.set(3, Status::Revoked);
         let mut signed = StatusDelta::between(&a, &b).sign(s.issuer.key(), &s.issuer.kid);
         let last = signed.len() - 1;

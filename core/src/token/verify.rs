@@ -185,8 +185,12 @@ pub trait StatusSource {
 }
 
 impl StatusSource for [StatusList] {
+    /// The newest given of that id (the highest version): an old copy passed before a newer one
+    /// never decides.
     fn status_list(&self, list: u32) -> Option<&StatusList> {
-        self.iter().find(|l| l.list_id == list)
+        self.iter()
+            .filter(|l| l.list_id == list)
+            .max_by_key(|l| (l.version, l.issued_at))
     }
 }
 

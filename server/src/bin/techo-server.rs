@@ -15,7 +15,7 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--status-lists loopback|production]",
         |args| async move { run(&args).await },
     )
     .await
@@ -27,6 +27,21 @@ fn hours(args: &[String]) -> Result<HoursMode, String> {
         None | Some("always") => Ok(HoursMode::AlwaysOpen),
         Some(other) => Err(format!(
             "--portal-hours must be municipal or always, not {other}"
+        )),
+    }
+}
+
+/// How status lists are cut and published (`--status-lists`): `loopback` (the default: lists of
+/// 2^16, every change out at once) or `production` (lists of 2^22, changes out within 10 s).
+fn status_publishing(
+    args: &[String],
+) -> Result<techo_server::issuer::status_lists::StatusPublishing, String> {
+    use techo_server::issuer::status_lists::StatusPublishing;
+    match arg(args, "--status-lists").as_deref() {
+        None | Some("loopback") => Ok(StatusPublishing::LOOPBACK),
+        Some("production") => Ok(StatusPublishing::PRODUCTION),
+        Some(other) => Err(format!(
+            "--status-lists must be loopback or production, not {other}"
         )),
     }
 }
@@ -101,6 +116,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 None => StoreConfig::default(),
             },
             issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
+            status: status_publishing(args)?,
             ..ServerConfig::for_portal(data_dir.join("server"), &portal, admin_token.clone())
         },
     )

@@ -6,6 +6,7 @@ pub mod coupons;
 pub mod directory;
 pub mod portal_client;
 mod renew;
+pub mod status_lists;
 pub mod store;
 pub mod wait;
 
@@ -48,6 +49,8 @@ pub struct ServerConfig {
     pub linkage_rate: (u32, u32),
     /// No request runs longer than this.
     pub request_time_limit: std::time::Duration,
+    /// How status lists are cut and published.
+    pub status: status_lists::StatusPublishing,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -73,7 +76,7 @@ impl ServerConfig {
 
     /// A server in `data_dir` linking through `portal`, with the defaults: 10 s for the portal,
     /// retries driven by the caller, sled in `data_dir/store`, issuer keys in `data_dir/issuer`,
-    /// the default rate and time limits. Callers change what they need with `..`.
+    /// the default rate and time limits, small status lists with every change published at once. Callers change what they need with `..`.
     pub fn for_portal(
         data_dir: PathBuf,
         portal: &crate::portal::Portal,
@@ -90,6 +93,7 @@ impl ServerConfig {
             issuer_dir: None,
             linkage_rate: Self::LINKAGE_RATE,
             request_time_limit: Self::REQUEST_TIME_LIMIT,
+            status: status_lists::StatusPublishing::LOOPBACK,
         }
     }
 }
@@ -108,6 +112,7 @@ pub struct ServerState {
     coupons: Mutex<coupons::CouponLedger>,
     /// Woken when this process stores a retry's or a purge's outcome (see [`wait`]).
     changed: tokio::sync::Notify,
+    published: status_lists::Published,
 }
 
 #[derive(Debug)]
@@ -295,23 +300,9 @@ impl ServerState {
 
     /// How long a status index stays with its holder: the longest validity a credential may
     /// have, plus a day for the inclusive last day in Japan time and a day for verifiers'
-    /// clocks. After it, no credential that used the index can verify, so it is handed out again.
+    /// clocks. After it, no credential that used the index can verify (docs/token-spec.md,
+    /// "Index reuse").
     pub const INDEX_KEPT_DAYS: i64 = techo_core::token::credential::MAX_VALIDITY_DAYS as i64 + 2;
-
-    /// Returns expired indices to the pool (see [`Self::INDEX_KEPT_DAYS`]); how many.
-    pub async fn release_expired_indices(&self) -> usize {
-        match self
-            .store
-            .release_indices(self.now(), chrono::Duration::days(Self::INDEX_KEPT_DAYS))
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot release expired status indices");
-                0
-            }
-        }
-    }
 
     /// Exchanges a crash interrupted (the session still claimed long past any request's time
     /// limit) end as failed, and whatever they may have issued is revoked: nobody received it.
@@ -362,16 +353,32 @@ impl ServerState {
                 Some((k.alias.clone(), pk))
             })
             .collect();
-        let indices = self
+        let space = self.status_space().await?;
+        let allocated = match self
             .store
-            .allocate_indices(&s.id, keys.len(), self.now())
+            .allocate_indices(&s.id, keys.len(), self.now(), space)
             .await
-            .map_err(|e| e.to_string())?;
+        {
+            // Lists are added by the publishing pass; one more pass makes room now.
+            Err(store::StoreError::StatusListFull) => {
+                self.publish_status_lists().await?;
+                let space = self.status_space().await?;
+                self.store
+                    .allocate_indices(&s.id, keys.len(), self.now(), space)
+                    .await
+            }
+            other => other,
+        };
+        let status: Vec<techo_core::token::StatusRef> = allocated
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|global| self.cfg.status.status_ref(global))
+            .collect();
         let creds = self
             .issuer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .issue_at(claims, &keys, today, &indices)
+            .issue_at(claims, &keys, today, &status)
             .map_err(|e| e.to_string())?;
         let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
         Ok((creds, valid_until))
@@ -671,10 +678,11 @@ pub(crate) async fn set_issuer_status(
     status: Status,
 ) -> Result<(), String> {
     st.store
-        .set_status(id, status)
+        .set_status(id, status, st.now())
         .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Out at once unless a version went out moments ago (then the next pass takes it).
+    st.publish_status_lists().await.map(|_| ())
 }
 
 /// The holder withdraws consent: revoke everything issued and purge what the server kept.
@@ -839,22 +847,6 @@ async fn trust_list(State(st): State<Arc<ServerState>>) -> Response {
     )
 }
 
-async fn status_list(State(st): State<Arc<ServerState>>, UrlPath(list): UrlPath<u32>) -> Response {
-    if list != 1 {
-        return api_error(StatusCode::NOT_FOUND, "unknown_list", "no such status list");
-    }
-    let entries = match st.store.status_entries().await {
-        Ok(entries) => entries,
-        Err(e) => return internal(e),
-    };
-    cbor(
-        st.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .signed_status_list_of(entries, st.now()),
-    )
-}
-
 async fn root_key(State(st): State<Arc<ServerState>>) -> Response {
     techo_core::hex::encode(
         &st.issuer
@@ -864,6 +856,21 @@ async fn root_key(State(st): State<Arc<ServerState>>) -> Response {
             .compressed(),
     )
     .into_response()
+}
+
+/// The background passes, every `every`: interrupted exchanges, due retries, status lists
+/// (index reuse, publishing, old versions), expired consents.
+fn background(st: Arc<ServerState>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        st.fail_interrupted_exchanges().await;
+        loop {
+            tokio::time::sleep(every).await;
+            st.fail_interrupted_exchanges().await;
+            st.retry_due().await;
+            st.status_pass().await;
+            st.purge_expired_consents().await;
+        }
+    })
 }
 
 impl TechoServer {
@@ -910,7 +917,15 @@ impl TechoServer {
             directory: Mutex::new(directory::DirectoryLog::default()),
             coupons: Mutex::new(coupons::CouponLedger::default()),
             changed: tokio::sync::Notify::new(),
+            published: status_lists::Published::default(),
         });
+        state
+            .publish_status_lists()
+            .await
+            .map_err(|why| ServerError::Store {
+                path: cfg.data_dir.display().to_string(),
+                why,
+            })?;
         let routes = Router::new()
             .route("/v1/linkage-sessions", post(start))
             .route("/v1/linkage-sessions/{id}", get(wait::status))
@@ -920,7 +935,9 @@ impl TechoServer {
             .route("/v1/linkage-sessions/{id}/renew", post(renew::renew))
             .route("/v1/admin/sessions", post(admin))
             .route("/v1/trust-list", get(trust_list))
-            .route("/v1/status-lists/{list}", get(status_list))
+            .route("/v1/status-lists", get(status_lists::index))
+            .route("/v1/status-lists/{list}", get(status_lists::full))
+            .route("/v1/status-lists/{list}/delta", get(status_lists::delta))
             .route("/v1/root-key", get(root_key))
             .route("/v1/directory", get(directory::get_directory))
             .route("/v1/admin/operators/{id}/token", post(coupons::issue_token))
@@ -947,19 +964,9 @@ impl TechoServer {
                 crate::hardening::security_headers,
             ));
         let running = serve(routes, pki.server_config()?, 0).await?;
-        let retry_task = cfg.retry_every.map(|every| {
-            let st = state.clone();
-            tokio::spawn(async move {
-                st.fail_interrupted_exchanges().await;
-                loop {
-                    tokio::time::sleep(every).await;
-                    st.fail_interrupted_exchanges().await;
-                    st.release_expired_indices().await;
-                    st.retry_due().await;
-                    st.purge_expired_consents().await;
-                }
-            })
-        });
+        let retry_task = cfg
+            .retry_every
+            .map(|every| background(state.clone(), every));
         Ok(Self {
             state,
             running,

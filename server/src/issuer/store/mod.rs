@@ -13,7 +13,7 @@ mod records;
 mod sled_store;
 
 pub use pg_store::{PgStore, SCHEMA_VERSION};
-pub use records::{ConsentEntry, SessionRecord, SessionState};
+pub use records::{ConsentEntry, Publication, SessionRecord, SessionState};
 pub use sled_store::SledStore;
 
 use chrono::{DateTime, Duration, Utc};
@@ -126,27 +126,31 @@ pub trait ServerStore: Send + Sync {
         worker: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<ConsentEntry>, StoreError>> + Send;
-    /// `n` free random status indices, recorded as issued to `holder` at `now`. Two processes
-    /// never get the same index (the store decides, atomically).
+    /// `n` free random status indices below `space`, recorded as issued to `holder` at `now`.
+    /// Two processes never get the same index (the store decides, atomically).
     fn allocate_indices(
         &self,
         holder: &str,
         n: usize,
         now: DateTime<Utc>,
+        space: u32,
     ) -> impl Future<Output = Result<Vec<u32>, StoreError>> + Send;
-    /// Returns to the pool every index handed out more than `kept_for` before `now` (whatever
-    /// its status): the caller picks a period after which no credential using such an index can
-    /// still be valid. Returns how many were freed.
+    /// Index reuse, in two steps (docs/token-spec.md, "Index reuse"). An index handed out more
+    /// than `reuse.kept_for` before `now` can have no valid credential left: if its status is
+    /// not valid it is set back to valid now; once valid and unchanged for `reuse.quiet_for`
+    /// (so every list a verifier may still hold shows it valid) it returns to the pool.
+    /// Returns how many returned to the pool.
     fn release_indices(
         &self,
         now: DateTime<Utc>,
-        kept_for: Duration,
+        reuse: IndexReuse,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
-    /// Sets the status of every index issued to `holder`; returns how many.
+    /// Sets the status of every index issued to `holder` (changed at `now`); returns how many.
     fn set_status(
         &self,
         holder: &str,
         status: Status,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// Every index whose status is not valid.
     fn status_entries(&self)
@@ -158,6 +162,54 @@ pub trait ServerStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// How many indices are in use (for capacity checks and the load test).
     fn indices_in_use(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Stores a new version of a list unless that version exists (another process published
+    /// it first: `false`); the version before it loses its `entries`.
+    fn publish(&self, p: &Publication) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The newest version of `list`, with its entries.
+    fn newest_publication(
+        &self,
+        list: u32,
+    ) -> impl Future<Output = Result<Option<Publication>, StoreError>> + Send;
+    /// The versions of `list` after `from`, oldest first.
+    fn publications_after(
+        &self,
+        list: u32,
+        from: u64,
+    ) -> impl Future<Output = Result<Vec<Publication>, StoreError>> + Send;
+    /// Every published list with its newest version and when it was issued.
+    fn list_heads(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError>> + Send;
+    /// Forgets versions issued before `before`, never a list's newest; returns how many.
+    fn trim_publications(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// How long an index stays with its holder, and how long it stays valid before reuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexReuse {
+    pub kept_for: Duration,
+    pub quiet_for: Duration,
+}
+
+/// A random index below `space` (uniform: rejection sampling), so an operator cannot read
+/// issuing order or batch from it.
+pub(crate) fn random_index(space: u32) -> u32 {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let space = space.max(1);
+    let zone = u32::MAX - (u32::MAX % space);
+    loop {
+        let mut b = [0u8; 4];
+        SystemRandom::new()
+            .fill(&mut b)
+            .expect("the OS random source works");
+        let v = u32::from_le_bytes(b);
+        if v < zone {
+            return v % space;
+        }
+    }
 }
 
 /// The configured store.
@@ -243,18 +295,24 @@ impl ServerStore for AnyStore {
         holder: &str,
         n: usize,
         now: DateTime<Utc>,
+        space: u32,
     ) -> Result<Vec<u32>, StoreError> {
-        delegate!(self, s => s.allocate_indices(holder, n, now))
+        delegate!(self, s => s.allocate_indices(holder, n, now, space))
     }
     async fn release_indices(
         &self,
         now: DateTime<Utc>,
-        kept_for: Duration,
+        reuse: IndexReuse,
     ) -> Result<usize, StoreError> {
-        delegate!(self, s => s.release_indices(now, kept_for))
+        delegate!(self, s => s.release_indices(now, reuse))
     }
-    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
-        delegate!(self, s => s.set_status(holder, status))
+    async fn set_status(
+        &self,
+        holder: &str,
+        status: Status,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        delegate!(self, s => s.set_status(holder, status, now))
     }
     async fn status_entries(&self) -> Result<Vec<(u32, Status)>, StoreError> {
         delegate!(self, s => s.status_entries())
@@ -264,5 +322,24 @@ impl ServerStore for AnyStore {
     }
     async fn indices_in_use(&self) -> Result<usize, StoreError> {
         delegate!(self, s => s.indices_in_use())
+    }
+    async fn publish(&self, p: &Publication) -> Result<bool, StoreError> {
+        delegate!(self, s => s.publish(p))
+    }
+    async fn newest_publication(&self, list: u32) -> Result<Option<Publication>, StoreError> {
+        delegate!(self, s => s.newest_publication(list))
+    }
+    async fn publications_after(
+        &self,
+        list: u32,
+        from: u64,
+    ) -> Result<Vec<Publication>, StoreError> {
+        delegate!(self, s => s.publications_after(list, from))
+    }
+    async fn list_heads(&self) -> Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError> {
+        delegate!(self, s => s.list_heads())
+    }
+    async fn trim_publications(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        delegate!(self, s => s.trim_publications(before))
     }
 }

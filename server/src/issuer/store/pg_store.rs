@@ -5,22 +5,26 @@
 //! The connection is plain TCP to loopback or a Unix socket only: in production the database
 //! is reached through a local TLS proxy (docs/deploy.md); any other host is refused at start.
 
-use super::records::{ConsentEntry, SessionRecord};
-use super::{ServerStore, StoreError};
+use super::records::{ConsentEntry, Publication, SessionRecord};
+use super::{IndexReuse, ServerStore, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use techo_core::token::{DevIssuer, Status};
+use techo_core::token::Status;
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
 /// The schema this binary writes; a database at a newer version is refused.
-pub const SCHEMA_VERSION: i32 = 3;
-const MIGRATIONS: [(i32, &str); 3] = [
+pub const SCHEMA_VERSION: i32 = 4;
+const MIGRATIONS: [(i32, &str); 4] = [
     (1, include_str!("../../../migrations/0001_init.sql")),
     (
         2,
         include_str!("../../../migrations/0002_consent_expiry.sql"),
     ),
     (3, include_str!("../../../migrations/0003_index_reuse.sql")),
+    (
+        4,
+        include_str!("../../../migrations/0004_status_publications.sql"),
+    ),
 ];
 /// Serialises migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;
@@ -372,13 +376,16 @@ impl ServerStore for PgStore {
         holder: &str,
         n: usize,
         now: DateTime<Utc>,
+        space: u32,
     ) -> Result<Vec<u32>, StoreError> {
         let mut out = Vec::with_capacity(n);
+        let mut misses = 0;
         while out.len() < n {
-            if self.indices_in_use().await? >= DevIssuer::capacity() as usize {
+            // Counted again only when random picks keep hitting taken indices.
+            if misses % 64 == 0 && self.indices_in_use().await? >= space as usize {
                 return Err(StoreError::StatusListFull);
             }
-            let idx = DevIssuer::random_index();
+            let idx = super::random_index(space);
             let candidate = i32::try_from(idx).map_err(e)?;
             // The primary key decides: an index another process took is simply not inserted.
             let inserted = self
@@ -392,6 +399,9 @@ impl ServerStore for PgStore {
                 .map_err(e)?;
             if inserted == 1 {
                 out.push(idx);
+                misses = 0;
+            } else {
+                misses += 1;
             }
         }
         Ok(out)
@@ -400,27 +410,44 @@ impl ServerStore for PgStore {
     async fn release_indices(
         &self,
         now: DateTime<Utc>,
-        kept_for: Duration,
+        reuse: IndexReuse,
     ) -> Result<usize, StoreError> {
-        let cutoff = now - kept_for;
+        let cutoff = now - reuse.kept_for;
+        let quiet = now - reuse.quiet_for;
+        // Valid and quiet long enough: back to the pool. Then the ones still marked revoked or
+        // suspended are set valid now, and wait their quiet period before a later pass.
         let n = self
             .client
             .execute(
-                "DELETE FROM status_entries WHERE allocated_at < $1",
-                &[&cutoff],
+                "DELETE FROM status_entries WHERE allocated_at < $1 AND status = 0 \
+                 AND (changed_at IS NULL OR changed_at < $2)",
+                &[&cutoff, &quiet],
+            )
+            .await
+            .map_err(e)?;
+        self.client
+            .execute(
+                "UPDATE status_entries SET status = 0, changed_at = $2 \
+                 WHERE allocated_at < $1 AND status <> 0",
+                &[&cutoff, &now],
             )
             .await
             .map_err(e)?;
         usize::try_from(n).map_err(e)
     }
 
-    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
+    async fn set_status(
+        &self,
+        holder: &str,
+        status: Status,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         let code = status as i16;
         let n = self
             .client
             .execute(
-                "UPDATE status_entries SET status = $2 WHERE holder = $1",
-                &[&holder, &code],
+                "UPDATE status_entries SET status = $2, changed_at = $3 WHERE holder = $1",
+                &[&holder, &code, &now],
             )
             .await
             .map_err(e)?;
@@ -466,4 +493,105 @@ impl ServerStore for PgStore {
             .get(0);
         usize::try_from(n).map_err(e)
     }
+
+    async fn publish(&self, p: &Publication) -> Result<bool, StoreError> {
+        let list = i32::try_from(p.list).map_err(e)?;
+        let version = i64::try_from(p.version).map_err(e)?;
+        // One statement: the new version goes in unless it exists, and only then does the one
+        // before it give up its entries.
+        let inserted = self
+            .client
+            .query_one(
+                "WITH added AS (
+                     INSERT INTO status_publications (list, version, issued_at, changes, entries)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING version
+                 ), older AS (
+                     UPDATE status_publications SET entries = NULL
+                     WHERE list = $1 AND version = $2 - 1 AND EXISTS (SELECT 1 FROM added)
+                 )
+                 SELECT count(*) FROM added",
+                &[&list, &version, &p.issued_at, &p.changes, &p.entries],
+            )
+            .await
+            .map_err(e)?
+            .get::<_, i64>(0);
+        Ok(inserted == 1)
+    }
+
+    async fn newest_publication(&self, list: u32) -> Result<Option<Publication>, StoreError> {
+        let list = i32::try_from(list).map_err(e)?;
+        self.client
+            .query_opt(
+                "SELECT list, version, issued_at, changes, entries FROM status_publications \
+                 WHERE list = $1 ORDER BY version DESC LIMIT 1",
+                &[&list],
+            )
+            .await
+            .map_err(e)?
+            .map(|row| publication(&row))
+            .transpose()
+    }
+
+    async fn publications_after(
+        &self,
+        list: u32,
+        from: u64,
+    ) -> Result<Vec<Publication>, StoreError> {
+        let list = i32::try_from(list).map_err(e)?;
+        let from = i64::try_from(from).map_err(e)?;
+        self.client
+            .query(
+                "SELECT list, version, issued_at, changes, NULL::bytea FROM status_publications \
+                 WHERE list = $1 AND version > $2 ORDER BY version",
+                &[&list, &from],
+            )
+            .await
+            .map_err(e)?
+            .iter()
+            .map(publication)
+            .collect()
+    }
+
+    async fn list_heads(&self) -> Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError> {
+        self.client
+            .query(
+                "SELECT DISTINCT ON (list) list, version, issued_at FROM status_publications \
+                 ORDER BY list, version DESC",
+                &[],
+            )
+            .await
+            .map_err(e)?
+            .iter()
+            .map(|row| {
+                Ok((
+                    u32::try_from(row.get::<_, i32>(0)).map_err(e)?,
+                    u64::try_from(row.get::<_, i64>(1)).map_err(e)?,
+                    row.get(2),
+                ))
+            })
+            .collect()
+    }
+
+    async fn trim_publications(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let n = self
+            .client
+            .execute(
+                "DELETE FROM status_publications p WHERE issued_at < $1 AND version < \
+                 (SELECT max(version) FROM status_publications q WHERE q.list = p.list)",
+                &[&before],
+            )
+            .await
+            .map_err(e)?;
+        usize::try_from(n).map_err(e)
+    }
+}
+
+fn publication(row: &tokio_postgres::Row) -> Result<Publication, StoreError> {
+    Ok(Publication {
+        list: u32::try_from(row.get::<_, i32>(0)).map_err(e)?,
+        version: u64::try_from(row.get::<_, i64>(1)).map_err(e)?,
+        issued_at: row.get(2),
+        changes: row.get(3),
+        entries: row.get(4),
+    })
 }

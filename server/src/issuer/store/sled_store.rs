@@ -1,14 +1,14 @@
 //! The embedded store (sled): one server process. Sessions, idempotency keys, consents and the
 //! status entries in their own trees; retry leases in memory (one process holds the store).
 
-use super::records::{ConsentEntry, SessionRecord};
-use super::{ServerStore, StoreError};
+use super::records::{ConsentEntry, Publication, SessionRecord};
+use super::{IndexReuse, ServerStore, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
-use techo_core::token::{DevIssuer, Status};
+use techo_core::token::Status;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StatusEntry {
@@ -18,6 +18,9 @@ struct StatusEntry {
     /// release pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     allocated_at: Option<DateTime<Utc>>,
+    /// When its status last changed (`None`: never since it was handed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -27,6 +30,8 @@ pub struct SledStore {
     idempotency: sled::Tree,
     consents: sled::Tree,
     status: sled::Tree,
+    /// Published list versions, keyed by list (4 bytes) and version (8 bytes), big-endian.
+    publications: sled::Tree,
     leases: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
@@ -63,6 +68,7 @@ impl SledStore {
             idempotency: db.open_tree("idempotency").map_err(e)?,
             consents: db.open_tree("consents").map_err(e)?,
             status: db.open_tree("status").map_err(e)?,
+            publications: db.open_tree("publications").map_err(e)?,
             db,
             leases: Mutex::new(HashMap::new()),
         })
@@ -99,6 +105,13 @@ impl SledStore {
             .values()
             .map(|v| decode(what, &v.map_err(e)?))
             .collect()
+    }
+
+    fn publication_key(list: u32, version: u64) -> [u8; 12] {
+        let mut k = [0u8; 12];
+        k[..4].copy_from_slice(&list.to_be_bytes());
+        k[4..].copy_from_slice(&version.to_be_bytes());
+        k
     }
 
     fn entries(&self) -> Result<Vec<(u32, StatusEntry)>, StoreError> {
@@ -259,19 +272,21 @@ impl ServerStore for SledStore {
         holder: &str,
         n: usize,
         now: DateTime<Utc>,
+        space: u32,
     ) -> Result<Vec<u32>, StoreError> {
         let entry = serde_json::to_vec(&StatusEntry {
             holder: holder.to_owned(),
             status: 0,
             allocated_at: Some(now),
+            changed_at: None,
         })
         .map_err(e)?;
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            if self.status.len() >= DevIssuer::capacity() as usize {
+            if self.status.len() >= space as usize {
                 return Err(StoreError::StatusListFull);
             }
-            let idx = DevIssuer::random_index();
+            let idx = super::random_index(space);
             let taken = self
                 .status
                 .compare_and_swap(
@@ -291,26 +306,33 @@ impl ServerStore for SledStore {
     async fn release_indices(
         &self,
         now: DateTime<Utc>,
-        kept_for: Duration,
+        reuse: IndexReuse,
     ) -> Result<usize, StoreError> {
-        let cutoff = now - kept_for;
+        let cutoff = now - reuse.kept_for;
+        let quiet = now - reuse.quiet_for;
         let mut freed = 0;
         for kv in &self.status {
             let (k, raw) = kv.map_err(e)?;
             let entry: StatusEntry = decode("status entry", &raw)?;
             // Compare and swap: an entry changed meanwhile (a revocation) is left for next time.
             let next = match entry.allocated_at {
-                Some(at) if at < cutoff => None,
-                Some(_) => continue,
-                None => Some(
-                    serde_json::to_vec(&StatusEntry {
-                        allocated_at: Some(now),
-                        ..entry
-                    })
-                    .map_err(e)?,
-                ),
+                Some(at) if at >= cutoff => continue,
+                None => Some(StatusEntry {
+                    allocated_at: Some(now),
+                    ..entry
+                }),
+                Some(_) if entry.status != 0 => Some(StatusEntry {
+                    status: 0,
+                    changed_at: Some(now),
+                    ..entry
+                }),
+                Some(_) if entry.changed_at.is_some_and(|c| c >= quiet) => continue,
+                Some(_) => None,
             };
             let freeing = next.is_none();
+            let next = next
+                .map(|n| serde_json::to_vec(&n).map_err(e))
+                .transpose()?;
             if self
                 .status
                 .compare_and_swap(&k, Some(raw), next)
@@ -325,11 +347,17 @@ impl ServerStore for SledStore {
         Ok(freed)
     }
 
-    async fn set_status(&self, holder: &str, status: Status) -> Result<usize, StoreError> {
+    async fn set_status(
+        &self,
+        holder: &str,
+        status: Status,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         let mut n = 0;
         for (idx, mut entry) in self.entries()? {
             if entry.holder == holder {
                 entry.status = status as u8;
+                entry.changed_at = Some(now);
                 self.status
                     .insert(idx.to_be_bytes(), serde_json::to_vec(&entry).map_err(e)?)
                     .map_err(e)?;
@@ -359,5 +387,86 @@ impl ServerStore for SledStore {
 
     async fn indices_in_use(&self) -> Result<usize, StoreError> {
         Ok(self.status.len())
+    }
+
+    async fn publish(&self, p: &Publication) -> Result<bool, StoreError> {
+        let key = Self::publication_key(p.list, p.version);
+        let stored = self
+            .publications
+            .compare_and_swap(
+                key,
+                None as Option<&[u8]>,
+                Some(serde_json::to_vec(p).map_err(e)?),
+            )
+            .map_err(e)?;
+        if stored.is_err() {
+            return Ok(false);
+        }
+        if let Some(before) = p.version.checked_sub(1) {
+            let key = Self::publication_key(p.list, before);
+            if let Some(raw) = self.publications.get(key).map_err(e)? {
+                let mut old: Publication = decode("publication", &raw)?;
+                old.entries = None;
+                self.publications
+                    .insert(key, serde_json::to_vec(&old).map_err(e)?)
+                    .map_err(e)?;
+            }
+        }
+        self.flush()?;
+        Ok(true)
+    }
+
+    async fn newest_publication(&self, list: u32) -> Result<Option<Publication>, StoreError> {
+        self.publications
+            .scan_prefix(list.to_be_bytes())
+            .values()
+            .next_back()
+            .transpose()
+            .map_err(e)?
+            .map(|v| decode("publication", &v))
+            .transpose()
+    }
+
+    async fn publications_after(
+        &self,
+        list: u32,
+        from: u64,
+    ) -> Result<Vec<Publication>, StoreError> {
+        let Some(start) = from.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        self.publications
+            .range(Self::publication_key(list, start)..=Self::publication_key(list, u64::MAX))
+            .values()
+            .map(|v| decode("publication", &v.map_err(e)?))
+            .collect()
+    }
+
+    async fn list_heads(&self) -> Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError> {
+        let mut heads: std::collections::BTreeMap<u32, (u64, DateTime<Utc>)> =
+            std::collections::BTreeMap::new();
+        for v in self.publications.iter().values() {
+            let p: Publication = decode("publication", &v.map_err(e)?)?;
+            heads.insert(p.list, (p.version, p.issued_at));
+        }
+        Ok(heads.into_iter().map(|(l, (v, t))| (l, v, t)).collect())
+    }
+
+    async fn trim_publications(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let heads = self.list_heads().await?;
+        let mut trimmed = 0;
+        for kv in &self.publications {
+            let (k, v) = kv.map_err(e)?;
+            let p: Publication = decode("publication", &v)?;
+            let newest = heads
+                .iter()
+                .any(|(l, ver, _)| *l == p.list && *ver == p.version);
+            if p.issued_at < before && !newest {
+                self.publications.remove(k).map_err(e)?;
+                trimmed += 1;
+            }
+        }
+        self.flush()?;
+        Ok(trimmed)
     }
 }

@@ -1,0 +1,469 @@
+//! Status lists as published versions (issue 32; docs/token-spec.md, "Publishing").
+//!
+//! The index space is cut into lists of `list_size` entries (list `n` holds the store's indices
+//! `(n-1)·size .. n·size`); there are as many lists as keep them at most three quarters full, and a list
+//! once published is never withdrawn. Each list is published as numbered versions: a new one
+//! when its entries changed (at most one per `min_gap`) and at least one per `heartbeat`, so a
+//! verifier's copy stays fresh. Every version stores what changed from the one before, so a
+//! verifier holding version `v` gets one signed delta from `v` to the newest; versions older
+//! than `keep` are forgotten and such a verifier fetches the full list again.
+
+use super::store::{IndexReuse, Publication, ServerStore};
+use super::{ServerState, api_error, cbor, internal};
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use techo_core::token::dev_issuer::StatusDocument;
+use techo_core::token::status_delta::{decode_runs, encode_runs};
+use techo_core::token::{Status, StatusDelta, StatusRef};
+
+/// How lists are cut and published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPublishing {
+    /// Entries per list (production: 2^22).
+    pub list_size: u32,
+    /// A change is published at once unless the list's newest version is younger than this
+    /// (then the next pass publishes it).
+    pub min_gap: Duration,
+    /// An unchanged list still gets a new version this often.
+    pub heartbeat: Duration,
+    /// Versions older than this are forgotten: a verifier further behind fetches the full list.
+    pub keep: Duration,
+}
+
+impl StatusPublishing {
+    /// Production: lists of 2^22 entries, changes out within 10 s, an hourly heartbeat, a
+    /// week of versions.
+    pub const PRODUCTION: Self = Self {
+        list_size: 1 << 22,
+        min_gap: Duration::seconds(10),
+        heartbeat: Duration::hours(1),
+        keep: Duration::days(7),
+    };
+    /// Tests and the demo: small lists, every change published at once.
+    pub const LOOPBACK: Self = Self {
+        list_size: 1 << 16,
+        min_gap: Duration::zero(),
+        heartbeat: Duration::hours(1),
+        keep: Duration::days(7),
+    };
+
+    /// How many lists keep `in_use` entries within three quarters of the space (a random
+    /// free index is then found in at most four tries on average).
+    pub fn lists_for(&self, in_use: usize) -> u32 {
+        let size = u64::from(self.list_size.max(1));
+        u32::try_from((in_use as u64 * 4).div_ceil(size * 3).max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Where the store's index `global` lives.
+    pub fn status_ref(&self, global: u32) -> StatusRef {
+        let size = self.list_size.max(1);
+        StatusRef {
+            list: global / size + 1,
+            index: global % size,
+        }
+    }
+}
+
+/// Signed lists and deltas this process made, by version: the same answer for every verifier
+/// at one version, signed once.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Lists published (allocation uses only their index space).
+    lists: AtomicU32,
+    signed: Mutex<SignedCache>,
+}
+
+/// Signed bytes by (list, from version or 0 for the full list, version).
+type SignedCache = HashMap<(u32, u64, u64), Arc<Vec<u8>>>;
+
+/// Signed answers kept, at most (a cache: dropped whole when full).
+const SIGNED_KEPT: usize = 1024;
+
+impl Published {
+    fn cached(&self, key: (u32, u64, u64), make: impl FnOnce() -> Vec<u8>) -> Arc<Vec<u8>> {
+        let mut signed = self.signed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = signed.get(&key) {
+            return hit.clone();
+        }
+        if signed.len() >= SIGNED_KEPT {
+            signed.clear();
+        }
+        let made = Arc::new(make());
+        signed.insert(key, made.clone());
+        made
+    }
+}
+
+/// Changes that take `old` to `new` (both sorted by index, valid entries left out).
+fn changes_between(old: &[(u32, Status)], new: &[(u32, Status)]) -> Vec<(u32, Status)> {
+    let mut changes: BTreeMap<u32, Status> = old.iter().map(|(i, _)| (*i, Status::Valid)).collect();
+    for (i, s) in new {
+        changes.insert(*i, *s);
+    }
+    let old: HashMap<u32, Status> = old.iter().copied().collect();
+    changes
+        .into_iter()
+        .filter(|(i, s)| old.get(i).copied().unwrap_or(Status::Valid) != *s)
+        .collect()
+}
+
+fn corrupt(what: &str) -> String {
+    format!("a stored status list version is damaged ({what})")
+}
+
+impl ServerState {
+    /// The store's index space allocation may use: the lists published so far.
+    pub(crate) async fn status_space(&self) -> Result<u32, String> {
+        if self.published.lists.load(Ordering::Acquire) == 0 {
+            self.publish_status_lists().await?;
+        }
+        let lists = self.published.lists.load(Ordering::Acquire).max(1);
+        Ok(lists.saturating_mul(self.cfg.status.list_size))
+    }
+
+    /// Publishes a new version of every list that is due (see the module documentation),
+    /// adding lists when the live entries need them; returns the versions published. Another
+    /// process publishing the same version first is not an error: this one reads again.
+    pub async fn publish_status_lists(&self) -> Result<Vec<(u32, u64)>, String> {
+        let p = self.cfg.status;
+        let mut published = Vec::new();
+        for _attempt in 0..5 {
+            let now = self.now();
+            let entries = self
+                .store
+                .status_entries()
+                .await
+                .map_err(|e| e.to_string())?;
+            let heads = self.store.list_heads().await.map_err(|e| e.to_string())?;
+            let in_use = self
+                .store
+                .indices_in_use()
+                .await
+                .map_err(|e| e.to_string())?;
+            let lists = p
+                .lists_for(in_use)
+                .max(u32::try_from(heads.len()).unwrap_or(u32::MAX));
+            let mut by_list: BTreeMap<u32, Vec<(u32, Status)>> = BTreeMap::new();
+            for (global, status) in entries {
+                let at = p.status_ref(global);
+                by_list.entry(at.list).or_default().push((at.index, status));
+            }
+            let mut lost_race = false;
+            for list in 1..=lists {
+                let current = by_list.remove(&list).unwrap_or_default();
+                let head = self
+                    .store
+                    .newest_publication(list)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let (version, base, last) = match &head {
+                    Some(h) => {
+                        let base = h
+                            .entries
+                            .as_deref()
+                            .and_then(decode_runs)
+                            .ok_or_else(|| corrupt("entries"))?;
+                        (h.version + 1, base, Some(h.issued_at))
+                    }
+                    None => (1, Vec::new(), None),
+                };
+                let changes = changes_between(&base, &current);
+                let due = match last {
+                    None => true,
+                    Some(t) => {
+                        (!changes.is_empty() && now - t >= p.min_gap) || now - t >= p.heartbeat
+                    }
+                };
+                if !due {
+                    continue;
+                }
+                let publication = Publication {
+                    list,
+                    version,
+                    issued_at: last.map_or(now, |t| now.max(t)),
+                    changes: encode_runs(&changes),
+                    entries: Some(encode_runs(&current)),
+                };
+                if self
+                    .store
+                    .publish(&publication)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    tracing::debug!(
+                        list,
+                        version,
+                        changes = changes.len(),
+                        "status list published"
+                    );
+                    published.push((list, version));
+                } else {
+                    lost_race = true;
+                }
+            }
+            self.published.lists.fetch_max(lists, Ordering::AcqRel);
+            if !lost_race {
+                break;
+            }
+        }
+        Ok(published)
+    }
+
+    /// How long an index stays valid before it is handed out again: as long as a verifier may
+    /// keep a list (its time to live), plus the longest a change waits to be published and a
+    /// heartbeat's time.
+    pub fn index_quiet_for(&self) -> Duration {
+        Duration::seconds(i64::from(self.status_ttl()))
+            + self.cfg.status.min_gap
+            + self.cfg.status.heartbeat
+    }
+
+    /// Index reuse (docs/token-spec.md): indices past [`Self::INDEX_KEPT_DAYS`] still revoked or
+    /// suspended are set valid; valid ones quiet for [`Self::index_quiet_for`] return to the
+    /// pool. Returns how many returned.
+    pub async fn release_expired_indices(&self) -> usize {
+        let reuse = IndexReuse {
+            kept_for: Duration::days(Self::INDEX_KEPT_DAYS),
+            quiet_for: self.index_quiet_for(),
+        };
+        match self.store.release_indices(self.now(), reuse).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot release expired status indices");
+                0
+            }
+        }
+    }
+
+    /// One pass of the status housekeeping: indices past their use set valid or returned to
+    /// the pool, lists published, old versions forgotten.
+    pub async fn status_pass(&self) {
+        let now = self.now();
+        self.release_expired_indices().await;
+        if let Err(e) = self.publish_status_lists().await {
+            tracing::error!(error = %e, "cannot publish the status lists");
+        }
+        if let Err(e) = self
+            .store
+            .trim_publications(now - self.cfg.status.keep)
+            .await
+        {
+            tracing::error!(error = %e, "cannot forget old status list versions");
+        }
+    }
+
+    fn status_ttl(&self) -> u32 {
+        self.issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .empty_status_list(1, 0, DateTime::<Utc>::UNIX_EPOCH)
+            .ttl_seconds
+    }
+
+    /// Publishes first if a list's newest version is older than the heartbeat (a server whose
+    /// background pass is off, or late): a verifier asking is never handed a list older than
+    /// that. Checks the versions only; reads the entries only when one is due.
+    async fn publish_if_stale(&self) -> Result<(), String> {
+        let now = self.now();
+        let heads = self.store.list_heads().await.map_err(|e| e.to_string())?;
+        if heads.is_empty()
+            || heads
+                .iter()
+                .any(|(_, _, t)| now - *t >= self.cfg.status.heartbeat)
+        {
+            self.publish_status_lists().await?;
+        }
+        Ok(())
+    }
+
+    /// The newest version of `list`, signed.
+    async fn signed_list(&self, list: u32) -> Result<Option<Arc<Vec<u8>>>, String> {
+        let Some(head) = self
+            .store
+            .newest_publication(list)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let entries = head
+            .entries
+            .as_deref()
+            .and_then(decode_runs)
+            .ok_or_else(|| corrupt("entries"))?;
+        Ok(Some(self.published.cached((list, head.version, 0), || {
+            let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut l = issuer.empty_status_list(list, self.cfg.status.list_size, head.issued_at);
+            l.version = head.version;
+            for (i, s) in entries {
+                l.set(i, s);
+            }
+            issuer.sign_status(StatusDocument::List(&l))
+        })))
+    }
+
+    /// The signed delta from version `from` of `list` to its newest.
+    async fn signed_delta(&self, list: u32, from: u64) -> Result<DeltaAnswer, String> {
+        let after = self
+            .store
+            .publications_after(list, from)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (Some(first), Some(last)) = (after.first(), after.last()) else {
+            return Ok(match self.store.newest_publication(list).await {
+                Ok(Some(h)) if h.version == from => DeltaAnswer::Current,
+                Ok(Some(_)) => DeltaAnswer::Gone,
+                Ok(None) => DeltaAnswer::NoList,
+                Err(e) => return Err(e.to_string()),
+            });
+        };
+        if first.version != from + 1 || from == 0 {
+            return Ok(DeltaAnswer::Gone);
+        }
+        let (to, issued_at) = (last.version, last.issued_at);
+        let mut merged: BTreeMap<u32, Status> = BTreeMap::new();
+        for p in &after {
+            for (i, s) in decode_runs(&p.changes).ok_or_else(|| corrupt("changes"))? {
+                merged.insert(i, s);
+            }
+        }
+        Ok(DeltaAnswer::Delta(self.published.cached(
+            (list, from, to),
+            || {
+                let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
+                let delta = StatusDelta {
+                    list_id: list,
+                    issuer: issuer.issuer().id,
+                    from,
+                    version: to,
+                    issued_at,
+                    ttl_seconds: issuer.empty_status_list(list, 0, issued_at).ttl_seconds,
+                    changes: merged.into_iter().collect(),
+                };
+                issuer.sign_status(StatusDocument::Delta(&delta))
+            },
+        )))
+    }
+}
+
+enum DeltaAnswer {
+    Delta(Arc<Vec<u8>>),
+    /// The verifier holds the newest version.
+    Current,
+    /// Versions after `from` are forgotten (or `from` was never published): fetch the full list.
+    Gone,
+    NoList,
+}
+
+/// `GET /v1/status-lists`: every list with its newest version.
+pub(crate) async fn index(State(st): State<Arc<ServerState>>) -> Response {
+    if let Err(e) = st.publish_if_stale().await {
+        return internal(e);
+    }
+    match st.store.list_heads().await {
+        Ok(heads) => axum::Json(techo_core::portal::dto::StatusListIndex {
+            list_size: st.cfg.status.list_size,
+            lists: heads
+                .into_iter()
+                .map(
+                    |(list, version, issued_at)| techo_core::portal::dto::StatusListHead {
+                        list,
+                        version,
+                        issued_at,
+                    },
+                )
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /v1/status-lists/{list}`: the newest version, signed.
+pub(crate) async fn full(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(list): UrlPath<u32>,
+) -> Response {
+    if let Err(e) = st.publish_if_stale().await {
+        return internal(e);
+    }
+    match st.signed_list(list).await {
+        Ok(Some(bytes)) => cbor(bytes.as_ref().clone()),
+        Ok(None) => api_error(StatusCode::NOT_FOUND, "unknown_list", "no such status list"),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct From {
+    from: u64,
+}
+
+/// `GET /v1/status-lists/{list}/delta?from=V`: 200 with the signed delta to the newest version,
+/// 304 when `V` is the newest, 410 when the versions after `V` are forgotten (fetch the list).
+pub(crate) async fn delta(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(list): UrlPath<u32>,
+    Query(q): Query<From>,
+) -> Response {
+    if let Err(e) = st.publish_if_stale().await {
+        return internal(e);
+    }
+    match st.signed_delta(list, q.from).await {
+        Ok(DeltaAnswer::Delta(bytes)) => cbor(bytes.as_ref().clone()),
+        Ok(DeltaAnswer::Current) => StatusCode::NOT_MODIFIED.into_response(),
+        Ok(DeltaAnswer::Gone) => api_error(
+            StatusCode::GONE,
+            "delta_gone",
+            "no delta from that version: fetch the full list",
+        ),
+        Ok(DeltaAnswer::NoList) => {
+            api_error(StatusCode::NOT_FOUND, "unknown_list", "no such status list")
+        }
+        Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_take_the_old_entries_to_the_new() {
+        let old = [
+            (1, Status::Revoked),
+            (5, Status::Suspended),
+            (9, Status::Revoked),
+        ];
+        let new = [
+            (5, Status::Revoked),
+            (9, Status::Revoked),
+            (12, Status::Suspended),
+        ];
+        assert_eq!(
+            changes_between(&old, &new),
+            vec![
+                (1, Status::Valid),
+                (5, Status::Revoked),
+                (12, Status::Suspended)
+            ]
+        );
+        assert!(changes_between(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn lists_keep_the_live_entries_within_three_quarters() {
+        let p = StatusPublishing::PRODUCTION;
+        assert_eq!(p.lists_for(0), 1);
+        assert_eq!(p.lists_for(3 << 20), 1);
+        assert_eq!(p.lists_for((3 << 20) + 1), 2);
+        // 7 million handbooks × 16 live credentials × 24/21 (kept past expiry): 41 lists.
+        assert_eq!(p.lists_for(7_000_000 * 16 * 24 / 21), 41);
+        assert_eq!(p.status_ref((1 << 22) + 7), StatusRef { list: 2, index: 7 });
+    }
+}
