@@ -4,6 +4,7 @@ use crate::TechoError;
 use crate::verifier::Verifier;
 use std::sync::Arc;
 use techo_core::portal::TechoClient;
+use techo_core::token::{PublicKey, VerifierBundle};
 
 #[derive(Debug, uniffi::Object)]
 pub struct TechoService {
@@ -31,13 +32,33 @@ impl TechoService {
     }
 
     /// Fetches the trust and status lists and checks them against `pinned_root_key`: a verifier
-    /// ready for offline use until the status list's freshness runs out.
+    /// ready for offline use until the status lists' freshness runs out.
     pub async fn fetch_verifier(
         &self,
         pinned_root_key: Vec<u8>,
     ) -> Result<Arc<Verifier>, TechoError> {
-        let trust = self.client.trust_list().await?;
-        let status = self.client.status_list(1).await?;
-        Verifier::new(pinned_root_key, trust, vec![status])
+        self.refresh_verifier(pinned_root_key, None).await
+    }
+
+    /// Staff mode's refresh: with `saved` (what the last verifier's `saved()` gave), each status
+    /// list catches up by one small signed delta, or is fetched whole when the server no longer
+    /// has the versions held; without it, everything is fetched. Keep the new verifier's
+    /// `saved()`. On an error (offline, a list older than the one held) use
+    /// `Verifier.fromSaved` and show the lists' age.
+    pub async fn refresh_verifier(
+        &self,
+        pinned_root_key: Vec<u8>,
+        saved: Option<Vec<u8>>,
+    ) -> Result<Arc<Verifier>, TechoError> {
+        let root = PublicKey::from_sec1(&pinned_root_key).map_err(TechoError::bad)?;
+        // A damaged saved copy is simply not used: everything is fetched again.
+        let saved = saved.and_then(|b| VerifierBundle::from_bytes(&b).ok());
+        let r = self.client.refresh_verifier(&root, saved.as_ref()).await?;
+        Ok(Verifier::refreshed(
+            r.trust,
+            r.status,
+            r.bundle,
+            r.sync.bytes(),
+        ))
     }
 }

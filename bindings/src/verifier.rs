@@ -3,15 +3,35 @@
 use crate::TechoError;
 use crate::records::{Language, Verdict};
 use std::sync::Arc;
-use techo_core::token::{Policy, PublicKey, StatusList, TrustList, verify};
+use techo_core::token::{
+    Policy, PublicKey, StatusList, StatusSet, TrustList, VerifierBundle, verify,
+};
 
 #[derive(Debug, uniffi::Object)]
 pub struct Verifier {
     trust: TrustList,
     status: Vec<StatusList>,
+    /// What to save for the next refresh or an offline start (lists as the issuer signed them).
+    bundle: Option<VerifierBundle>,
+    /// Bytes the refresh that made this verifier fetched.
+    fetched: u64,
 }
 
 impl Verifier {
+    pub(crate) fn refreshed(
+        trust: TrustList,
+        status: StatusSet,
+        bundle: VerifierBundle,
+        fetched: usize,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            trust,
+            status: status.into_vec(),
+            bundle: Some(bundle),
+            fetched: fetched as u64,
+        })
+    }
+
     /// The checked trust and status lists, for a site verifier built on them.
     pub(crate) fn lists(&self) -> (TrustList, Vec<StatusList>) {
         (self.trust.clone(), self.status.clone())
@@ -122,7 +142,47 @@ impl Verifier {
             .iter()
             .map(|b| StatusList::from_signed(b, &trust).map_err(TechoError::bad))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new(Self { trust, status }))
+        Ok(Arc::new(Self {
+            trust,
+            status,
+            bundle: None,
+            fetched: 0,
+        }))
+    }
+
+    /// Staff mode offline: the lists a refresh saved ([`Verifier::saved`]), every signature
+    /// checked again against the pinned root key; a file changed on disk is refused.
+    #[uniffi::constructor]
+    pub fn from_saved(root_key: Vec<u8>, saved: Vec<u8>) -> Result<Arc<Self>, TechoError> {
+        let root = PublicKey::from_sec1(&root_key).map_err(TechoError::bad)?;
+        let bundle = VerifierBundle::from_bytes(&saved).map_err(TechoError::bad)?;
+        if bundle.root().map_err(TechoError::bad)? != root {
+            return Err(TechoError::bad(
+                "the saved lists were pinned to another root key: refresh while connected",
+            ));
+        }
+        let (trust, status) = bundle.open().map_err(TechoError::bad)?;
+        Ok(Self::refreshed(trust, status, bundle, 0))
+    }
+
+    /// The lists to keep in the app's private files for the next refresh (a delta then) or an
+    /// offline start ([`Verifier::from_saved`]); `None` for a verifier built from raw lists.
+    pub fn saved(&self) -> Option<Vec<u8>> {
+        self.bundle.as_ref().map(VerifierBundle::to_bytes)
+    }
+
+    /// Bytes the refresh that made this verifier fetched (0 offline, small for a delta).
+    pub fn fetched_bytes(&self) -> u64 {
+        self.fetched
+    }
+
+    /// Seconds since the oldest status list held was issued, for "lists as of …" on screen.
+    pub fn lists_age_seconds(&self, now_unix: i64) -> i64 {
+        self.status
+            .iter()
+            .map(|l| now_unix - l.issued_at.timestamp())
+            .max()
+            .unwrap_or(i64::MAX)
     }
 
     /// Verifies a QR payload (binary or `TK1:` text) at `now_unix` seconds.

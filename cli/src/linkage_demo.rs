@@ -391,6 +391,14 @@ async fn revoke_and_verify(
     t: &mut Transcript,
 ) -> Result<(), CliError> {
     let lang = t.lang;
+    // A gate's lists, fetched before the revocation (as it would hold them from its last sync).
+    let root = techo_core::token::PublicKey::from_sec1(&lb.client.root_key().await.map_err(fail)?)
+        .map_err(fail)?;
+    let gate = lb
+        .client
+        .refresh_verifier(&root, None)
+        .await
+        .map_err(fail)?;
     // The handbook is returned to the municipality: support revokes it.
     t.say(
         "\n== 手帳の返還 → 失効 ==",
@@ -414,11 +422,29 @@ async fn revoke_and_verify(
         .await
         .map_err(|e| fail(format!("revocation refused: {e}")))?;
     let (_, payload) = wallet.present(Some(id), &ClaimId::COUNTER, None)?;
-    let (trust, status) = lb.client.verifier_lists().await.map_err(fail)?;
+    // The gate catches up: one signed delta per list, not the lists again.
+    let caught_up = lb
+        .client
+        .refresh_verifier(&root, Some(&gate.bundle))
+        .await
+        .map_err(fail)?;
+    let deltas = caught_up
+        .sync
+        .lists
+        .iter()
+        .filter(|(_, _, how)| matches!(how, techo_core::portal::ListSync::Delta { .. }))
+        .count();
+    let bytes = caught_up.sync.bytes();
+    t.step(
+        "gate_lists_delta",
+        &format!("  改札の失効リスト更新：差分 {deltas} 件、{bytes} バイト"),
+        &format!("  the gate's status lists catch up: {deltas} delta(s), {bytes} bytes"),
+        json!({ "deltas": deltas, "bytes": bytes }),
+    );
     match verify(
         &payload.binary(),
-        &trust,
-        &status,
+        &caught_up.trust,
+        &caught_up.status,
         clock.now(),
         &Policy::default(),
     ) {

@@ -34,6 +34,10 @@ proptest! {
     #[test]
     fn signed_lists_and_updates_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
         prop_assert!(StatusList::from_signed(&bytes, trust()).is_err());
+        prop_assert!(techo_core::token::StatusDelta::from_signed(&bytes, trust()).is_err());
+        if let Ok(bundle) = techo_core::token::VerifierBundle::from_bytes(&bytes) {
+            prop_assert!(bundle.open().is_err());
+        }
         prop_assert!(TrustList::from_signed(&bytes, &common::world().root.public(), None).is_err());
         prop_assert!(DirectoryUpdate::open(&bytes, trust()).is_err());
     }

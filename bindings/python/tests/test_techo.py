@@ -210,3 +210,37 @@ def test_a_guardian_links_as_proxy_and_the_verdict_names_her(tmp_path, servers, 
     step, _ = link(wallet, service, other.id, mother, "1357", "TEST-1001")
     assert isinstance(step, t.LinkStep.FAILED) and not step.can_retry
     assert "not_a_proxy" in step.message
+
+
+def test_staff_lists_catch_up_by_delta_and_open_offline(tmp_path, servers, card_sim):
+    """Staff mode's lists (issue 32): refreshed from what was saved by one small signed delta,
+    reopened offline with every signature checked again, and refused when changed on disk."""
+    service = service_of(servers)
+    wallet = t.Wallet.open(str(tmp_path / "wallet"), MemoryKeys(), None, None)
+    hb = wallet.register(FORM, PHOTO, t.Language.JAPANESE)
+    step, _ = link(wallet, service, hb.id, card_sim("yamada"), "1234")
+    assert isinstance(step, t.LinkStep.LINKED), step
+    code = counter_code(wallet).code.binary
+    root = asyncio.run(service.root_key())
+    first = asyncio.run(service.refresh_verifier(root, None))
+    saved = first.saved()
+    assert saved is not None and first.fetched_bytes() > 0
+    assert first.verify(code, int(time.time()), t.Language.ENGLISH).linkage == "Linked"
+
+    # Offline: the saved lists, checked again, still verify.
+    offline = t.Verifier.from_saved(root, saved)
+    assert offline.verify(code, int(time.time()), t.Language.ENGLISH).linkage == "Linked"
+    assert 0 <= offline.lists_age_seconds(int(time.time())) < 3600
+
+    # The holder withdraws (everything revoked): the next refresh is a delta, and refuses.
+    asyncio.run(wallet.unlink(service, hb.id, t.Language.ENGLISH))
+    second = asyncio.run(service.refresh_verifier(root, saved))
+    assert 0 < second.fetched_bytes() < 1024, second.fetched_bytes()
+    check = second.check(code, int(time.time()), t.Language.ENGLISH)
+    assert not check.valid and check.code == "revoked", check
+
+    # A byte changed on disk: refused, not believed.
+    damaged = bytearray(second.saved())
+    damaged[-5] ^= 1
+    with pytest.raises(t.TechoError.BadInput):
+        t.Verifier.from_saved(root, bytes(damaged))

@@ -183,3 +183,59 @@ impl VerifierBundle {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::token::dev_issuer::StatusDocument;
+    use crate::token::verify::StatusSource;
+    use crate::token::{DevIssuer, Status};
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn saved_lists_reopen_checked_and_heavy_chains_are_fetched_whole_next_time() {
+        let issuer = DevIssuer::generate();
+        let now = Utc.timestamp_opt(1_780_000_000, 0).unwrap();
+        let mut list = issuer.empty_status_list(1, 4096, now);
+        list.version = 1;
+        let mut bundle = VerifierBundle::new(&issuer.root_public(), issuer.signed_trust_list(now));
+        bundle.record(
+            1,
+            &ListSync::Full {
+                signed: issuer.sign_status(StatusDocument::List(&list)),
+            },
+        );
+        // Deltas until they outweigh the (small, mostly empty) full list.
+        let mut applied = 0;
+        while !bundle.status[&1].heavy() {
+            let mut next = list.clone();
+            next.version += 1;
+            next.issued_at = list.issued_at + Duration::minutes(1);
+            next.set(applied * 7, Status::Revoked);
+            let delta = StatusDelta::between(&list, &next);
+            bundle.record(
+                1,
+                &ListSync::Delta {
+                    signed: issuer.sign_status(StatusDocument::Delta(&delta)),
+                    changes: 1,
+                },
+            );
+            list = next;
+            applied += 1;
+        }
+        let reread = VerifierBundle::from_bytes(&bundle.to_bytes()).unwrap();
+        assert_eq!(reread, bundle);
+        let (_, all) = reread.open().unwrap();
+        assert_eq!(all.status_list(1), Some(&list));
+        let (_, for_sync) = reread.open_for_sync().unwrap();
+        assert!(for_sync.is_empty(), "a heavy chain is fetched whole");
+        // Another root pinned: nothing opens.
+        let other = DevIssuer::generate();
+        let foreign = VerifierBundle {
+            root: other.root_public().compressed().to_vec(),
+            ..bundle
+        };
+        assert!(foreign.open().is_err());
+    }
+}

@@ -46,13 +46,23 @@ pub enum SiteStartError {
 /// Where the verifier's trust and status lists come from.
 #[derive(Debug)]
 pub enum Lists {
-    /// Fetched from techo-server (checked against its root key), refreshed every 30 s.
+    /// Fetched from techo-server (checked against its root key, pinned at start), refreshed
+    /// every 30 s by one signed delta per status list.
     Server(TechoClient),
     /// Fixed lists (tests).
     Fixed(
         techo_core::token::TrustList,
         Vec<techo_core::token::StatusList>,
     ),
+}
+
+/// The lists as last fetched from techo-server: the root key pinned at start, what the issuer
+/// signed (for the next delta), and when.
+#[derive(Debug, Default)]
+struct HeldLists {
+    root: Option<techo_core::token::PublicKey>,
+    bundle: Option<techo_core::token::VerifierBundle>,
+    refreshed: Option<DateTime<Utc>>,
 }
 
 /// What the site needs to start.
@@ -70,7 +80,7 @@ pub struct Options {
 struct AppState {
     verifier: SiteVerifier,
     client: Option<TechoClient>,
-    refreshed: tokio::sync::Mutex<Option<DateTime<Utc>>>,
+    held: tokio::sync::Mutex<HeldLists>,
     trips: Mutex<HashMap<String, TripOffer>>,
     clock: Arc<dyn Clock>,
 }
@@ -108,14 +118,22 @@ impl BookingSite {
             .map(|ca| JpkiTrust::new(vec![ca]))
             .transpose()
             .map_err(|e| SiteStartError::Policy(e.to_string()))?;
+        let mut held = HeldLists::default();
         let (trust, status, client) = match options.lists {
             Lists::Fixed(t, s) => (t, s, None),
             Lists::Server(c) => {
-                let (t, s) = c
-                    .verifier_lists()
-                    .await
-                    .map_err(|e| SiteStartError::Lists(e.to_string()))?;
-                (t, s, Some(c))
+                let lists =
+                    |e: techo_core::portal::ClientError| SiteStartError::Lists(e.to_string());
+                let root =
+                    techo_core::token::PublicKey::from_sec1(&c.root_key().await.map_err(lists)?)
+                        .map_err(|e| SiteStartError::Lists(e.to_string()))?;
+                let r = c.refresh_verifier(&root, None).await.map_err(lists)?;
+                held = HeldLists {
+                    root: Some(root),
+                    bundle: Some(r.bundle),
+                    refreshed: Some(options.clock.now()),
+                };
+                (r.trust, r.status.into_vec(), Some(c))
             }
         };
         let verifier = SiteVerifier::new(
@@ -132,7 +150,7 @@ impl BookingSite {
         )?;
         let state = Arc::new(AppState {
             verifier,
-            refreshed: tokio::sync::Mutex::new(client.as_ref().map(|_| options.clock.now())),
+            held: tokio::sync::Mutex::new(held),
             client,
             trips: Mutex::new(HashMap::new()),
             clock: options.clock,
@@ -236,19 +254,28 @@ impl AppState {
         self.clock.now()
     }
 
-    /// Fetches the issuer's lists again when they are older than 30 s (a revocation reaches
-    /// the site within that); on failure the old lists stay, and their age limits what passes.
+    /// Brings the issuer's lists up to date when they were fetched over 30 s ago (a
+    /// revocation reaches the site within that), by a small signed delta per list; on failure
+    /// the old lists stay, and their age limits what passes.
     async fn refresh(&self) {
         let Some(client) = &self.client else { return };
-        let mut last = self.refreshed.lock().await;
+        let mut held = self.held.lock().await;
         let now = self.now();
-        if last.is_some_and(|t| (now - t).num_seconds() < REFRESH_SECONDS) {
+        if held
+            .refreshed
+            .is_some_and(|t| (now - t).num_seconds() < REFRESH_SECONDS)
+        {
             return;
         }
-        match client.verifier_lists().await {
-            Ok((trust, status)) => {
-                self.verifier.set_lists(trust, status);
-                *last = Some(now);
+        let Some(root) = held.root.clone() else {
+            return;
+        };
+        match client.refresh_verifier(&root, held.bundle.as_ref()).await {
+            Ok(r) => {
+                tracing::debug!(bytes = r.sync.bytes(), "issuer's lists refreshed");
+                self.verifier.set_lists(r.trust, r.status.into_vec());
+                held.bundle = Some(r.bundle);
+                held.refreshed = Some(now);
             }
             Err(e) => tracing::warn!(error = %e, "could not refresh the issuer's lists"),
         }

@@ -31,6 +31,8 @@ open class TechoApp : Application() {
     val lock = AppLock()
 
     val walletDir: File get() = File(filesDir, "wallet")
+    /** Staff mode's saved trust and status lists (as the issuer signed them), for deltas and offline starts. */
+    val verifierListsFile: File get() = File(filesDir, "verifier-lists.cbor")
 
     private var state: WalletState? = null
 

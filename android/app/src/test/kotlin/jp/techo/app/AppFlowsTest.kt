@@ -121,6 +121,19 @@ class AppFlowsTest {
         // The next code: the verdict screen waits for "scan the next".
         tap(staff, "staff.next")
         assertNotNull(find(staff, "staff.ready"))
+        assertTrue("the lists are saved for next time", Robot.app.verifierListsFile.exists())
+
+        // The gate loses its connection: staff mode opens on the saved lists, says so, and
+        // still checks the code.
+        Robot.pause(staff)
+        w.servers.close()
+        val offline = launch<StaffActivity>()
+        waitFor("the saved lists") { find(offline, "staff.ready") != null || find(offline, "staff.error") != null }
+        assertNotNull("offline on the saved lists", find(offline, "staff.offline"))
+        (find(offline, "staff.preview") as TextureView).surfaceTextureListener!!
+            .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
+        w.platform.camera!!.feed(frameOf(Robot.codeArea(counter, shot)))
+        waitFor("the offline verdict") { find(offline, "staff.valid") != null }
     }
 
     @Test

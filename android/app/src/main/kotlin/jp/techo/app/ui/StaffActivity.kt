@@ -9,6 +9,7 @@ import android.os.Bundle
 import android.provider.Settings
 import android.view.TextureView
 import android.widget.LinearLayout
+import java.io.File
 import java.util.concurrent.atomic.AtomicBoolean
 import jp.techo.app.ConfigMissing
 import jp.techo.app.platform.QrCamera
@@ -22,8 +23,10 @@ import uniffi.techo_ffi.Verifier
 
 /**
  * Staff mode: scan a holder's code with the camera and show the verdict in large type. The
- * issuer's lists are fetched when the mode opens (online) and checked against the root key
- * shipped with the app; then every check is offline. The camera runs only while the screen is
+ * issuer's lists are refreshed when the mode opens (one small signed delta per list when the
+ * lists saved last time are still current enough, everything otherwise) and checked against the
+ * root key shipped with the app; then every check is offline. Without a connection the lists
+ * saved last time are used (checked again), and their age is shown. The camera runs only while the screen is
  * in front, and frames are read only once the lists are ready (a scan is never lost to a
  * verifier still loading).
  */
@@ -65,21 +68,55 @@ class StaffActivity : TechoActivity() {
         }
         show(listOf(t("失効情報を取得しています…", "Fetching the revocation lists…")), tag = "staff.loading")
         scope.launch {
-            val loaded = withContext(Dispatchers.IO) {
-                try {
-                    val config = app.platform.serverConfig()
-                    Result.success(app.service().fetchVerifier(config.rootKey))
-                } catch (e: TechoException) {
-                    Result.failure(e)
-                } catch (e: ConfigMissing) {
-                    Result.failure(e)
+            val loaded = withContext(Dispatchers.IO) { loadLists() }
+            loaded.onSuccess { (v, offline) ->
+                verifier = v
+                if (offline == null) {
+                    show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
+                } else {
+                    val hours = v.listsAgeSeconds(System.currentTimeMillis() / 1000) / 3600
+                    show(
+                        listOf(
+                            t("コードをカメラに向けてください", "Point the camera at the code"),
+                            t("オフライン：${hours}時間前の失効情報で確認します", "Offline: checking with revocation lists from $hours h ago"),
+                            offline.message ?: "",
+                        ),
+                        tag = "staff.ready",
+                    )
+                    results.text(t("オフライン", "Offline"), 18f, bold = true, tag = "staff.offline")
                 }
-            }
-            loaded.onSuccess {
-                verifier = it
-                show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
             }.onFailure {
                 show(listOf(t("失効情報を取得できません", "Cannot fetch the revocation lists"), it.message ?: ""), tag = "staff.error")
+            }
+        }
+    }
+
+    /**
+     * The lists: refreshed from the server (saved for next time), or, when that fails, the ones
+     * saved last time with the reason they were not refreshed.
+     */
+    private suspend fun loadLists(): Result<Pair<Verifier, Exception?>> {
+        val config = try {
+            app.platform.serverConfig()
+        } catch (e: ConfigMissing) {
+            return Result.failure(e)
+        }
+        val file = app.verifierListsFile
+        val saved = if (file.exists()) file.readBytes() else null
+        return try {
+            val fresh = app.service().refreshVerifier(config.rootKey, saved)
+            fresh.saved()?.let { bytes ->
+                val tmp = File(file.path + ".tmp")
+                tmp.writeBytes(bytes)
+                tmp.renameTo(file)
+            }
+            Result.success(fresh to null)
+        } catch (e: TechoException) {
+            if (saved == null) return Result.failure(e)
+            try {
+                Result.success(Verifier.fromSaved(config.rootKey, saved) to e)
+            } catch (damaged: TechoException) {
+                Result.failure(e)
             }
         }
     }
