@@ -107,7 +107,7 @@ fn status_scale(c: &mut Criterion) {
     let full: usize = s.tomorrow.iter().map(|l| l.sign(key, kid).len()).sum();
     let signed: Vec<Vec<u8>> = s.deltas.iter().map(|d| d.sign(key, kid)).collect();
     let delta_bytes: usize = signed.iter().map(Vec::len).sum();
-    let changes: usize = s.deltas.iter().map(|d| d.changes.len()).sum();
+    let changes: usize = s.deltas.iter().map(StatusDelta::change_count).sum();
     eprintln!(
         "status at national scale: {} live entries in {} lists of {}; a verifier holds {:.2} MB compressed; a day's deltas: {} changes, {:.1} KB signed",
         LIVE_ENTRIES,

@@ -10,8 +10,9 @@ CREATE TABLE status_publications (
     list      integer     NOT NULL,
     version   bigint      NOT NULL,
     issued_at timestamptz NOT NULL,
-    -- What changed from the version before, as the status delta's Rice-coded runs.
-    changes   bytea       NOT NULL,
+    -- The entries this version changed, with their status in the version before (Rice-coded
+    -- runs): walking the newest entries back through these gives any older version.
+    undo      bytea       NOT NULL,
     -- Every entry that is not valid, same form; only on the newest version of a list.
     entries   bytea,
     PRIMARY KEY (list, version)

@@ -58,12 +58,24 @@ async fn a_revoked_index_is_reused_only_after_its_credentials_expired_and_it_sho
     let (_, lists) = w.client.verifier_lists().await.unwrap();
     assert_eq!(revoked(&lists[0]), indices.len());
 
-    // The kept period over: set valid and published so, but not yet handed out again.
+    // The kept period over: set valid and published so, but not yet handed out again. A
+    // verifier holding the revoked entries learns it from a delta (released by rank).
+    let (trust, lists) = w.client.verifier_lists().await.unwrap();
+    let mut gate = techo_core::token::StatusSet::of(lists);
     w.clock.advance(chrono::Duration::hours(2));
     assert_eq!(state.release_expired_indices().await, 0);
     state.publish_status_lists().await.unwrap();
     let (_, lists) = w.client.verifier_lists().await.unwrap();
     assert_eq!(revoked(&lists[0]), 0);
+    let sync = w.client.sync_status(&trust, &mut gate).await.unwrap();
+    assert!(
+        matches!(
+            sync.lists[..],
+            [(1, _, techo_core::portal::ListSync::Delta { .. })]
+        ),
+        "{sync:?}"
+    );
+    assert_eq!(gate.into_vec(), lists);
     assert_eq!(held_by_someone().await, held.len());
 
     // Valid for longer than any verifier keeps a list: back in the pool.

@@ -61,6 +61,19 @@ async fn follows_deltas_heals_and_refuses_rollbacks(store: StoreConfig) {
     let unknown = format!("{}/v1/status-lists/99", w.server.url());
     assert_eq!(http.get(&unknown).send().await.unwrap().status(), 404);
 
+    // Two hours later (two heartbeat versions on top): a verifier still at the version before
+    // the revocation gets one delta across all three.
+    w.clock.advance(chrono::Duration::hours(2));
+    w.server.state.status_pass().await;
+    let mut behind = before.clone();
+    let sync = w.client.sync_status(&trust, &mut behind).await.unwrap();
+    assert!(
+        matches!(sync.lists[..], [(1, _, ListSync::Delta { .. })]),
+        "{sync:?}"
+    );
+    assert!(behind.version(1).unwrap() >= before.version(1).unwrap() + 2);
+    assert_eq!(status_of(&behind), Some(Status::Revoked));
+
     // Eight days offline: the versions after the one held are forgotten (410), so the
     // verifier heals with the full list and sees the revocation.
     w.clock.advance(chrono::Duration::days(8));

@@ -293,7 +293,7 @@ async fn publications(store: &impl ServerStore) {
         list,
         version,
         issued_at: t0() + Duration::hours(hours),
-        changes: vec![u8::try_from(version).unwrap()],
+        undo: vec![u8::try_from(version).unwrap()],
         entries: Some(vec![9, 9]),
     };
     assert_eq!(store.newest_publication(1).await.unwrap(), None);

@@ -195,7 +195,7 @@ impl TechoClient {
                     match held.apply(&delta) {
                         Ok(()) => {
                             return Ok(ListSync::Delta {
-                                changes: delta.changes.len(),
+                                changes: delta.change_count(),
                                 signed: bytes,
                             });
                         }

@@ -4,9 +4,10 @@
 //! `(n-1)·size .. n·size`); there are as many lists as keep them at most three quarters full, and a list
 //! once published is never withdrawn. Each list is published as numbered versions: a new one
 //! when its entries changed (at most one per `min_gap`) and at least one per `heartbeat`, so a
-//! verifier's copy stays fresh. Every version stores what changed from the one before, so a
-//! verifier holding version `v` gets one signed delta from `v` to the newest; versions older
-//! than `keep` are forgotten and such a verifier fetches the full list again.
+//! verifier's copy stays fresh. The newest version keeps its entries and every version the
+//! entries it changed with their status before, so any version of the last `keep` can be
+//! rebuilt and a verifier holding it gets one signed delta to the newest; versions older than
+//! `keep` are forgotten and such a verifier fetches the full list again.
 
 use super::store::{IndexReuse, Publication, ServerStore};
 use super::{ServerState, api_error, cbor, internal};
@@ -99,17 +100,23 @@ impl Published {
     }
 }
 
-/// Changes that take `old` to `new` (both sorted by index, valid entries left out).
-fn changes_between(old: &[(u32, Status)], new: &[(u32, Status)]) -> Vec<(u32, Status)> {
-    let mut changes: BTreeMap<u32, Status> = old.iter().map(|(i, _)| (*i, Status::Valid)).collect();
-    for (i, s) in new {
-        changes.insert(*i, *s);
+/// The entries whose status differs between `old` and `new` (valid entries left out of both),
+/// each with its status in `old`: what walks `new` back to `old`.
+fn undo_between(old: &[(u32, Status)], new: &[(u32, Status)]) -> Vec<(u32, Status)> {
+    let before: HashMap<u32, Status> = old.iter().copied().collect();
+    let after: HashMap<u32, Status> = new.iter().copied().collect();
+    let mut undo: BTreeMap<u32, Status> = BTreeMap::new();
+    for (i, s) in old {
+        if after.get(i) != Some(s) {
+            undo.insert(*i, *s);
+        }
     }
-    let old: HashMap<u32, Status> = old.iter().copied().collect();
-    changes
-        .into_iter()
-        .filter(|(i, s)| old.get(i).copied().unwrap_or(Status::Valid) != *s)
-        .collect()
+    for (i, s) in new {
+        if before.get(i) != Some(s) {
+            undo.entry(*i).or_insert(Status::Valid);
+        }
+    }
+    undo.into_iter().collect()
 }
 
 fn corrupt(what: &str) -> String {
@@ -172,12 +179,10 @@ impl ServerState {
                     }
                     None => (1, Vec::new(), None),
                 };
-                let changes = changes_between(&base, &current);
+                let undo = undo_between(&base, &current);
                 let due = match last {
                     None => true,
-                    Some(t) => {
-                        (!changes.is_empty() && now - t >= p.min_gap) || now - t >= p.heartbeat
-                    }
+                    Some(t) => (!undo.is_empty() && now - t >= p.min_gap) || now - t >= p.heartbeat,
                 };
                 if !due {
                     continue;
@@ -186,7 +191,7 @@ impl ServerState {
                     list,
                     version,
                     issued_at: last.map_or(now, |t| now.max(t)),
-                    changes: encode_runs(&changes),
+                    undo: encode_runs(&undo),
                     entries: Some(encode_runs(&current)),
                 };
                 if self
@@ -195,12 +200,7 @@ impl ServerState {
                     .await
                     .map_err(|e| e.to_string())?
                 {
-                    tracing::debug!(
-                        list,
-                        version,
-                        changes = changes.len(),
-                        "status list published"
-                    );
+                    tracing::debug!(list, version, changes = undo.len(), "status list published");
                     published.push((list, version));
                 } else {
                     lost_race = true;
@@ -307,44 +307,67 @@ impl ServerState {
         })))
     }
 
-    /// The signed delta from version `from` of `list` to its newest.
+    /// The signed delta from version `from` of `list` to its newest: version `from` rebuilt by
+    /// walking the newest entries back through the versions after it.
     async fn signed_delta(&self, list: u32, from: u64) -> Result<DeltaAnswer, String> {
-        let after = self
+        let Some(head) = self
+            .store
+            .newest_publication(list)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(DeltaAnswer::NoList);
+        };
+        if head.version == from {
+            return Ok(DeltaAnswer::Current);
+        }
+        if from == 0 || from > head.version {
+            return Ok(DeltaAnswer::Gone);
+        }
+        let after: Vec<Publication> = self
             .store
             .publications_after(list, from)
             .await
-            .map_err(|e| e.to_string())?;
-        let (Some(first), Some(last)) = (after.first(), after.last()) else {
-            return Ok(match self.store.newest_publication(list).await {
-                Ok(Some(h)) if h.version == from => DeltaAnswer::Current,
-                Ok(Some(_)) => DeltaAnswer::Gone,
-                Ok(None) => DeltaAnswer::NoList,
-                Err(e) => return Err(e.to_string()),
-            });
-        };
-        if first.version != from + 1 || from == 0 {
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|p| p.version <= head.version)
+            .collect();
+        if after.first().map(|p| p.version) != Some(from + 1) {
             return Ok(DeltaAnswer::Gone);
         }
-        let (to, issued_at) = (last.version, last.issued_at);
-        let mut merged: BTreeMap<u32, Status> = BTreeMap::new();
-        for p in &after {
-            for (i, s) in decode_runs(&p.changes).ok_or_else(|| corrupt("changes"))? {
-                merged.insert(i, s);
+        let newest = head
+            .entries
+            .as_deref()
+            .and_then(decode_runs)
+            .ok_or_else(|| corrupt("entries"))?;
+        let mut state: BTreeMap<u32, Status> = newest.iter().copied().collect();
+        for p in after.iter().rev() {
+            for (i, s) in decode_runs(&p.undo).ok_or_else(|| corrupt("undo"))? {
+                if s == Status::Valid {
+                    state.remove(&i);
+                } else {
+                    state.insert(i, s);
+                }
             }
         }
+        let old: Vec<(u32, Status)> = state.into_iter().collect();
         Ok(DeltaAnswer::Delta(self.published.cached(
-            (list, from, to),
+            (list, from, head.version),
             || {
                 let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
                 let delta = StatusDelta {
                     list_id: list,
                     issuer: issuer.issuer().id,
                     from,
-                    version: to,
-                    issued_at,
-                    ttl_seconds: issuer.empty_status_list(list, 0, issued_at).ttl_seconds,
-                    changes: merged.into_iter().collect(),
-                };
+                    version: head.version,
+                    issued_at: head.issued_at,
+                    ttl_seconds: issuer
+                        .empty_status_list(list, 0, head.issued_at)
+                        .ttl_seconds,
+                    released: Vec::new(),
+                    marked: Vec::new(),
+                }
+                .with_changes(&old, &newest);
                 issuer.sign_status(StatusDocument::Delta(&delta))
             },
         )))
@@ -434,7 +457,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn changes_take_the_old_entries_to_the_new() {
+    fn undo_gives_each_changed_entry_its_old_status() {
         let old = [
             (1, Status::Revoked),
             (5, Status::Suspended),
@@ -446,14 +469,14 @@ mod tests {
             (12, Status::Suspended),
         ];
         assert_eq!(
-            changes_between(&old, &new),
+            undo_between(&old, &new),
             vec![
-                (1, Status::Valid),
-                (5, Status::Revoked),
-                (12, Status::Suspended)
+                (1, Status::Revoked),
+                (5, Status::Suspended),
+                (12, Status::Valid)
             ]
         );
-        assert!(changes_between(&new, &new).is_empty());
+        assert!(undo_between(&new, &new).is_empty());
     }
 
     #[test]

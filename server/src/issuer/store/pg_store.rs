@@ -503,14 +503,14 @@ impl ServerStore for PgStore {
             .client
             .query_one(
                 "WITH added AS (
-                     INSERT INTO status_publications (list, version, issued_at, changes, entries)
+                     INSERT INTO status_publications (list, version, issued_at, undo, entries)
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING version
                  ), older AS (
                      UPDATE status_publications SET entries = NULL
                      WHERE list = $1 AND version = $2 - 1 AND EXISTS (SELECT 1 FROM added)
                  )
                  SELECT count(*) FROM added",
-                &[&list, &version, &p.issued_at, &p.changes, &p.entries],
+                &[&list, &version, &p.issued_at, &p.undo, &p.entries],
             )
             .await
             .map_err(e)?
@@ -522,7 +522,7 @@ impl ServerStore for PgStore {
         let list = i32::try_from(list).map_err(e)?;
         self.client
             .query_opt(
-                "SELECT list, version, issued_at, changes, entries FROM status_publications \
+                "SELECT list, version, issued_at, undo, entries FROM status_publications \
                  WHERE list = $1 ORDER BY version DESC LIMIT 1",
                 &[&list],
             )
@@ -541,7 +541,7 @@ impl ServerStore for PgStore {
         let from = i64::try_from(from).map_err(e)?;
         self.client
             .query(
-                "SELECT list, version, issued_at, changes, NULL::bytea FROM status_publications \
+                "SELECT list, version, issued_at, undo, NULL::bytea FROM status_publications \
                  WHERE list = $1 AND version > $2 ORDER BY version",
                 &[&list, &from],
             )
@@ -591,7 +591,7 @@ fn publication(row: &tokio_postgres::Row) -> Result<Publication, StoreError> {
         list: u32::try_from(row.get::<_, i32>(0)).map_err(e)?,
         version: u64::try_from(row.get::<_, i64>(1)).map_err(e)?,
         issued_at: row.get(2),
-        changes: row.get(3),
+        undo: row.get(3),
         entries: row.get(4),
     })
 }

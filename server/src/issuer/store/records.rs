@@ -109,15 +109,16 @@ impl SessionState {
     }
 }
 
-/// One published version of a status list (docs/token-spec.md, "Publishing"). `changes` and
-/// `entries` are in the status delta's Rice-coded form (`techo_core::token::status_delta`).
+/// One published version of a status list (docs/token-spec.md, "Publishing"). `undo` and
+/// `entries` are Rice-coded runs (`techo_core::token::status_delta::encode_runs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Publication {
     pub list: u32,
     pub version: u64,
     pub issued_at: DateTime<Utc>,
-    /// What changed from the version before (for version 1: from an all-valid list).
-    pub changes: Vec<u8>,
+    /// The entries this version changed, with the status they had in the version before (for
+    /// version 1: valid): the newest entries walked back through these give any older version.
+    pub undo: Vec<u8>,
     /// Every entry that is not valid, kept on the newest version only (the base the next
     /// version is compared with); `None` on older ones.
     pub entries: Option<Vec<u8>>,
