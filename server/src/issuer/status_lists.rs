@@ -1,8 +1,8 @@
 //! Status lists as published versions (issue 32; docs/token-spec.md, "Publishing").
 //!
-//! The index space is cut into lists of `list_size` entries (list `n` holds the store's indices
-//! `(n-1)·size .. n·size`); there are as many lists as keep them at most three quarters full, and a list
-//! once published is never withdrawn. Each list is published as numbered versions: a new one
+//! The index space is cut into lists of `list_size` entries (list `n` holds the store's
+//! indices `(n-1)·size .. n·size`); there are as many lists as keep them at most three quarters
+//! full (at most [`MAX_LISTS`]), and a list once published is never withdrawn. Each list is published as numbered versions: a new one
 //! when its entries changed (at most one per `min_gap`) and at least one per `heartbeat`, so a
 //! verifier's copy stays fresh. The newest version keeps its entries and every version the
 //! entries it changed with their status before, so any version of the last `keep` can be
@@ -21,6 +21,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use techo_core::token::dev_issuer::StatusDocument;
 use techo_core::token::status_delta::{decode_runs, encode_runs};
 use techo_core::token::{Status, StatusDelta, StatusRef};
+
+/// The most lists there are: a list id above 255 costs the counter code a byte, and version 11
+/// has none left (docs/token-spec.md, "Size budget"). With lists of 2^22 that is about 800
+/// million live entries; beyond it allocation fails with "the status list is full".
+pub const MAX_LISTS: u32 = 255;
 
 /// How lists are cut and published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +62,9 @@ impl StatusPublishing {
     /// free index is then found in at most four tries on average).
     pub fn lists_for(&self, in_use: usize) -> u32 {
         let size = u64::from(self.list_size.max(1));
-        u32::try_from((in_use as u64 * 4).div_ceil(size * 3).max(1)).unwrap_or(u32::MAX)
+        u32::try_from((in_use as u64 * 4).div_ceil(size * 3).max(1))
+            .unwrap_or(MAX_LISTS)
+            .min(MAX_LISTS)
     }
 
     /// Where the store's index `global` lives.
@@ -487,6 +494,7 @@ mod tests {
         assert_eq!(p.lists_for((3 << 20) + 1), 2);
         // 7 million handbooks × 16 live credentials × 24/21 (kept past expiry): 41 lists.
         assert_eq!(p.lists_for(7_000_000 * 16 * 24 / 21), 41);
+        assert_eq!(p.lists_for(usize::MAX / 8), MAX_LISTS);
         assert_eq!(p.status_ref((1 << 22) + 7), StatusRef { list: 2, index: 7 });
     }
 }

@@ -555,8 +555,14 @@ impl ServerStore for PgStore {
     async fn list_heads(&self) -> Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError> {
         self.client
             .query(
-                "SELECT DISTINCT ON (list) list, version, issued_at FROM status_publications \
-                 ORDER BY list, version DESC",
+                // One primary-key lookup per list (there are at most 255), not a scan of
+                // every version kept.
+                "SELECT l.list, p.version, p.issued_at \
+                 FROM generate_series(1, (SELECT coalesce(max(list), 0) FROM status_publications)) \
+                      AS l(list) \
+                 CROSS JOIN LATERAL (SELECT version, issued_at FROM status_publications s \
+                      WHERE s.list = l.list ORDER BY version DESC LIMIT 1) p \
+                 ORDER BY l.list",
                 &[],
             )
             .await

@@ -443,13 +443,26 @@ impl ServerStore for SledStore {
     }
 
     async fn list_heads(&self) -> Result<Vec<(u32, u64, DateTime<Utc>)>, StoreError> {
-        let mut heads: std::collections::BTreeMap<u32, (u64, DateTime<Utc>)> =
-            std::collections::BTreeMap::new();
-        for v in self.publications.iter().values() {
-            let p: Publication = decode("publication", &v.map_err(e)?)?;
-            heads.insert(p.list, (p.version, p.issued_at));
+        // Lists are numbered from 1 without gaps: the last key names the highest, and each
+        // list's newest version is the last key under its prefix.
+        let Some((last, _)) = self.publications.last().map_err(e)? else {
+            return Ok(Vec::new());
+        };
+        let highest = last
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "publication key".into(),
+                why: "shorter than 4 bytes".into(),
+            })?;
+        let mut heads = Vec::new();
+        for list in 1..=highest {
+            if let Some(p) = self.newest_publication(list).await? {
+                heads.push((p.list, p.version, p.issued_at));
+            }
         }
-        Ok(heads.into_iter().map(|(l, (v, t))| (l, v, t)).collect())
+        Ok(heads)
     }
 
     async fn trim_publications(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
