@@ -170,20 +170,8 @@ impl ServerState {
             let mut lost_race = false;
             for list in 1..=lists {
                 let current = by_list.remove(&list).unwrap_or_default();
-                let head = self
-                    .store
-                    .newest_publication(list)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let (version, base, last) = match &head {
-                    Some(h) => {
-                        let base = h
-                            .entries
-                            .as_deref()
-                            .and_then(decode_runs)
-                            .ok_or_else(|| corrupt("entries"))?;
-                        (h.version + 1, base, Some(h.issued_at))
-                    }
+                let (version, base, last) = match self.newest(list).await? {
+                    Some((h, base)) => (h.version + 1, base, Some(h.issued_at)),
                     None => (1, Vec::new(), None),
                 };
                 let undo = undo_between(&base, &current);
@@ -288,8 +276,8 @@ impl ServerState {
         Ok(())
     }
 
-    /// The newest version of `list`, signed.
-    async fn signed_list(&self, list: u32) -> Result<Option<Arc<Vec<u8>>>, String> {
+    /// The newest version of `list` with its entries (not valid, by index).
+    async fn newest(&self, list: u32) -> Result<Option<(Publication, Vec<(u32, Status)>)>, String> {
         let Some(head) = self
             .store
             .newest_publication(list)
@@ -303,6 +291,14 @@ impl ServerState {
             .as_deref()
             .and_then(decode_runs)
             .ok_or_else(|| corrupt("entries"))?;
+        Ok(Some((head, entries)))
+    }
+
+    /// The newest version of `list`, signed.
+    async fn signed_list(&self, list: u32) -> Result<Option<Arc<Vec<u8>>>, String> {
+        let Some((head, entries)) = self.newest(list).await? else {
+            return Ok(None);
+        };
         Ok(Some(self.published.cached((list, head.version, 0), || {
             let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
             let mut l = issuer.empty_status_list(list, self.cfg.status.list_size, head.issued_at);
@@ -317,12 +313,7 @@ impl ServerState {
     /// The signed delta from version `from` of `list` to its newest: version `from` rebuilt by
     /// walking the newest entries back through the versions after it.
     async fn signed_delta(&self, list: u32, from: u64) -> Result<DeltaAnswer, String> {
-        let Some(head) = self
-            .store
-            .newest_publication(list)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+        let Some((head, newest)) = self.newest(list).await? else {
             return Ok(DeltaAnswer::NoList);
         };
         if head.version == from {
@@ -342,11 +333,6 @@ impl ServerState {
         if after.first().map(|p| p.version) != Some(from + 1) {
             return Ok(DeltaAnswer::Gone);
         }
-        let newest = head
-            .entries
-            .as_deref()
-            .and_then(decode_runs)
-            .ok_or_else(|| corrupt("entries"))?;
         let mut state: BTreeMap<u32, Status> = newest.iter().copied().collect();
         for p in after.iter().rev() {
             for (i, s) in decode_runs(&p.undo).ok_or_else(|| corrupt("undo"))? {
