@@ -83,6 +83,38 @@ impl<'a> IntMap<'a> {
     }
 }
 
+/// Whether `bytes` is exactly one CBOR item in the deterministic encoding Techo signs (RFC 8949
+/// §4.2.1): definite lengths, integers and lengths in their shortest form, map keys in
+/// ascending order of their encoded bytes with no repeats. Signed bytes must be in this form, so
+/// one statement has one encoding.
+pub fn is_deterministic(bytes: &[u8]) -> bool {
+    let Ok((value, end)) = read_item(bytes, 0, "") else {
+        return false;
+    };
+    end == bytes.len() && keys_in_order(&value) && encode(&value).as_deref() == Some(bytes)
+}
+
+fn encode(v: &Value) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(v, &mut out).ok()?;
+    Some(out)
+}
+
+fn keys_in_order(v: &Value) -> bool {
+    match v {
+        Value::Map(entries) => {
+            let keys: Option<Vec<Vec<u8>>> = entries.iter().map(|(k, _)| encode(k)).collect();
+            keys.is_some_and(|k| k.windows(2).all(|w| w[0] < w[1]))
+                && entries
+                    .iter()
+                    .all(|(k, v)| keys_in_order(k) && keys_in_order(v))
+        }
+        Value::Array(items) => items.iter().all(keys_in_order),
+        Value::Tag(_, inner) => keys_in_order(inner),
+        _ => true,
+    }
+}
+
 pub fn uint(v: &Value) -> Option<u64> {
     v.as_integer().and_then(|i| u64::try_from(i).ok())
 }

@@ -115,9 +115,23 @@ impl CredentialBody {
         if end != bytes.len() {
             return Err(bad("credential payload has trailing bytes"));
         }
+        if !super::cbor_read::is_deterministic(bytes) {
+            return Err(bad(
+                "credential payload is not in deterministic CBOR (shortest integers, keys in order)",
+            ));
+        }
         let m = IntMap::new(&value).ok_or(bad("credential payload must be a map"))?;
         if !m.has_unique_keys() {
             return Err(bad("credential payload repeats a key"));
+        }
+        if value.as_map().is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|(k, _)| uint(k).is_none_or(|k| !(1..=9).contains(&k)))
+        }) {
+            return Err(bad(
+                "credential payload has a key version 1 does not define",
+            ));
         }
         if m.uint(key::VERSION) != Some(CREDENTIAL_VERSION) {
             return Err(bad("credential version must be 1"));
@@ -131,8 +145,9 @@ impl CredentialBody {
         let not_before = m.u32(key::NOT_BEFORE).ok_or(bad("not-before"))?;
         let not_after = m
             .u32(key::NOT_AFTER)
+            .filter(|d| *d < MAX_VALIDITY_DAYS)
             .and_then(|d| not_before.checked_add(d))
-            .ok_or(bad("not-after"))?;
+            .ok_or(bad("not-after must be 0 to 21 days after not-before"))?;
         let status = m
             .get(key::STATUS)
             .and_then(Value::as_array)
@@ -153,7 +168,7 @@ impl CredentialBody {
         };
         let digests = match (m.bytes(key::COUNTER_DIGEST), m.get(key::CLAIM_DIGESTS)) {
             (Some(d), None) => Digests::Counter(digest(d)?),
-            (None, Some(Value::Map(entries))) => {
+            (None, Some(Value::Map(entries))) if !entries.is_empty() => {
                 let mut all = BTreeMap::new();
                 for (k, v) in entries {
                     let id = uint(k)
@@ -247,6 +262,25 @@ impl SignedCredential {
         let kid = sign1.protected.header.key_id.clone();
         if kid.is_empty() {
             return Err(bad("credential key id is missing"));
+        }
+        // Only alg and kid, in deterministic CBOR; nothing unprotected.
+        let only_alg_and_kid = coset::HeaderBuilder::new()
+            .algorithm(iana::Algorithm::ES256)
+            .key_id(kid.clone())
+            .build();
+        if sign1.protected.header != only_alg_and_kid
+            || !sign1
+                .protected
+                .original_data
+                .as_deref()
+                .is_some_and(super::cbor_read::is_deterministic)
+        {
+            return Err(bad(
+                "credential protected header must be exactly {1: -7, 4: kid}",
+            ));
+        }
+        if sign1.unprotected != coset::Header::default() {
+            return Err(bad("credential unprotected header must be empty"));
         }
         Ok(Self { sign1, kid })
     }

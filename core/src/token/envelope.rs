@@ -53,7 +53,8 @@ impl Payload {
         } else {
             input
         };
-        if bytes.len() < 3 || !bytes[..2].eq_ignore_ascii_case(b"TK") {
+        // Exactly "TK": QR alphanumeric mode has no lower case, and one payload has one form.
+        if bytes.len() < 3 || &bytes[..2] != b"TK" {
             return Err(PrefixError::NotTecho);
         }
         if bytes[2] != b'1' {

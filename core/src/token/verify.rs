@@ -11,7 +11,7 @@
 //! 9. status: not revoked or suspended, list not older than the policy allows;
 //! 10. challenge and audience when required.
 
-use super::cbor_read::{Malformed, read_item, uint};
+use super::cbor_read::{Malformed, is_deterministic, read_item, uint};
 use super::claims::{ClaimId, DisclosedClaims, SALT_LEN, claim_digest, counter_digest};
 use super::credential::{CredentialBody, Digests, SignedCredential, StatusRef, parse_sign1};
 use super::display::DisplayToken;
@@ -24,7 +24,9 @@ use crate::Lang;
 use crate::model::SupportCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use ciborium::Value;
-use coset::iana;
+
+/// The format version this verifier reads (`TK1`, credential version 1).
+pub const TOKEN_VERSION: u32 = 1;
 
 /// What the verifier tolerates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +134,10 @@ pub enum VerifyError {
     ChallengeMissing,
     #[error("the code was made for another challenge or site / 別のサイト向けのコードです")]
     WrongChallenge,
+    #[error(
+        "this code's format (version {version}) is retired by the issuer (oldest accepted: {min}): the holder must update the Techo app / 古い形式のコードです。アプリを更新してください"
+    )]
+    VersionRetired { version: u32, min: u32 },
 }
 
 impl VerifyError {
@@ -162,6 +168,7 @@ impl VerifyError {
             VerifyError::StatusListTooOld { .. } => "status_list_too_old",
             VerifyError::ChallengeMissing => "challenge_missing",
             VerifyError::WrongChallenge => "wrong_challenge",
+            VerifyError::VersionRetired { .. } => "version_retired",
         }
     }
 }
@@ -220,7 +227,13 @@ pub fn verify(
         coupon,
     } = decode(payload)?;
 
-    // 3. issuer known and its key valid now
+    // 3. the trust list still accepts this format, the issuer is known and its key valid now
+    if trust.min_token_version > TOKEN_VERSION {
+        return Err(VerifyError::VersionRetired {
+            version: TOKEN_VERSION,
+            min: trust.min_token_version,
+        });
+    }
     let issuer = trust
         .issuer(&cred.kid)
         .ok_or_else(|| VerifyError::UnknownIssuer {
@@ -367,6 +380,13 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
     // 2. decode: credential ‖ token, nothing after
     let (cred_value, cred_end) = read_item(&body, 0, "credential")?;
     let credential_bytes = &body[..cred_end];
+    if !is_deterministic(credential_bytes) {
+        return Err(Malformed {
+            at: 0,
+            what: "credential is not in deterministic CBOR",
+        }
+        .into());
+    }
     let cred = SignedCredential::from_value(cred_value, 0)?;
     let (token_value, token_end) = read_item(&body, cred_end, "display token")?;
     if token_end != body.len() {
@@ -377,13 +397,20 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         .into());
     }
     let token = parse_sign1(token_value, cred_end, "display token must be a COSE_Sign1")?;
-    let es256 = Some(coset::Algorithm::Assigned(iana::Algorithm::ES256));
-    if token.protected.header.alg.is_some() && token.protected.header.alg != es256 {
-        return Err(Malformed {
-            at: cred_end,
-            what: "display token algorithm must be ES256",
-        }
-        .into());
+    let token_bad = |what: &'static str| -> VerifyError { Malformed { at: cred_end, what }.into() };
+    if !is_deterministic(&body[cred_end..]) {
+        return Err(token_bad("display token is not in deterministic CBOR"));
+    }
+    // Version 1 fixes the algorithm (ES256): both headers are empty.
+    if token
+        .protected
+        .original_data
+        .as_deref()
+        .is_some_and(|p| !p.is_empty())
+        || token.protected.header != coset::Header::default()
+        || token.unprotected != coset::Header::default()
+    {
+        return Err(token_bad("display token headers must be empty"));
     }
     let cred_payload = cred.sign1.payload.as_deref().unwrap_or_default();
     let credential = CredentialBody::from_cbor(cred_payload, 0)?;
@@ -396,6 +423,11 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
             at: cred_end + m.at,
             what: m.what,
         })?;
+    if !is_deterministic(token_payload) {
+        return Err(token_bad(
+            "display token payload is not in deterministic CBOR",
+        ));
+    }
     let shown = DisplayToken::from_cbor(&token_body, cred_end)?;
     let step = i64::try_from(shown.step).map_err(|_| Malformed {
         at: cred_end,
@@ -456,7 +488,10 @@ fn check_disclosures(
                     .ok_or(VerifyError::DisclosureMismatch)?;
                 let salt = salt_of(salt).ok_or(VerifyError::DisclosureMismatch)?;
                 let expected = all.get(&id).ok_or(VerifyError::DisclosureMismatch)?;
-                if seen.contains(&id) || !digests_equal(&claim_digest(salt, id, value), expected) {
+                // Ascending ids, each once: one disclosure has one encoding.
+                if seen.last().is_some_and(|last| *last >= id)
+                    || !digests_equal(&claim_digest(salt, id, value), expected)
+                {
                     return Err(VerifyError::DisclosureMismatch);
                 }
                 seen.push(id);
