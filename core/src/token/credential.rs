@@ -105,6 +105,27 @@ impl CredentialBody {
         super::claims::cbor(&Value::Map(map))
     }
 
+    /// The payload as version 1 writes it: deterministic CBOR, a map of keys 1–9, each once.
+    fn shaped<'v>(bytes: &[u8], value: &'v Value) -> Result<IntMap<'v>, &'static str> {
+        if !super::cbor_read::is_deterministic(bytes) {
+            return Err(
+                "credential payload is not in deterministic CBOR (shortest integers, keys in order)",
+            );
+        }
+        let m = IntMap::new(value).ok_or("credential payload must be a map")?;
+        if !m.has_unique_keys() {
+            return Err("credential payload repeats a key");
+        }
+        if value.as_map().is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|(k, _)| uint(k).is_none_or(|k| !(1..=9).contains(&k)))
+        }) {
+            return Err("credential payload has a key version 1 does not define");
+        }
+        Ok(m)
+    }
+
     /// Parses a credential payload; `at` is where the credential starts in the whole payload.
     pub fn from_cbor(bytes: &[u8], at: usize) -> Result<Self, Malformed> {
         let bad = |what| Malformed { at, what };

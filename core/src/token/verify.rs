@@ -228,22 +228,7 @@ pub fn verify(
     } = decode(payload)?;
 
     // 3. the trust list still accepts this format, the issuer is known and its key valid now
-    if trust.min_token_version > TOKEN_VERSION {
-        return Err(VerifyError::VersionRetired {
-            version: TOKEN_VERSION,
-            min: trust.min_token_version,
-        });
-    }
-    let issuer = trust
-        .issuer(&cred.kid)
-        .ok_or_else(|| VerifyError::UnknownIssuer {
-            kid: hex(&cred.kid),
-        })?;
-    if now < issuer.not_before || now > issuer.not_after || issuer.issuer_id != credential.issuer {
-        return Err(VerifyError::IssuerKeyNotValid {
-            kid: hex(&cred.kid),
-        });
-    }
+    let issuer = trusted_issuer(trust, &cred.kid, credential.issuer, now)?;
 
     // 4. issuer signature
     cred.sign1
@@ -445,6 +430,29 @@ fn decode(payload: &[u8]) -> Result<Decoded, VerifyError> {
         self_declared: shown.declared,
         coupon: shown.coupon,
     })
+}
+
+/// Check 3: the trust list still accepts version 1, knows the kid, and the key is valid now
+/// for the issuer the credential names.
+fn trusted_issuer<'t>(
+    trust: &'t TrustList,
+    kid: &[u8],
+    issuer_id: u32,
+    now: DateTime<Utc>,
+) -> Result<&'t super::trust::TrustedIssuer, VerifyError> {
+    if trust.min_token_version > TOKEN_VERSION {
+        return Err(VerifyError::VersionRetired {
+            version: TOKEN_VERSION,
+            min: trust.min_token_version,
+        });
+    }
+    let issuer = trust
+        .issuer(kid)
+        .ok_or_else(|| VerifyError::UnknownIssuer { kid: hex(kid) })?;
+    if now < issuer.not_before || now > issuer.not_after || issuer.issuer_id != issuer_id {
+        return Err(VerifyError::IssuerKeyNotValid { kid: hex(kid) });
+    }
+    Ok(issuer)
 }
 
 fn salt_of(v: &Value) -> Option<&[u8]> {
