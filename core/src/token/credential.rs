@@ -136,24 +136,7 @@ impl CredentialBody {
         if end != bytes.len() {
             return Err(bad("credential payload has trailing bytes"));
         }
-        if !super::cbor_read::is_deterministic(bytes) {
-            return Err(bad(
-                "credential payload is not in deterministic CBOR (shortest integers, keys in order)",
-            ));
-        }
-        let m = IntMap::new(&value).ok_or(bad("credential payload must be a map"))?;
-        if !m.has_unique_keys() {
-            return Err(bad("credential payload repeats a key"));
-        }
-        if value.as_map().is_some_and(|entries| {
-            entries
-                .iter()
-                .any(|(k, _)| uint(k).is_none_or(|k| !(1..=9).contains(&k)))
-        }) {
-            return Err(bad(
-                "credential payload has a key version 1 does not define",
-            ));
-        }
+        let m = Self::shaped(bytes, &value).map_err(bad)?;
         if m.uint(key::VERSION) != Some(CREDENTIAL_VERSION) {
             return Err(bad("credential version must be 1"));
         }
