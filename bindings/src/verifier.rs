@@ -41,9 +41,89 @@ impl Verifier {
         &self,
         payload: &[u8],
         now_unix: i64,
+        policy: &Policy,
     ) -> Result<techo_core::token::VerifiedPresentation, techo_core::token::VerifyError> {
         let now = chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default();
-        verify(payload, &self.trust, &self.status, now, &Policy::default())
+        verify(payload, &self.trust, &self.status, now, policy)
+    }
+}
+
+/// The challenge a booking site issued, which the presentation must answer.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ExpectedChallenge {
+    pub nonce: Vec<u8>,
+    pub audience: String,
+}
+
+impl Verifier {
+    /// [`Verifier::check`] under `policy`.
+    fn check_with(
+        &self,
+        payload: &[u8],
+        now_unix: i64,
+        lang: Language,
+        policy: &Policy,
+    ) -> StaffCheck {
+        match self.verdict(payload, now_unix, lang, policy) {
+            Ok(v) => StaffCheck {
+                valid: true,
+                code: None,
+                lines: staff_lines(&v, lang.into()),
+                verdict: Some(v),
+            },
+            Err(TechoError::Rejected { code, detail }) => StaffCheck {
+                valid: false,
+                lines: vec![
+                    techo_core::Lang::from(lang)
+                        .pick("✕ 無効なコード", "✕ NOT VALID")
+                        .to_owned(),
+                    detail,
+                ],
+                code: Some(code),
+                verdict: None,
+            },
+            Err(e) => StaffCheck {
+                valid: false,
+                code: Some("error".into()),
+                lines: vec![
+                    techo_core::Lang::from(lang)
+                        .pick("✕ 確認できません", "✕ CANNOT CHECK")
+                        .to_owned(),
+                    e.to_string(),
+                ],
+                verdict: None,
+            },
+        }
+    }
+
+    fn verdict(
+        &self,
+        payload: &[u8],
+        now_unix: i64,
+        lang: Language,
+        policy: &Policy,
+    ) -> Result<Verdict, TechoError> {
+        let lang: techo_core::Lang = lang.into();
+        match self.verified(payload, now_unix, policy) {
+            Ok(v) => Ok(Verdict {
+                issuer: v.issuer_name,
+                kind: v.claims.kind.map(|k| k.label(lang).to_owned()),
+                fare_class: v.claims.fare_class.map(|f| f.label(lang).to_owned()),
+                caregiver: v.claims.caregiver,
+                linkage: v.claims.linkage.map(|l| l.label(lang).to_owned()),
+                status_list_age_seconds: v.status_list_age.num_seconds(),
+                self_declared: v
+                    .self_declared
+                    .iter()
+                    .map(|c| c.label(lang).to_owned())
+                    .collect(),
+                guardian: v.guardian.map(|g| g.label(lang)),
+            }),
+            Err(e) => Err(TechoError::Rejected {
+                code: e.code().to_owned(),
+                detail: e.message(lang),
+            }),
+        }
     }
 }
 
@@ -96,36 +176,25 @@ impl Verifier {
     /// Staff mode's check of a scanned code: never an error for a refused code (it is a
     /// result to show), with the lines to show in `lang`.
     pub fn check(&self, payload: Vec<u8>, now_unix: i64, lang: Language) -> StaffCheck {
-        match self.verify(payload, now_unix, lang) {
-            Ok(v) => StaffCheck {
-                valid: true,
-                code: None,
-                lines: staff_lines(&v, lang.into()),
-                verdict: Some(v),
-            },
-            Err(TechoError::Rejected { code, detail }) => StaffCheck {
-                valid: false,
-                lines: vec![
-                    techo_core::Lang::from(lang)
-                        .pick("✕ 無効なコード", "✕ NOT VALID")
-                        .to_owned(),
-                    detail,
-                ],
-                code: Some(code),
-                verdict: None,
-            },
-            Err(e) => StaffCheck {
-                valid: false,
-                code: Some("error".into()),
-                lines: vec![
-                    techo_core::Lang::from(lang)
-                        .pick("✕ 確認できません", "✕ CANNOT CHECK")
-                        .to_owned(),
-                    e.to_string(),
-                ],
-                verdict: None,
-            },
-        }
+        self.check_with(&payload, now_unix, lang, &Policy::default())
+    }
+
+    /// [`Verifier::check`] for a site that issued `challenge`: the code must answer it.
+    pub fn check_answering(
+        &self,
+        payload: Vec<u8>,
+        now_unix: i64,
+        lang: Language,
+        challenge: ExpectedChallenge,
+    ) -> StaffCheck {
+        let policy = Policy {
+            challenge: Some(techo_core::token::Challenge {
+                nonce: challenge.nonce,
+                audience: challenge.audience,
+            }),
+            ..Policy::default()
+        };
+        self.check_with(&payload, now_unix, lang, &policy)
     }
 
     /// Checks the signed trust list against the pinned root key (SEC1) and the status lists
@@ -192,27 +261,7 @@ impl Verifier {
         now_unix: i64,
         lang: Language,
     ) -> Result<Verdict, TechoError> {
-        let lang: techo_core::Lang = lang.into();
-        match self.verified(&payload, now_unix) {
-            Ok(v) => Ok(Verdict {
-                issuer: v.issuer_name,
-                kind: v.claims.kind.map(|k| k.label(lang).to_owned()),
-                fare_class: v.claims.fare_class.map(|f| f.label(lang).to_owned()),
-                caregiver: v.claims.caregiver,
-                linkage: v.claims.linkage.map(|l| l.label(lang).to_owned()),
-                status_list_age_seconds: v.status_list_age.num_seconds(),
-                self_declared: v
-                    .self_declared
-                    .iter()
-                    .map(|c| c.label(lang).to_owned())
-                    .collect(),
-                guardian: v.guardian.map(|g| g.label(lang)),
-            }),
-            Err(e) => Err(TechoError::Rejected {
-                code: e.code().to_owned(),
-                detail: e.message(lang),
-            }),
-        }
+        self.verdict(&payload, now_unix, lang, &Policy::default())
     }
 }
 
