@@ -155,8 +155,9 @@ pub struct PresentCmd {
     /// ... and the site it is for.
     #[arg(long)]
     pub audience: Option<String>,
-    /// Present an operator's coupon with the code: OPERATOR/COUPON (see `techo coupons`).
-    #[arg(long, value_name = "OPERATOR/COUPON")]
+    /// Present an operator's coupon with the code: OPERATOR/COUPON (see `techo coupons`). A
+    /// coupon goes with the counter claims at a counter: not with --disclose or a challenge.
+    #[arg(long, value_name = "OPERATOR/COUPON", conflicts_with_all = ["disclose", "challenge", "audience"])]
     pub coupon: Option<String>,
 }
 

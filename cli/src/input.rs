@@ -68,8 +68,8 @@ pub fn stdin_line(line: &mut String) -> Result<(), CliError> {
     Ok(())
 }
 
-/// All of standard input as text, at most `limit` bytes.
-pub fn stdin_text(limit: u64) -> Result<String, CliError> {
+/// All of standard input, at most `limit` bytes.
+pub fn stdin_bytes(limit: u64) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
@@ -82,8 +82,5 @@ pub fn stdin_text(limit: u64) -> Result<String, CliError> {
     if bytes.len() as u64 > limit {
         return Err(too_large("stdin", limit));
     }
-    String::from_utf8(bytes).map_err(|_| CliError::ReadFile {
-        path: "stdin".into(),
-        why: "not UTF-8 text".into(),
-    })
+    Ok(bytes)
 }

@@ -276,7 +276,8 @@ fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> 
     }
     let payload: Vec<u8> = match (&v.image, v.payload.as_deref()) {
         (Some(path), _) => qr_file::read(path)?,
-        (None, Some("-")) => input::stdin_text(input::STDIN_LINE)?.into_bytes(),
+        // Either form: the text form, or the binary form's bytes as a scanner gives them.
+        (None, Some("-")) => input::stdin_bytes(input::STDIN_LINE)?,
         (None, Some(text)) => text.as_bytes().to_vec(),
         (None, None) => {
             return Err(CliError::BadArgument(
@@ -327,7 +328,12 @@ fn verify_command(cli: &Cli, v: &VerifyCmd, lang: Lang) -> Result<(), CliError> 
         challenge,
         ..techo_core::token::Policy::default()
     };
-    match token_cmd::verify_payload(&payload, &data, now, &policy, cli.json, lang) {
+    // A challenge proves freshness only if this verifier issued it and it is answered once.
+    let redeem = |_: &techo_core::token::VerifiedPresentation| match &policy.challenge {
+        Some(c) => policy_cmd::redeem_challenge(&data_dir(cli)?, c, now),
+        None => Ok(()),
+    };
+    match token_cmd::verify_payload(&payload, &data, now, &policy, (cli.json, lang), redeem) {
         Err(CliError::Rejected(e)) if cli.json => {
             print_json(&token_cmd::rejection_json(&e, lang));
             Err(CliError::Rejected(e))

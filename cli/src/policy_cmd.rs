@@ -76,6 +76,19 @@ pub fn issue_challenge(
     Ok(())
 }
 
+/// Marks a challenge this verifier issued as answered: refused if it never issued it, it
+/// expired, or it was answered before (a replay).
+pub fn redeem_challenge(
+    data_dir: &Path,
+    c: &Challenge,
+    now: DateTime<Utc>,
+) -> Result<(), CliError> {
+    let mut book = load_book(data_dir)?;
+    let redeemed = book.redeem(c, now);
+    save_book(data_dir, &book)?;
+    redeemed.map_err(|e| CliError::InvalidCode(e.to_string()))
+}
+
 pub struct PolicyCheck<'a> {
     pub policy: &'a Path,
     pub trip: Trip,
@@ -105,11 +118,7 @@ pub fn verify_with_policy(
         Ok(v) => {
             declared.clone_from(&v.self_declared);
             if let Some(c) = &check.challenge {
-                let dir = check.data_dir.ok_or(CliError::NoDataDir)?;
-                let mut book = load_book(dir)?;
-                let redeemed = book.redeem(c, now);
-                save_book(dir, &book)?;
-                redeemed.map_err(|e| CliError::InvalidCode(e.to_string()))?;
+                redeem_challenge(check.data_dir.ok_or(CliError::NoDataDir)?, c, now)?;
             }
             let mut facts = Facts::from_presentation(&v, now);
             if check.challenge.is_none() {

@@ -191,16 +191,20 @@ impl VerifierData {
     }
 }
 
+/// Verifies and prints the verdict. `accept` runs on a valid code before anything is printed
+/// (redeeming a challenge): its error is the command's.
 pub fn verify_payload(
     payload: &[u8],
     data: &VerifierData,
     now: DateTime<Utc>,
     policy: &Policy,
-    json: bool,
-    lang: Lang,
+    out: (bool, Lang),
+    accept: impl FnOnce(&VerifiedPresentation) -> Result<(), CliError>,
 ) -> Result<VerifiedPresentation, CliError> {
+    let (json, lang) = out;
     match verify(payload, &data.trust, &data.status, now, policy) {
         Ok(v) => {
+            accept(&v)?;
             if json {
                 print_json(&verdict_json(&v, lang));
             } else {

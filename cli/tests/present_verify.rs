@@ -212,3 +212,102 @@ fn full_disclosure_shows_only_what_was_asked() {
         "{claims:?}"
     );
 }
+
+/// Issue 27, found by an outside implementer: `verify --challenge HEX` took a challenge this
+/// verifier never issued, and the same answer any number of times.
+#[test]
+fn a_challenge_counts_only_if_this_verifier_issued_it_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    issued(dir.path());
+    let answer = |nonce: &str| {
+        json(
+            dir.path(),
+            &[
+                "present",
+                "--challenge",
+                nonce,
+                "--audience",
+                "tickets.example",
+            ],
+        )["payload"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let check = |payload: &str, nonce: &str| {
+        techo(dir.path())
+            .args(["--lang", "en", "verify", payload, "--challenge", nonce])
+            .args(["--audience", "tickets.example"])
+            .output()
+            .unwrap()
+    };
+    // Never issued here: refused, and nothing printed as valid.
+    let made_up = "00112233445566778899aabbccddeeff";
+    let out = check(&answer(made_up), made_up);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("VALID"));
+    // Issued here: valid once, then a replay.
+    let issued = json(
+        dir.path(),
+        &["verify", "--challenge", "--audience", "tickets.example"],
+    );
+    let nonce = issued["challenge"].as_str().unwrap().to_owned();
+    let payload = answer(&nonce);
+    let first = check(&payload, &nonce);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    for _ in 0..2 {
+        let again = check(&payload, &nonce);
+        assert_eq!(again.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already answered"),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+    }
+}
+
+/// Issue 27: `verify -` refused the binary form, which is what a scanner hands over.
+#[test]
+fn verify_reads_the_binary_form_on_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    issued(dir.path());
+    let text = json(dir.path(), &["present"])["payload"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = techo_core::token::base45::decode(text.strip_prefix("TK1:").unwrap()).unwrap();
+    let binary = [b"TK1".as_slice(), &body].concat();
+    techo(dir.path())
+        .args(["--lang", "en", "verify", "-"])
+        .write_stdin(binary)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("VALID"));
+}
+
+/// Issue 27: `present --coupon` silently dropped --disclose, --challenge and --audience.
+#[test]
+fn a_coupon_is_not_combined_silently_with_other_claims_or_a_challenge() {
+    let dir = tempfile::tempdir().unwrap();
+    issued(dir.path());
+    for extra in [
+        vec!["--disclose", "kind,grade"],
+        vec!["--challenge", "00ff", "--audience", "tickets.example"],
+    ] {
+        let out = techo(dir.path())
+            .args(["present", "--coupon", "example-museum/winter-2026"])
+            .args(&extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
