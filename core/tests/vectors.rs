@@ -143,7 +143,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "tampered",
-            description: "Valid counter payload with one byte of the issuer-signed payload changed (the not-before day).",
+            description: "Valid counter payload with one bit of the issuer-signed payload flipped: the first byte of the device key (the compressed point's y-sign, 03 → 02).",
             tamper_byte: Some(0),
             expected: "bad_issuer_signature",
             ..base.clone()
