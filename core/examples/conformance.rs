@@ -115,6 +115,44 @@ impl Gen {
         l.sign(self.issuer.key(), &self.issuer.kid)
     }
 
+    /// A status list signed by `key` under `kid`, its fields as given: for the list rules a
+    /// verifier must enforce when it loads a list.
+    #[allow(clippy::too_many_arguments, clippy::unused_self)]
+    fn raw_list(
+        &self,
+        key: &SoftwareKey,
+        kid: &[u8],
+        issuer_id: u32,
+        bits_per_entry: u8,
+        bits: &[u8],
+        issued: DateTime<Utc>,
+    ) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(bits).unwrap();
+        let payload = Value::Map(vec![
+            (Value::from(1), Value::from(1)),
+            (Value::from(2), Value::from(issuer_id)),
+            (Value::from(3), Value::from(bits_per_entry)),
+            (Value::from(4), Value::Bytes(z.finish().unwrap())),
+            (Value::from(5), Value::from(issued.timestamp())),
+            (Value::from(6), Value::from(86_400)),
+            (Value::from(7), Value::from(20)),
+        ]);
+        let protected = HeaderBuilder::new()
+            .algorithm(iana::Algorithm::ES256)
+            .key_id(kid.to_vec())
+            .content_type("application/techo-status-list".into())
+            .build();
+        CoseSign1Builder::new()
+            .protected(protected)
+            .payload(cbor(&payload))
+            .create_signature(b"", |tbs| key.sign_bytes(tbs))
+            .build()
+            .to_vec()
+            .unwrap()
+    }
+
     fn trust(&self, min_token_version: u32) -> Vec<u8> {
         TrustList {
             sequence: 1,
@@ -358,6 +396,7 @@ fn main() {
         std::slice::from_ref(&main_list),
     );
 
+    list_rules(&mut g);
     positive(&mut g);
     prefix(&mut g);
     encoding(&mut g);
@@ -1463,4 +1502,83 @@ fn status_and_challenge(g: &mut Gen) {
         None,
         json!({ "valid": true }),
     );
+}
+
+/// Rules for loading a status list: a list that breaks one is left out (never used), so the
+/// credential it would cover gets `status_list_missing`; an entry value of 3 reads as revoked;
+/// a list from the verifier's future is used.
+fn list_rules(g: &mut Gen) {
+    let trust = g.trust(1);
+    let all_valid = vec![0u8; 65_536 / 4];
+    let key = g.issuer.key();
+    let kid = g.issuer.kid.clone();
+    let id = g.issuer.id;
+    let hour_ago = g.now - Duration::hours(1);
+    let mut value_3 = all_valid.clone();
+    value_3[10 / 4] |= 0b11 << ((10 % 4) * 2);
+    let good = g.raw_list(key, &kid, id, 2, &all_valid, hour_ago);
+    let stranger = SoftwareKey::generate();
+    let with_entry_3 = g.raw_list(key, &kid, id, 2, &value_3, hour_ago);
+    let bad_signature = {
+        let last = good.len() - 1;
+        flip(&good, last)
+    };
+    let contexts: [(&str, &str, Vec<u8>, &str); 6] = [
+        (
+            "list-bad-signature",
+            "the only status list has a flipped signature bit: not loaded",
+            bad_signature,
+            "status_list_missing",
+        ),
+        (
+            "list-unknown-signer",
+            "the only status list is signed by a key the trust list does not hold: not loaded",
+            g.raw_list(&stranger, b"zz", id, 2, &all_valid, hour_ago),
+            "status_list_missing",
+        ),
+        (
+            "list-other-issuer-id",
+            "the list names issuer 2 but is signed by issuer 1's key: not loaded",
+            g.raw_list(key, &kid, 2, 2, &all_valid, hour_ago),
+            "status_list_missing",
+        ),
+        (
+            "list-bits-1",
+            "a list of 1 bit per entry: not loaded (version 1 lists have 2)",
+            g.raw_list(key, &kid, id, 1, &all_valid, hour_ago),
+            "status_list_missing",
+        ),
+        (
+            "list-entry-3",
+            "the credential's entry holds the value 3: read as revoked",
+            with_entry_3,
+            "revoked",
+        ),
+        (
+            "list-from-the-future",
+            "a list issued an hour after now (the verifier's clock behind): used",
+            g.raw_list(key, &kid, id, 2, &all_valid, g.now + Duration::hours(1)),
+            "valid",
+        ),
+    ];
+    let [counter, _] = g.pair();
+    let p = g.counter(&counter);
+    for (name, description, list, expected) in contexts {
+        g.context(name, description, &trust, &[list]);
+        let verdict = if expected == "valid" {
+            json!({ "valid": true })
+        } else {
+            json!({ "valid": false, "code": expected })
+        };
+        g.case(
+            "status-list",
+            name,
+            description,
+            name,
+            g.now,
+            (&p).into(),
+            None,
+            verdict,
+        );
+    }
 }
