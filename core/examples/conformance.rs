@@ -88,6 +88,22 @@ impl Gen {
         [held[0].clone(), held[1].clone()]
     }
 
+    /// A counter credential for the usual facts, signed by `issuer` (not the trusted one).
+    fn counter_by(&self, issuer: &Issuer) -> HeldCredential {
+        let held = issuer
+            .issue(&IssueRequest {
+                claims: &self.claims,
+                device_key: &self.device.public(),
+                device_alias: "x",
+                not_before: self.first_day(),
+                not_after: self.first_day() + Duration::days(20),
+                status: StatusRef { list: 1, index: 10 },
+            })
+            .unwrap();
+        let [counter, _] = held;
+        counter
+    }
+
     #[allow(clippy::unused_self)] // one place for the corpus's first day
     fn first_day(&self) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
@@ -1058,17 +1074,8 @@ fn encoding(g: &mut Gen) {
 fn issuer(g: &mut Gen) {
     let [counter, _] = g.pair();
     let other = Issuer::new(1, "Someone else", vec![0x09], SoftwareKey::generate());
-    let held = other
-        .issue(&IssueRequest {
-            claims: &g.claims,
-            device_key: &g.device.public(),
-            device_alias: "x",
-            not_before: g.first_day(),
-            not_after: g.first_day() + Duration::days(20),
-            status: StatusRef { list: 1, index: 10 },
-        })
-        .unwrap();
-    let p = g.counter(&held[0]);
+    let held = g.counter_by(&other);
+    let p = g.counter(&held);
     g.refused(
         "issuer",
         "unknown-kid",
@@ -1156,17 +1163,8 @@ fn signatures(g: &mut Gen) {
         "bad_issuer_signature",
     );
     let impostor = Issuer::new(1, "Impostor", vec![0x01], SoftwareKey::generate());
-    let held = impostor
-        .issue(&IssueRequest {
-            claims: &g.claims,
-            device_key: &g.device.public(),
-            device_alias: "x",
-            not_before: g.first_day(),
-            not_after: g.first_day() + Duration::days(20),
-            status: StatusRef { list: 1, index: 10 },
-        })
-        .unwrap();
-    let p = g.counter(&held[0]);
+    let held = g.counter_by(&impostor);
+    let p = g.counter(&held);
     g.refused(
         "issuer-signature",
         "other-key-same-kid",
