@@ -142,6 +142,20 @@ impl TechoClient {
         root: &PublicKey,
         saved: Option<&VerifierBundle>,
     ) -> Result<VerifierRefresh, ClientError> {
+        match self.refresh_from(root, saved).await? {
+            Ok(fresh) => Ok(fresh),
+            // What was saved no longer opens under the new trust list (an issuer key retired
+            // since those lists were signed): start again from nothing, everything fetched.
+            Err(_) if saved.is_some() => self.refresh_from(root, None).await?.map_err(untrusted),
+            Err(e) => Err(untrusted(e)),
+        }
+    }
+
+    async fn refresh_from(
+        &self,
+        root: &PublicKey,
+        saved: Option<&VerifierBundle>,
+    ) -> Result<Result<VerifierRefresh, crate::token::BundleError>, ClientError> {
         let saved = saved.filter(|b| b.root().is_ok_and(|r| r == *root));
         let opened = saved.and_then(|b| b.open_for_sync().ok());
         let trust_bytes = self.trust_list().await?;
@@ -161,13 +175,12 @@ impl TechoClient {
         for (list, _, how) in &sync.lists {
             bundle.record(*list, how);
         }
-        let (trust, status) = bundle.open().map_err(untrusted)?;
-        Ok(VerifierRefresh {
+        Ok(bundle.open().map(|(trust, status)| VerifierRefresh {
             bundle,
             trust,
             status,
             sync,
-        })
+        }))
     }
 
     async fn sync_list(
