@@ -200,6 +200,11 @@ impl DevIssuer {
             .sign(self.issuer.key(), &self.issuer.kid)
     }
 
+    /// How long a status list this issuer signs may be cached (seconds).
+    pub fn status_ttl(&self) -> u32 {
+        self.state.status_ttl
+    }
+
     /// An all-valid list `list_id` of `capacity` entries issued at `issued_at`, with this
     /// issuer's id and time to live (techo-server fills it from its store).
     pub fn empty_status_list(
@@ -213,7 +218,7 @@ impl DevIssuer {
             self.issuer.id,
             capacity,
             issued_at,
-            self.state.status_ttl,
+            self.status_ttl(),
         )
     }
 

@@ -14,7 +14,7 @@ use super::{ServerState, api_error, cbor, internal};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -256,8 +256,7 @@ impl ServerState {
         self.issuer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .empty_status_list(1, 0, DateTime::<Utc>::UNIX_EPOCH)
-            .ttl_seconds
+            .status_ttl()
     }
 
     /// Publishes first if a list's newest version is older than the heartbeat (a server whose
@@ -354,9 +353,7 @@ impl ServerState {
                     from,
                     version: head.version,
                     issued_at: head.issued_at,
-                    ttl_seconds: issuer
-                        .empty_status_list(list, 0, head.issued_at)
-                        .ttl_seconds,
+                    ttl_seconds: issuer.status_ttl(),
                     released: Vec::new(),
                     marked: Vec::new(),
                 }
