@@ -1255,6 +1255,28 @@ fn validity_and_time(g: &mut Gen) {
     }
 }
 
+/// `items` with `disclosure` in place of the one shown, signed again by the device: the issuer's
+/// digests no longer match.
+fn mismatch(
+    g: &mut Gen,
+    held: &HeldCredential,
+    items: &[Value],
+    disclosure: Vec<Value>,
+    id: &str,
+    description: &str,
+) {
+    let mut t = items.to_vec();
+    t[1] = Value::Array(disclosure);
+    let p = g.token(held, t);
+    g.refused(
+        "disclosure",
+        id,
+        description,
+        Input::Bytes(p),
+        "disclosure_mismatch",
+    );
+}
+
 fn disclosures(g: &mut Gen) {
     let [counter, full] = g.pair();
     let items = token_items(&g.counter(&counter));
@@ -1270,15 +1292,13 @@ fn disclosures(g: &mut Gen) {
     for (id, at, value) in changed {
         let mut d = disclosure.clone();
         d[at] = value;
-        let mut t = items.clone();
-        t[1] = Value::Array(d);
-        let p = g.token(&counter, t);
-        g.refused(
-            "disclosure",
+        mismatch(
+            g,
+            &counter,
+            &items,
+            d,
             &format!("counter-{id}"),
             "a counter value changed and the token signed again by the device",
-            Input::Bytes(p),
-            "disclosure_mismatch",
         );
     }
     let all = token_items(&g.show(&full, g.now, &ClaimId::ALL));
@@ -1289,30 +1309,26 @@ fn disclosures(g: &mut Gen) {
             unreachable!()
         };
         entry[2] = other_value(&entry[2]);
-        let mut t = all.clone();
-        t[1] = Value::Array(c);
-        let p = g.token(&full, t);
-        g.refused(
-            "disclosure",
+        mismatch(
+            g,
+            &full,
+            &all,
+            c,
             &format!("full-{}", id.name()),
             "a disclosed claim value changed, the token signed again",
-            Input::Bytes(p),
-            "disclosure_mismatch",
         );
     }
     let mut wrong_salt = claims.clone();
     if let Value::Array(entry) = &mut wrong_salt[0] {
         entry[1] = Value::Bytes(vec![0; 16]);
     }
-    let mut t = all.clone();
-    t[1] = Value::Array(wrong_salt);
-    let p = g.token(&full, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &full,
+        &all,
+        wrong_salt,
         "full-salt",
         "a full claim's salt changed",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
     let mut unknown = claims.clone();
     unknown.push(Value::Array(vec![
@@ -1320,59 +1336,49 @@ fn disclosures(g: &mut Gen) {
         Value::Bytes(vec![0; 16]),
         Value::from(0),
     ]));
-    let mut t = all.clone();
-    t[1] = Value::Array(unknown);
-    let p = g.token(&full, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &full,
+        &all,
+        unknown,
         "full-unknown-claim",
         "a claim id 9, which version 1 does not define",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
     let mut reversed = claims.clone();
     reversed.reverse();
-    let mut t = all.clone();
-    t[1] = Value::Array(reversed);
-    let p = g.token(&full, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &full,
+        &all,
+        reversed,
         "full-descending",
         "claims in descending id order",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
     let mut twice = claims[..2].to_vec();
     twice.push(claims[1].clone());
-    let mut t = all.clone();
-    t[1] = Value::Array(twice);
-    let p = g.token(&full, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &full,
+        &all,
+        twice,
         "full-repeated",
         "one claim disclosed twice",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
-    let mut t = all;
-    t[1] = Value::Array(disclosure.clone());
-    let p = g.token(&full, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &full,
+        &all,
+        disclosure,
         "counter-form-on-full",
         "a counter disclosure on a full-profile credential",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
-    let mut t = items;
-    t[1] = Value::Array(claims.clone());
-    let p = g.token(&counter, t);
-    g.refused(
-        "disclosure",
+    mismatch(
+        g,
+        &counter,
+        &items,
+        claims,
         "full-form-on-counter",
         "a full disclosure on a counter-profile credential",
-        Input::Bytes(p),
-        "disclosure_mismatch",
     );
 }
 
