@@ -681,8 +681,7 @@ pub(crate) async fn set_issuer_status(
         .set_status(id, status, st.now())
         .await
         .map_err(|e| e.to_string())?;
-    // Out at once unless a version went out moments ago (then the next pass takes it).
-    st.publish_status_lists().await.map(|_| ())
+    st.publish_change().await
 }
 
 /// The holder withdraws consent: revoke everything issued and purge what the server kept.

@@ -259,20 +259,27 @@ impl ServerState {
             .status_ttl()
     }
 
-    /// Publishes first if a list's newest version is older than the heartbeat (a server whose
-    /// background pass is off, or late): a verifier asking is never handed a list older than
-    /// that. Checks the versions only; reads the entries only when one is due.
-    async fn publish_if_stale(&self) -> Result<(), String> {
+    /// Publishes if some list's newest version is at least `age` old. Checks the versions only;
+    /// reads the entries (every one not valid) only when a list can be published.
+    async fn publish_if_older_than(&self, age: Duration) -> Result<(), String> {
         let now = self.now();
         let heads = self.store.list_heads().await.map_err(|e| e.to_string())?;
-        if heads.is_empty()
-            || heads
-                .iter()
-                .any(|(_, _, t)| now - *t >= self.cfg.status.heartbeat)
-        {
+        if heads.is_empty() || heads.iter().any(|(_, _, t)| now - *t >= age) {
             self.publish_status_lists().await?;
         }
         Ok(())
+    }
+
+    /// Before answering a verifier: a list older than the heartbeat (a server whose background
+    /// pass is off, or late) is published first, so nobody is handed a list older than that.
+    async fn publish_if_stale(&self) -> Result<(), String> {
+        self.publish_if_older_than(self.cfg.status.heartbeat).await
+    }
+
+    /// After a status change: out at once unless every list went out within the publishing gap
+    /// (then the next background pass takes it), without reading the entries in that case.
+    pub(crate) async fn publish_change(&self) -> Result<(), String> {
+        self.publish_if_older_than(self.cfg.status.min_gap).await
     }
 
     /// The newest version of `list` with its entries (not valid, by index).
