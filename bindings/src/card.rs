@@ -27,6 +27,9 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for CardTransportError {
 pub trait CardTransport: Send + Sync {
     /// Whether reader and card take extended-length APDUs (`IsoDep.isExtendedLengthApduSupported`).
     fn extended_length(&self) -> bool;
+    /// The largest APDU the transport carries each way (`IsoDep.getMaxTransceiveLength`); 0 when
+    /// the platform states none (iOS). The core keeps every command and response within it.
+    fn max_transceive_length(&self) -> u32;
     fn transmit(&self, apdu: Vec<u8>) -> Result<Vec<u8>, CardTransportError>;
 }
 
@@ -34,11 +37,12 @@ pub(crate) struct ForeignCard(pub Arc<dyn CardTransport>);
 
 impl techo_core::card::CardTransport for ForeignCard {
     fn capabilities(&self) -> Capabilities {
-        if self.0.extended_length() {
+        let caps = if self.0.extended_length() {
             Capabilities::EXTENDED
         } else {
             Capabilities::SHORT
-        }
+        };
+        caps.with_max_transceive(usize::try_from(self.0.max_transceive_length()).unwrap_or(0))
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
@@ -57,7 +61,7 @@ pub struct CardIdentity {
     pub address: String,
     /// `YYYY-MM-DD`.
     pub birth_date: String,
-    /// `male`, `female` or `other`.
+    /// `male`, `female`, `other` or `unknown` (a code this version does not know).
     pub sex: String,
 }
 
@@ -121,7 +125,7 @@ pub fn read_card_identity(
     pin: Arc<PinPad>,
     confirm_last_try: bool,
 ) -> Result<CardIdentity, crate::TechoError> {
-    use techo_core::card::{CardError, CardSession, LastTry, Sex};
+    use techo_core::card::{CardError, CardSession, LastTry};
     let pin = pin.with(techo_core::flows::PinEntry::take).ok_or_else(|| {
         crate::TechoError::from(CardError::from(techo_core::card::PinFormatError))
     })?;
@@ -136,11 +140,6 @@ pub fn read_card_identity(
         name: four.name,
         address: four.address,
         birth_date: four.birth_date.format("%Y-%m-%d").to_string(),
-        sex: match four.sex {
-            Sex::Male => "male",
-            Sex::Female => "female",
-            Sex::Other => "other",
-        }
-        .into(),
+        sex: four.sex.as_str().into(),
     })
 }

@@ -13,6 +13,8 @@ use techo_core::card::jpki::{
 use techo_core::card::{Capabilities, CardTransport, TransportError};
 
 /// Faults and reader properties a test can ask for. APDU numbers count from 1.
+// Independent switches a test combines freely, not states of one machine.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
     /// Reader and card support extended-length APDUs.
@@ -30,6 +32,12 @@ pub struct SimOptions {
     pub strict_le: bool,
     /// Sleep this long per APDU (for UI and timeout tests).
     pub latency: Option<Duration>,
+    /// The reader says it carries extended length but the card answers `67 00` to every
+    /// extended APDU (seen with some phone and card pairings).
+    pub card_refuses_extended: bool,
+    /// The transport's largest APDU, each way (`IsoDep.getMaxTransceiveLength`): longer commands
+    /// or responses fail in the transport, as on a phone.
+    pub max_transceive: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +215,7 @@ impl SoftCard {
                 f.resize(CERT_EF_SIZE.max(f.len()), 0xFF);
                 f
             }),
-            (Applet::CardInfo, BASIC_FOUR_EF) => Some(self.profile.basic_four.encode()),
+            (Applet::CardInfo, BASIC_FOUR_EF) => Some(self.profile.basic_four_record.clone()),
             _ => None,
         }
     }
@@ -234,7 +242,7 @@ impl SoftCard {
     }
 
     fn process(&mut self, cmd: &Incoming) -> Vec<u8> {
-        if cmd.extended && !self.options.extended {
+        if cmd.extended && (!self.options.extended || self.options.card_refuses_extended) {
             return Self::respond(Vec::new(), 0x6700);
         }
         match (cmd.cla, cmd.ins) {
@@ -292,7 +300,9 @@ impl SoftCard {
             if !self.ef_exists(ef) {
                 return Self::respond(Vec::new(), 0x6A82);
             }
-            self.current_ef = Some(ef);
+            if self.profile.sfi_sets_current_ef {
+                self.current_ef = Some(ef);
+            }
             (ef, usize::from(cmd.p2))
         } else {
             match self.current_ef {
@@ -374,9 +384,10 @@ impl SoftCard {
         let Some(kind) = (cmd.p2 & 0x80 != 0).then(|| self.pin_ref(cmd.p2)).flatten() else {
             return Self::respond(Vec::new(), 0x6A88);
         };
+        let blocked_sw = self.profile.blocked_sw;
         let (tries, verified, full, secret) = self.pin_state(kind);
         if *tries == 0 {
-            return Self::respond(Vec::new(), 0x6983);
+            return Self::respond(Vec::new(), blocked_sw);
         }
         if cmd.data.is_empty() {
             let sw = if *verified {
@@ -424,16 +435,24 @@ impl SoftCard {
 
 impl CardTransport for SoftCard {
     fn capabilities(&self) -> Capabilities {
-        if self.options.extended {
+        let caps = if self.options.extended {
             Capabilities::EXTENDED
         } else {
             Capabilities::SHORT
-        }
+        };
+        caps.with_max_transceive(self.options.max_transceive.unwrap_or(0))
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         if self.removed {
             return Err(TransportError::Removed);
+        }
+        let max = self.options.max_transceive.unwrap_or(usize::MAX);
+        if apdu.len() > max {
+            return Err(TransportError::Io(format!(
+                "a {}-byte command exceeds the transport's {max}",
+                apdu.len()
+            )));
         }
         self.count += 1;
         if let Some(d) = self.options.latency {
@@ -454,6 +473,12 @@ impl CardTransport for SoftCard {
             if n == self.count {
                 return Ok(sw.to_be_bytes().to_vec());
             }
+        }
+        if answer.len() > max {
+            return Err(TransportError::Io(format!(
+                "a {}-byte response exceeds the transport's {max}",
+                answer.len()
+            )));
         }
         Ok(answer)
     }

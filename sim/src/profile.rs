@@ -18,6 +18,15 @@ struct CardToml {
     /// The signing password; absent on cards without a signing certificate.
     sign_pin: Option<String>,
     sign_tries: Option<u8>,
+    /// The sex code exactly as the card stores it, when it is not one `sex` names.
+    sex_code: Option<String>,
+    /// What the card answers for a blocked PIN: `6983` (ISO's "blocked") or `6984` (seen from
+    /// real cards). Default 6983.
+    blocked_status: Option<String>,
+    /// Whether a READ BINARY by short EF identifier makes that EF current (ISO 7816-4 allows it;
+    /// no public reader relies on it). Default false: later offset reads need a SELECT.
+    #[serde(default)]
+    sfi_sets_current_ef: bool,
 }
 
 /// The signing certificate, its key and password (署名用電子証明書).
@@ -45,6 +54,11 @@ pub struct CardProfile {
     pub auth_tries: u8,
     pub info_tries: u8,
     pub basic_four: BasicFour,
+    /// The basic-four record as the card stores it (its sex code may be one no reader knows).
+    pub basic_four_record: Vec<u8>,
+    /// The status word for a blocked PIN (0x6983 or 0x6984).
+    pub blocked_sw: u16,
+    pub sfi_sets_current_ef: bool,
     pub certificate: Vec<u8>,
     pub(crate) key: rsa::RsaPrivateKey,
     pub signing: Option<SigningKey>,
@@ -99,10 +113,31 @@ impl CardProfile {
         let sex = match t.sex.as_str() {
             "male" => Sex::Male,
             "female" => Sex::Female,
-            _ => Sex::Other,
+            "other" => Sex::Other,
+            "unknown" => Sex::Unknown,
+            other => {
+                return Err(bad(format!(
+                    "sex {other:?}: male, female, other or unknown"
+                )));
+            }
+        };
+        let blocked_sw = match t.blocked_status.as_deref() {
+            None | Some("6983") => 0x6983,
+            Some("6984") => 0x6984,
+            Some(other) => return Err(bad(format!("blocked_status {other:?}: 6983 or 6984"))),
         };
         let birth_date =
             NaiveDate::parse_from_str(&t.birth_date, "%Y-%m-%d").map_err(|e| bad(e.to_string()))?;
+        let basic_four = BasicFour {
+            name: t.name,
+            address: t.address,
+            birth_date,
+            sex,
+        };
+        let basic_four_record = match &t.sex_code {
+            Some(code) => basic_four.encode_with_sex_code(code.as_bytes()),
+            None => basic_four.encode(),
+        };
         Ok(Self {
             name: dir
                 .file_name()
@@ -111,12 +146,10 @@ impl CardProfile {
             pin: t.pin,
             auth_tries: t.auth_tries,
             info_tries: t.info_tries,
-            basic_four: BasicFour {
-                name: t.name,
-                address: t.address,
-                birth_date,
-                sex,
-            },
+            basic_four,
+            basic_four_record,
+            blocked_sw,
+            sfi_sets_current_ef: t.sfi_sets_current_ef,
             certificate: read("auth.crt.der")?,
             key,
             signing,

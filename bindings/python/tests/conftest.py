@@ -46,6 +46,10 @@ class SocketCard(t.CardTransport):
     def extended_length(self):
         return self.extended
 
+    def max_transceive_length(self):
+        # 0: this transport states no maximum of its own, as on iOS.
+        return 0
+
     def transmit(self, apdu):
         self.apdus += 1
         try:

@@ -143,6 +143,8 @@ pub enum StatusWord {
     SecurityNotSatisfied,
     /// 69 83: authentication method blocked.
     Blocked,
+    /// 69 84: referenced data not usable (real My Number cards answer this for a blocked PIN).
+    DataUnusable,
     /// 69 85: conditions of use not satisfied.
     ConditionsNotSatisfied,
     /// 6A 81: function not supported.
@@ -172,6 +174,7 @@ impl StatusWord {
             (0x67, 0x00) => StatusWord::WrongLength,
             (0x69, 0x82) => StatusWord::SecurityNotSatisfied,
             (0x69, 0x83) => StatusWord::Blocked,
+            (0x69, 0x84) => StatusWord::DataUnusable,
             (0x69, 0x85) => StatusWord::ConditionsNotSatisfied,
             (0x6A, 0x81) => StatusWord::FunctionNotSupported,
             (0x6A, 0x82) => StatusWord::NotFound,
@@ -193,6 +196,7 @@ impl StatusWord {
             StatusWord::WrongLength => 0x6700,
             StatusWord::SecurityNotSatisfied => 0x6982,
             StatusWord::Blocked => 0x6983,
+            StatusWord::DataUnusable => 0x6984,
             StatusWord::ConditionsNotSatisfied => 0x6985,
             StatusWord::FunctionNotSupported => 0x6A81,
             StatusWord::NotFound => 0x6A82,
@@ -268,8 +272,8 @@ mod tests {
     #[test]
     fn status_words_round_trip() {
         for v in [
-            0x9000u16, 0x6110, 0x6282, 0x63C2, 0x6700, 0x6982, 0x6983, 0x6985, 0x6A81, 0x6A82,
-            0x6A86, 0x6C20, 0x6D00, 0x6E00, 0x6F00,
+            0x9000u16, 0x6110, 0x6282, 0x63C2, 0x6700, 0x6982, 0x6983, 0x6984, 0x6985, 0x6A81,
+            0x6A82, 0x6A86, 0x6C20, 0x6D00, 0x6E00, 0x6F00,
         ] {
             let [a, b] = v.to_be_bytes();
             assert_eq!(StatusWord::from_bytes(a, b).to_u16(), v);

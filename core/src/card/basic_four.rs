@@ -2,7 +2,9 @@
 //! applet, used to pre-fill registration.
 //!
 //! Layout: `FF 20 len { DF 21 offsets, DF 22 name, DF 23 address, DF 24 birth (YYYYMMDD),
-//! DF 25 sex }`, BER lengths, UTF-8 text.
+//! DF 25 sex }`, BER lengths (one, two or three bytes: a long address makes the record longer
+//! than one short READ BINARY), UTF-8 text. The offsets item gives, two bytes each, where the
+//! four items start inside the record; the parser walks the items instead, as public readers do.
 
 use chrono::NaiveDate;
 
@@ -19,6 +21,8 @@ pub enum Sex {
     Male,
     Female,
     Other,
+    /// A code this reader does not know: shown as unknown, never a failed read.
+    Unknown,
 }
 
 impl Sex {
@@ -27,15 +31,47 @@ impl Sex {
             Sex::Male => lang.pick("男", "male"),
             Sex::Female => lang.pick("女", "female"),
             Sex::Other => lang.pick("その他", "other"),
+            Sex::Unknown => lang.pick("不明", "unknown"),
         }
     }
 
-    fn code(self) -> &'static str {
+    /// The word the bindings use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+            Sex::Other => "other",
+            Sex::Unknown => "unknown",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
         match self {
             Sex::Male => "1",
             Sex::Female => "2",
             Sex::Other => "9",
+            Sex::Unknown => "0",
         }
+    }
+
+    fn from_code(code: &[u8]) -> Sex {
+        match code {
+            b"1" => Sex::Male,
+            b"2" => Sex::Female,
+            b"3" | b"9" => Sex::Other,
+            _ => Sex::Unknown,
+        }
+    }
+}
+
+/// The record's full length from its first bytes (tag `FF 20` and a BER length), so a reader
+/// knows how many bytes to ask for; `None` until the header is complete or when it is not one.
+pub fn record_length(head: &[u8]) -> Option<usize> {
+    match head {
+        [0xFF, 0x20, n, ..] if *n < 0x80 => Some(3 + usize::from(*n)),
+        [0xFF, 0x20, 0x81, n, ..] => Some(4 + usize::from(*n)),
+        [0xFF, 0x20, 0x82, a, b, ..] => Some(5 + usize::from(u16::from_be_bytes([*a, *b]))),
+        _ => None,
     }
 }
 
@@ -78,14 +114,7 @@ impl BasicFour {
                 0xDF22 => name = text(),
                 0xDF23 => address = text(),
                 0xDF24 => birth = text().and_then(|t| NaiveDate::parse_from_str(&t, "%Y%m%d").ok()),
-                0xDF25 => {
-                    sex = match value {
-                        b"1" => Some(Sex::Male),
-                        b"2" => Some(Sex::Female),
-                        b"3" | b"9" => Some(Sex::Other),
-                        _ => None,
-                    };
-                }
+                0xDF25 => sex = Some(Sex::from_code(value)),
                 _ => return None,
             }
             inner = rest;
@@ -100,27 +129,41 @@ impl BasicFour {
 
     /// Encodes as the card stores it (the software card and tests use this).
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with_sex_code(self.sex.code().as_bytes())
+    }
+
+    /// Encodes with a raw sex code (a software card can carry a code this reader does not know).
+    pub fn encode_with_sex_code(&self, sex_code: &[u8]) -> Vec<u8> {
         let birth = self.birth_date.format("%Y%m%d").to_string();
         let fields: [(u16, &[u8]); 4] = [
             (0xDF22, self.name.as_bytes()),
             (0xDF23, self.address.as_bytes()),
             (0xDF24, birth.as_bytes()),
-            (0xDF25, self.sex.code().as_bytes()),
+            (0xDF25, sex_code),
         ];
-        let mut body = Vec::new();
-        // Offsets: where each field starts inside the structure (kept for fidelity, not used).
-        let offsets = vec![0u8; 8];
-        body.extend_from_slice(&0xDF21u16.to_be_bytes());
-        body.extend(ber_len(offsets.len()));
-        body.extend(offsets);
-        for (tag, value) in fields {
-            body.extend_from_slice(&tag.to_be_bytes());
-            body.extend(ber_len(value.len()));
-            body.extend_from_slice(value);
+        let item = |tag: u16, value: &[u8]| {
+            let mut out = tag.to_be_bytes().to_vec();
+            out.extend(ber_len(value.len()));
+            out.extend_from_slice(value);
+            out
+        };
+        let items: Vec<Vec<u8>> = fields.iter().map(|(t, v)| item(*t, v)).collect();
+        let offsets_item_len = 3 + 8;
+        let body_len = offsets_item_len + items.iter().map(Vec::len).sum::<usize>();
+        let header_len = 2 + ber_len(body_len).len();
+        // Where each of the four items starts, counted from the first byte of the record.
+        let mut offsets = Vec::with_capacity(8);
+        let mut at = header_len + offsets_item_len;
+        for i in &items {
+            offsets.extend_from_slice(&u16::try_from(at).unwrap_or(u16::MAX).to_be_bytes());
+            at += i.len();
         }
         let mut out = vec![0xFF, 0x20];
-        out.extend(ber_len(body.len()));
-        out.extend(body);
+        out.extend(ber_len(body_len));
+        out.extend(item(0xDF21, &offsets));
+        for i in items {
+            out.extend(i);
+        }
         out
     }
 }
@@ -143,5 +186,37 @@ mod tests {
             assert!(BasicFour::parse(&enc[..cut]).is_none(), "cut at {cut}");
         }
         assert!(BasicFour::parse(&[0xFF, 0x20, 0x85]).is_none());
+        assert!(enc.len() > 256, "a long address needs a two-byte length");
+        assert_eq!(record_length(&enc), Some(enc.len()));
+        assert_eq!(record_length(&enc[..4]), None);
+    }
+
+    #[test]
+    fn offsets_point_at_each_item_and_unknown_sex_codes_read_as_unknown() {
+        let b = BasicFour {
+            name: "田中 花子".into(),
+            address: "大阪府".into(),
+            birth_date: NaiveDate::from_ymd_opt(1990, 1, 2).unwrap(),
+            sex: Sex::Female,
+        };
+        let enc = b.encode();
+        let (_, inner, _) = tlv(&enc).unwrap();
+        let (tag, offsets, _) = tlv(inner).unwrap();
+        assert_eq!(tag, 0xDF21);
+        let tags: Vec<[u8; 2]> = offsets
+            .chunks(2)
+            .map(|o| {
+                let at = usize::from(u16::from_be_bytes([o[0], o[1]]));
+                [enc[at], enc[at + 1]]
+            })
+            .collect();
+        assert_eq!(
+            tags,
+            [[0xDF, 0x22], [0xDF, 0x23], [0xDF, 0x24], [0xDF, 0x25]]
+        );
+        for code in [&b"0"[..], b"7", b"", "男".as_bytes()] {
+            let read = BasicFour::parse(&b.encode_with_sex_code(code)).unwrap();
+            assert_eq!(read.sex, Sex::Unknown, "{code:?}");
+        }
     }
 }

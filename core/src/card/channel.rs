@@ -1,5 +1,7 @@
 //! One card session: sends commands, follows `61 xx` (GET RESPONSE) and `6C xx` (re-send with
-//! the right Le), and keeps a trace with PINs masked.
+//! the right Le), keeps every APDU within what the transport says it carries, falls back to
+//! short APDUs when a card refuses an extended one with `67 00`, and keeps a trace with PINs
+//! masked.
 
 use super::apdu::{Command, Response, StatusWord};
 use super::error::CardError;
@@ -17,6 +19,7 @@ pub struct TraceEntry {
 pub struct Channel<'t> {
     transport: &'t mut dyn CardTransport,
     extended: bool,
+    max_command: usize,
     max_response: usize,
     trace: Vec<TraceEntry>,
 }
@@ -41,6 +44,7 @@ impl<'t> Channel<'t> {
         Self {
             transport,
             extended: caps.extended_length,
+            max_command: caps.max_command,
             max_response: caps.max_response.max(3),
             trace: Vec::new(),
         }
@@ -77,6 +81,13 @@ impl<'t> Channel<'t> {
         let bytes = cmd
             .encode(self.extended)
             .map_err(|e| CardError::TooLong(e.to_string()))?;
+        if bytes.len() > self.max_command {
+            return Err(CardError::TooLong(format!(
+                "{what} ({} bytes; the reader carries {})",
+                bytes.len(),
+                self.max_command
+            )));
+        }
         let mut entry = TraceEntry {
             what,
             command: cmd.trace_hex(),
@@ -106,6 +117,19 @@ impl<'t> Channel<'t> {
     /// with the final status word.
     pub fn send(&mut self, what: &'static str, cmd: &Command) -> Result<Response, CardError> {
         let mut response = self.exchange(what, cmd)?;
+        if response.sw == StatusWord::WrongLength && self.extended && cmd.needs_extended() {
+            // The reader said extended length, the card does not take it: short APDUs from now
+            // on, this command again with at most 256 bytes asked for (readers of files continue
+            // in chunks, as they do on a short-only phone).
+            if cmd.data.len() <= 255 {
+                self.extended = false;
+                let short = Command {
+                    le: cmd.le.map(|le| le.min(256)),
+                    ..cmd.clone()
+                };
+                response = self.exchange(what, &short)?;
+            }
+        }
         let mut data = Vec::new();
         for _ in 0..MAX_FOLLOW_UPS {
             match response.sw {

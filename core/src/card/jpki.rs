@@ -89,69 +89,106 @@ fn der_length(head: &[u8]) -> Option<usize> {
     }
 }
 
-/// Reads a DER file (a certificate), addressing it by short EF identifier so no SELECT is
-/// needed; falls back to SELECT + READ if the card refuses short identifiers. The length comes
-/// from the DER header; reads continue in chunks the transport can carry.
-pub fn read_der_file(
+/// What a file holds, as far as reading it goes: how its length is told and what is too much.
+#[derive(Debug, Clone, Copy)]
+pub struct FileShape {
+    /// The content's whole length from its first bytes.
+    pub length_of: fn(&[u8]) -> Option<usize>,
+    pub max_len: usize,
+    /// For `CardError::NotMyNumberCard` when the file does not exist.
+    pub name: &'static str,
+    pub bad_header: &'static str,
+    pub too_long: &'static str,
+    pub cut_short: &'static str,
+}
+
+pub const CERTIFICATE: FileShape = FileShape {
+    length_of: der_length,
+    max_len: MAX_CERT_LEN,
+    name: "certificate",
+    bad_header: "the certificate does not start with a DER header",
+    too_long: "the certificate claims to be larger than 16 KB",
+    cut_short: "the certificate ends before its DER length",
+};
+
+pub const BASIC_FOUR_RECORD: FileShape = FileShape {
+    length_of: super::basic_four::record_length,
+    max_len: 4096,
+    name: "card-info-input-support",
+    bad_header: "the basic four facts do not start with their record header",
+    too_long: "the basic four facts claim to be larger than 4 KB",
+    cut_short: "the basic four facts end before their length",
+};
+
+fn read_ok(sw: StatusWord) -> Result<(), CardError> {
+    match sw {
+        StatusWord::Ok | StatusWord::EndOfFile => Ok(()),
+        sw => Err(CardError::Status {
+            command: "READ BINARY",
+            sw,
+        }),
+    }
+}
+
+/// Reads a whole file whose content says its own length (a certificate, the basic-four record).
+///
+/// The first READ BINARY names the EF by short identifier, so no SELECT is needed when the
+/// transport carries the whole file at once (extended length: one APDU). When more is left, the
+/// EF is selected explicitly before reading on by offset: a card need not make an EF current
+/// when it is read by short identifier, and no public reader relies on it. A card that refuses
+/// short identifiers is read after a SELECT from the start.
+pub fn read_whole_file(
     ch: &mut Channel<'_>,
     fid: u16,
     what: &'static str,
+    shape: FileShape,
 ) -> Result<Vec<u8>, CardError> {
-    let max = ch.max_le();
-    // READ BINARY with P1 = 0x80 | SFI: reads from offset 0 of that EF and makes it current.
-    let (mut data, sw) = read_binary(ch, 0x80 | low_byte(fid), 0x00, max)?;
+    let (mut data, sw) = read_binary(ch, 0x80 | low_byte(fid), 0x00, ch.max_le())?;
+    let mut selected = false;
     match sw {
-        StatusWord::Ok | StatusWord::EndOfFile => {}
         StatusWord::FunctionNotSupported | StatusWord::IncorrectParameters => {
             select_ef(ch, fid, what)?;
-            let (d, sw) = read_binary(ch, 0x00, 0x00, max)?;
-            if !matches!(sw, StatusWord::Ok | StatusWord::EndOfFile) {
-                return Err(CardError::Status {
-                    command: "READ BINARY",
-                    sw,
-                });
-            }
+            selected = true;
+            let (d, sw) = read_binary(ch, 0x00, 0x00, ch.max_le())?;
+            read_ok(sw)?;
             data = d;
         }
-        StatusWord::NotFound => return Err(CardError::NotMyNumberCard("certificate")),
-        sw => {
-            return Err(CardError::Status {
-                command: "READ BINARY",
-                sw,
-            });
-        }
+        StatusWord::NotFound => return Err(CardError::NotMyNumberCard(shape.name)),
+        sw => read_ok(sw)?,
     }
-    let total = der_length(&data).ok_or(CardError::Malformed(
-        "the certificate does not start with a DER header",
-    ))?;
-    if total > MAX_CERT_LEN {
-        return Err(CardError::Malformed(
-            "the certificate claims to be larger than 16 KB",
-        ));
+    let total = (shape.length_of)(&data).ok_or(CardError::Malformed(shape.bad_header))?;
+    if total > shape.max_len {
+        return Err(CardError::Malformed(shape.too_long));
     }
     while data.len() < total {
+        if !selected {
+            select_ef(ch, fid, what)?;
+            selected = true;
+        }
         let offset =
             u16::try_from(data.len()).map_err(|_| CardError::Malformed("offset beyond 64 KB"))?;
         let [hi, lo] = offset.to_be_bytes();
         let want = u32::try_from(total - data.len())
             .unwrap_or(u32::MAX)
-            .min(max);
+            .min(ch.max_le());
         let (chunk, sw) = read_binary(ch, hi & 0x7F, lo, want)?;
-        if !matches!(sw, StatusWord::Ok | StatusWord::EndOfFile) {
-            return Err(CardError::Status {
-                command: "READ BINARY",
-                sw,
-            });
-        }
+        read_ok(sw)?;
         if chunk.is_empty() {
-            return Err(CardError::Malformed(
-                "the certificate ends before its DER length",
-            ));
+            return Err(CardError::Malformed(shape.cut_short));
         }
         data.extend_from_slice(&chunk);
     }
     data.truncate(total);
     Ok(data)
+}
+
+/// Reads a certificate (DER) by [`read_whole_file`].
+pub fn read_der_file(
+    ch: &mut Channel<'_>,
+    fid: u16,
+    what: &'static str,
+) -> Result<Vec<u8>, CardError> {
+    read_whole_file(ch, fid, what, CERTIFICATE)
 }
 
 /// Tries left for a PIN, without spending one: VERIFY with no data, the PIN referenced in P2.
@@ -165,7 +202,7 @@ pub fn pin_tries_left(ch: &mut Channel<'_>, pin_ef: u16, full: u8) -> Result<u8,
         StatusWord::TriesLeft(n) => Ok(n),
         // Some cards answer 90 00 once the PIN is verified in this session.
         StatusWord::Ok => Ok(full),
-        StatusWord::Blocked => Err(CardError::PinBlocked),
+        StatusWord::Blocked | StatusWord::DataUnusable => Err(CardError::PinBlocked),
         sw => Err(CardError::Status {
             command: "VERIFY (tries left)",
             sw,
@@ -226,7 +263,9 @@ pub fn verify_pin(
     let r = ch.send("VERIFY", &cmd)?;
     match r.sw {
         StatusWord::Ok => Ok(tries),
-        StatusWord::TriesLeft(0) | StatusWord::Blocked => Err(CardError::PinBlocked),
+        StatusWord::TriesLeft(0) | StatusWord::Blocked | StatusWord::DataUnusable => {
+            Err(CardError::PinBlocked)
+        }
         StatusWord::TriesLeft(n) => Err(CardError::WrongPin { tries_left: n }),
         sw => Err(CardError::Status {
             command: "VERIFY",
@@ -267,18 +306,6 @@ pub fn sign_digest(
         }),
         sw => Err(CardError::Status {
             command: "COMPUTE DIGITAL SIGNATURE",
-            sw,
-        }),
-    }
-}
-
-/// Reads a small EF (basic four facts) by short identifier after its PIN was verified.
-pub fn read_small_file(ch: &mut Channel<'_>, fid: u16) -> Result<Vec<u8>, CardError> {
-    let (data, sw) = read_binary(ch, 0x80 | low_byte(fid), 0x00, ch.max_le())?;
-    match sw {
-        StatusWord::Ok | StatusWord::EndOfFile => Ok(data),
-        sw => Err(CardError::Status {
-            command: "READ BINARY",
             sw,
         }),
     }

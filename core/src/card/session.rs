@@ -2,15 +2,16 @@
 //!
 //! Linkage read (extended length): SELECT JPKI, READ BINARY (certificate by short EF id), VERIFY
 //! (tries left), VERIFY (PIN), SELECT EF (key), COMPUTE DIGITAL SIGNATURE: 6 APDUs. With short
-//! APDUs the certificate takes one READ BINARY per 256 bytes.
+//! APDUs the certificate takes one READ BINARY per 256 bytes and one SELECT EF before the
+//! second: 13 APDUs for a 1.7 KB certificate (docs/card.md "APDU counts").
 
 use super::basic_four::BasicFour;
 use super::channel::{Channel, TraceEntry};
 use super::error::CardError;
 use super::jpki::{
-    AUTH_CERT_EF, AUTH_PIN_EF, BASIC_FOUR_EF, CARD_INFO_AID, CARD_INFO_PIN_EF, JPKI_AID, PinRef,
-    SIGN_CERT_EF, SIGN_KEY_EF, pin_tries_left, read_der_file, read_small_file, select_application,
-    sign_digest, sign_sha256, verify_pin,
+    AUTH_CERT_EF, AUTH_PIN_EF, BASIC_FOUR_EF, BASIC_FOUR_RECORD, CARD_INFO_AID, CARD_INFO_PIN_EF,
+    JPKI_AID, PinRef, SIGN_CERT_EF, SIGN_KEY_EF, pin_tries_left, read_der_file, read_whole_file,
+    select_application, sign_digest, sign_sha256, verify_pin,
 };
 use super::pin::{LastTry, Pin};
 use super::signing_pin::SigningPin;
@@ -116,7 +117,12 @@ impl<'t> CardSession<'t> {
             PinRef::four_digit(CARD_INFO_PIN_EF, pin),
             last_try,
         )?;
-        let bytes = read_small_file(&mut self.ch, BASIC_FOUR_EF)?;
+        let bytes = read_whole_file(
+            &mut self.ch,
+            BASIC_FOUR_EF,
+            "SELECT EF (basic four facts)",
+            BASIC_FOUR_RECORD,
+        )?;
         BasicFour::parse(&bytes).ok_or(CardError::Malformed("the basic four facts"))
     }
 

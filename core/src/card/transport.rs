@@ -6,6 +6,8 @@
 pub struct Capabilities {
     /// Extended-length APDUs (Android: `IsoDep.isExtendedLengthApduSupported`).
     pub extended_length: bool,
+    /// Largest command APDU the transport sends, header included.
+    pub max_command: usize,
     /// Largest response the transport accepts, status word included.
     pub max_response: usize,
 }
@@ -13,12 +15,30 @@ pub struct Capabilities {
 impl Capabilities {
     pub const SHORT: Capabilities = Capabilities {
         extended_length: false,
+        max_command: 261,
         max_response: 258,
     };
     pub const EXTENDED: Capabilities = Capabilities {
         extended_length: true,
+        max_command: 65_544,
         max_response: 65_538,
     };
+
+    /// Held to a transport's own maximum, each way (`IsoDep.getMaxTransceiveLength`, or a PC/SC
+    /// reader's buffer); 0 means the transport states none. A maximum too small for any short
+    /// APDU is raised to the smallest useful one rather than refusing every command.
+    #[must_use]
+    pub fn with_max_transceive(self, max: usize) -> Self {
+        if max == 0 {
+            return self;
+        }
+        let max = max.max(16);
+        Self {
+            max_command: self.max_command.min(max),
+            max_response: self.max_response.min(max),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

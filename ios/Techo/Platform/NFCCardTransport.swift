@@ -16,6 +16,9 @@ final class NFCCardTransport: CardTransport, @unchecked Sendable {
     /// iPhones that read the My Number card take extended-length APDUs.
     func extendedLength() -> Bool { true }
 
+    /// CoreNFC states no maximum; the core then keeps to ISO 7816's extended sizes.
+    func maxTransceiveLength() -> UInt32 { 0 }
+
     func transmit(apdu: Data) throws -> Data {
         guard let command = NFCISO7816APDU(data: apdu) else {
             throw CardTransportError.Io(reason: "the core sent an APDU CoreNFC cannot parse")

@@ -18,6 +18,9 @@ class IsoDepTransport(private val tag: IsoDep, timeoutMillis: Int = 5_000) : Car
 
     override fun extendedLength(): Boolean = tag.isExtendedLengthApduSupported
 
+    /** Some phones carry less than an extended APDU (e.g. 261 or 1024 bytes): the core reads in chunks that fit. */
+    override fun maxTransceiveLength(): UInt = tag.maxTransceiveLength.coerceAtLeast(0).toUInt()
+
     override fun transmit(apdu: ByteArray): ByteArray = try {
         tag.transceive(apdu)
     } catch (e: TagLostException) {

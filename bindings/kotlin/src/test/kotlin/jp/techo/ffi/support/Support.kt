@@ -192,6 +192,9 @@ class SocketCard(port: Int, private val extended: Boolean) : CardTransport, Auto
 
     override fun extendedLength(): Boolean = extended
 
+    /** A phone's IsoDep states its maximum; this one states the short or extended APDU size. */
+    override fun maxTransceiveLength(): UInt = if (extended) 65_546u else 261u
+
     override fun transmit(apdu: ByteArray): ByteArray = try {
         apdus++
         send(apdu)
