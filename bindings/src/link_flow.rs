@@ -172,11 +172,14 @@ impl LinkFlow {
         self.flow.accept_purpose().into()
     }
 
+    /// Stops the flow and gives up what was prepared (this phone's new keys are deleted). Call
+    /// it when the screen closes, too.
     pub fn cancel(&self) -> LinkStep {
-        self.flow.cancel().into()
+        self.flow.cancel(self.wallet.core()).into()
     }
 
-    /// A digit key, 0–9 (anything else is ignored).
+    /// A digit key, 0–9 (anything else is ignored). The fourth digit returns
+    /// `Working { STARTING }`: call [`LinkFlow::prepare`], then ask for the card.
     pub fn press_digit(&self, digit: u8) -> LinkStep {
         self.flow.press_digit(digit).into()
     }
@@ -196,8 +199,20 @@ impl LinkFlow {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl LinkFlow {
-    /// The card was tapped. Links when the flow waits for the card; otherwise the tap is ignored
-    /// and the current step comes back. Talks to the card and the network: not on the main thread.
+    /// Gets the linkage ready before the card is asked for: this phone's keys, the server
+    /// session, the portal's challenge. Returns `HoldCard` (or what went wrong). Call it when a
+    /// step is `Working { STARTING }`; the card is then held for APDUs only. Network and
+    /// keystore: not on the main thread.
+    pub async fn prepare(&self) -> LinkStep {
+        self.flow
+            .prepare(self.wallet.core(), &self.service.client)
+            .await
+            .into()
+    }
+
+    /// The card was tapped. Reads it when the flow waits for the card (APDUs only), then sends
+    /// the consent with the card free to go; otherwise the tap is ignored and the current step
+    /// comes back. Talks to the card and the network: not on the main thread.
     pub async fn card_presented(&self, card: Arc<dyn CardTransport>) -> LinkStep {
         let mut card = ForeignCard(card);
         self.flow

@@ -236,8 +236,16 @@ pub struct PreviewCmd {
 pub struct LinkCmd {
     pub id: String,
     /// The software card folder, e.g. fixtures/cards/yamada.
-    #[arg(long = "card")]
-    pub card: PathBuf,
+    #[arg(
+        long = "card",
+        required_unless_present = "reader",
+        conflicts_with = "reader"
+    )]
+    pub card: Option<PathBuf>,
+    /// The real card on a PC/SC reader: `auto` (the first reader holding a card) or part of
+    /// the reader's name. Builds with the `pcsc` feature.
+    #[arg(long, value_name = "NAME|auto")]
+    pub reader: Option<String>,
     /// The endpoints file techo-server wrote (or TECHO_ENDPOINTS).
     #[arg(long, env = "TECHO_ENDPOINTS")]
     pub endpoints: PathBuf,
@@ -294,8 +302,11 @@ pub struct SiteAnswerCmd {
 #[derive(Debug, Args)]
 pub struct SiteCardOpts {
     /// The software card: read for the name and birth date (--identity), or to sign an order.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "reader")]
     pub card: Option<PathBuf>,
+    /// The real card on a PC/SC reader instead: `auto` or part of the reader's name.
+    #[arg(long, value_name = "NAME|auto")]
+    pub reader: Option<String>,
     /// Read the 4-digit PIN from standard input (or set TECHO_CARD_PIN), for --identity.
     #[arg(long)]
     pub pin_stdin: bool,
@@ -318,8 +329,15 @@ pub enum CardCommand {
 #[derive(Debug, Args)]
 pub struct CardOpts {
     /// A software card folder, e.g. fixtures/cards/yamada.
-    #[arg(long)]
-    pub sim: PathBuf,
+    #[arg(long, required_unless_present = "reader", conflicts_with = "reader")]
+    pub sim: Option<PathBuf>,
+    /// The real card on a PC/SC reader: `auto` (the first reader holding a card) or part of
+    /// the reader's name, e.g. `RC-S380`. Builds with the `pcsc` feature.
+    #[arg(long, value_name = "NAME|auto")]
+    pub reader: Option<String>,
+    /// The JPKI CA certificate (DER) to check a real card's certificate against.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// Use short APDUs only (a reader without extended length).
     #[arg(long)]
     pub short: bool,

@@ -144,7 +144,7 @@ pub fn link(
             out!("  {}", items.join(" / "));
         }
     }
-    let mut soft = crate::card_cmd::open(card, data_dir)?;
+    let mut reader = crate::card_cmd::open(card, data_dir)?;
     let options = LinkOptions {
         batch: args.batch,
         on_behalf_of: args.on_behalf_of.map(str::to_owned),
@@ -155,7 +155,8 @@ pub fn link(
         LastTry::Refuse
     };
     let rt = runtime()?;
-    let mut state = rt.block_on(wallet.link(&client, &id, &mut soft, &pin, last_try, &options))?;
+    let mut state =
+        rt.block_on(wallet.link(&client, &id, reader.as_mut(), &pin, last_try, &options))?;
     show(id.as_str(), &state, json, lang);
     if let Some(limit) = args.wait {
         state = wait_for(&rt, wallet, &client, &id, limit, json, lang)?;

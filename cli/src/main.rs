@@ -19,6 +19,8 @@ mod issuer_cmd;
 mod link_cmd;
 mod linkage_demo;
 mod lists_cmd;
+#[cfg(feature = "pcsc")]
+mod pcsc_reader;
 mod places_cmd;
 mod policy_cmd;
 mod policy_demo;
@@ -458,12 +460,14 @@ fn site_command(cli: &Cli, a: &args::SiteAnswerCmd, lang: Lang) -> Result<(), Cl
         link: &a.link,
         site_info: &a.site_info,
         handbook: a.handbook.as_deref(),
-        card: a.card.card.as_deref().map(|sim| card_cmd::CardArgs {
-            sim,
-            short: false,
-            pin_stdin: a.card.pin_stdin,
-            last_try: a.card.confirm_last_try,
-        }),
+        card: card_cmd::CardSource::from_options(a.card.card.as_deref(), a.card.reader.as_deref())
+            .map(|source| card_cmd::CardArgs {
+                source,
+                short: false,
+                pin_stdin: a.card.pin_stdin,
+                last_try: a.card.confirm_last_try,
+                ca: None,
+            }),
         identity: a.identity,
         signing_password_stdin: a.card.signing_password_stdin,
         save_response: a.save_response.as_deref(),
@@ -477,10 +481,17 @@ fn linkage_command(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             let dir = data_dir(cli)?;
             let args = link_cmd::LinkArgs {
                 card: card_cmd::CardArgs {
-                    sim: &l.card,
+                    source: card_cmd::CardSource::from_options(
+                        l.card.as_deref(),
+                        l.reader.as_deref(),
+                    )
+                    .ok_or_else(|| {
+                        CliError::BadArgument("link needs --card DIR or --reader NAME|auto".into())
+                    })?,
                     short: l.short,
                     pin_stdin: l.pin_stdin,
                     last_try: l.confirm_last_try,
+                    ca: None,
                 },
                 endpoints: &l.endpoints,
                 batch: l.batch,
@@ -520,10 +531,12 @@ fn card_command(cli: &Cli, cmd: &CardCommand, lang: Lang) -> Result<(), CliError
     let now = clock()?.now();
     let (CardCommand::Read(o) | CardCommand::Trace(o)) = cmd;
     let args = card_cmd::CardArgs {
-        sim: &o.sim,
+        source: card_cmd::CardSource::from_options(o.sim.as_deref(), o.reader.as_deref())
+            .ok_or_else(|| CliError::BadArgument("give --sim DIR or --reader NAME|auto".into()))?,
         short: o.short,
         pin_stdin: o.pin_stdin,
         last_try: o.confirm_last_try,
+        ca: o.ca.as_deref(),
     };
     match cmd {
         CardCommand::Read(_) => card_cmd::read(&args, &dir, now, cli.json, lang),

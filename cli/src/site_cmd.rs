@@ -107,8 +107,8 @@ fn read_identity(card: &CardArgs<'_>, data_dir: &Path) -> Result<IdentityFacts, 
             "--identity reads the card: give the PIN with --pin-stdin or TECHO_CARD_PIN".into(),
         )
     })?;
-    let mut soft = crate::card_cmd::open(card, data_dir)?;
-    let four = CardSession::new(&mut soft)
+    let mut reader = crate::card_cmd::open(card, data_dir)?;
+    let four = CardSession::new(reader.as_mut())
         .basic_four(&pin, last_try(card.last_try))
         .map_err(CliError::Card)?;
     Ok(IdentityFacts {
@@ -139,7 +139,8 @@ pub fn answer(
                 (Some(card), true) => Some(read_identity(card, data_dir)?),
                 (None, true) => {
                     return Err(CliError::BadArgument(
-                        "--identity needs --card (the My Number card to read)".into(),
+                        "--identity needs the My Number card: --card DIR or --reader NAME|auto"
+                            .into(),
                     ));
                 }
                 _ => None,
@@ -152,7 +153,10 @@ pub fn answer(
         }
         RequestKind::SignOrder => {
             let card = args.card.as_ref().ok_or_else(|| {
-                CliError::BadArgument("signing an order needs --card (the My Number card)".into())
+                CliError::BadArgument(
+                    "signing an order needs the My Number card: --card DIR or --reader NAME|auto"
+                        .into(),
+                )
             })?;
             if !json {
                 describe(&request, false, lang);
@@ -162,11 +166,11 @@ pub fn answer(
                 .as_ref()
                 .ok_or_else(|| CliError::BadArgument("the request has no order".into()))?;
             let password = signing_password(args.signing_password_stdin)?;
-            let mut soft = crate::card_cmd::open(card, data_dir)?;
+            let mut reader = crate::card_cmd::open(card, data_dir)?;
             let signature = sign_order(
                 order,
                 &request.site.audience,
-                &mut soft,
+                reader.as_mut(),
                 &password,
                 last_try(card.last_try),
             )

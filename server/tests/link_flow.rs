@@ -28,6 +28,22 @@ fn type_pin(flow: &LinkFlow, pin: &str) -> LinkStep {
     step
 }
 
+/// Types the PIN and lets the flow prepare (keys, session, challenge) before the card.
+async fn ready(flow: &LinkFlow, w: &World, pin: &str) -> LinkStep {
+    let typed = type_pin(flow, pin);
+    assert!(
+        matches!(
+            typed,
+            LinkStep::Working {
+                stage: LinkStage::Starting,
+                ..
+            }
+        ),
+        "{typed:?}"
+    );
+    flow.prepare(&w.wallet, &w.client).await
+}
+
 /// The software card, watched: the flow's step when the first APDU arrives, and what a second
 /// tap made during the read returned.
 struct Watched<'a> {
@@ -98,7 +114,25 @@ async fn purpose_pin_card_progress_linked_and_a_second_tap_ignored() {
         f.press_digit(42),
         LinkStep::EnterPin { entered: 1, .. }
     ));
-    assert!(matches!(type_pin(&f, "234"), LinkStep::HoldCard { .. }));
+    // The fourth digit: the flow gets ready before the card is asked for. A card tapped now is
+    // ignored: nothing is prepared yet.
+    assert!(matches!(
+        type_pin(&f, "234"),
+        LinkStep::Working {
+            stage: LinkStage::Starting,
+            ..
+        }
+    ));
+    let mut early = w.card("yamada");
+    assert!(matches!(
+        f.card_presented(&w.wallet, &w.client, &mut early).await,
+        LinkStep::Working { .. }
+    ));
+    assert_eq!(early.apdus(), 0);
+    assert!(matches!(
+        f.prepare(&w.wallet, &w.client).await,
+        LinkStep::HoldCard { .. }
+    ));
     let (first, second) = (Arc::default(), Arc::default());
     let mut card = Watched {
         card: w.card("yamada"),
@@ -129,7 +163,7 @@ async fn a_wrong_pin_costs_one_try_and_the_last_one_needs_confirming() {
     let w = world(DAYTIME).await;
     let f = flow(&w);
     f.accept_purpose();
-    type_pin(&f, "0000");
+    ready(&f, &w, "0000").await;
     let mut card = w.card("yamada");
     let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
     let LinkStep::EnterPin {
@@ -142,7 +176,7 @@ async fn a_wrong_pin_costs_one_try_and_the_last_one_needs_confirming() {
         panic!("{step:?}")
     };
     assert_eq!(card.auth_tries_left(), 2, "one try spent, not two");
-    type_pin(&f, "0000");
+    ready(&f, &w, "0000").await;
     let mut card = w.card("yamada");
     let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
     assert!(
@@ -156,7 +190,7 @@ async fn a_wrong_pin_costs_one_try_and_the_last_one_needs_confirming() {
         "{step:?}"
     );
     // One try left: the app refuses to send the PIN until the holder confirms.
-    type_pin(&f, "1234");
+    ready(&f, &w, "1234").await;
     let mut card = w.card("yamada");
     let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
     assert!(matches!(step, LinkStep::ConfirmLastTry { .. }), "{step:?}");
@@ -172,7 +206,7 @@ async fn a_wrong_pin_costs_one_try_and_the_last_one_needs_confirming() {
             ..
         }
     ));
-    type_pin(&f, "1234");
+    ready(&f, &w, "1234").await;
     let mut card = w.card("yamada");
     let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
     assert!(matches!(step, LinkStep::Linked { .. }), "{step:?}");
@@ -187,7 +221,7 @@ async fn a_wrong_pin_costs_one_try_and_the_last_one_needs_confirming() {
 async fn stopping_at_the_purpose_sends_nothing() {
     let w = world(DAYTIME).await;
     let f = flow(&w);
-    assert_eq!(f.cancel(), LinkStep::Cancelled);
+    assert_eq!(f.cancel(&w.wallet), LinkStep::Cancelled);
     assert_eq!(f.accept_purpose(), LinkStep::Cancelled);
     assert!(w.server.state.sessions().await.is_empty());
     assert!(!w.wallet.get(&w.handbook).unwrap().linkage.is_linked());
@@ -230,4 +264,107 @@ async fn a_handbook_without_its_face_photo_is_kept_but_not_linked() {
     assert_eq!(card.apdus(), 0);
     assert!(w.server.state.sessions().await.is_empty());
     assert_eq!(w.wallet.list().unwrap().len(), 2, "the handbook is kept");
+}
+
+/// Records, at every APDU, how many requests the client had sent.
+struct Quiet {
+    card: SoftCard,
+    client: techo_core::portal::TechoClient,
+    requests_at_apdu: Vec<u64>,
+}
+
+impl CardTransport for Quiet {
+    fn capabilities(&self) -> Capabilities {
+        self.card.capabilities()
+    }
+
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.requests_at_apdu.push(self.client.requests_sent());
+        self.card.transmit(apdu)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_card_is_held_for_apdus_only_keys_and_network_come_before_and_after() {
+    let w = world(DAYTIME).await;
+    let f = flow(&w);
+    f.accept_purpose();
+    let before = w.client.requests_sent();
+    assert!(matches!(
+        ready(&f, &w, "1234").await,
+        LinkStep::HoldCard { .. }
+    ));
+    let prepared = w.client.requests_sent();
+    assert!(
+        prepared >= before + 2,
+        "session and challenge before the card"
+    );
+    // The keys exist before the card is asked for: techo-server already holds their public parts.
+    let sessions = w.server.state.sessions().await;
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].device_keys.len(), World::options().batch);
+    let mut card = Quiet {
+        card: w.card("yamada"),
+        client: w.client.clone(),
+        requests_at_apdu: Vec::new(),
+    };
+    let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
+    assert!(matches!(step, LinkStep::Linked { .. }), "{step:?}");
+    assert_eq!(card.requests_at_apdu.len(), 6, "the extended-length read");
+    assert!(
+        card.requests_at_apdu.iter().all(|&n| n == prepared),
+        "no request while the card is held: {:?} (prepared at {prepared})",
+        card.requests_at_apdu
+    );
+    assert!(
+        w.client.requests_sent() > prepared,
+        "consent and code after the card"
+    );
+    let sessions = w.server.state.sessions().await;
+    assert_eq!(
+        sessions[0].device_keys.len(),
+        World::options().batch,
+        "no key made in the window"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_pin_keeps_what_was_prepared_and_cancel_gives_it_up() {
+    let w = world(DAYTIME).await;
+    let f = flow(&w);
+    f.accept_purpose();
+    ready(&f, &w, "0000").await;
+    let after_prepare = w.client.requests_sent();
+    let mut card = w.card("yamada");
+    let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
+    assert!(matches!(step, LinkStep::EnterPin { .. }), "{step:?}");
+    // The second PIN goes to the card with the same keys, session and challenge: no request.
+    assert!(matches!(
+        ready(&f, &w, "1111").await,
+        LinkStep::HoldCard { .. }
+    ));
+    assert_eq!(w.client.requests_sent(), after_prepare);
+    let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
+    assert!(matches!(step, LinkStep::EnterPin { .. }), "{step:?}");
+    // The holder comes back after four and a half minutes: the challenge is about to expire, so
+    // only a new one is fetched (keys and session stay).
+    w.clock.advance(chrono::Duration::seconds(270));
+    assert!(matches!(
+        ready(&f, &w, "2222").await,
+        LinkStep::HoldCard { .. }
+    ));
+    assert_eq!(w.client.requests_sent(), after_prepare + 1);
+    assert!(matches!(
+        w.wallet.get(&w.handbook).unwrap().linkage,
+        techo_core::model::LinkageState::Linking { .. }
+    ));
+    assert_eq!(f.cancel(&w.wallet), LinkStep::Cancelled);
+    assert!(
+        !matches!(
+            w.wallet.get(&w.handbook).unwrap().linkage,
+            techo_core::model::LinkageState::Linking { .. }
+        ),
+        "cancel puts the handbook back"
+    );
+    assert_eq!(card.auth_tries_left(), 1);
 }

@@ -134,7 +134,10 @@ fn a_card_that_refuses_extended_length_is_read_with_short_apdus() {
     assert_eq!(proof.certificate, reference);
     let trace = s.trace();
     assert_eq!(trace[1].command, "00B08A00000000");
-    assert_eq!(trace[1].sw.map(techo_core::card::StatusWord::to_u16), Some(0x6700));
+    assert_eq!(
+        trace[1].sw.map(techo_core::card::StatusWord::to_u16),
+        Some(0x6700)
+    );
     assert_eq!(trace[2].command, "00B08A0000", "the same read, short");
     assert!(!s.extended(), "short from then on");
     assert_eq!(proof.apdus, 14, "one refused APDU more than the short path");

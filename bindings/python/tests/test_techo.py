@@ -120,7 +120,9 @@ def link(wallet, service, hb_id, sim, pin, on_behalf_of=None):
     flow = t.LinkFlow(wallet, service, hb_id, t.Language.ENGLISH, on_behalf_of)
     assert isinstance(flow.step(), t.LinkStep.PURPOSE)
     flow.accept_purpose()
-    assert isinstance(type_pin(flow, pin), t.LinkStep.HOLD_CARD)
+    # The fourth digit: the flow gets ready (keys, session, challenge) before the card.
+    assert isinstance(type_pin(flow, pin), t.LinkStep.WORKING)
+    assert isinstance(asyncio.run(flow.prepare()), t.LinkStep.HOLD_CARD)
     with sim.tap() as card:
         return asyncio.run(flow.card_presented(card)), card.apdus
 

@@ -14,6 +14,9 @@ pub struct TraceEntry {
     pub command: String,
     pub response_len: usize,
     pub sw: Option<StatusWord>,
+    /// Time from sending the command to the response, as the transport saw it (a real card's
+    /// figures calibrate the tap model, docs/card.md).
+    pub micros: u64,
 }
 
 pub struct Channel<'t> {
@@ -93,8 +96,11 @@ impl<'t> Channel<'t> {
             command: cmd.trace_hex(),
             response_len: 0,
             sw: None,
+            micros: 0,
         };
+        let sent = std::time::Instant::now();
         let result = self.transport.transmit(&bytes);
+        entry.micros = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
         let out = match result {
             Ok(raw) => {
                 entry.response_len = raw.len();

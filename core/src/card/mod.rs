@@ -10,6 +10,7 @@ pub mod jpki;
 pub mod pin;
 pub mod session;
 pub mod signing_pin;
+pub mod tap_model;
 pub mod transport;
 
 pub use apdu::{Command, Response, StatusWord};
@@ -20,4 +21,5 @@ pub use error::CardError;
 pub use pin::{LastTry, Pin, PinFormatError};
 pub use session::{CardSession, CardStatus, DocumentSignature, LinkageProof};
 pub use signing_pin::{SigningPin, SigningPinFormatError};
+pub use tap_model::TapModel;
 pub use transport::{Capabilities, CardTransport, TransportError};

@@ -5,6 +5,11 @@
 //! keypad into a [`PinEntry`] the flow owns; a card tapped while an attempt is under way is
 //! ignored (a second tap must not spend a second PIN try); a wrong PIN is never retried by the
 //! app, and the last try is spent only after the holder confirms.
+//!
+//! The shortest tap: when the PIN is typed the flow is `Working { Starting }` and the shell
+//! calls [`LinkFlow::prepare`] (device keys, techo-server session, portal challenge); only then
+//! does it ask for the card, and while the card is held only APDUs are exchanged. The consent
+//! and the credentials follow with the card already free to go.
 
 use super::pin_entry::{PIN_LENGTH, PinEntry};
 use crate::Lang;
@@ -12,7 +17,7 @@ use crate::card::{CardError, CardTransport, LastTry};
 use crate::linkage::LinkError;
 use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
 use crate::portal::{ClientError, TechoClient};
-use crate::wallet::{LinkOptions, Wallet, WalletError};
+use crate::wallet::{LinkOptions, PreparedLink, Wallet, WalletError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -36,8 +41,8 @@ impl LinkStage {
                 "Reading the card: keep it still…",
             ),
             LinkStage::Issuing => lang.pick(
-                "マイナポータルから手帳の情報を受け取っています…",
-                "Receiving the handbook's facts from the Myna Portal…",
+                "カードの読み取りが終わりました（離してかまいません）。マイナポータルから手帳の情報を受け取っています…",
+                "The card is read (you can take it away). Receiving the handbook's facts from the Myna Portal…",
             ),
         }
     }
@@ -92,6 +97,9 @@ struct Inner {
     pin: PinEntry,
     last_try: LastTry,
     tries_left: Option<u8>,
+    /// Keys, session and challenge made before the card was asked for; kept across a wrong PIN.
+    prepared: Option<PreparedLink>,
+    preparing: bool,
 }
 
 /// One walk through the link screen for one handbook.
@@ -131,6 +139,8 @@ impl LinkFlow {
                 pin: PinEntry::default(),
                 last_try: LastTry::Refuse,
                 tries_left: None,
+                prepared: None,
+                preparing: false,
             }),
         }
     }
@@ -152,25 +162,85 @@ impl LinkFlow {
         })
     }
 
-    /// Stops the flow (any time but during an attempt). The PIN is wiped.
-    pub fn cancel(&self) -> LinkStep {
-        self.update(|inner, _| {
-            if !matches!(inner.step, LinkStep::Working { .. }) {
-                inner.pin.clear();
-                inner.step = LinkStep::Cancelled;
+    /// Stops the flow (any time but during an attempt). The PIN is wiped; a prepared linkage is
+    /// given up (its device keys deleted, the handbook as it was). Shells call this when the
+    /// screen closes.
+    pub fn cancel(&self, wallet: &Wallet) -> LinkStep {
+        let (step, prepared) = {
+            let mut inner = self.lock();
+            if matches!(inner.step, LinkStep::Working { .. }) {
+                return inner.step.clone();
             }
-        })
+            inner.pin.clear();
+            inner.step = LinkStep::Cancelled;
+            (inner.step.clone(), inner.prepared.take())
+        };
+        if let Some(p) = prepared {
+            // Nothing more to tell the holder: the keys are gone or will never be used.
+            let _ = wallet.abandon_link(p);
+        }
+        step
     }
 
-    /// A digit key on the keypad. The fourth digit moves on to "hold the card".
+    /// A digit key on the keypad. The fourth digit moves on to `Working { Starting }`: the
+    /// shell calls [`LinkFlow::prepare`] before the card is asked for.
     pub fn press_digit(&self, digit: u8) -> LinkStep {
         self.update(|inner, lang| {
             if matches!(inner.step, LinkStep::EnterPin { .. }) && inner.pin.press(digit) {
                 inner.step = if inner.pin.is_complete() {
-                    hold_card(lang)
+                    working(LinkStage::Starting, lang)
                 } else {
                     enter_pin(inner, None)
                 };
+            }
+        })
+    }
+
+    /// Makes the linkage ready before the card: this phone's keys, the techo-server session and
+    /// the portal's challenge (kept from an earlier try while the challenge is fresh). Returns
+    /// "hold the card", or what went wrong. Does nothing unless the flow is `Working { Starting }`.
+    pub async fn prepare(&self, wallet: &Wallet, client: &TechoClient) -> LinkStep {
+        let kept = {
+            let mut inner = self.lock();
+            let starting = matches!(
+                inner.step,
+                LinkStep::Working {
+                    stage: LinkStage::Starting,
+                    ..
+                }
+            );
+            if !starting || inner.preparing {
+                return inner.step.clone();
+            }
+            inner.preparing = true;
+            inner.prepared.take()
+        };
+        let result = match kept {
+            Some(p) if p.challenge_fresh(wallet.now()) => Ok(p),
+            Some(mut p) => match wallet.renew_challenge(client, &mut p).await {
+                Ok(()) => Ok(p),
+                Err(e) => {
+                    let _ = wallet.abandon_link(p);
+                    Err(e)
+                }
+            },
+            None => {
+                wallet
+                    .prepare_link(client, &self.handbook, &self.options)
+                    .await
+            }
+        };
+        self.update(|inner, lang| {
+            inner.preparing = false;
+            match result {
+                Ok(p) => {
+                    inner.prepared = Some(p);
+                    inner.step = hold_card(lang);
+                }
+                Err(e) => {
+                    inner.pin.clear();
+                    inner.step = outcome(inner, Err(e), Vec::new(), lang);
+                }
             }
         })
     }
@@ -213,43 +283,54 @@ impl LinkFlow {
         })
     }
 
-    /// The card was tapped. Runs the linkage when the flow is waiting for the card; otherwise
-    /// (an attempt already under way, no PIN yet) the tap is ignored and nothing is sent.
+    /// The card was tapped. Reads it when the flow is waiting for the card (APDUs only), then
+    /// sends the consent and stores the credentials with the card free to go; otherwise (an
+    /// attempt under way, no PIN yet, not prepared) the tap is ignored and nothing is sent.
     pub async fn card_presented(
         &self,
         wallet: &Wallet,
         client: &TechoClient,
         card: &mut dyn CardTransport,
     ) -> LinkStep {
-        let (pin, last_try) = {
+        let (pin, last_try, prepared) = {
             let mut inner = self.lock();
             if !matches!(inner.step, LinkStep::HoldCard { .. }) {
                 return inner.step.clone();
             }
+            let Some(prepared) = inner.prepared.take() else {
+                inner.step = working(LinkStage::Starting, self.lang);
+                return inner.step.clone();
+            };
             let Some(pin) = inner.pin.take() else {
+                inner.prepared = Some(prepared);
                 inner.step = enter_pin(&inner, None);
                 return inner.step.clone();
             };
-            inner.step = working(LinkStage::Starting, self.lang);
-            (pin, inner.last_try)
+            inner.step = working(LinkStage::ReadingCard, self.lang);
+            (pin, inner.last_try, prepared)
         };
-        let progress = |stage: LinkStage| {
-            let mut inner = self.lock();
-            if matches!(inner.step, LinkStep::Working { .. }) {
-                inner.step = working(stage, self.lang);
+        let read = prepared.read_card(card, &pin, last_try);
+        drop(pin);
+        let proof = match read {
+            Ok(proof) => proof,
+            Err(e) => {
+                // A blocked PIN ends the attempt; anything else may go better on the next tap,
+                // with the same keys, session and challenge.
+                let keep = if e == CardError::PinBlocked {
+                    let _ = wallet.abandon_link(prepared);
+                    None
+                } else {
+                    Some(prepared)
+                };
+                return self.update(|inner, lang| {
+                    inner.last_try = LastTry::Refuse;
+                    inner.prepared = keep;
+                    inner.step = outcome(inner, Err(LinkError::Card(e)), Vec::new(), lang);
+                });
             }
         };
-        let result = wallet
-            .link_reporting(
-                client,
-                &self.handbook,
-                card,
-                (&pin, last_try),
-                &self.options,
-                &progress,
-            )
-            .await;
-        drop(pin);
+        self.update(|inner, lang| inner.step = working(LinkStage::Issuing, lang));
+        let result = wallet.finish_link(client, prepared, &proof).await;
         let changes: Vec<String> = wallet
             .get(&self.handbook)
             .ok()

@@ -1,7 +1,9 @@
-//! The holder's part of a linkage at the portal (challenge, card, consent) and the errors a
-//! linkage can end in. The wallet runs the whole flow (`Wallet::link`) and stores each move.
+//! The holder's part of a linkage at the portal (challenge before the card, consent after it)
+//! and the errors a linkage can end in. The wallet runs the whole flow (`Wallet::link`) and
+//! stores each move; the card itself is read in between, with nothing else going on
+//! (`PreparedLink::read_card`).
 
-use crate::card::{CardError, CardSession, CardTransport, LastTry, Pin};
+use crate::card::{CardError, LinkageProof};
 use crate::portal::dto::{ConsentRequest, ConsentResponse, SCOPE_HANDBOOKS, TECHO_SERVICE_ID};
 use crate::portal::{ClientError, TechoClient};
 use crate::wallet::WalletError;
@@ -24,25 +26,51 @@ pub enum LinkError {
     NoSession,
 }
 
-/// The holder's part at the portal: a challenge, signed by the card (certificate read, PIN
-/// checked and sent once), then the consent. Returns the one-time code for techo-server.
-pub async fn consent_with_card(
+/// The portal's challenge for one card signature: fetched before the card is asked for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PortalChallenge {
+    pub auth_session: String,
+    pub bytes: Vec<u8>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for PortalChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PortalChallenge(until {})", self.expires_at)
+    }
+}
+
+/// Asks the portal for a challenge (network; no card).
+pub async fn fetch_challenge(
     client: &TechoClient,
     portal_url: &str,
-    card: &mut dyn CardTransport,
-    pin: &Pin,
-    last_try: LastTry,
+) -> Result<PortalChallenge, LinkError> {
+    let challenge = client.portal_challenge(portal_url).await?;
+    let bytes = crate::hex::decode(&challenge.challenge_hex).ok_or(ClientError::Malformed)?;
+    if bytes.is_empty() || bytes.len() > 256 {
+        return Err(ClientError::Malformed.into());
+    }
+    Ok(PortalChallenge {
+        auth_session: challenge.auth_session,
+        bytes,
+        expires_at: challenge.expires_at,
+    })
+}
+
+/// Sends the card's proof to the portal as the holder's consent (network; the card may be gone).
+/// Returns the one-time code for techo-server.
+pub async fn send_consent(
+    client: &TechoClient,
+    portal_url: &str,
+    challenge: &PortalChallenge,
+    proof: &LinkageProof,
     on_behalf_of: Option<&str>,
 ) -> Result<ConsentResponse, LinkError> {
-    let challenge = client.portal_challenge(portal_url).await?;
-    let challenge_bytes =
-        crate::hex::decode(&challenge.challenge_hex).ok_or(ClientError::Malformed)?;
-    let proof = CardSession::new(card).linkage_read(pin, &challenge_bytes, last_try)?;
     Ok(client
         .portal_consent(
             portal_url,
             &ConsentRequest {
-                auth_session: challenge.auth_session,
+                auth_session: challenge.auth_session.clone(),
                 service_id: TECHO_SERVICE_ID.into(),
                 scope: SCOPE_HANDBOOKS.into(),
                 certificate_hex: crate::hex::encode(&proof.certificate),

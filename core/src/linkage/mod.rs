@@ -6,5 +6,5 @@
 pub mod consent;
 pub mod transitions;
 
-pub use consent::{LinkError, consent_with_card};
+pub use consent::{LinkError, PortalChallenge, fetch_challenge, send_consent};
 pub use transitions::{Event, TransitionError, next};

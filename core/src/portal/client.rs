@@ -49,6 +49,8 @@ pub struct TechoClient {
     pub(super) server: String,
     /// The portal's origin the card may answer to; `None`: any https portal techo-server names.
     portal: Option<String>,
+    /// Requests sent so far (shared by clones).
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// `https://host[:port]` of an https URL; anything else is refused, loopback included (the
@@ -99,6 +101,7 @@ impl TechoClient {
             http,
             server: server.trim_end_matches('/').to_owned(),
             portal: None,
+            requests: Arc::default(),
         })
     }
 
@@ -118,11 +121,23 @@ impl TechoClient {
         Ok(portal.trim_end_matches('/').to_owned())
     }
 
+    /// How many requests this client (and its clones) has sent: for diagnostics, and for the
+    /// linkage tests that show none is sent while the card is held.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn count_request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
         what: &str,
     ) -> Result<T, ClientError> {
+        self.count_request();
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 ClientError::Timeout(what.into())
@@ -160,6 +175,7 @@ impl TechoClient {
         req: reqwest::RequestBuilder,
         what: &str,
     ) -> Result<Option<Vec<u8>>, ClientError> {
+        self.count_request();
         let resp = req
             .send()
             .await
@@ -259,6 +275,7 @@ impl TechoClient {
     }
 
     pub async fn acknowledge(&self, session: &str) -> Result<(), ClientError> {
+        self.count_request();
         let resp = self
             .http
             .post(format!("{}/v1/linkage-sessions/{session}/ack", self.server))

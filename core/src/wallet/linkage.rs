@@ -5,10 +5,11 @@
 //! pending request keeps its session and is asked about later).
 
 use super::handbooks::put_handbook;
+use super::prepared_link::PreparedLink;
 use super::{Wallet, WalletError};
-use crate::card::{CardTransport, LastTry, Pin};
+use crate::card::{CardTransport, LastTry, LinkageProof, Pin};
 use crate::flows::LinkStage;
-use crate::linkage::{Event, LinkError, consent_with_card, next};
+use crate::linkage::{Event, LinkError, fetch_challenge, next, send_consent};
 use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
 use crate::portal::TechoClient;
 use crate::portal::dto::{DeviceKeyDto, HandbookRef, LinkageStatus, StartLinkage};
@@ -35,16 +36,6 @@ impl Default for LinkOptions {
     }
 }
 
-/// One linkage attempt's inputs besides the handbook and the card.
-struct Attempt<'a> {
-    client: &'a TechoClient,
-    keys: &'a [(String, PublicKey)],
-    pin: &'a Pin,
-    last_try: LastTry,
-    options: &'a LinkOptions,
-    progress: &'a (dyn Fn(LinkStage) + Sync),
-}
-
 fn kind_name(k: HandbookKind) -> &'static str {
     match k {
         HandbookKind::Physical => "physical",
@@ -54,9 +45,10 @@ fn kind_name(k: HandbookKind) -> &'static str {
 }
 
 impl Wallet {
-    /// The whole linkage with a card. On a card or portal failure the handbook goes back to the
-    /// state it had (a linked handbook stays linked with its old credentials) and the new device
-    /// keys are deleted.
+    /// The whole linkage with a card: [`Wallet::prepare_link`], the card read, then
+    /// [`Wallet::finish_link`]. On a card or portal failure the handbook goes back to the state
+    /// it had (a linked handbook stays linked with its old credentials) and the new device keys
+    /// are deleted.
     pub async fn link(
         &self,
         client: &TechoClient,
@@ -81,39 +73,122 @@ impl Wallet {
         options: &LinkOptions,
         progress: &(dyn Fn(LinkStage) + Sync),
     ) -> Result<LinkageState, LinkError> {
+        progress(LinkStage::Starting);
+        let prepared = self.prepare_link(client, id, options).await?;
+        progress(LinkStage::ReadingCard);
+        let proof = match prepared.read_card(card, pin, last_try) {
+            Ok(proof) => proof,
+            Err(e) => {
+                self.abandon_link(prepared)?;
+                return Err(e.into());
+            }
+        };
+        progress(LinkStage::Issuing);
+        self.finish_link(client, prepared, &proof).await
+    }
+
+    /// Everything a linkage needs before the card: this phone's device keys, a techo-server
+    /// session (stored, so an app killed later resumes from it) and the portal's challenge.
+    /// On failure nothing is left behind: keys deleted, the handbook as it was.
+    pub async fn prepare_link(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        options: &LinkOptions,
+    ) -> Result<PreparedLink, LinkError> {
         let before = self.get(id)?;
         if before.photo.is_none() {
             return Err(WalletError::PhotoRequired.into());
         }
-        progress(LinkStage::Starting);
         let keys = self.create_device_keys(options.batch.clamp(1, 64))?;
-        let attempt = Attempt {
-            client,
-            keys: &keys,
-            pin,
-            last_try,
-            options,
-            progress,
-        };
-        let result = self.attempt(&before, card, &attempt).await;
-        if result.is_err() {
-            let aliases: Vec<String> = keys.into_iter().map(|(a, _)| a).collect();
-            self.delete_device_keys(&aliases)?;
-            // Back to what it was, unless the attempt never got as far as a session.
-            if matches!(self.get(id)?.linkage, LinkageState::Linking { .. }) {
-                self.record(id, &Event::Failed, None)?;
+        let opened = async {
+            let (session, portal_url) = self.open_session(client, &before, &keys).await?;
+            let challenge = fetch_challenge(client, &portal_url).await?;
+            Ok::<_, LinkError>((session, portal_url, challenge))
+        }
+        .await;
+        match opened {
+            Ok((session, portal_url, challenge)) => Ok(PreparedLink {
+                handbook: id.clone(),
+                keys,
+                session,
+                portal_url,
+                challenge,
+                on_behalf_of: options.on_behalf_of.clone(),
+            }),
+            Err(e) => {
+                self.forget_attempt(id, keys)?;
+                Err(e)
             }
+        }
+    }
+
+    /// A new portal challenge for a prepared linkage whose challenge is about to expire (the
+    /// holder took long over a wrong PIN). Keys and session stay.
+    pub async fn renew_challenge(
+        &self,
+        client: &TechoClient,
+        prepared: &mut PreparedLink,
+    ) -> Result<(), LinkError> {
+        prepared.challenge = fetch_challenge(client, &prepared.portal_url).await?;
+        Ok(())
+    }
+
+    /// After the card: the consent to the portal, its code to techo-server, the credentials
+    /// stored. The card may already be away. On failure the attempt is abandoned.
+    pub async fn finish_link(
+        &self,
+        client: &TechoClient,
+        prepared: PreparedLink,
+        proof: &LinkageProof,
+    ) -> Result<LinkageState, LinkError> {
+        let result = async {
+            let consent = send_consent(
+                client,
+                &prepared.portal_url,
+                &prepared.challenge,
+                proof,
+                prepared.on_behalf_of.as_deref(),
+            )
+            .await?;
+            let status = client.submit_code(&prepared.session, &consent.code).await?;
+            self.apply(client, &prepared.handbook, &prepared.session, status)
+                .await
+        }
+        .await;
+        if result.is_err() {
+            self.abandon_link(prepared)?;
         }
         result
     }
 
-    async fn attempt(
+    /// Gives a prepared linkage up (the holder stopped, or the attempt failed): its device keys
+    /// are deleted and the handbook goes back to what it was.
+    pub fn abandon_link(&self, prepared: PreparedLink) -> Result<(), WalletError> {
+        self.forget_attempt(&prepared.handbook, prepared.keys)
+    }
+
+    fn forget_attempt(
         &self,
+        id: &HandbookId,
+        keys: Vec<(String, PublicKey)>,
+    ) -> Result<(), WalletError> {
+        let aliases: Vec<String> = keys.into_iter().map(|(a, _)| a).collect();
+        self.delete_device_keys(&aliases)?;
+        // Back to what it was, unless the attempt never got as far as a session.
+        if matches!(self.get(id)?.linkage, LinkageState::Linking { .. }) {
+            self.record(id, &Event::Failed, None)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the techo-server session for `hb` with these keys and stores it.
+    async fn open_session(
+        &self,
+        client: &TechoClient,
         hb: &Handbook,
-        card: &mut dyn CardTransport,
-        a: &Attempt<'_>,
-    ) -> Result<LinkageState, LinkError> {
-        let client = a.client;
+        keys: &[(String, PublicKey)],
+    ) -> Result<(String, String), LinkError> {
         let started = client
             .start(&StartLinkage {
                 idempotency_key: crate::hex::random(16),
@@ -123,8 +198,7 @@ impl Wallet {
                     municipality_code: hb.municipality.code.as_str().into(),
                 },
                 photo_sha256_hex: hb.photo.as_ref().map(|p| p.sha256.clone()),
-                device_keys: a
-                    .keys
+                device_keys: keys
                     .iter()
                     .map(|(alias, pk)| DeviceKeyDto {
                         alias: alias.clone(),
@@ -142,22 +216,7 @@ impl Wallet {
             },
             None,
         )?;
-        (a.progress)(LinkStage::ReadingCard);
-        let consent = consent_with_card(
-            client,
-            &started.portal_url,
-            card,
-            a.pin,
-            a.last_try,
-            a.options.on_behalf_of.as_deref(),
-        )
-        .await?;
-        (a.progress)(LinkStage::Issuing);
-        let status = client
-            .submit_code(&started.session_id, &consent.code)
-            .await?;
-        self.apply(client, &hb.id, &started.session_id, status)
-            .await
+        Ok((started.session_id, started.portal_url))
     }
 
     /// Asks techo-server how a pending (申請中) or linked handbook is doing, and applies the

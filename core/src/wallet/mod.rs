@@ -22,6 +22,7 @@ mod keep_linked;
 mod linkage;
 mod maintenance;
 mod pages;
+mod prepared_link;
 mod present;
 mod renewal;
 mod site;
@@ -30,6 +31,7 @@ mod support;
 pub use keep_linked::{KeepLinkedReport, LinkageNotice, NoticeKind};
 pub use linkage::LinkOptions;
 pub use maintenance::Export;
+pub use prepared_link::{CHALLENGE_MARGIN, PreparedLink};
 pub use renewal::{RENEW_DAYS_AHEAD, Renewal};
 
 #[derive(Debug, thiserror::Error)]

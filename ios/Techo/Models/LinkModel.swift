@@ -1,12 +1,15 @@
 import Foundation
 
 /// The link screen: draws the core's `LinkFlow` step by step and forwards key presses and the
-/// card. The PIN never leaves the core; a second tap of the card is ignored by the flow.
+/// card. The PIN never leaves the core; a second tap of the card is ignored by the flow. When the
+/// flow says `working(progress: .starting)` the model calls `prepare()` (keys, server session,
+/// portal challenge) before opening the NFC session, so the 60 s session is the card's alone.
 @MainActor
 final class LinkModel: ObservableObject {
     @Published private(set) var step: LinkStep
     private let flow: LinkFlow?
     private var reader: CardReaderSession?
+    private var preparing = false
     let env: AppEnvironment
 
     init(env: AppEnvironment, handbookId: HandbookId) {
@@ -33,6 +36,19 @@ final class LinkModel: ObservableObject {
         guard let next else { return }
         step = next
         if case .holdCard = next { listen() }
+        if case .working(progress: .starting, text: _) = next { prepare() }
+    }
+
+    private func prepare() {
+        guard let flow, !preparing else { return }
+        preparing = true
+        Task {
+            let next = await flow.prepare()
+            await MainActor.run {
+                self.preparing = false
+                self.show(next)
+            }
+        }
     }
 
     /// Core NFC's reader session, only while the flow waits for the card.

@@ -63,5 +63,7 @@ struct LinkView: View {
             .padding()
         }
         .navigationTitle(env.pick("連携", "Link"))
+        // Leaving the screen gives up what was prepared (this phone's new keys are deleted).
+        .onDisappear { model.cancel() }
     }
 }

@@ -2,8 +2,8 @@
 //! device keys, then consent at the portal with the software card. Shared by the soak test
 //! (`server/tests/soak.rs`) and the load test (`server/examples/issue_load.rs`, by `#[path]`).
 
-use techo_core::card::{LastTry, Pin};
-use techo_core::linkage::consent_with_card;
+use techo_core::card::{CardSession, LastTry, Pin};
+use techo_core::linkage::{fetch_challenge, send_consent};
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::{DeviceKeyDto, HandbookRef, StartLinkage};
 use techo_core::token::SoftwareKey;
@@ -50,15 +50,9 @@ pub async fn start_and_consent(
             guardian: None,
         })
         .await?;
+    let challenge = fetch_challenge(client, &started.portal_url).await?;
     card.tap_again(extended());
-    let consent = consent_with_card(
-        client,
-        &started.portal_url,
-        card,
-        pin,
-        LastTry::Refuse,
-        None,
-    )
-    .await?;
+    let proof = CardSession::new(card).linkage_read(pin, &challenge.bytes, LastTry::Refuse)?;
+    let consent = send_consent(client, &started.portal_url, &challenge, &proof, None).await?;
     Ok((started.session_id, consent.code))
 }

@@ -3,8 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use super::World;
-use techo_core::card::{LastTry, Pin};
-use techo_core::linkage::consent_with_card;
+use techo_core::card::{CardSession, LastTry, Pin};
+use techo_core::linkage::{fetch_challenge, send_consent};
 use techo_core::portal::dto::{
     DeviceKeyDto, HandbookRef, LinkageStatus, RenewRequest, StartLinkage, StartedLinkage,
 };
@@ -82,15 +82,16 @@ async fn consented_with(w: &World, keys: &[SoftwareKey]) -> (StartedLinkage, Str
 /// A fresh one-time code: 山田's card answers the portal's challenge and consents again.
 pub async fn code_from_portal(w: &World, portal_url: &str) -> String {
     let mut card = w.card("yamada");
-    consent_with_card(
-        &w.client,
-        portal_url,
-        &mut card,
-        &Pin::parse("1234").unwrap(),
-        LastTry::Refuse,
-        None,
-    )
-    .await
-    .unwrap()
-    .code
+    let challenge = fetch_challenge(&w.client, portal_url).await.unwrap();
+    let proof = CardSession::new(&mut card)
+        .linkage_read(
+            &Pin::parse("1234").unwrap(),
+            &challenge.bytes,
+            LastTry::Refuse,
+        )
+        .unwrap();
+    send_consent(&w.client, portal_url, &challenge, &proof, None)
+        .await
+        .unwrap()
+        .code
 }

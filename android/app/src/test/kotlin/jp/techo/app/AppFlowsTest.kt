@@ -156,6 +156,7 @@ class AppFlowsTest {
         val link = follow(home, LinkActivity::class.java)
         tap(link, "link.accept")
         typePin(link, "1234")
+        Robot.awaitCardPrompt(link)
         assertTrue(text(link, "link.nfc").contains("NFC is off"))
         assertNotNull(find(link, "link.nfc-settings"))
         assertFalse(nfc.isInReaderMode)

@@ -136,6 +136,9 @@ object Robot {
     }
 
     /** The holder holds the card to the phone: a tag for whatever reader mode is on. */
+    /** After the PIN the link screen gets ready (keys, session, challenge), then asks for the card. */
+    fun awaitCardPrompt(link: Activity) = waitFor("the card prompt") { find(link, "link.hold") != null }
+
     fun holdCard(nfc: ShadowNfcAdapter) {
         check(nfc.isInReaderMode) { "reader mode is off: the screen is not waiting for the card" }
         nfc.dispatchTagDiscovered(ShadowNfcAdapter.createMockTag())

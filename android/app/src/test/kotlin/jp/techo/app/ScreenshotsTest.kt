@@ -94,6 +94,7 @@ class ScreenshotsTest {
         typePin(link, "12")
         shot(link, "08-link-pin")
         typePin(link, "34")
+        Robot.awaitCardPrompt(link)
         shot(link, "09-link-hold-card")
         holdCard(nfc)
         waitFor("linked") { find(link, "link.done") != null }

@@ -108,6 +108,7 @@ class World(
         val link = Robot.follow(from, LinkActivity::class.java)
         Robot.tap(link, "link.accept")
         Robot.typePin(link, pin)
+        Robot.awaitCardPrompt(link)
         Robot.holdCard(nfc)
         Robot.waitFor("the linkage result") {
             Robot.find(link, "link.done") != null || Robot.find(link, "link.notice") != null ||

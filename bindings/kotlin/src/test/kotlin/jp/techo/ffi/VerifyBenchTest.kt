@@ -35,7 +35,7 @@ class VerifyBenchTest {
                     val hb = wallet.register(yamadaForm(), fixture("handbooks/photos/yamada.png").readBytes(), Language.JAPANESE)
                     val flow = LinkFlow(wallet, service, hb.id, Language.JAPANESE, null)
                     flow.acceptPurpose()
-                    typePin(flow, "1234")
+                    typePinAndPrepare(flow, "1234")
                     sim.tap().use { runBlocking { flow.cardPresented(it) } }
                     val payload = CounterSession(wallet, CounterOptions(Language.JAPANESE, false, 1.0, false))
                         .frame()!!.code!!.binary

@@ -13,6 +13,7 @@ import uniffi.techo_ffi.CounterOptions
 import uniffi.techo_ffi.CounterSession
 import uniffi.techo_ffi.Language
 import uniffi.techo_ffi.LinkFlow
+import uniffi.techo_ffi.LinkProgress
 import uniffi.techo_ffi.LinkStep
 import uniffi.techo_ffi.LinkageStatus
 import uniffi.techo_ffi.NoticeKind
@@ -32,10 +33,17 @@ private val EN = CounterOptions(Language.ENGLISH, false, 1.0, false)
 fun typePin(flow: LinkFlow, pin: String): LinkStep =
     pin.fold(flow.step()) { _, d -> flow.pressDigit((d - '0').toUByte()) }
 
+/** [pin] on the keypad, then the flow made ready before the card (keys, session, challenge). */
+fun typePinAndPrepare(flow: LinkFlow, pin: String): LinkStep {
+    val typed = typePin(flow, pin)
+    assertTrue(typed is LinkStep.Working && typed.progress == LinkProgress.STARTING, "$typed")
+    return runBlocking { flow.prepare() }
+}
+
 /** Past the purpose, [pin] on the keypad, then [sim]'s card held to the phone: the step after it. */
 fun linkWithCard(flow: LinkFlow, sim: CardSim, pin: String): LinkStep {
     flow.acceptPurpose()
-    typePin(flow, pin)
+    typePinAndPrepare(flow, pin)
     return sim.tap().use { runBlocking { flow.cardPresented(it) } }
 }
 
@@ -94,7 +102,7 @@ class WalletTest {
                     val purpose = flow.step() as LinkStep.Purpose
                     assertTrue(purpose.items.contains("旅客運賃減額の種別"), "${purpose.items}")
                     flow.acceptPurpose()
-                    assertTrue(typePin(flow, "1234") is LinkStep.HoldCard)
+                    assertTrue(typePinAndPrepare(flow, "1234") is LinkStep.HoldCard)
                     val card = sim.tap()
                     val linked = card.use { runBlocking { flow.cardPresented(it) } }
                     assertTrue(linked is LinkStep.Linked, "$linked")

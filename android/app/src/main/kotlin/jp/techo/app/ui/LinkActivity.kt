@@ -25,6 +25,7 @@ import uniffi.techo_ffi.TechoException
 class LinkActivity : TechoActivity() {
     private var flow: LinkFlow? = null
     private lateinit var reader: CardReader
+    private var preparing = false
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -57,11 +58,28 @@ class LinkActivity : TechoActivity() {
         super.onPause()
     }
 
+    override fun onDestroy() {
+        // Leaving the screen gives up what was prepared: this phone's new keys are deleted.
+        if (isFinishing) flow?.cancel()
+        super.onDestroy()
+    }
+
+    /** Keys, session and challenge before the card: once per `Working(STARTING)`. */
+    private fun prepare(f: LinkFlow) {
+        if (preparing) return
+        preparing = true
+        scope.launch {
+            val step = withContext(Dispatchers.IO) { f.prepare() }
+            preparing = false
+            render(step)
+        }
+    }
+
     private fun onTag(tag: android.nfc.Tag) {
         val f = flow ?: return
         val card = app.platform.cardTransport(tag) ?: return
         scope.launch {
-            render(LinkStep.Working(uniffi.techo_ffi.LinkProgress.STARTING, t("読み取っています…", "Reading…")), fromTag = true)
+            render(LinkStep.Working(uniffi.techo_ffi.LinkProgress.READING_CARD, t("読み取っています…", "Reading…")), fromTag = true)
             val step = withContext(Dispatchers.IO) {
                 try {
                     f.cardPresented(card)
@@ -123,6 +141,7 @@ class LinkActivity : TechoActivity() {
                 is LinkStep.Working -> {
                     text(step.text, 22f, tag = "link.working")
                     addView(ProgressBar(context))
+                    if (step.progress == uniffi.techo_ffi.LinkProgress.STARTING && !fromTag) prepare(f)
                 }
                 is LinkStep.Linked -> {
                     text("✔ ${step.label}", 26f, bold = true, tag = "link.done")
