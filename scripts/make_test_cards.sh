@@ -147,6 +147,9 @@ make_card ca sato-last-try 1002 20240101000000Z 20310101000000Z
 make_card ca ito-blocked 1003 20240101000000Z 20310101000000Z
 make_card ca old-cert 1004 20190101000000Z 20240101000000Z
 make_card ca tanaka-long-record 1012 20240101000000Z 20310101000000Z
+# 山田's smartphone certificate (スマホ用電子証明書): its own key and serial under the same CA.
+issue ca yamada-smartphone 1020 20250601000000Z 20300601000000Z auth card_ext \
+  "/C=JP/O=JPKI Test/OU=Techo test smartphone certificate/CN=TEST-1020"
 guardian_cards
 signing_cards
 make_card rogue-ca rogue 2001 20240101000000Z 20310101000000Z

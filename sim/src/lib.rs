@@ -7,7 +7,9 @@
 mod apdu_in;
 mod card;
 mod profile;
+mod smartphone;
 pub mod vpcd;
 
 pub use card::{SimOptions, SoftCard};
 pub use profile::{CardProfile, ProfileError};
+pub use smartphone::{SmartphoneCertificate, UserCheck};

@@ -13,9 +13,13 @@ pub const POWER_ON: u8 = 0x01;
 pub const RESET: u8 = 0x02;
 pub const GET_ATR: u8 = 0x04;
 
-/// The answer-to-reset this card reports: an ISO/IEC 14443-4 card as a PC/SC reader builds it
-/// for a contactless card (initial header 3B 8n 80 01, no historical bytes of its own).
-pub const ATR: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
+/// The answer-to-reset this card reports, built as a PC/SC reader builds it for a contactless
+/// ISO/IEC 14443 Type B card like the My Number card (PC/SC part 3): `3B 88 80 01`, the ATQB's
+/// application data (4 bytes; zeros here, the real card's are not reproduced), its protocol info
+/// (`B3 81 71`: 106–848 kbit/s, 256-byte frames, ISO/IEC 14443-4), the MBLI/CID byte, and TCK.
+pub const ATR: [u8; 13] = [
+    0x3B, 0x88, 0x80, 0x01, 0x00, 0x00, 0x00, 0x00, 0xB3, 0x81, 0x71, 0x00, 0x4A,
+];
 
 /// Reads one message; `None` when the other side closed the connection between messages.
 pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
@@ -124,5 +128,16 @@ mod tests {
         // A message cut short is an error, not a silent end.
         let mut cut = io::Cursor::new(vec![0x00, 0x05, 0x01]);
         assert!(read_frame(&mut cut).is_err());
+    }
+
+    #[test]
+    fn the_atr_checksum_is_right() {
+        // TCK makes the XOR of T0 through TCK zero.
+        assert_eq!(ATR[1..].iter().fold(0u8, |a, b| a ^ b), 0);
+        assert_eq!(
+            usize::from(ATR[1] & 0x0F),
+            ATR.len() - 5,
+            "eight historical bytes"
+        );
     }
 }

@@ -51,6 +51,10 @@ pub enum CardError {
         "the reader cannot send {0}: it needs extended-length APDUs / この読み取り機では送信できません"
     )]
     TooLong(String),
+    #[error(
+        "the phone's authentication for the smartphone certificate was cancelled or failed: try again, or link with the My Number card / スマホ用電子証明書の認証が完了しませんでした"
+    )]
+    NotAuthenticated,
 }
 
 impl From<super::transport::TransportError> for CardError {

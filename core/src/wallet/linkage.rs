@@ -7,7 +7,7 @@
 use super::handbooks::put_handbook;
 use super::prepared_link::PreparedLink;
 use super::{Wallet, WalletError};
-use crate::card::{CardTransport, LastTry, LinkageProof, Pin};
+use crate::card::{CardTransport, JpkiSigner, LastTry, LinkageProof, Pin};
 use crate::flows::LinkStage;
 use crate::linkage::{Event, LinkError, fetch_challenge, next, send_consent};
 use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
@@ -84,6 +84,26 @@ impl Wallet {
             }
         };
         progress(LinkStage::Issuing);
+        self.finish_link(client, prepared, &proof).await
+    }
+
+    /// The whole linkage with any [`JpkiSigner`] (the smartphone certificate, or a card): the
+    /// same preparation before and consent after as [`Wallet::link`].
+    pub async fn link_with_signer(
+        &self,
+        client: &TechoClient,
+        id: &HandbookId,
+        signer: &mut dyn JpkiSigner,
+        options: &LinkOptions,
+    ) -> Result<LinkageState, LinkError> {
+        let prepared = self.prepare_link(client, id, options).await?;
+        let proof = match prepared.sign_with(signer) {
+            Ok(proof) => proof,
+            Err(e) => {
+                self.abandon_link(prepared)?;
+                return Err(e.into());
+            }
+        };
         self.finish_link(client, prepared, &proof).await
     }
 

@@ -4,7 +4,7 @@
 //! StrongBox) and no network call while the holder keeps the card still, which also keeps an
 //! iPhone's NFC session (60 s at most) for the card alone.
 
-use crate::card::{CardError, CardSession, CardTransport, LastTry, LinkageProof, Pin};
+use crate::card::{CardError, CardSigner, CardTransport, JpkiSigner, LastTry, LinkageProof, Pin};
 use crate::linkage::PortalChallenge;
 use crate::model::HandbookId;
 use crate::token::PublicKey;
@@ -51,6 +51,16 @@ impl PreparedLink {
         pin: &Pin,
         last_try: LastTry,
     ) -> Result<LinkageProof, CardError> {
-        CardSession::new(card).linkage_read(pin, &self.challenge.bytes, last_try)
+        self.sign_with(&mut CardSigner {
+            transport: card,
+            pin,
+            last_try,
+        })
+    }
+
+    /// The holder's proof from any [`JpkiSigner`] (the card, or the smartphone certificate):
+    /// the same window, nothing but the signer's own work.
+    pub fn sign_with(&self, signer: &mut dyn JpkiSigner) -> Result<LinkageProof, CardError> {
+        signer.authenticate(&self.challenge.bytes)
     }
 }
