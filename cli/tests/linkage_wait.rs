@@ -5,17 +5,14 @@
 
 mod common;
 
-use common::{card, fixture, repo};
+use common::servers::Servers;
+use common::{card, fixture};
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::sync::Arc;
 use techo_core::FixedClock;
-use techo_core::card::JpkiTrust;
-use techo_server::endpoints::Endpoints;
 use techo_server::issuer::store::SessionState;
 use techo_server::portal::hours::HoursMode;
-use techo_server::portal::records::Records;
-use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 
 /// 22:30 JST: the municipal servers are closed.
 const NIGHT: &str = "2026-11-25T22:30:00+09:00";
@@ -26,48 +23,15 @@ fn at(t: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc()
 }
 
-struct Servers {
-    portal: Portal,
-    server: TechoServer,
-    endpoints: std::path::PathBuf,
-}
-
 async fn start(dir: &std::path::Path, clock: Arc<FixedClock>) -> Servers {
-    let pki = TestPki::generate().unwrap();
-    let trust = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock.clone(), trust, records)
-        .await
-        .unwrap();
-    portal.state.update_knobs(|k| k.mode = HoursMode::Municipal);
-    let server = TechoServer::start(
-        &pki,
-        clock,
-        ServerConfig {
-            portal_timeout: std::time::Duration::from_secs(5),
-            ..ServerConfig::for_portal(dir.join("server"), &portal, "cli-test-admin-token")
-        },
-    )
-    .await
-    .unwrap();
-    let endpoints = dir.join("endpoints.json");
-    Endpoints {
-        server: server.url(),
-        portal: portal.holder.url(),
-        portal_provider: portal.provider.url(),
-        ca_pem: pki.ca_pem.clone(),
-        admin_token: "cli-test-admin-token".into(),
-    }
-    .write(&endpoints)
-    .unwrap();
-    Servers {
-        portal,
-        server,
-        endpoints,
-    }
+    let s = common::servers::start(dir, clock, "cli-test-admin-token", |c| {
+        c.portal_timeout = std::time::Duration::from_secs(5);
+    })
+    .await;
+    s.portal
+        .state
+        .update_knobs(|k| k.mode = HoursMode::Municipal);
+    s
 }
 
 fn techo_at(dir: &std::path::Path, now: &str) -> std::process::Command {

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::servers::Servers;
 use common::{card, fixture, repo};
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
@@ -17,10 +18,6 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use techo_core::FixedClock;
-use techo_core::card::JpkiTrust;
-use techo_server::endpoints::Endpoints;
-use techo_server::portal::records::Records;
-use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 use techo_sim::{SimOptions, SoftCard, vpcd};
 
 const NOW: &str = "2026-11-25T12:00:00+09:00";
@@ -160,47 +157,11 @@ fn read_and_trace_a_card_through_pcscd() {
     inserted.remove();
 }
 
-struct Servers {
-    _portal: Portal,
-    _server: TechoServer,
-    endpoints: std::path::PathBuf,
-}
-
 async fn servers(dir: &Path) -> Servers {
-    let pki = TestPki::generate().unwrap();
     let clock = Arc::new(FixedClock::new(
         chrono::DateTime::parse_from_rfc3339(NOW).unwrap().to_utc(),
     ));
-    let trust = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock.clone(), trust, records)
-        .await
-        .unwrap();
-    let server = TechoServer::start(
-        &pki,
-        clock,
-        ServerConfig::for_portal(dir.join("server"), &portal, "pcsc-test-admin-token"),
-    )
-    .await
-    .unwrap();
-    let endpoints = dir.join("endpoints.json");
-    Endpoints {
-        server: server.url(),
-        portal: portal.holder.url(),
-        portal_provider: portal.provider.url(),
-        ca_pem: pki.ca_pem.clone(),
-        admin_token: "pcsc-test-admin-token".into(),
-    }
-    .write(&endpoints)
-    .unwrap();
-    Servers {
-        _portal: portal,
-        _server: server,
-        endpoints,
-    }
+    common::servers::start(dir, clock, "pcsc-test-admin-token", |_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,15 +6,12 @@
 
 mod common;
 
-use common::{card, fixture, repo};
+use common::servers::Servers;
+use common::{card, fixture};
 use std::io::Write;
 use std::process::Stdio;
 use std::sync::Arc;
 use techo_core::FixedClock;
-use techo_core::card::JpkiTrust;
-use techo_server::endpoints::Endpoints;
-use techo_server::portal::records::Records;
-use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 
 const DAYTIME: &str = "2026-11-25T11:00:00+09:00";
 const ADMIN: &str = "cli-test-admin-token";
@@ -37,51 +34,13 @@ fn run(cmd: &mut std::process::Command) -> (bool, String, String) {
     )
 }
 
-struct Servers {
-    pki: TestPki,
-    portal: Portal,
-    server: TechoServer,
-    endpoints: std::path::PathBuf,
-}
-
 async fn start(d: &std::path::Path) -> Servers {
     let clock = Arc::new(FixedClock::new(
         chrono::DateTime::parse_from_rfc3339(DAYTIME)
             .unwrap()
             .to_utc(),
     ));
-    let pki = TestPki::generate().unwrap();
-    let jpki = JpkiTrust::new(vec![
-        std::fs::read(repo("fixtures/cards/ca/ca.crt.der")).unwrap(),
-    ])
-    .unwrap();
-    let records = Records::load(&repo("fixtures/portal/records.json")).unwrap();
-    let portal = Portal::start(&pki, clock.clone(), jpki, records)
-        .await
-        .unwrap();
-    let server = TechoServer::start(
-        &pki,
-        clock,
-        ServerConfig::for_portal(d.join("server"), &portal, ADMIN),
-    )
-    .await
-    .unwrap();
-    let endpoints = d.join("endpoints.json");
-    Endpoints {
-        server: server.url(),
-        portal: portal.holder.url(),
-        portal_provider: portal.provider.url(),
-        ca_pem: pki.ca_pem.clone(),
-        admin_token: ADMIN.into(),
-    }
-    .write(&endpoints)
-    .unwrap();
-    Servers {
-        pki,
-        portal,
-        server,
-        endpoints,
-    }
+    common::servers::start(d, clock, ADMIN, |_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -20,14 +20,18 @@ fn sw(answer: &[u8]) -> u16 {
 
 const CHALLENGE: &[u8] = b"a portal challenge";
 
+fn reader(extended: bool) -> SimOptions {
+    SimOptions {
+        extended,
+        ..SimOptions::default()
+    }
+}
+
 #[test]
 fn a_pin_blocked_with_6984_is_blocked_not_try_again() {
     let dir = tempfile::tempdir().unwrap();
     for extended in [true, false] {
-        let opts = SimOptions {
-            extended,
-            ..SimOptions::default()
-        };
+        let opts = reader(extended);
         let mut c = card("ito-blocked", &dir.path().join("s"), opts.clone());
         // The card itself answers 69 84, as real cards were seen to.
         for apdu in [
@@ -85,10 +89,7 @@ fn a_strict_card_keeps_no_current_ef_after_a_read_by_short_identifier() {
 fn a_long_basic_four_record_is_read_whole_and_an_unknown_sex_code_is_unknown() {
     let dir = tempfile::tempdir().unwrap();
     for extended in [false, true] {
-        let opts = SimOptions {
-            extended,
-            ..SimOptions::default()
-        };
+        let opts = reader(extended);
         let mut c = card("tanaka-long-record", &dir.path().join("s"), opts);
         let record_len = c.profile().basic_four_record.len();
         assert!(

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: the binary on a temp data dir with a pinned clock.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod servers;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

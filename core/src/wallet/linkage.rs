@@ -108,7 +108,7 @@ impl Wallet {
     }
 
     /// Everything a linkage needs before the card: this phone's device keys, a techo-server
-    /// session (stored, so an app killed later resumes from it) and the portal's challenge.
+    /// session and the portal's challenge. The handbook's state does not change yet.
     /// On failure nothing is left behind: keys deleted, the handbook as it was.
     pub async fn prepare_link(
         &self,
@@ -163,6 +163,15 @@ impl Wallet {
         proof: &LinkageProof,
     ) -> Result<LinkageState, LinkError> {
         let result = async {
+            // Stored only now: until the card has answered there is nothing to resume, and a
+            // holder still on the PIN screen sees the handbook as it was.
+            self.record(
+                &prepared.handbook,
+                &Event::Started {
+                    session: prepared.session.clone(),
+                },
+                None,
+            )?;
             let consent = send_consent(
                 client,
                 &prepared.portal_url,
@@ -202,7 +211,8 @@ impl Wallet {
         Ok(())
     }
 
-    /// Opens the techo-server session for `hb` with these keys and stores it.
+    /// Opens the techo-server session for `hb` with these keys (stored with the handbook only
+    /// when the card has answered: [`Wallet::finish_link`]).
     async fn open_session(
         &self,
         client: &TechoClient,
@@ -229,13 +239,6 @@ impl Wallet {
                     .map(|g| g.relationship),
             })
             .await?;
-        self.record(
-            &hb.id,
-            &Event::Started {
-                session: started.session_id.clone(),
-            },
-            None,
-        )?;
         Ok((started.session_id, started.portal_url))
     }
 

@@ -58,12 +58,6 @@ class LinkActivity : TechoActivity() {
         super.onPause()
     }
 
-    override fun onDestroy() {
-        // Leaving the screen gives up what was prepared: this phone's new keys are deleted.
-        if (isFinishing) flow?.cancel()
-        super.onDestroy()
-    }
-
     /** Keys, session and challenge before the card: once per `Working(STARTING)`. */
     private fun prepare(f: LinkFlow) {
         if (preparing) return
@@ -176,6 +170,7 @@ class LinkActivity : TechoActivity() {
     }
 
     override fun onDestroy() {
+        // Leaving the screen gives up what was prepared: this phone's new keys are deleted.
         flow?.cancel()
         flow?.close()
         super.onDestroy()
