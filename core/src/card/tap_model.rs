@@ -104,7 +104,8 @@ mod tests {
     #[test]
     fn a_signature_dominates_and_bytes_cost_what_the_bit_rate_says() {
         let m = TapModel::PHONE_AND_MY_NUMBER_CARD;
-        let sign = m.apdu(&entry(&"80".repeat(56), 258));
+        // COMPUTE DIGITAL SIGNATURE: 56 bytes out, 258 back.
+        let sign = m.apdu(&entry(&format!("802A0080{}", "00".repeat(52)), 258));
         assert!(sign > Duration::from_millis(400) && sign < Duration::from_millis(420));
         // 2,050 bytes in 9 frames: (2050 + 36) × 8 / 424,000 s ≈ 39.4 ms on air, 9 ms of frames,
         // 3 ms + 20.5 ms reading, 2 ms in the phone, and the 7-byte command.
