@@ -54,6 +54,70 @@ impl techo_core::card::CardTransport for ForeignCard {
     }
 }
 
+/// What a [`JpkiSigner`] reports when it cannot sign.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SignerError {
+    /// The holder cancelled or failed the phone's own authentication (biometrics, passcode).
+    #[error("the phone's authentication was cancelled or failed")]
+    NotAuthenticated,
+    /// The platform's JPKI service is missing, has no certificate, or failed.
+    #[error("the smartphone certificate is not available: {reason}")]
+    Unavailable { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SignerError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SignerError::Unavailable { reason: e.reason }
+    }
+}
+
+/// A JPKI user-authentication certificate and its signature over the portal's challenge.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct JpkiProof {
+    /// The certificate (DER).
+    pub certificate: Vec<u8>,
+    /// RSA PKCS#1 v1.5 SHA-256 over the challenge as given.
+    pub signature: Vec<u8>,
+}
+
+/// Another source of the holder's JPKI signature beside the card: the smartphone certificate
+/// (スマホ用電子証明書) through the platform's JPKI API. The shell implements it with that API,
+/// after the phone's own authentication; the core gives it the portal's challenge with every
+/// other step already done (docs/card.md "Other JPKI signers").
+#[uniffi::export(with_foreign)]
+pub trait JpkiSigner: Send + Sync {
+    fn authenticate(&self, challenge: Vec<u8>) -> Result<JpkiProof, SignerError>;
+}
+
+pub(crate) struct ForeignSigner(pub Arc<dyn JpkiSigner>);
+
+impl techo_core::card::JpkiSigner for ForeignSigner {
+    fn authenticate(
+        &mut self,
+        challenge: &[u8],
+    ) -> Result<techo_core::card::LinkageProof, techo_core::card::CardError> {
+        use techo_core::card::CardError;
+        let proof = self
+            .0
+            .authenticate(challenge.to_vec())
+            .map_err(|e| match e {
+                SignerError::NotAuthenticated => CardError::NotAuthenticated,
+                SignerError::Unavailable { reason } => CardError::Reader(reason),
+            })?;
+        if proof.certificate.is_empty() || proof.signature.is_empty() {
+            return Err(CardError::Malformed(
+                "the smartphone certificate's answer is empty",
+            ));
+        }
+        Ok(techo_core::card::LinkageProof {
+            certificate: proof.certificate,
+            signature: proof.signature,
+            tries_before: 0,
+            apdus: 0,
+        })
+    }
+}
+
 /// The basic four facts on the card (券面入力補助AP), to pre-fill registration.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CardIdentity {

@@ -186,6 +186,29 @@ impl Wallet {
         Ok(linkage_info(&state, self.inner.today(), lang.into()))
     }
 
+    /// Links `handbook_id` with the smartphone certificate instead of the card: keys, session
+    /// and challenge first, then `signer` once, then the consent and credentials, as with the
+    /// card. A cancelled authentication leaves the handbook as it was.
+    pub async fn link_with_signer(
+        &self,
+        service: Arc<TechoService>,
+        handbook_id: HandbookId,
+        signer: Arc<dyn crate::card::JpkiSigner>,
+        lang: Language,
+    ) -> Result<LinkageInfo, TechoError> {
+        let mut signer = crate::card::ForeignSigner(signer);
+        let state = self
+            .inner
+            .link_with_signer(
+                &service.client,
+                &handbook_id,
+                &mut signer,
+                &techo_core::wallet::LinkOptions::default(),
+            )
+            .await?;
+        Ok(linkage_info(&state, self.inner.today(), lang.into()))
+    }
+
     /// Withdraws consent: the server revokes and forgets; the wallet drops the credentials.
     pub async fn unlink(
         &self,

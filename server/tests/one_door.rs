@@ -212,8 +212,9 @@ async fn every_linkage_change_on_every_public_path_is_a_move_of_the_state_machin
     w.wallet.withdraw(&id).unwrap();
 
     let seen = changes.lock().unwrap().clone();
+    // A wrong PIN moves nothing: the handbook's state changes only after the card has answered.
     assert!(
-        seen.len() >= 14,
+        seen.len() >= 11,
         "the walk moved the linkage {} times",
         seen.len()
     );

@@ -12,7 +12,7 @@ use super::session::{CardSession, LinkageProof};
 use super::transport::CardTransport;
 
 /// One way to answer the portal's challenge as the holder.
-pub trait JpkiSigner {
+pub trait JpkiSigner: Send {
     /// The user-authentication certificate (DER) and a signature over `challenge`. Called with
     /// everything else ready: only the holder's proof happens here.
     fn authenticate(&mut self, challenge: &[u8]) -> Result<LinkageProof, CardError>;
