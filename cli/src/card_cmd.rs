@@ -113,16 +113,11 @@ fn trust_for(args: &CardArgs<'_>) -> Result<Option<JpkiTrust>, CliError> {
         },
         (None, CardSource::Reader(_)) => return Ok(None),
     };
-    let der = match std::fs::read(&path) {
-        Ok(der) => der,
-        Err(_) if args.ca.is_none() => return Ok(None),
-        Err(e) => {
-            return Err(CliError::BadArgument(format!(
-                "--ca {}: {e}",
-                path.display()
-            )));
-        }
-    };
+    if args.ca.is_none() && !path.is_file() {
+        return Ok(None);
+    }
+    // A CA certificate is a few KB: the same ceiling as every small file the CLI reads.
+    let der = crate::input::read_file(&path, crate::input::SMALL_FILE)?;
     JpkiTrust::new(vec![der])
         .map(Some)
         .map_err(|e| CliError::BadArgument(format!("--ca {}: {e}", path.display())))

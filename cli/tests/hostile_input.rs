@@ -104,6 +104,14 @@ fn dev_zero_as_photo_page_or_pin_is_refused_with_a_limit() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("more than"));
+    // A CA certificate to check a card against has the same ceiling.
+    techo(dir.path())
+        .args(["--lang", "en", "card", "read", "--ca", "/dev/zero", "--sim"])
+        .arg(card("yamada"))
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("more than"));
     assert_eq!(handbooks(dir.path()), 0);
 }
 
