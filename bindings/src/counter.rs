@@ -59,8 +59,12 @@ impl CounterSession {
     /// A session for one counter screen shown.
     #[uniffi::constructor]
     pub fn new(wallet: Arc<Wallet>, options: CounterOptions) -> Arc<Self> {
-        let session =
-            counter::CounterSession::new(options.into(), techo_core::screen::TOKEN_VERSION);
+        // A store that cannot say: no banner, the counter works on.
+        let min_token_version = wallet
+            .core()
+            .min_token_version()
+            .unwrap_or(techo_core::screen::TOKEN_VERSION);
+        let session = counter::CounterSession::new(options.into(), min_token_version);
         Arc::new(Self {
             wallet,
             inner: Mutex::new(session),

@@ -126,7 +126,7 @@ impl Wallet {
         };
         Ok(self
             .inner
-            .counter_screen(options, techo_core::screen::TOKEN_VERSION)?
+            .counter_screen(options, self.inner.min_token_version()?)?
             .map(|s| s.items.into_iter().map(screen_item).collect())
             .unwrap_or_default())
     }

@@ -440,13 +440,16 @@ pub fn run(
         Some(w) => w,
         None => sample_wallet(tmp.path(), clock)?,
     };
+    // The minimum the last trust list named (`keep-linked`, `places --sync`): the preview shows
+    // the "update the app" banner when this build is too old, as the phones do.
+    let min_token_version = wallet.min_token_version()?;
     let screen = match args.handbook {
         Some(id) => {
             let hb = wallet.get(&crate::resolve::handbook(&wallet, id)?)?;
             let mut screen = techo_core::screen::build(
                 &hb,
                 &wallet.list()?,
-                techo_core::screen::TOKEN_VERSION,
+                min_token_version,
                 clock.now(),
                 args.options,
             );
@@ -455,7 +458,7 @@ pub fn run(
             screen
         }
         None => wallet
-            .counter_screen(args.options, techo_core::screen::TOKEN_VERSION)?
+            .counter_screen(args.options, min_token_version)?
             .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?,
     };
     // Bytes stored before the image intake re-encoded pictures are checked again: a header

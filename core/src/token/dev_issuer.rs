@@ -33,6 +33,14 @@ struct State {
     statuses: BTreeMap<u32, u8>,
     /// Every index handed out, by the holder reference it was issued to.
     issued: BTreeMap<String, Vec<u32>>,
+    /// The oldest display-token format accepted (the trust list's minimum); state files
+    /// written before it was kept lack it: 1.
+    #[serde(default = "first_token_version")]
+    min_token_version: u32,
+}
+
+fn first_token_version() -> u32 {
+    1
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +88,7 @@ impl DevIssuer {
                 status_ttl: 86_400,
                 statuses: BTreeMap::new(),
                 issued: BTreeMap::new(),
+                min_token_version: first_token_version(),
             },
         }
     }
@@ -153,13 +162,24 @@ impl DevIssuer {
         TrustList {
             sequence: self.state.trust_sequence,
             issued_at: now,
-            min_token_version: 1,
+            min_token_version: self.state.min_token_version,
             issuers: vec![TrustedIssuer::of(
                 &self.issuer,
                 now - Duration::days(365),
                 now + Duration::days(3 * 365),
             )],
         }
+    }
+
+    /// Retires display-token formats older than `version`: the trust list says so from its
+    /// next sequence number, and apps that make only older tokens show "update the app".
+    pub fn set_min_token_version(&mut self, version: u32) -> Result<(), DevIssuerError> {
+        if version != self.state.min_token_version {
+            self.state.min_token_version = version.max(1);
+            self.state.trust_sequence += 1;
+            self.save()?;
+        }
+        Ok(())
     }
 
     pub fn signed_trust_list(&self, now: DateTime<Utc>) -> Vec<u8> {

@@ -50,11 +50,7 @@ impl Wallet {
     ) -> Result<Synced, SyncError> {
         let store = |e: WalletError| SyncError::Store(e.to_string());
         let offered = client.root_key().await?;
-        let pinned = self
-            .store
-            .get(Table::Settings, DIRECTORY_ROOT)
-            .map_err(|e| store(e.into()))?
-            .and_then(|v| crate::hex::decode(&String::from_utf8_lossy(&v)));
+        let pinned = pinned_root(self).map_err(store)?;
         let new_root = pinned.as_ref().is_some_and(|p| *p != offered);
         if let Some(pinned) = pinned.as_ref().filter(|_| new_root && !trust_new_root) {
             return Err(SyncError::RootChanged {
@@ -73,6 +69,7 @@ impl Wallet {
             self.directory().map_err(store)?
         };
         let synced = sync(client, &trust, &mut dir).await?;
+        self.note_trust_list(&trust).map_err(store)?;
         let json = serde_json::to_vec(&dir).map_err(|e| SyncError::Store(e.to_string()))?;
         self.store
             .commit(Batch::new().put(Table::Settings, DIRECTORY, json).put(
@@ -83,4 +80,11 @@ impl Wallet {
             .map_err(|e| store(e.into()))?;
         Ok(synced)
     }
+}
+
+/// The root key this wallet pinned at its first directory sync, if any.
+pub(super) fn pinned_root(w: &Wallet) -> Result<Option<Vec<u8>>, WalletError> {
+    Ok(w.store
+        .get(Table::Settings, DIRECTORY_ROOT)?
+        .and_then(|v| crate::hex::decode(&String::from_utf8_lossy(&v))))
 }

@@ -163,6 +163,9 @@ impl Wallet {
                 Err(e) => problems.push((hb.id.clone(), e.to_string())),
             }
         }
+        // The "update the app" banner follows the issuer's trust list; if it cannot be fetched
+        // now, the last minimum seen stays and the next run asks again.
+        let _ = self.check_app_version(client).await;
         Ok(KeepLinkedReport {
             notices,
             problems,

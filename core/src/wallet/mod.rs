@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod app_version;
 mod coupons;
 mod credentials;
 mod directory;

@@ -15,7 +15,7 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--status-lists loopback|production]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--status-lists loopback|production] [--min-token-version N]",
         |args| async move { run(&args).await },
     )
     .await
@@ -44,6 +44,18 @@ fn status_publishing(
             "--status-lists must be loopback or production, not {other}"
         )),
     }
+}
+
+/// `--min-token-version N`: the oldest display-token version the trust list accepts.
+fn min_token_version(args: &[String]) -> Result<Option<u32>, String> {
+    arg(args, "--min-token-version")
+        .map(|v| {
+            v.parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| format!("--min-token-version takes 1 to 1000, not {v}"))
+        })
+        .transpose()
 }
 
 /// The consented period the simulated portal grants (`--consent-days`, a year by default).
@@ -122,6 +134,11 @@ async fn run(args: &[String]) -> Result<(), String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    // The oldest display-token format accepted (the trust list's minimum): older apps say
+    // "update the app".
+    if let Some(version) = min_token_version(args)? {
+        server.state.set_min_token_version(version)?;
+    }
     // The operator directory, from the policy files (illustrative ones in the fixtures).
     let directory =
         PathBuf::from(arg(args, "--directory").unwrap_or_else(|| "fixtures/policies".into()));

@@ -149,6 +149,16 @@ fn now_ms(st: &ServerState) -> u64 {
 }
 
 impl ServerState {
+    /// Retires display-token formats older than `version` in the trust list it serves (apps that
+    /// make only older ones show "update the app").
+    pub fn set_min_token_version(&self, version: u32) -> Result<(), String> {
+        self.issuer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_min_token_version(version)
+            .map_err(|e| e.to_string())
+    }
+
     /// Publishes (adds or replaces) an operator; its policy must read.
     pub fn publish_operator(&self, policy_toml: &str) -> Result<u64, String> {
         let policy = OperatorPolicy::from_toml("policy", policy_toml).map_err(|e| e.to_string())?;
