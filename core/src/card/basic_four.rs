@@ -6,6 +6,7 @@
 //! than one short READ BINARY), UTF-8 text. The offsets item gives, two bytes each, where the
 //! four items start inside the record; the parser walks the items instead, as public readers do.
 
+use super::ber;
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Sex {
         }
     }
 
-    pub fn code(self) -> &'static str {
+    fn code(self) -> &'static str {
         match self {
             Sex::Male => "1",
             Sex::Female => "2",
@@ -67,36 +68,16 @@ impl Sex {
 /// The record's full length from its first bytes (tag `FF 20` and a BER length), so a reader
 /// knows how many bytes to ask for; `None` until the header is complete or when it is not one.
 pub fn record_length(head: &[u8]) -> Option<usize> {
-    match head {
-        [0xFF, 0x20, n, ..] if *n < 0x80 => Some(3 + usize::from(*n)),
-        [0xFF, 0x20, 0x81, n, ..] => Some(4 + usize::from(*n)),
-        [0xFF, 0x20, 0x82, a, b, ..] => Some(5 + usize::from(u16::from_be_bytes([*a, *b]))),
-        _ => None,
-    }
+    super::ber::item_length(head, &[0xFF, 0x20])
 }
 
 /// Reads one BER TLV with a two-byte tag; returns (tag, value, rest).
 fn tlv(b: &[u8]) -> Option<(u16, &[u8], &[u8])> {
     let tag = u16::from_be_bytes([*b.first()?, *b.get(1)?]);
-    let (len, head): (usize, usize) = match *b.get(2)? {
-        n if n < 0x80 => (usize::from(n), 3),
-        0x81 => (usize::from(*b.get(3)?), 4),
-        0x82 => (usize::from(u16::from_be_bytes([*b.get(3)?, *b.get(4)?])), 5),
-        _ => return None,
-    };
+    let (len, took) = ber::length(b.get(2..)?)?;
+    let head = 2 + took;
     let value = b.get(head..head.checked_add(len)?)?;
     Some((tag, value, &b[head + len..]))
-}
-
-fn ber_len(n: usize) -> Vec<u8> {
-    match n {
-        0..=0x7F => vec![u8::try_from(n).unwrap_or(0)],
-        0x80..=0xFF => vec![0x81, u8::try_from(n).unwrap_or(0)],
-        _ => {
-            let [a, b] = u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes();
-            vec![0x82, a, b]
-        }
-    }
 }
 
 impl BasicFour {
@@ -143,14 +124,14 @@ impl BasicFour {
         ];
         let item = |tag: u16, value: &[u8]| {
             let mut out = tag.to_be_bytes().to_vec();
-            out.extend(ber_len(value.len()));
+            out.extend(ber::encode_length(value.len()));
             out.extend_from_slice(value);
             out
         };
         let items: Vec<Vec<u8>> = fields.iter().map(|(t, v)| item(*t, v)).collect();
         let offsets_item_len = 3 + 8;
         let body_len = offsets_item_len + items.iter().map(Vec::len).sum::<usize>();
-        let header_len = 2 + ber_len(body_len).len();
+        let header_len = 2 + ber::encode_length(body_len).len();
         // Where each of the four items starts, counted from the first byte of the record.
         let mut offsets = Vec::with_capacity(8);
         let mut at = header_len + offsets_item_len;
@@ -159,7 +140,7 @@ impl BasicFour {
             at += i.len();
         }
         let mut out = vec![0xFF, 0x20];
-        out.extend(ber_len(body_len));
+        out.extend(ber::encode_length(body_len));
         out.extend(item(0xDF21, &offsets));
         for i in items {
             out.extend(i);

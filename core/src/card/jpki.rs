@@ -79,14 +79,9 @@ fn read_binary(
     Ok((r.data, r.sw))
 }
 
-/// Total length of a DER item from its header, if the header is complete.
+/// Total length of a DER item (a SEQUENCE) from its header, if the header is complete.
 fn der_length(head: &[u8]) -> Option<usize> {
-    match head {
-        [0x30, n, ..] if *n < 0x80 => Some(2 + usize::from(*n)),
-        [0x30, 0x81, n, ..] => Some(3 + usize::from(*n)),
-        [0x30, 0x82, a, b, ..] => Some(4 + usize::from(u16::from_be_bytes([*a, *b]))),
-        _ => None,
-    }
+    super::ber::item_length(head, &[0x30])
 }
 
 /// What a file holds, as far as reading it goes: how its length is told and what is too much.

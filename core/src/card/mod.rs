@@ -3,6 +3,7 @@
 
 pub mod apdu;
 pub mod basic_four;
+mod ber;
 pub mod cert;
 pub mod channel;
 pub mod error;
