@@ -82,24 +82,33 @@ pub enum ProfileError {
     DamagedState { path: PathBuf, why: String },
 }
 
+/// `dir/name`, read whole.
+pub(crate) fn read_file(dir: &Path, name: &str) -> Result<Vec<u8>, ProfileError> {
+    std::fs::read(dir.join(name)).map_err(|e| ProfileError::Read {
+        path: dir.join(name),
+        why: e.to_string(),
+    })
+}
+
+/// The RSA key (PKCS#8 DER) in `dir/name`.
+pub(crate) fn rsa_key(dir: &Path, name: &str) -> Result<rsa::RsaPrivateKey, ProfileError> {
+    <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read_file(dir, name)?)
+        .map_err(|e| ProfileError::Malformed {
+            path: dir.to_owned(),
+            why: format!("{name}: {e}"),
+        })
+}
+
 impl CardProfile {
     pub fn load(dir: &Path) -> Result<Self, ProfileError> {
-        let read = |name: &str| {
-            std::fs::read(dir.join(name)).map_err(|e| ProfileError::Read {
-                path: dir.join(name),
-                why: e.to_string(),
-            })
-        };
+        let read = |name: &str| read_file(dir, name);
         let bad = |why: String| ProfileError::Malformed {
             path: dir.to_owned(),
             why,
         };
         let text = String::from_utf8(read("card.toml")?).map_err(|e| bad(e.to_string()))?;
         let t: CardToml = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let rsa_key = |name: &str| -> Result<rsa::RsaPrivateKey, ProfileError> {
-            <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read(name)?)
-                .map_err(|e| bad(format!("{name}: {e}")))
-        };
+        let rsa_key = |name: &str| rsa_key(dir, name);
         let key = rsa_key("auth.key.der")?;
         let signing = match t.sign_pin {
             Some(pin) => Some(SigningKey {

@@ -5,9 +5,9 @@
 //! keeps a test key from `fixtures/cards/yamada-smartphone` and asks a closure for the
 //! authentication, so tests can accept or cancel it.
 
-use crate::profile::ProfileError;
+use crate::profile::{ProfileError, read_file, rsa_key};
 use std::path::Path;
-use techo_core::card::jpki::SHA256_DIGEST_INFO_PREFIX;
+use techo_core::card::jpki::sha256_digest_info;
 use techo_core::card::{CardError, JpkiSigner, LinkageProof};
 
 /// The phone's authentication before each signature: `true` when the holder passed it.
@@ -33,22 +33,9 @@ impl std::fmt::Debug for SmartphoneCertificate {
 impl SmartphoneCertificate {
     /// Loads `auth.crt.der` and `auth.key.der` (PKCS#8) from `dir`.
     pub fn load(dir: &Path, user_check: UserCheck) -> Result<Self, ProfileError> {
-        let read = |name: &str| {
-            std::fs::read(dir.join(name)).map_err(|e| ProfileError::Read {
-                path: dir.join(name),
-                why: e.to_string(),
-            })
-        };
-        let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&read(
-            "auth.key.der",
-        )?)
-        .map_err(|e| ProfileError::Malformed {
-            path: dir.to_owned(),
-            why: format!("auth.key.der: {e}"),
-        })?;
         Ok(Self {
-            certificate: read("auth.crt.der")?,
-            key,
+            certificate: read_file(dir, "auth.crt.der")?,
+            key: rsa_key(dir, "auth.key.der")?,
             user_check,
             signatures: 0,
         })
@@ -65,12 +52,12 @@ impl JpkiSigner for SmartphoneCertificate {
         if !(self.user_check)() {
             return Err(CardError::NotAuthenticated);
         }
-        let digest = ring::digest::digest(&ring::digest::SHA256, challenge);
-        let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
-        digest_info.extend_from_slice(digest.as_ref());
         let signature = self
             .key
-            .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &digest_info)
+            .sign(
+                rsa::Pkcs1v15Sign::new_unprefixed(),
+                &sha256_digest_info(challenge),
+            )
             .map_err(|_| CardError::Malformed("the smartphone certificate's key failed to sign"))?;
         self.signatures += 1;
         Ok(LinkageProof {

@@ -271,10 +271,31 @@ pub fn verify_pin(
 
 /// RSA PKCS#1 v1.5 signature with the user-authentication key over SHA-256(`message`).
 pub fn sign_sha256(ch: &mut Channel<'_>, message: &[u8]) -> Result<Vec<u8>, CardError> {
+    sign_digest(
+        ch,
+        AUTH_KEY_EF,
+        "SELECT EF (authentication key)",
+        &sha256(message),
+    )
+}
+
+fn sha256(message: &[u8]) -> [u8; 32] {
     let digest = ring::digest::digest(&ring::digest::SHA256, message);
-    let mut sha256 = [0u8; 32];
-    sha256.copy_from_slice(digest.as_ref());
-    sign_digest(ch, AUTH_KEY_EF, "SELECT EF (authentication key)", &sha256)
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// The SHA-256 DigestInfo a JPKI key signs (RSA PKCS#1 v1.5, the hash already made).
+pub fn digest_info(sha256: &[u8; 32]) -> Vec<u8> {
+    let mut out = SHA256_DIGEST_INFO_PREFIX.to_vec();
+    out.extend_from_slice(sha256);
+    out
+}
+
+/// [`digest_info`] of SHA-256(`message`): what a JPKI signer signs for the portal's challenge.
+pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
+    digest_info(&sha256(message))
 }
 
 /// RSA PKCS#1 v1.5 signature over a SHA-256 digest the caller computed, with the key in
@@ -286,10 +307,8 @@ pub fn sign_digest(
     sha256: &[u8; 32],
 ) -> Result<Vec<u8>, CardError> {
     select_ef(ch, key_ef, what)?;
-    let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
-    digest_info.extend_from_slice(sha256);
     let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
-        .with_data(digest_info)
+        .with_data(digest_info(sha256))
         .with_le(256);
     let r = ch.send("COMPUTE DIGITAL SIGNATURE", &cmd)?;
     match r.sw {
