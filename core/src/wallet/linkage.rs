@@ -7,8 +7,7 @@
 use super::handbooks::put_handbook;
 use super::prepared_link::PreparedLink;
 use super::{Wallet, WalletError};
-use crate::card::{CardTransport, JpkiSigner, LastTry, LinkageProof, Pin};
-use crate::flows::LinkStage;
+use crate::card::{CardSigner, CardTransport, JpkiSigner, LastTry, LinkageProof, Pin};
 use crate::linkage::{Event, LinkError, fetch_challenge, next, send_consent};
 use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
 use crate::portal::TechoClient;
@@ -58,33 +57,12 @@ impl Wallet {
         last_try: LastTry,
         options: &LinkOptions,
     ) -> Result<LinkageState, LinkError> {
-        let quiet = |_| {};
-        self.link_reporting(client, id, card, (pin, last_try), options, &quiet)
-            .await
-    }
-
-    /// [`Wallet::link`], telling `progress` as each stage begins (the link screen shows it).
-    pub async fn link_reporting(
-        &self,
-        client: &TechoClient,
-        id: &HandbookId,
-        card: &mut dyn CardTransport,
-        (pin, last_try): (&Pin, LastTry),
-        options: &LinkOptions,
-        progress: &(dyn Fn(LinkStage) + Sync),
-    ) -> Result<LinkageState, LinkError> {
-        progress(LinkStage::Starting);
-        let prepared = self.prepare_link(client, id, options).await?;
-        progress(LinkStage::ReadingCard);
-        let proof = match prepared.read_card(card, pin, last_try) {
-            Ok(proof) => proof,
-            Err(e) => {
-                self.abandon_link(prepared)?;
-                return Err(e.into());
-            }
+        let mut card = CardSigner {
+            transport: card,
+            pin,
+            last_try,
         };
-        progress(LinkStage::Issuing);
-        self.finish_link(client, prepared, &proof).await
+        self.link_with_signer(client, id, &mut card, options).await
     }
 
     /// The whole linkage with any [`JpkiSigner`] (the smartphone certificate, or a card): the
