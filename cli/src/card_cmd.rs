@@ -162,7 +162,7 @@ pub fn read(
             "certificate_valid": matches!(checked, Some(Ok(_))),
             "tries_left": status.tries_left,
             "basic_four": facts.as_ref().map(|f| serde_json::json!({
-                "name": f.name, "address": f.address, "birth_date": f.birth_date, "sex": f.sex.label(Lang::En),
+                "name": f.name, "address": f.address, "birth_date": f.birth_date, "sex": f.sex.as_str(),
             })),
             "apdus": apdus,
             "extended_length": extended,

@@ -105,6 +105,14 @@ impl PcscReader {
                 .join(", "),
         })
     }
+
+    /// Whether the card has left the reader (or the reader cannot tell any more).
+    fn card_gone(&self) -> bool {
+        match self.card.status2_owned() {
+            Ok(s) => !s.status().contains(pcsc::Status::PRESENT),
+            Err(_) => true,
+        }
+    }
 }
 
 impl CardTransport for PcscReader {
@@ -137,16 +145,6 @@ impl CardTransport for PcscReader {
                 "{} ({e}); a reader without extended-length APDUs needs --short",
                 self.name
             ))),
-        }
-    }
-}
-
-impl PcscReader {
-    /// Whether the card has left the reader (or the reader cannot tell any more).
-    fn card_gone(&self) -> bool {
-        match self.card.status2_owned() {
-            Ok(s) => !s.status().contains(pcsc::Status::PRESENT),
-            Err(_) => true,
         }
     }
 }
