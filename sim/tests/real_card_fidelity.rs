@@ -7,7 +7,7 @@
 mod common;
 
 use common::{card, ext};
-use techo_core::card::{CardError, CardSession, CardTransport, LastTry, Pin, Sex};
+use techo_core::card::{CardError, CardSession, CardTransport, LastTry, Pin, Sex, TraceEntry};
 use techo_sim::SimOptions;
 
 fn pin(s: &str) -> Pin {
@@ -19,6 +19,14 @@ fn sw(answer: &[u8]) -> u16 {
 }
 
 const CHALLENGE: &[u8] = b"a portal challenge";
+
+/// READ BINARY commands in a trace.
+fn read_binaries(trace: &[TraceEntry]) -> usize {
+    trace
+        .iter()
+        .filter(|t| t.command.starts_with("00B0"))
+        .count()
+}
 
 fn reader(extended: bool) -> SimOptions {
     SimOptions {
@@ -102,11 +110,7 @@ fn a_long_basic_four_record_is_read_whole_and_an_unknown_sex_code_is_unknown() {
         assert_eq!(facts.address, expected);
         assert_eq!(facts.sex, Sex::Unknown);
         assert_eq!(facts.sex.label(techo_core::Lang::Ja), "不明");
-        let reads = s
-            .trace()
-            .iter()
-            .filter(|t| t.command.starts_with("00B0"))
-            .count();
+        let reads = read_binaries(s.trace());
         assert_eq!(
             reads,
             if extended {
@@ -164,11 +168,7 @@ fn the_transport_maximum_bounds_every_apdu() {
             assert!(t.response_len <= max, "max {max}: {t:?}");
             assert!(t.command.len() / 2 <= max, "max {max}: {t:?}");
         }
-        let reads = s
-            .trace()
-            .iter()
-            .filter(|t| t.command.starts_with("00B0"))
-            .count();
+        let reads = read_binaries(s.trace());
         assert_eq!(reads, reference.len().div_ceil(max - 2), "max {max}");
     }
 }
