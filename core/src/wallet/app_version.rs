@@ -5,6 +5,7 @@
 
 use super::directory::pinned_root;
 use super::{Wallet, WalletError};
+use crate::linkage::LinkError;
 use crate::portal::{ClientError, TechoClient};
 use crate::store::{Batch, Table};
 use crate::token::{PublicKey, TrustList};
@@ -37,17 +38,16 @@ impl Wallet {
     /// Fetches the trust list, checks it under the root this wallet pinned at its first
     /// directory sync (else the root techo-server states over its pinned TLS), and keeps its
     /// minimum token version. Run by `keep_linked`.
-    pub async fn check_app_version(&self, client: &TechoClient) -> Result<u32, ClientError> {
-        let root = match pinned_root(self).map_err(|e| ClientError::Untrusted(e.to_string()))? {
+    pub async fn check_app_version(&self, client: &TechoClient) -> Result<u32, LinkError> {
+        let untrusted = |e: String| LinkError::Client(ClientError::Untrusted(e));
+        let root = match pinned_root(self)? {
             Some(root) => root,
             None => client.root_key().await?,
         };
-        let root =
-            PublicKey::from_sec1(&root).map_err(|e| ClientError::Untrusted(e.to_string()))?;
+        let root = PublicKey::from_sec1(&root).map_err(|e| untrusted(e.to_string()))?;
         let trust = TrustList::from_signed(&client.trust_list().await?, &root, None)
-            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
-        self.note_trust_list(&trust)
-            .map_err(|e| ClientError::Untrusted(e.to_string()))?;
+            .map_err(|e| untrusted(e.to_string()))?;
+        self.note_trust_list(&trust)?;
         Ok(trust.min_token_version)
     }
 }
