@@ -37,12 +37,8 @@ pub(crate) struct ForeignCard(pub Arc<dyn CardTransport>);
 
 impl techo_core::card::CardTransport for ForeignCard {
     fn capabilities(&self) -> Capabilities {
-        let caps = if self.0.extended_length() {
-            Capabilities::EXTENDED
-        } else {
-            Capabilities::SHORT
-        };
-        caps.with_max_transceive(usize::try_from(self.0.max_transceive_length()).unwrap_or(0))
+        Capabilities::with_extended_length(self.0.extended_length())
+            .with_max_transceive(usize::try_from(self.0.max_transceive_length()).unwrap_or(0))
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {

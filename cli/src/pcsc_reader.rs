@@ -117,11 +117,8 @@ impl PcscReader {
 
 impl CardTransport for PcscReader {
     fn capabilities(&self) -> Capabilities {
-        if self.extended {
-            Capabilities::EXTENDED.with_max_transceive(pcsc::MAX_BUFFER_SIZE_EXTENDED)
-        } else {
-            Capabilities::SHORT
-        }
+        Capabilities::with_extended_length(self.extended)
+            .with_max_transceive(pcsc::MAX_BUFFER_SIZE_EXTENDED)
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {

@@ -435,12 +435,8 @@ impl SoftCard {
 
 impl CardTransport for SoftCard {
     fn capabilities(&self) -> Capabilities {
-        let caps = if self.options.extended {
-            Capabilities::EXTENDED
-        } else {
-            Capabilities::SHORT
-        };
-        caps.with_max_transceive(self.options.max_transceive.unwrap_or(0))
+        Capabilities::with_extended_length(self.options.extended)
+            .with_max_transceive(self.options.max_transceive.unwrap_or(0))
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {

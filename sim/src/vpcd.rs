@@ -87,11 +87,7 @@ impl SocketReader {
 
 impl CardTransport for SocketReader {
     fn capabilities(&self) -> techo_core::card::Capabilities {
-        if self.extended {
-            techo_core::card::Capabilities::EXTENDED
-        } else {
-            techo_core::card::Capabilities::SHORT
-        }
+        techo_core::card::Capabilities::with_extended_length(self.extended)
     }
 
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {

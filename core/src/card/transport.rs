@@ -24,6 +24,15 @@ impl Capabilities {
         max_response: 65_538,
     };
 
+    /// [`Capabilities::EXTENDED`] or [`Capabilities::SHORT`].
+    pub const fn with_extended_length(extended: bool) -> Self {
+        if extended {
+            Capabilities::EXTENDED
+        } else {
+            Capabilities::SHORT
+        }
+    }
+
     /// Held to a transport's own maximum, each way (`IsoDep.getMaxTransceiveLength`, or a PC/SC
     /// reader's buffer); 0 means the transport states none. A maximum too small for any short
     /// APDU is raised to the smallest useful one rather than refusing every command.
