@@ -3,16 +3,14 @@
 
 use crate::error::CliError;
 use crate::print_json;
-use crate::token_cmd::{VerifierData, claim_lines};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use crate::token_cmd::VerifierData;
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use techo_core::Lang;
-use techo_core::policy::{ChallengeBook, Decision, Facts, OperatorPolicy, Trip, Verdict, evaluate};
-use techo_core::token::{Challenge, Policy, VerifyError, verify};
-
-/// Hard limit on a revocation list's age, whatever the operator tolerates (the policy decides
-/// below it, as "check manually").
-const HARD_STATUS_AGE_HOURS: i64 = 24 * 14;
+use techo_core::policy::{
+    ChallengeBook, Decision, Judgement, OperatorPolicy, Trip, Verdict, judge,
+};
+use techo_core::token::Challenge;
 
 fn book_path(data_dir: &Path) -> PathBuf {
     data_dir.join("verifier").join("challenges.json")
@@ -108,129 +106,43 @@ pub fn verify_with_policy(
 ) -> Result<(), CliError> {
     let policy =
         OperatorPolicy::load(check.policy).map_err(|e| CliError::BadArgument(e.to_string()))?;
-    let verify_policy = Policy {
-        max_status_age: Duration::hours(HARD_STATUS_AGE_HOURS),
-        challenge: check.challenge.clone(),
-        ..Policy::default()
-    };
-    let mut declared = Vec::new();
-    let verdict = match verify(payload, &data.trust, &data.status, now, &verify_policy) {
-        Ok(v) => {
-            declared.clone_from(&v.self_declared);
-            if let Some(c) = &check.challenge {
-                redeem_challenge(check.data_dir.ok_or(CliError::NoDataDir)?, c, now)?;
-            }
-            let mut facts = Facts::from_presentation(&v, now);
-            if check.challenge.is_none() {
-                // A challenge inside the code that this verifier did not issue and redeem proves
-                // nothing about freshness: it may be a replay.
-                facts.challenge_audience = None;
-            }
-            evaluate(&facts, &policy, &check.trip)
-        }
-        // An expired credential is a real code saying the handbook is not current here.
-        Err(VerifyError::CredentialExpired(until)) => expired_verdict(&policy, until),
-        Err(e) => return Err(CliError::InvalidCode(e.message(lang))),
-    };
+    let judged = judge(
+        payload,
+        &data.trust,
+        &data.status,
+        now,
+        &policy,
+        &check.trip,
+        check.challenge.as_ref(),
+    )
+    .map_err(|e| CliError::InvalidCode(e.message(lang)))?;
+    if let Some(c) = &check.challenge
+        && judged.verdict.facts.verified
+    {
+        redeem_challenge(check.data_dir.ok_or(CliError::NoDataDir)?, c, now)?;
+    }
     if json {
-        let mut body = verdict_json(&verdict, &policy, lang);
-        body["self_declared"] = crate::token_cmd::declared_json(&declared, lang);
+        let mut body = verdict_json(&judged.verdict, &policy, lang);
+        body["self_declared"] = crate::token_cmd::declared_json(&judged.self_declared, lang);
         print_json(&body);
     } else {
-        print_verdict(&verdict, &policy, lang);
-        for line in crate::token_cmd::declared_lines(&declared, lang) {
-            out!("{line}");
-        }
+        print_verdict(&judged, &policy, lang);
     }
-    match verdict.decision {
+    match judged.verdict.decision {
         Decision::Accepted => Ok(()),
         d => Err(CliError::Verdict(d)),
     }
 }
 
-fn expired_verdict(policy: &OperatorPolicy, until: NaiveDate) -> Verdict {
-    Verdict {
-        operator_id: policy.id.clone(),
-        decision: Decision::NotAccepted,
-        grant: techo_core::policy::Grant::default(),
-        reasons: vec![techo_core::policy::Reason {
-            code: "credential_expired",
-            ja: format!(
-                "証明書の有効期限（{until}）が切れています：保有者にアプリを通信状態で開いてもらってください"
-            ),
-            en: format!("the credential expired on {until}: ask the holder to open the app online"),
-        }],
-        notes: Vec::new(),
-        facts: Facts {
-            kind: None,
-            fare_class: None,
-            linkage: None,
-            expiry: None,
-            credential_valid_until: Some(until),
-            token_age: None,
-            status_list_age: None,
-            challenge_audience: None,
-            guardian: None,
-            verified: false,
-        },
-    }
-}
-
-fn print_verdict(v: &Verdict, policy: &OperatorPolicy, lang: Lang) {
+fn print_verdict(j: &Judgement, policy: &OperatorPolicy, lang: Lang) {
     out!("");
-    out!("  {}", v.decision.headline(lang));
-    out!("  {}", policy.display_name(lang));
-    if let Some(g) = v.facts.guardian {
-        out!("  ▶ {}", g.label(lang));
-    }
-    if v.decision != Decision::NotAccepted {
-        out!("  {}", v.grant.line(lang));
-        out!("  {}", lang.pick(&policy.discount_ja, &policy.discount_en));
-    }
-    for r in &v.reasons {
-        out!("  → {}", r.text(lang));
-    }
-    for n in v.notes.iter().filter(|n| n.code != "presented_by_guardian") {
-        out!("  ※ {}", n.text(lang));
+    for line in j.lines(policy, lang) {
+        out!("  {line}");
     }
     out!("");
     out!("{}", lang.pick("詳細:", "details:"));
-    let f = &v.facts;
-    let claims = techo_core::token::DisclosedClaims {
-        kind: f.kind,
-        fare_class: f.fare_class,
-        linkage: f.linkage,
-        expiry: f.expiry,
-        ..Default::default()
-    };
-    for line in claim_lines(&claims, lang) {
+    for line in j.detail_lines(lang) {
         out!("  {line}");
-    }
-    if let Some(until) = f.credential_valid_until {
-        out!(
-            "  {}: {until}",
-            lang.pick("証明書の有効期限", "credential valid until")
-        );
-    }
-    if let Some(age) = f.token_age {
-        out!(
-            "  {}: {} s",
-            lang.pick("画面の経過", "screen age"),
-            age.num_seconds()
-        );
-    }
-    if let Some(age) = f.status_list_age {
-        out!(
-            "  {}: {} min",
-            lang.pick("失効情報の経過", "status list age"),
-            age.num_minutes()
-        );
-    }
-    if let Some(site) = &f.challenge_audience {
-        out!(
-            "  {}: {site}",
-            lang.pick("チャレンジ", "challenge answered for")
-        );
     }
     out!(
         "  {}",
@@ -239,6 +151,9 @@ fn print_verdict(v: &Verdict, policy: &OperatorPolicy, lang: Lang) {
             "(policy files are illustrative)"
         )
     );
+    for line in crate::token_cmd::declared_lines(&j.self_declared, lang) {
+        out!("{line}");
+    }
 }
 
 fn verdict_json(v: &Verdict, policy: &OperatorPolicy, lang: Lang) -> serde_json::Value {

@@ -5,8 +5,8 @@ use crate::print_json;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use techo_core::token::{
-    Challenge, ClaimId, DisclosedClaims, Policy, PublicKey, QrImage, StatusList, TrustList,
-    VerifiedPresentation, VerifyError, verify,
+    Challenge, ClaimId, Policy, PublicKey, QrImage, StatusList, TrustList, VerifiedPresentation,
+    VerifyError, verify,
 };
 use techo_core::{Lang, Wallet};
 
@@ -218,7 +218,7 @@ pub fn verify_payload(
                 if let Some(c) = &v.coupon {
                     out!("  {} {c}", lang.pick("クーポン:", "coupon:"));
                 }
-                for line in claim_lines(&v.claims, lang) {
+                for line in v.claims.lines(lang) {
                     out!("  {line}");
                 }
                 for line in declared_lines(&v.self_declared, lang) {
@@ -241,73 +241,19 @@ pub fn verify_payload(
     }
 }
 
-pub fn claim_lines(c: &DisclosedClaims, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(k) = c.kind {
-        out.push(format!("{}: {}", lang.pick("種別", "kind"), k.label(lang)));
-    }
-    if let Some(f) = c.fare_class {
-        out.push(format!(
-            "{}: {}",
-            lang.pick("運賃減額", "fare class"),
-            f.label(lang)
-        ));
-    }
-    if let Some(cg) = c.caregiver {
-        let text = if cg {
-            lang.pick("介護者1名も割引", "one caregiver also discounted")
-        } else {
-            lang.pick("本人のみ", "holder only")
-        };
-        out.push(format!("{}: {text}", lang.pick("介護者", "caregiver")));
-    }
-    if let Some(l) = c.linkage {
-        out.push(format!(
-            "{}: {}",
-            lang.pick("連携", "linkage"),
-            l.label(lang)
-        ));
-    }
-    if let Some(g) = &c.grade {
-        out.push(format!("{}: {g}", lang.pick("等級", "grade")));
-    }
-    if let Some(m) = &c.municipality {
-        out.push(format!(
-            "{}: {m}",
-            lang.pick("交付自治体コード", "municipality")
-        ));
-    }
-    if let Some(e) = c.expiry {
-        let text = e.map_or_else(|| lang.pick("なし", "none").to_owned(), |d| d.to_string());
-        out.push(format!("{}: {text}", lang.pick("有効期限", "expiry")));
-    }
-    if let Some(p) = c.photo {
-        let text = p.map_or_else(
-            || lang.pick("なし", "none").to_owned(),
-            |d| techo_core::hex::encode(&d[..8]),
-        );
-        out.push(format!(
-            "{}: {text}",
-            lang.pick("写真ダイジェスト", "photo digest")
-        ));
-    }
-    out
-}
-
 /// The self-declared block: apart from the issuer's facts, with a heading that says so.
 pub fn declared_lines(codes: &[techo_core::model::SupportCode], lang: Lang) -> Vec<String> {
-    if codes.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec![format!(
-        "  {}",
-        lang.pick(
-            "本人申告（発行元は確認していません）:",
-            "SELF-DECLARED (not checked by the issuer):"
-        )
-    )];
-    out.extend(codes.iter().map(|c| format!("    · {}", c.label(lang))));
-    out
+    techo_core::policy::declared_lines(codes, lang)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("  {l}")
+            } else {
+                format!("    {l}")
+            }
+        })
+        .collect()
 }
 
 pub fn declared_json(codes: &[techo_core::model::SupportCode], lang: Lang) -> serde_json::Value {
@@ -327,7 +273,7 @@ fn verdict_json(v: &VerifiedPresentation, lang: Lang) -> serde_json::Value {
         "valid_from": v.valid_from,
         "valid_until": v.valid_until,
         "status_list_age_seconds": v.status_list_age.num_seconds(),
-        "claims": claim_lines(&v.claims, lang),
+        "claims": v.claims.lines(lang),
         "kind": v.claims.kind,
         "fare_class": v.claims.fare_class,
         "caregiver": v.claims.caregiver,

@@ -243,6 +243,61 @@ pub struct DisclosedClaims {
 }
 
 impl DisclosedClaims {
+    /// One line per disclosed claim, labelled, for staff (the CLI and the phones print the same).
+    pub fn lines(&self, lang: crate::Lang) -> Vec<String> {
+        let c = self;
+        let mut out = Vec::new();
+        if let Some(k) = c.kind {
+            out.push(format!("{}: {}", lang.pick("種別", "kind"), k.label(lang)));
+        }
+        if let Some(f) = c.fare_class {
+            out.push(format!(
+                "{}: {}",
+                lang.pick("運賃減額", "fare class"),
+                f.label(lang)
+            ));
+        }
+        if let Some(cg) = c.caregiver {
+            let text = if cg {
+                lang.pick("介護者1名も割引", "one caregiver also discounted")
+            } else {
+                lang.pick("本人のみ", "holder only")
+            };
+            out.push(format!("{}: {text}", lang.pick("介護者", "caregiver")));
+        }
+        if let Some(l) = c.linkage {
+            out.push(format!(
+                "{}: {}",
+                lang.pick("連携", "linkage"),
+                l.label(lang)
+            ));
+        }
+        if let Some(g) = &c.grade {
+            out.push(format!("{}: {g}", lang.pick("等級", "grade")));
+        }
+        if let Some(m) = &c.municipality {
+            out.push(format!(
+                "{}: {m}",
+                lang.pick("交付自治体コード", "municipality")
+            ));
+        }
+        if let Some(e) = c.expiry {
+            let text = e.map_or_else(|| lang.pick("なし", "none").to_owned(), |d| d.to_string());
+            out.push(format!("{}: {text}", lang.pick("有効期限", "expiry")));
+        }
+        if let Some(p) = c.photo {
+            let text = p.map_or_else(
+                || lang.pick("なし", "none").to_owned(),
+                |d| crate::hex::encode(&d[..8]),
+            );
+            out.push(format!(
+                "{}: {text}",
+                lang.pick("写真ダイジェスト", "photo digest")
+            ));
+        }
+        out
+    }
+
     /// Reads one disclosed wire value into its field; `None` when the value has the wrong shape.
     pub(crate) fn set(&mut self, id: ClaimId, v: &Value) -> Option<()> {
         let uint = |v: &Value| v.as_integer().and_then(|i| u64::try_from(i).ok());
