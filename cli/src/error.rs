@@ -42,6 +42,10 @@ pub enum CliError {
     /// A code that cannot be judged (forged, stale, replayed) under `verify --policy`.
     #[error("{0}")]
     InvalidCode(String),
+    /// A code the verifier refused under `verify --policy` (exit 2, like any code that cannot
+    /// be judged), with the refusal's own code (`revoked`, `stale_screen`, …) for gate software.
+    #[error("{message}")]
+    RefusedCode { code: &'static str, message: String },
     #[error(transparent)]
     Site(techo_core::site::SiteError),
     /// The site refused the answer; its message was printed already.
@@ -81,7 +85,10 @@ impl CliError {
                 | techo_core::site::SiteError::SiteRefused(_),
             ) => 9,
             // A site link or request that cannot be followed counts as a bad argument.
-            CliError::BadArgument(_) | CliError::InvalidCode(_) | CliError::Site(_) => 2,
+            CliError::BadArgument(_)
+            | CliError::InvalidCode(_)
+            | CliError::RefusedCode { .. }
+            | CliError::Site(_) => 2,
             _ => 1,
         }
     }
@@ -114,6 +121,7 @@ impl CliError {
             CliError::Linkage(_) => "linkage",
             CliError::Damaged(_) => "store_damaged",
             CliError::InvalidCode(_) => "invalid_code",
+            CliError::RefusedCode { code, .. } => code,
             CliError::Verdict(_) => "verdict",
             CliError::Site(e) => e.code(),
             CliError::SiteRefused(_) => "site_refused",

@@ -72,7 +72,7 @@ fn main() -> ExitCode {
                     lang.pick("✘ 無効:", "✘ REJECTED:"),
                     v.message(lang)
                 );
-            } else if let CliError::InvalidCode(m) = &e {
+            } else if let CliError::InvalidCode(m) | CliError::RefusedCode { message: m, .. } = &e {
                 eprintln!("{} {m}", lang.pick("✘ 無効なコード:", "✘ INVALID CODE:"));
             } else {
                 eprintln!("{} {e}", lang.pick("エラー:", "error:"));

@@ -115,7 +115,10 @@ pub fn verify_with_policy(
         &check.trip,
         check.challenge.as_ref(),
     )
-    .map_err(|e| CliError::InvalidCode(e.message(lang)))?;
+    .map_err(|e| CliError::RefusedCode {
+        code: e.code(),
+        message: e.message(lang),
+    })?;
     if let Some(c) = &check.challenge
         && judged.verdict.facts.verified
     {

@@ -463,3 +463,99 @@ fn coupon_and_directory(dir: &Path, steps: &[serde_json::Value], kept: &Path) {
         .assert()
         .code(2);
 }
+
+/// The shared verdict table (fixtures/conformance/verdicts.json): `techo verify --policy` gives
+/// every row the verdict the core gives it, as the phones must too.
+#[test]
+fn the_cli_gives_every_row_of_the_verdict_table_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = repo("fixtures/conformance");
+    let read = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let table = read(corpus.join("verdicts.json"));
+    let ctx = read(
+        corpus
+            .join("contexts")
+            .join(format!("{}.json", table["context"].as_str().unwrap())),
+    );
+    let write = |name: &str, hex: &serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            techo_core::hex::decode(hex.as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let trust = write("trust.cbor", &ctx["trust_list"]);
+    let mut lists = Vec::new();
+    for (i, l) in ctx["status_lists"].as_array().unwrap().iter().enumerate() {
+        lists.push(write(&format!("status-{i}.cbor"), l));
+    }
+    let mut failures = Vec::new();
+    for row in table["rows"].as_array().unwrap() {
+        let text = table["presentations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == row["presentation"])
+            .unwrap()["text"]
+            .as_str()
+            .unwrap();
+        let trip = &row["trip"];
+        let mut cmd = techo(dir.path());
+        cmd.env("TECHO_NOW", table["now"].as_str().unwrap())
+            .args(["--json", "verify", text, "--trust-list", &trust])
+            .args(["--root", ctx["root_key"].as_str().unwrap()])
+            .args(["--policy", &policy(row["policy"].as_str().unwrap())])
+            .args(["--trip-date", trip["date"].as_str().unwrap()]);
+        for l in &lists {
+            cmd.args(["--status-list", l]);
+        }
+        if let Some(km) = trip["distance_km"].as_u64() {
+            cmd.args(["--distance-km", &km.to_string()]);
+        }
+        if let Some(c) = trip["with_caregiver"].as_bool() {
+            cmd.args(["--caregiver", if c { "yes" } else { "no" }]);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let got = if out.status.code() == Some(2) {
+            let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+            serde_json::json!({ "invalid": err["error"]["code"] })
+        } else {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let codes: Vec<serde_json::Value> = v["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(v["notes"].as_array().unwrap())
+                .map(|r| r["code"].clone())
+                .collect();
+            let mut got = serde_json::json!({
+                "decision": v["decision"],
+                "holder": v["grant"]["holder"],
+                "caregiver": v["grant"]["caregiver"],
+                "codes": codes,
+            });
+            let declared: Vec<serde_json::Value> = v["self_declared"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["code"].clone())
+                .collect();
+            if !declared.is_empty() {
+                got["self_declared"] = declared.into();
+            }
+            got
+        };
+        if got != row["expected"] {
+            failures.push(format!(
+                "{}: got {got}, expected {}",
+                row["id"], row["expected"]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

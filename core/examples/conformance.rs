@@ -421,6 +421,7 @@ fn main() {
     validity_and_time(&mut g);
     disclosures(&mut g);
     status_and_challenge(&mut g);
+    verdicts(&g);
     eprintln!("conformance: {} cases in {}", g.count, out.display());
 }
 
@@ -1585,4 +1586,307 @@ fn list_rules(g: &mut Gen) {
             verdict,
         );
     }
+}
+
+/// One row of the shared verdict table: a presentation judged under an operator's policy for a
+/// trip, and the verdict every verifier (core, CLI, phone) must give. The expectations are
+/// written here by hand from the policy files, not computed.
+struct Row {
+    id: &'static str,
+    shown: &'static str,
+    policy: &'static str,
+    km: Option<u32>,
+    with_caregiver: Option<bool>,
+    expected: Json,
+}
+
+fn row(
+    id: &'static str,
+    shown: &'static str,
+    policy: &'static str,
+    km: Option<u32>,
+    with_caregiver: Option<bool>,
+    expected: Json,
+) -> Row {
+    Row {
+        id,
+        shown,
+        policy,
+        km,
+        with_caregiver,
+        expected,
+    }
+}
+
+fn decided(decision: &str, holder: bool, caregiver: bool, codes: &[&str]) -> Json {
+    json!({ "decision": decision, "holder": holder, "caregiver": caregiver, "codes": codes })
+}
+
+/// `fixtures/conformance/verdicts.json`: the staff verdict table (docs/conformance.md).
+fn verdicts(g: &Gen) {
+    let day = g.first_day();
+    let with = |edit: &dyn Fn(&mut HandbookClaims)| {
+        let mut c = g.claims.clone();
+        c.linkage = LinkageKind::Linked;
+        edit(&mut c);
+        c
+    };
+    let linked = with(&|_| {});
+    let self_registered = with(&|c| {
+        c.fare_class = techo_core::model::FareClass::Second;
+        c.caregiver = false;
+        c.linkage = LinkageKind::Unlinked;
+    });
+    let mental = with(&|c| c.kind = techo_core::model::HandbookKind::Mental);
+    let guardian = with(&|c| {
+        c.kind = techo_core::model::HandbookKind::Intellectual;
+        c.guardian = Some(GuardianClaim {
+            relationship: Relationship::Parent,
+            portal_confirmed: true,
+        });
+    });
+    let counter = |claims: &HandbookClaims, index: u32| {
+        let [c, _] = g.issue_claims(claims, index, day, 21);
+        g.counter(&c).text()
+    };
+    let [_, full] = g.issue_claims(&linked, 16, day, 21);
+    let [old, _] = g.issue_claims(&linked, 17, day - Duration::days(40), 21);
+    let [revoked, _] = g.issue_claims(&linked, 100, day, 21);
+    let [declaring, _] = g.issue_claims(&linked, 18, day, 21);
+    let declared = [SupportCode::ManualWheelchair, SupportCode::GuideDog];
+    let shown: Vec<(&str, &str, String)> = vec![
+        (
+            "linked-1",
+            "身体 第1種, caregiver, 連携済 (counter profile)",
+            counter(&linked, 11),
+        ),
+        (
+            "self-2",
+            "身体 第2種, holder only, 本人登録 (not linked)",
+            counter(&self_registered, 12),
+        ),
+        (
+            "mental-1",
+            "精神 第1種, caregiver, 連携済",
+            counter(&mental, 13),
+        ),
+        (
+            "guardian-1",
+            "知的 第1種, 連携済, presented by a parent the portal confirmed",
+            counter(&guardian, 14),
+        ),
+        (
+            "kind-hidden",
+            "full profile disclosing fare class, caregiver and linkage only",
+            g.show(
+                &full,
+                g.now,
+                &[ClaimId::FareClass, ClaimId::Caregiver, ClaimId::Linkage],
+            )
+            .text(),
+        ),
+        (
+            "expired",
+            "身体 第1種 連携済, its credential ended 2026-10-31",
+            g.show(&old, at("2026-10-31T03:00:00Z"), &ClaimId::COUNTER)
+                .text(),
+        ),
+        (
+            "revoked",
+            "身体 第1種 連携済, its status entry revoked",
+            g.counter(&revoked).text(),
+        ),
+        (
+            "declared",
+            "身体 第1種 連携済 with two self-declared items",
+            present_with(
+                &declaring,
+                &g.device,
+                g.now,
+                &ClaimId::COUNTER,
+                None,
+                &Extras {
+                    declared: &declared,
+                    coupon: None,
+                },
+            )
+            .unwrap()
+            .text(),
+        ),
+    ];
+    let invalid = |code: &str| json!({ "invalid": code });
+    let rows = [
+        row(
+            "rail-caregiver-near",
+            "linked-1",
+            "rail-jr-style",
+            Some(50),
+            Some(true),
+            decided("accepted", true, true, &["caregiver_needed_under_distance"]),
+        ),
+        row(
+            "rail-alone-near",
+            "linked-1",
+            "rail-jr-style",
+            Some(50),
+            Some(false),
+            decided("not_accepted", false, false, &["trip_too_short"]),
+        ),
+        row(
+            "rail-alone-far",
+            "linked-1",
+            "rail-jr-style",
+            Some(150),
+            Some(false),
+            decided("accepted", true, false, &[]),
+        ),
+        row(
+            "rail-alone-distance-unknown",
+            "linked-1",
+            "rail-jr-style",
+            None,
+            Some(false),
+            decided("check_manually", true, false, &["distance_unknown"]),
+        ),
+        row(
+            "rail-second-class-far",
+            "self-2",
+            "rail-jr-style",
+            Some(150),
+            None,
+            decided("accepted", true, false, &[]),
+        ),
+        row(
+            "rail-second-class-near",
+            "self-2",
+            "rail-jr-style",
+            Some(50),
+            None,
+            decided("not_accepted", false, false, &["trip_too_short"]),
+        ),
+        row(
+            "rail-kind-hidden",
+            "kind-hidden",
+            "rail-jr-style",
+            Some(150),
+            Some(true),
+            decided("check_manually", true, true, &["kind_not_shown"]),
+        ),
+        row(
+            "bus-not-linked",
+            "self-2",
+            "city-bus-linked-only",
+            None,
+            None,
+            decided("not_accepted", false, false, &["not_linked"]),
+        ),
+        row(
+            "bus-linked",
+            "linked-1",
+            "city-bus-linked-only",
+            None,
+            Some(true),
+            decided("accepted", true, true, &[]),
+        ),
+        row(
+            "museum-companion",
+            "self-2",
+            "museum-all-kinds",
+            None,
+            None,
+            decided("accepted", true, true, &[]),
+        ),
+        row(
+            "museum-declared",
+            "declared",
+            "museum-all-kinds",
+            None,
+            None,
+            {
+                let mut d = decided("accepted", true, true, &[]);
+                d["self_declared"] = json!(declared.iter().map(|c| c.code()).collect::<Vec<_>>());
+                d
+            },
+        ),
+        row(
+            "museum-expired",
+            "expired",
+            "museum-all-kinds",
+            None,
+            None,
+            decided("not_accepted", false, false, &["credential_expired"]),
+        ),
+        row(
+            "museum-revoked",
+            "revoked",
+            "museum-all-kinds",
+            None,
+            None,
+            invalid("revoked"),
+        ),
+        row(
+            "ferry-mental",
+            "mental-1",
+            "ferry-no-mental",
+            None,
+            None,
+            decided("not_accepted", false, false, &["kind_not_accepted"]),
+        ),
+        row(
+            "ferry-guardian",
+            "guardian-1",
+            "ferry-no-mental",
+            None,
+            Some(true),
+            decided("accepted", true, false, &["presented_by_guardian"]),
+        ),
+        row(
+            "air-guardian",
+            "guardian-1",
+            "airline-holder-present",
+            None,
+            None,
+            decided("not_accepted", false, false, &["holder_must_be_present"]),
+        ),
+        row(
+            "air-holder",
+            "linked-1",
+            "airline-holder-present",
+            None,
+            Some(true),
+            decided("accepted", true, true, &[]),
+        ),
+        row(
+            "booking-without-challenge",
+            "linked-1",
+            "booking-site-online",
+            Some(150),
+            None,
+            decided("not_accepted", false, false, &["challenge_required"]),
+        ),
+    ];
+    let trip_date = g.now.with_timezone(&jst()).date_naive();
+    let body = json!({
+        "description": "the staff verdict table: presentations (context main, at now) judged under the operator policies in fixtures/policies for a trip on now's day in Japan; core, CLI and phones must give these verdicts",
+        "context": "main",
+        "now": g.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "presentations": shown.iter().map(|(id, d, text)| json!({ "id": id, "description": d, "text": text })).collect::<Vec<_>>(),
+        "rows": rows.iter().map(|r| json!({
+            "id": r.id,
+            "presentation": r.shown,
+            "policy": r.policy,
+            "trip": { "date": trip_date.to_string(), "distance_km": r.km, "with_caregiver": r.with_caregiver },
+            "expected": r.expected,
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        g.out.join("verdicts.json"),
+        serde_json::to_string_pretty(&body).unwrap() + "\n",
+    )
+    .unwrap();
+}
+
+/// Japan time (UTC+9, no daylight saving).
+fn jst() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(9 * 3600).unwrap()
 }

@@ -43,30 +43,33 @@ fn disclosed(c: &DisclosedClaims) -> Vec<&'static str> {
     .collect()
 }
 
-/// What one case's verdict disagrees with, if anything.
-fn run(case: &Json) -> Option<String> {
+/// A context's trust list and the status lists that load (a list that does not load is left
+/// out, docs/conformance.md: never used).
+fn context(name: &str) -> (TrustList, Vec<StatusList>) {
     let ctx: Json = serde_json::from_str(
-        &std::fs::read_to_string(
-            corpus()
-                .join("contexts")
-                .join(format!("{}.json", case["context"].as_str().unwrap())),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(corpus().join("contexts").join(format!("{name}.json"))).unwrap(),
     )
     .unwrap();
     let root = PublicKey::from_sec1(&unhex(ctx["root_key"].as_str().unwrap())).unwrap();
     let trust =
         TrustList::from_signed(&unhex(ctx["trust_list"].as_str().unwrap()), &root, None).unwrap();
-    // A list that does not load is left out (docs/conformance.md): never used.
-    let lists: Vec<StatusList> = ctx["status_lists"]
+    let lists = ctx["status_lists"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|l| StatusList::from_signed(&unhex(l.as_str().unwrap()), &trust).ok())
         .collect();
-    let now = chrono::DateTime::parse_from_rfc3339(case["now"].as_str().unwrap())
-        .unwrap()
-        .to_utc();
+    (trust, lists)
+}
+
+fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// What one case's verdict disagrees with, if anything.
+fn run(case: &Json) -> Option<String> {
+    let (trust, lists) = context(case["context"].as_str().unwrap());
+    let now = instant(case["now"].as_str().unwrap());
     let payload = match (
         case["payload"]["text"].as_str(),
         case["payload"]["hex"].as_str(),
@@ -160,4 +163,81 @@ fn every_conformance_case_gets_the_verdict_the_spec_gives() {
         files.len(),
         failures.join("\n")
     );
+}
+
+/// What one row of the verdict table gets from `policy::judge`, in the table's terms.
+fn judged(row: &Json, table: &Json, trust: &TrustList, lists: &dyn StatusSource) -> Json {
+    use techo_core::policy::{Decision, OperatorPolicy, Trip, judge};
+    let shown = table["presentations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == row["presentation"])
+        .unwrap();
+    let policy = OperatorPolicy::load(
+        &corpus()
+            .join("../policies")
+            .join(format!("{}.toml", row["policy"].as_str().unwrap())),
+    )
+    .unwrap();
+    let t = &row["trip"];
+    let trip = Trip {
+        date: t["date"].as_str().unwrap().parse().unwrap(),
+        distance_km: t["distance_km"].as_u64().map(|d| u32::try_from(d).unwrap()),
+        with_caregiver: t["with_caregiver"].as_bool(),
+    };
+    let now = instant(table["now"].as_str().unwrap());
+    match judge(
+        shown["text"].as_str().unwrap().as_bytes(),
+        trust,
+        lists,
+        now,
+        &policy,
+        &trip,
+        None,
+    ) {
+        Err(e) => serde_json::json!({ "invalid": e.code() }),
+        Ok(j) => {
+            let v = &j.verdict;
+            let mut out = serde_json::json!({
+                "decision": match v.decision {
+                    Decision::Accepted => "accepted",
+                    Decision::NotAccepted => "not_accepted",
+                    Decision::CheckManually => "check_manually",
+                },
+                "holder": v.grant.holder,
+                "caregiver": v.grant.caregiver,
+                "codes": v.codes(),
+            });
+            if !j.self_declared.is_empty() {
+                out["self_declared"] =
+                    serde_json::json!(j.self_declared.iter().map(|c| c.code()).collect::<Vec<_>>());
+            }
+            out
+        }
+    }
+}
+
+#[test]
+fn every_row_of_the_verdict_table_gets_its_staff_verdict() {
+    let table: Json =
+        serde_json::from_str(&std::fs::read_to_string(corpus().join("verdicts.json")).unwrap())
+            .unwrap();
+    let (trust, lists) = context(table["context"].as_str().unwrap());
+    let rows = table["rows"].as_array().unwrap();
+    assert!(rows.len() >= 15, "{} rows", rows.len());
+    let failures: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let got = judged(row, &table, &trust, &lists);
+            (got != row["expected"]).then(|| {
+                format!(
+                    "{}: got {got}, expected {}",
+                    row["id"].as_str().unwrap(),
+                    row["expected"]
+                )
+            })
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
