@@ -3,7 +3,7 @@
 //!
 //! Platform-implemented (foreign) traits: [`DataKeyProvider`], [`DeviceKeyStore`],
 //! [`CardTransport`], [`WalletClock`]. Objects: [`Wallet`], [`CounterSession`], [`LinkFlow`],
-//! [`AppLock`], [`TechoService`], [`Verifier`]. There are no test-only exports: the phones, the
+//! [`AppLock`], [`TechoService`], [`Verifier`], [`StaffPolicy`], [`OperatorDirectory`]. There are no test-only exports: the phones, the
 //! JVM tests and the Python tests load the same library.
 
 #![allow(
@@ -24,6 +24,7 @@ mod link_flow;
 mod records;
 mod service;
 mod site;
+mod staff;
 mod support;
 mod verifier;
 mod wallet;
@@ -40,6 +41,9 @@ pub use link_flow::{LinkFlow, LinkProgress, LinkStep};
 pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
+pub use staff::{
+    OperatorChoice, OperatorDirectory, StaffDecision, StaffPolicy, StaffVerdict, TripQuestions,
+};
 pub use support::{SupportChoice, support_choices};
 pub use verifier::{StaffCheck, Verifier, qr_content_from_codewords};
 pub use wallet::{PageImageData, Wallet, reset_wallet};

@@ -72,6 +72,18 @@ fn at(unix: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
 
+impl TryFrom<SiteTrip> for Trip {
+    type Error = TechoError;
+
+    fn try_from(trip: SiteTrip) -> Result<Self, TechoError> {
+        Ok(Trip {
+            date: date(&trip.date)?,
+            distance_km: trip.distance_km,
+            with_caregiver: trip.with_caregiver,
+        })
+    }
+}
+
 fn date(text: &str) -> Result<NaiveDate, TechoError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| TechoError::bad(format!("not a YYYY-MM-DD date: {text}")))
@@ -133,11 +145,7 @@ impl SiteVerifier {
         identity: bool,
         now_unix: i64,
     ) -> Result<SiteSession, TechoError> {
-        let trip = Trip {
-            date: date(&trip.date)?,
-            distance_km: trip.distance_km,
-            with_caregiver: trip.with_caregiver,
-        };
+        let trip = Trip::try_from(trip)?;
         let flow = match flow {
             SiteFlow::CrossDevice => Flow::CrossDevice,
             SiteFlow::SameDevice => Flow::SameDevice,
