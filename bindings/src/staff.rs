@@ -203,7 +203,7 @@ impl Verifier {
                             .iter()
                             .map(|c| c.code().to_owned())
                             .collect(),
-                        guardian: v.facts.guardian.map(|g| g.label(l).to_owned()),
+                        guardian: v.facts.guardian.map(|g| g.label(l)),
                     }
                 }
                 Err(e) => StaffVerdict {
