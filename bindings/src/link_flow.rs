@@ -195,6 +195,12 @@ impl LinkFlow {
     pub fn try_again(&self) -> LinkStep {
         self.flow.try_again().into()
     }
+
+    /// The phone's card reader closed before a card was read (iOS: the NFC sheet was closed or
+    /// timed out): the PIN is wiped, the keypad comes back saying so, nothing else is lost.
+    pub fn reader_closed(&self) -> LinkStep {
+        self.flow.reader_closed().into()
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]

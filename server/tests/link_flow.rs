@@ -366,3 +366,37 @@ async fn a_wrong_pin_keeps_what_was_prepared_and_cancel_gives_it_up() {
     );
     assert_eq!(card.auth_tries_left(), 1);
 }
+
+#[tokio::test]
+async fn a_reader_closed_without_a_card_wipes_the_pin_and_keeps_what_was_prepared() {
+    let w = world(DAYTIME).await;
+    let f = flow(&w);
+    f.accept_purpose();
+    assert!(matches!(
+        ready(&f, &w, "1234").await,
+        LinkStep::HoldCard { .. }
+    ));
+    let after_prepare = w.client.requests_sent();
+    // The holder closed the phone's NFC sheet (or it timed out): the keypad again, empty.
+    match f.reader_closed() {
+        LinkStep::EnterPin {
+            entered, notice, ..
+        } => {
+            assert_eq!(entered, 0, "the PIN is not kept once the reader closed");
+            assert!(notice.unwrap().contains("no try was used"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Only from "hold the card": elsewhere it changes nothing.
+    assert!(matches!(f.reader_closed(), LinkStep::EnterPin { .. }));
+    // The PIN again: the same keys, session and challenge, then the card links.
+    assert!(matches!(
+        ready(&f, &w, "1234").await,
+        LinkStep::HoldCard { .. }
+    ));
+    assert_eq!(w.client.requests_sent(), after_prepare);
+    let mut card = w.card("yamada");
+    let step = f.card_presented(&w.wallet, &w.client, &mut card).await;
+    assert!(matches!(step, LinkStep::Linked { .. }), "{step:?}");
+    assert_eq!(card.auth_tries_left(), 3);
+}

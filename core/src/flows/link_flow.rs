@@ -258,6 +258,27 @@ impl LinkFlow {
         })
     }
 
+    /// The phone's card reader closed before a card was read (the holder closed the system's
+    /// NFC sheet, or it timed out): the PIN is wiped and the keypad comes back saying so. The
+    /// prepared keys, session and challenge stay for the next try; no card try was used.
+    pub fn reader_closed(&self) -> LinkStep {
+        self.update(|inner, lang| {
+            if matches!(inner.step, LinkStep::HoldCard { .. }) {
+                inner.pin.clear();
+                inner.step = enter_pin(
+                    inner,
+                    Some(
+                        lang.pick(
+                            "カードを読み取らずに終わりました。もう一度暗証番号を入力してください（回数は減っていません）",
+                            "The card was not read. Enter the PIN again (no try was used)",
+                        )
+                        .to_owned(),
+                    ),
+                );
+            }
+        })
+    }
+
     /// The holder read "one try left" and chose to go on: type the PIN again.
     pub fn confirm_last_try(&self) -> LinkStep {
         self.update(|inner, _| {

@@ -137,6 +137,55 @@ class AppFlowsTest {
     }
 
     @Test
+    fun `staff pick the operator, answer the trip and read the operator's verdict first`() = World().use { w ->
+        val main = w.home()
+        val id = w.register(main)
+        w.expectLinked(w.link(w.home(), id))
+        val counter = w.counter(w.home(), id)
+        val code = frameOf(Robot.codeArea(counter, screenshot(counter)))
+        shadowOf(RuntimeEnvironment.getApplication()).grantPermissions(Manifest.permission.CAMERA)
+
+        val staff = launch<StaffActivity>()
+        waitFor("the lists") { find(staff, "staff.ready") != null }
+        assertEquals("Operator: none (validity only)", text(staff, "staff.operator"))
+        (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
+            .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
+
+        // The city bus (linked screens only): accepted, holder and caregiver at the discount.
+        tap(staff, "staff.change_operator")
+        assertNotNull("the directory lists the fixture operators", find(staff, "operator.example-museum"))
+        tap(staff, "operator.example-city-bus")
+        assertEquals("Operator: Example City Bus", text(staff, "staff.operator"))
+        w.platform.camera!!.feed(code)
+        waitFor("the bus verdict") { find(staff, "staff.accepted") != null }
+        assertEquals("◯ ACCEPTED HERE", text(staff, "staff.accepted"))
+        assertTrue(Robot.spoken(staff).contains("holder + 1 caregiver at the discount"))
+        tap(staff, "staff.next")
+
+        // Rail, the holder alone on a 50 km trip: 第1種 alone is discounted only over 100 km.
+        tap(staff, "staff.change_operator")
+        tap(staff, "operator.example-rail")
+        Robot.type(staff, "staff.distance", "50")
+        tap(staff, "staff.caregiver.no")
+        w.platform.camera!!.feed(code)
+        waitFor("the rail verdict") { find(staff, "staff.not_accepted") != null }
+        assertTrue(Robot.spoken(staff).any { it.contains("only over 100 km (this trip: 50 km)") })
+        tap(staff, "staff.next")
+        // With the caregiver travelling the same trip is accepted, and says why.
+        tap(staff, "staff.caregiver.yes")
+        w.platform.camera!!.feed(code)
+        waitFor("the rail verdict with a caregiver") { find(staff, "staff.accepted") != null }
+
+        // The operator is remembered, and the saved directory serves an offline start.
+        Robot.pause(staff)
+        w.servers!!.close()
+        val offline = launch<StaffActivity>()
+        waitFor("the saved lists") { find(offline, "staff.ready") != null || find(offline, "staff.error") != null }
+        assertNotNull(find(offline, "staff.offline"))
+        assertEquals("Operator: Example Rail (JR-style rules)", text(offline, "staff.operator"))
+    }
+
+    @Test
     fun `a wrong PIN costs one try, says how many are left, and the app never retries it`() = World().use { w ->
         val main = w.home()
         val id = w.register(main)

@@ -17,13 +17,18 @@ import jp.techo.app.platform.QrDecoder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import uniffi.techo_ffi.OperatorDirectory
 import uniffi.techo_ffi.StaffCheck
+import uniffi.techo_ffi.StaffDecision
+import uniffi.techo_ffi.StaffVerdict
 import uniffi.techo_ffi.TechoException
 import uniffi.techo_ffi.Verifier
 
 /**
- * Staff mode: scan a holder's code with the camera and show the verdict in large type. The
- * issuer's lists are refreshed when the mode opens (one small signed delta per list when the
+ * Staff mode: scan a holder's code with the camera and show the verdict in large type: with an
+ * operator chosen (from the issuer-signed directory, remembered), the operator's verdict first
+ * (accepted / not accepted / check manually, who travels at the discount), then the facts and
+ * the self-declared block; without one, whether the code is valid. The issuer's lists are refreshed when the mode opens (one small signed delta per list when the
  * lists saved last time are still current enough, everything otherwise) and checked against the
  * root key shipped with the app; then every check is offline. Without a connection the lists
  * saved last time are used (checked again), and their age is shown. The camera runs only while the screen is
@@ -38,6 +43,7 @@ class StaffActivity : TechoActivity() {
     private val holding = AtomicBoolean(false)
     private lateinit var preview: TextureView
     private lateinit var results: LinearLayout
+    private lateinit var operator: StaffOperatorPanel
     private var surfaceReady = false
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -52,6 +58,12 @@ class StaffActivity : TechoActivity() {
             orientation = LinearLayout.VERTICAL
             setPadding(dp(16), dp(12), dp(16), dp(12))
         }
+        val setup = LinearLayout(this).apply {
+            orientation = LinearLayout.VERTICAL
+            setPadding(dp(16), dp(8), dp(16), 0)
+        }
+        operator = StaffOperatorPanel(setup, lang, getSharedPreferences("staff", MODE_PRIVATE))
+        column.addView(setup)
         column.addView(results)
         setContentView(column)
         preview.surfaceTextureListener = object : TextureView.SurfaceTextureListener {
@@ -70,6 +82,7 @@ class StaffActivity : TechoActivity() {
         scope.launch {
             val loaded = withContext(Dispatchers.IO) { loadLists() }
             loaded.onSuccess { (v, offline) ->
+                operator.bind(withContext(Dispatchers.IO) { loadOperators(v, online = offline == null) })
                 verifier = v
                 if (offline == null) {
                     show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
@@ -121,6 +134,31 @@ class StaffActivity : TechoActivity() {
         }
     }
 
+    /**
+     * The operator directory: fetched with the lists (saved, signed, for next time), or the one
+     * saved last time, its signature checked again; `null` when neither is available.
+     */
+    private suspend fun loadOperators(verifier: Verifier, online: Boolean): OperatorDirectory? {
+        val file = app.operatorsFile
+        if (online) {
+            try {
+                return app.service().fetchOperators(verifier).also { dir ->
+                    val tmp = File(file.path + ".tmp")
+                    tmp.writeBytes(dir.saved())
+                    tmp.renameTo(file)
+                }
+            } catch (_: TechoException) {
+                // Fall back to the saved directory below.
+            }
+        }
+        if (!file.exists()) return null
+        return try {
+            OperatorDirectory.open(verifier, file.readBytes())
+        } catch (_: TechoException) {
+            null
+        }
+    }
+
     override fun onResume() {
         super.onResume()
         if (surfaceReady) startCamera()
@@ -153,18 +191,56 @@ class StaffActivity : TechoActivity() {
         }
     }
 
-    /** A camera frame (on the camera's thread): decoded and checked once the lists are ready. */
+    /**
+     * A camera frame (on the camera's thread): decoded once the lists are ready, then judged on
+     * the main thread, where the operator and the trip staff entered live (well under a
+     * millisecond: the verifier is offline).
+     */
     fun onFrame(frame: QrCamera.Frame) {
         val v = verifier ?: return
         if (holding.get()) return
         val code = decoder.decode(frame) ?: return
         if (!holding.compareAndSet(false, true)) return
-        val check = v.check(code, System.currentTimeMillis() / 1000, lang)
-        runOnUiThread { showCheck(check) }
+        runOnUiThread {
+            val now = System.currentTimeMillis() / 1000
+            val policy = operator.policy
+            if (policy == null) {
+                showCheck(v.check(code, now, lang))
+            } else {
+                try {
+                    showVerdict(v.judge(code, now, lang, policy, operator.trip()))
+                } catch (e: TechoException) {
+                    show(listOf(t("確認できません", "Cannot check"), e.message ?: ""), valid = false, tag = "staff.error")
+                    nextButton()
+                }
+            }
+        }
     }
 
     private fun showCheck(check: StaffCheck) {
         show(check.lines, valid = check.valid, tag = if (check.valid) "staff.valid" else "staff.refused")
+        nextButton()
+    }
+
+    /** The operator's verdict: its lines in large type, then the facts, then what was declared. */
+    private fun showVerdict(v: StaffVerdict) {
+        val (tag, colour) = when (v.decision) {
+            StaffDecision.ACCEPTED -> "staff.accepted" to ACCEPTED
+            StaffDecision.NOT_ACCEPTED -> "staff.not_accepted" to REFUSED
+            StaffDecision.CHECK_MANUALLY -> "staff.check_manually" to MANUAL
+            StaffDecision.INVALID_CODE -> "staff.invalid" to REFUSED
+        }
+        results.removeAllViews()
+        results.setBackgroundColor(colour)
+        v.lines.forEachIndexed { i, line ->
+            results.text(line, if (i == 0) 32f else 22f, bold = i < 3, tag = if (i == 0) tag else null)
+        }
+        v.details.forEach { results.text(it, 16f) }
+        v.declared.forEachIndexed { i, line -> results.text(line, 16f, bold = i == 0, tag = if (i == 0) "staff.declared" else null) }
+        nextButton()
+    }
+
+    private fun nextButton() {
         results.button(t("次を読み取る", "Scan the next code"), tag = "staff.next") {
             show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
             holding.set(false)
@@ -178,19 +254,23 @@ class StaffActivity : TechoActivity() {
         }
         results.setBackgroundColor(
             when (valid) {
-                true -> 0xFFE6F4EA.toInt()
-                false -> 0xFFFDECEE.toInt()
+                true -> ACCEPTED
+                false -> REFUSED
                 null -> 0xFFFFFFFF.toInt()
             },
         )
     }
 
     override fun onDestroy() {
+        operator.close()
         verifier?.close()
         super.onDestroy()
     }
 
     private companion object {
         const val CAMERA_REQUEST = 1
+        const val ACCEPTED = 0xFFE6F4EA.toInt()
+        const val REFUSED = 0xFFFDECEE.toInt()
+        const val MANUAL = 0xFFFFF4E5.toInt()
     }
 }
