@@ -46,6 +46,11 @@ final class AppEnvironment: ObservableObject {
         walletDir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("wallet", isDirectory: true)
         try? FileManager.default.createDirectory(at: walletDir, withIntermediateDirectories: true)
+        // The store's key is a Keychain item for this device only, and the device keys live in
+        // the Secure Enclave: a backup of the store restored elsewhere could never be opened.
+        // Kept out of iCloud and computer backups; a phone restored anyway gets KeyGoneView
+        // (a fresh start), never a crash.
+        AppEnvironment.excludeFromBackup(walletDir)
         do {
             wallet = try Wallet.open(dataDir: walletDir.path, keys: KeychainDataKeyProvider(),
                                      deviceKeys: SecureEnclaveKeyStore(), clock: SystemWalletClock())
@@ -74,6 +79,19 @@ final class AppEnvironment: ObservableObject {
     }
 
     func pick(_ ja: String, _ en: String) -> String { lang == .japanese ? ja : en }
+
+    /// Staff mode's saved lists and directory, beside the wallet folder (also not backed up).
+    func staffFile(_ name: String) -> URL {
+        walletDir.deletingLastPathComponent().appendingPathComponent(name)
+    }
+
+    /// Marks a file or folder so iCloud and computer backups skip it.
+    static func excludeFromBackup(_ url: URL) {
+        var url = url
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try? url.setResourceValues(values)
+    }
 
     /// Milliseconds that never go back, for the app lock's timing.
     static func uptimeMs() -> UInt64 { UInt64(ProcessInfo.processInfo.systemUptime * 1000) }

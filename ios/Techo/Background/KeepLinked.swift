@@ -7,7 +7,8 @@ import UserNotifications
 
 enum KeepLinked {
     /// Registered in Info.plist under BGTaskSchedulerPermittedIdentifiers.
-    static let taskId = "jp.techo.app.keep-linked"
+    /// `<bundle id>.keep-linked`, as Info.plist lists it (both follow PRODUCT_BUNDLE_IDENTIFIER).
+    static let taskId = (Bundle.main.bundleIdentifier ?? "jp.techo.app") + ".keep-linked"
 
     /// Call once at launch, before the app finishes launching.
     static func register(env: AppEnvironment) {

@@ -51,19 +51,25 @@ final class LinkModel: ObservableObject {
         }
     }
 
-    /// Core NFC's reader session, only while the flow waits for the card.
+    /// Core NFC's reader session, only while the flow waits for the card. A sheet closed without
+    /// a card (cancelled, timed out) tells the core, which wipes the PIN and shows the keypad.
     private func listen() {
         guard let flow, reader == nil else { return }
-        reader = CardReaderSession(prompt: env.pick("カードを iPhone の上部にかざしてください",
-                                                    "Hold the card near the top of the iPhone")) { card in
-            let result = await flow.cardPresented(card: card)
-            await MainActor.run {
-                self.reader = nil
-                self.step = result
-            }
-            if case .linked = result { return (true, "") }
-            return (false, "")
-        }
+        reader = CardReaderSession(
+            prompt: env.pick("カードを iPhone の上部にかざしてください", "Hold the card near the top of the iPhone"),
+            onCard: { [weak self] card in
+                let result = await flow.cardPresented(card: card)
+                await MainActor.run {
+                    self?.reader = nil
+                    self?.step = result
+                }
+                if case .linked = result { return (true, "") }
+                return (false, "")
+            },
+            onClosed: { [weak self] in
+                self?.reader = nil
+                self?.show(flow.readerClosed())
+            })
         reader?.begin()
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// The My Number card over CoreNFC. The core calls `transmit` from its own thread and waits; each
 /// call sends one APDU with `NFCISO7816Tag.sendCommand` and blocks on its completion. Both applet
 /// AIDs are listed in Info.plist (`com.apple.developer.nfc.readersession.iso7816.select-identifiers`).
-final class NFCCardTransport: CardTransport, @unchecked Sendable {
+nonisolated final class NFCCardTransport: CardTransport, @unchecked Sendable {
     private let tag: NFCISO7816Tag
     private let timeout: DispatchTimeInterval
 
@@ -53,15 +53,24 @@ final class NFCCardTransport: CardTransport, @unchecked Sendable {
 
 /// One card tap: shows the system sheet ("hold the card near the top of the iPhone"), connects to
 /// the first ISO 7816 tag and hands it to `onCard` off the main thread; the sheet closes with the
-/// message `onCard` returns (success or the core's error).
-final class CardReaderSession: NSObject, NFCTagReaderSessionDelegate {
+/// message `onCard` returns (success or the core's error). When the sheet ends before a card was
+/// handed over (the holder closed it, CoreNFC's 60 s ran out, another app took the reader),
+/// `onClosed` is called once, on the main actor, so the screen never waits on a sheet that is gone.
+/// CoreNFC calls the delegate on its own queue: nonisolated, whatever the target's default.
+nonisolated final class CardReaderSession: NSObject, NFCTagReaderSessionDelegate, @unchecked Sendable {
     private var session: NFCTagReaderSession?
     private let prompt: String
-    private let onCard: (NFCCardTransport) async -> (ok: Bool, message: String)
+    private let onCard: @Sendable (NFCCardTransport) async -> (ok: Bool, message: String)
+    private let onClosed: @MainActor @Sendable () -> Void
+    /// Set once a card was handed to `onCard`: its outcome, not `onClosed`, ends the screen's wait.
+    private let handedOver = ManagedAtomicFlag()
 
-    init(prompt: String, onCard: @escaping (NFCCardTransport) async -> (ok: Bool, message: String)) {
+    init(prompt: String,
+         onCard: @escaping @Sendable (NFCCardTransport) async -> (ok: Bool, message: String),
+         onClosed: @escaping @MainActor @Sendable () -> Void) {
         self.prompt = prompt
         self.onCard = onCard
+        self.onClosed = onClosed
     }
 
     func begin() {
@@ -72,7 +81,12 @@ final class CardReaderSession: NSObject, NFCTagReaderSessionDelegate {
 
     func tagReaderSessionDidBecomeActive(_ session: NFCTagReaderSession) {}
 
-    func tagReaderSession(_ session: NFCTagReaderSession, didInvalidateWithError error: Error) {}
+    func tagReaderSession(_ session: NFCTagReaderSession, didInvalidateWithError error: Error) {
+        self.session = nil
+        if handedOver.isSet { return }
+        let onClosed = self.onClosed
+        Task { @MainActor in onClosed() }
+    }
 
     func tagReaderSession(_ session: NFCTagReaderSession, didDetect tags: [NFCTag]) {
         guard let first = tags.first, case let .iso7816(tag) = first else {
@@ -84,6 +98,7 @@ final class CardReaderSession: NSObject, NFCTagReaderSessionDelegate {
                 session.invalidate(errorMessage: error.localizedDescription)
                 return
             }
+            self.handedOver.set()
             Task.detached {
                 let outcome = await self.onCard(NFCCardTransport(tag: tag))
                 if outcome.ok {
@@ -95,4 +110,13 @@ final class CardReaderSession: NSObject, NFCTagReaderSessionDelegate {
             }
         }
     }
+}
+
+/// A flag set once, read from any queue.
+nonisolated final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

@@ -6,7 +6,7 @@ import Security
 /// Device keys in the Secure Enclave: P-256, usable only after Face ID / Touch ID or the passcode
 /// (access control `.privateKeyUsage` + `.userPresence`). The enclave never exports the key; its
 /// opaque handle is kept in the Keychain under the alias, this device only.
-final class SecureEnclaveKeyStore: DeviceKeyStore, @unchecked Sendable {
+nonisolated final class SecureEnclaveKeyStore: DeviceKeyStore, @unchecked Sendable {
     private let service = "jp.techo.device-keys"
 
     func createKey(alias: String) throws -> Data {
@@ -82,7 +82,7 @@ final class SecureEnclaveKeyStore: DeviceKeyStore, @unchecked Sendable {
 
 /// The store's 32-byte data key in the Keychain, this device only, readable after first unlock
 /// (so a pending linkage can finish in the background). Not synced, not in backups.
-final class KeychainDataKeyProvider: DataKeyProvider, @unchecked Sendable {
+nonisolated final class KeychainDataKeyProvider: DataKeyProvider, @unchecked Sendable {
     private let query: [String: Any] = [
         kSecClass as String: kSecClassGenericPassword,
         kSecAttrService as String: "jp.techo.data-key",
@@ -110,6 +110,6 @@ final class KeychainDataKeyProvider: DataKeyProvider, @unchecked Sendable {
 }
 
 /// The phone's clock, for the core.
-final class SystemWalletClock: WalletClock, @unchecked Sendable {
+nonisolated final class SystemWalletClock: WalletClock, @unchecked Sendable {
     func nowUnixMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

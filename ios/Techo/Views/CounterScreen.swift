@@ -27,6 +27,15 @@ struct CounterScreen: View {
 
     var body: some View {
         content
+            // A full-screen cover has no system back: this button, and VoiceOver's escape
+            // gesture, always close it.
+            .overlay(alignment: .topTrailing) {
+                Button(env.pick("閉じる", "Close")) { dismiss() }
+                    .buttonStyle(.borderedProminent)
+                    .padding()
+                    .accessibilityLabel(env.pick("確認画面を閉じる", "Close the counter screen"))
+            }
+            .accessibilityAction(.escape) { dismiss() }
             .onAppear {
                 savedBrightness = UIScreen.main.brightness
                 UIScreen.main.brightness = 1.0

@@ -73,21 +73,37 @@ struct RegisterView: View {
         }
     }
 
+    /// The card read runs on the card's thread: it captures the PIN pad (a Sendable core object)
+    /// and the texts it needs here, on the main actor, and touches the view's state only back
+    /// on the main actor. A sheet closed without a card wipes the PIN.
     private func readCard() {
-        reader = CardReaderSession(prompt: env.pick("カードをかざしてください", "Hold the card to the iPhone")) { card in
-            do {
-                let identity = try readCardIdentity(card: card, pin: pin, confirmLastTry: false)
-                await MainActor.run {
-                    form.holderName = identity.name
-                    form.holderBirthDate = identity.birthDate
-                    entered = 0
+        let pin = self.pin
+        let done = env.pick("読み取りました", "Read")
+        let notRead = env.pick("カードを読み取らずに終わりました。もう一度暗証番号を入力してください",
+                               "The card was not read. Enter the PIN again")
+        reader = CardReaderSession(
+            prompt: env.pick("カードをかざしてください", "Hold the card to the iPhone"),
+            onCard: { card in
+                do {
+                    let identity = try readCardIdentity(card: card, pin: pin, confirmLastTry: false)
+                    await MainActor.run {
+                        form.holderName = identity.name
+                        form.holderBirthDate = identity.birthDate
+                        entered = 0
+                    }
+                    return (true, done)
+                } catch {
+                    let text = error.localizedDescription
+                    await MainActor.run { entered = 0; message = text }
+                    return (false, text)
                 }
-                return (true, env.pick("読み取りました", "Read"))
-            } catch {
-                await MainActor.run { entered = 0; message = error.localizedDescription }
-                return (false, error.localizedDescription)
-            }
-        }
+            },
+            onClosed: {
+                pin.clear()
+                entered = 0
+                message = notRead
+                reader = nil
+            })
         reader?.begin()
     }
 

@@ -2,30 +2,86 @@ import AVFoundation
 import CoreImage
 import SwiftUI
 
-/// Staff mode: the camera reads a holder's QR code, the verdict shows in large type.
+/// Staff mode: the operator (from the signed directory, remembered) and the trip questions its
+/// rules depend on, then the camera; the verdict in large type first, then the facts, then the
+/// self-declared block.
 struct StaffView: View {
     @EnvironmentObject private var env: AppEnvironment
     @StateObject var model: StaffModel
     @State private var scanning = true
+    @State private var choosing = false
 
     var body: some View {
-        VStack {
-            if scanning {
-                QrScannerView { payload in
-                    scanning = false
-                    model.scanned(payload)
+        ScrollView {
+            VStack(alignment: .leading, spacing: 12) {
+                operatorSection
+                if scanning {
+                    QrScannerView { payload in
+                        scanning = false
+                        model.scanned(payload)
+                    }
+                    .frame(height: 320)
+                }
+                ForEach(Array(model.lines.enumerated()), id: \.offset) { i, line in
+                    Text(line).font(i == 0 ? .largeTitle.bold() : (i < 3 ? .title2.bold() : .title3))
+                }
+                ForEach(model.details, id: \.self) { Text($0).font(.body) }
+                ForEach(Array(model.declared.enumerated()), id: \.offset) { i, line in
+                    Text(line).font(i == 0 ? .body.bold() : .body)
+                }
+                if !scanning {
+                    Button(env.pick("次を読み取る", "Scan the next code")) { model.next(); scanning = true }
+                        .buttonStyle(.borderedProminent)
                 }
             }
-            ForEach(Array(model.lines.enumerated()), id: \.offset) { i, line in
-                Text(line).font(i == 0 ? .largeTitle.bold() : .title2)
+            .padding()
+        }
+        .background(background)
+        .task { await model.prepare() }
+        .sheet(isPresented: $choosing) { operatorList }
+    }
+
+    private var background: Color {
+        switch model.tone {
+        case .none: return .clear
+        case .accepted: return Color.green.opacity(0.15)
+        case .refused: return Color.red.opacity(0.15)
+        case .manual: return Color.orange.opacity(0.2)
+        }
+    }
+
+    @ViewBuilder private var operatorSection: some View {
+        Text(model.policy.map { env.pick("事業者：", "Operator: ") + $0.name(lang: env.lang) }
+             ?? env.pick("事業者：未選択（有効性のみ確認）", "Operator: none (validity only)")).bold()
+        if !model.operators.isEmpty {
+            Button(env.pick("事業者を選ぶ", "Choose the operator")) { choosing = true }
+        }
+        if let asks = model.policy?.asks() {
+            if asks.distance {
+                TextField(env.pick("片道の距離（km）", "One-way distance (km)"), text: $model.distanceKm)
+                    .keyboardType(.numberPad)
             }
-            if !scanning {
-                Button(env.pick("次を読み取る", "Scan the next code")) { scanning = true }
-                    .buttonStyle(.borderedProminent)
+            if asks.caregiver {
+                Picker(env.pick("介護者", "Caregiver"), selection: $model.caregiver) {
+                    Text(env.pick("未確認", "not asked")).tag(Bool?.none)
+                    Text(env.pick("同行", "travelling")).tag(Bool?.some(true))
+                    Text(env.pick("本人のみ", "holder alone")).tag(Bool?.some(false))
+                }
+                .pickerStyle(.segmented)
             }
         }
-        .background(model.valid == nil ? Color.clear : (model.valid == true ? Color.green.opacity(0.15) : Color.red.opacity(0.15)))
-        .task { await model.prepare() }
+    }
+
+    private var operatorList: some View {
+        NavigationStack {
+            List {
+                ForEach(model.operators, id: \.id) { o in
+                    Button("\(o.name)（\(o.area)）") { model.choose(o.id); choosing = false }
+                }
+                Button(env.pick("選ばない（有効性のみ確認）", "None (check validity only)")) { model.choose(nil); choosing = false }
+            }
+            .navigationTitle(env.pick("どの事業者の窓口ですか", "Which operator is this counter?"))
+        }
     }
 }
 

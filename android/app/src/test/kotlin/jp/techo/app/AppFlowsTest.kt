@@ -4,6 +4,7 @@ import android.Manifest
 import android.app.AlertDialog
 import android.graphics.SurfaceTexture
 import android.view.TextureView
+import android.widget.RadioButton
 import jp.techo.app.Robot.find
 import jp.techo.app.Robot.follow
 import jp.techo.app.Robot.frameOf
@@ -173,6 +174,11 @@ class AppFlowsTest {
         tap(staff, "staff.next")
         // With the caregiver travelling the same trip is accepted, and says why.
         tap(staff, "staff.caregiver.yes")
+        assertEquals(
+            "one answer checked",
+            listOf(false, true, false),
+            listOf("unknown", "yes", "no").map { (find(staff, "staff.caregiver.$it") as RadioButton).isChecked },
+        )
         w.platform.camera!!.feed(code)
         waitFor("the rail verdict with a caregiver") { find(staff, "staff.accepted") != null }
 

@@ -9,6 +9,7 @@ import android.os.Bundle
 import android.provider.Settings
 import android.view.TextureView
 import android.widget.LinearLayout
+import android.widget.ScrollView
 import java.io.File
 import java.util.concurrent.atomic.AtomicBoolean
 import jp.techo.app.ConfigMissing
@@ -63,8 +64,17 @@ class StaffActivity : TechoActivity() {
             setPadding(dp(16), dp(8), dp(16), 0)
         }
         operator = StaffOperatorPanel(setup, lang, getSharedPreferences("staff", MODE_PRIVATE))
-        column.addView(setup)
-        column.addView(results)
+        // The operator, the trip and the verdict scroll under the camera: with large text a
+        // verdict is longer than half a screen, and nothing may be squeezed out of reach.
+        val below = LinearLayout(this).apply {
+            orientation = LinearLayout.VERTICAL
+            addView(setup)
+            addView(results)
+        }
+        column.addView(
+            ScrollView(this).apply { addView(below) },
+            LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, 0, 1f),
+        )
         setContentView(column)
         preview.surfaceTextureListener = object : TextureView.SurfaceTextureListener {
             override fun onSurfaceTextureAvailable(surface: SurfaceTexture, width: Int, height: Int) {

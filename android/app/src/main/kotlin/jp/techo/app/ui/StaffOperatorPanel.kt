@@ -2,6 +2,7 @@ package jp.techo.app.ui
 
 import android.content.SharedPreferences
 import android.text.InputType
+import android.view.View
 import android.widget.EditText
 import android.widget.LinearLayout
 import android.widget.RadioButton
@@ -81,7 +82,7 @@ class StaffOperatorPanel(
 
     /** Whether a caregiver travels: unknown until staff answer (the verdict then says both). */
     private fun caregiverChoice() {
-        val group = RadioGroup(panel.context).apply { orientation = RadioGroup.HORIZONTAL }
+        val group = RadioGroup(panel.context).apply { orientation = RadioGroup.VERTICAL }
         listOf(
             Triple("staff.caregiver.unknown", t("介護者：未確認", "Caregiver: not asked"), null),
             Triple("staff.caregiver.yes", t("同行", "travelling"), true),
@@ -89,8 +90,12 @@ class StaffOperatorPanel(
         ).forEach { (tag, label, value) ->
             group.addView(
                 RadioButton(panel.context).apply {
+                    // A RadioGroup keeps one checked only among buttons with ids.
+                    id = View.generateViewId()
                     text = label
                     textSize = 16f
+                    minHeight = dp(48)
+                    minWidth = dp(48)
                     this.tag = tag
                     isChecked = value == null
                     setOnClickListener { caregiver = value }
