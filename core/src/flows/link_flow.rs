@@ -15,7 +15,7 @@ use super::pin_entry::{PIN_LENGTH, PinEntry};
 use crate::Lang;
 use crate::card::{CardError, CardTransport, LastTry};
 use crate::linkage::LinkError;
-use crate::model::{Handbook, HandbookId, HandbookKind, LinkageState};
+use crate::model::{Handbook, HandbookId, LinkageState};
 use crate::portal::{ClientError, TechoClient};
 use crate::wallet::{LinkOptions, PreparedLink, Wallet, WalletError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -464,19 +464,7 @@ fn outcome(
 /// Seed 004 ※2: what is fetched from the portal, for what, for whom, for how long.
 fn purpose(hb: &Handbook, lang: Lang) -> LinkStep {
     let kind = hb.kind().label(lang);
-    let mut items: Vec<&str> = vec![
-        lang.pick("手帳番号", "handbook number"),
-        lang.pick("障害等級・判定", "grade"),
-        lang.pick("旅客運賃減額の種別", "fare discount class"),
-        lang.pick("交付自治体", "issuing municipality"),
-        lang.pick(
-            "交付・再交付・返還の年月日",
-            "dates issued, reissued and returned",
-        ),
-    ];
-    if hb.kind() == HandbookKind::Mental {
-        items.push(lang.pick("有効期限", "expiry date"));
-    }
+    let items = crate::wallet::received_from_portal(hb.kind(), lang);
     let lines = vec![
         match lang {
             Lang::Ja => format!(
@@ -505,6 +493,6 @@ fn purpose(hb: &Handbook, lang: Lang) -> LinkStep {
             )
             .to_owned(),
         lines,
-        items: items.into_iter().map(str::to_owned).collect(),
+        items,
     }
 }

@@ -70,6 +70,20 @@ impl ClaimId {
         }
     }
 
+    /// What the holder is asked to share, on a consent screen.
+    pub fn label(self, lang: crate::Lang) -> &'static str {
+        match self {
+            ClaimId::Kind => lang.pick("手帳の種類", "kind of handbook"),
+            ClaimId::Grade => lang.pick("等級・判定", "grade"),
+            ClaimId::FareClass => lang.pick("旅客運賃減額の種別", "fare discount class"),
+            ClaimId::Caregiver => lang.pick("介護者割引の有無", "caregiver discount"),
+            ClaimId::Municipality => lang.pick("交付自治体", "issuing municipality"),
+            ClaimId::Expiry => lang.pick("有効期限", "expiry date"),
+            ClaimId::Linkage => lang.pick("マイナポータル連携の有無", "portal linkage"),
+            ClaimId::Photo => lang.pick("顔写真の照合値", "face photo digest"),
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name.trim())
     }

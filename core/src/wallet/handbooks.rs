@@ -141,7 +141,7 @@ impl Wallet {
     pub fn withdraw(&self, id: &HandbookId) -> Result<Handbook, WalletError> {
         let hb = self.get(id)?;
         let batch = pages::delete_all(
-            Batch::new()
+            Self::ledger_dropped(Batch::new(), &hb.id)
                 .delete(Table::Handbooks, hb.id.as_str())
                 .delete(Table::Photos, hb.id.as_str()),
             &hb,

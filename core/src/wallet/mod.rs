@@ -20,6 +20,7 @@ mod credentials;
 mod directory;
 mod handbooks;
 mod keep_linked;
+mod ledger;
 mod linkage;
 mod maintenance;
 mod pages;
@@ -30,6 +31,7 @@ mod site;
 mod support;
 
 pub use keep_linked::{KeepLinkedReport, LinkageNotice, NoticeKind};
+pub use ledger::{Disclosure, Ledger, LinkageConsent, item_label, received_from_portal};
 pub use linkage::LinkOptions;
 pub use maintenance::Export;
 pub use prepared_link::{CHALLENGE_MARGIN, PreparedLink};

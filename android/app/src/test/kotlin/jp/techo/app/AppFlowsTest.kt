@@ -7,7 +7,6 @@ import android.view.TextureView
 import android.widget.RadioButton
 import jp.techo.app.Robot.find
 import jp.techo.app.Robot.follow
-import jp.techo.app.Robot.frameOf
 import jp.techo.app.Robot.holdCard
 import jp.techo.app.Robot.launch
 import jp.techo.app.Robot.screenshot
@@ -110,7 +109,7 @@ class AppFlowsTest {
         assertNotNull("lists checked against the shipped root key", find(staff, "staff.ready"))
         (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
-        w.platform.camera!!.feed(frameOf(Robot.codeArea(counter, shot)))
+        Robot.pointCamera(staff, w.platform.camera!!, Robot.codeArea(counter, shot))
         waitFor("the verdict") { find(staff, "staff.valid") != null }
         assertEquals("◯ VALID HANDBOOK", text(staff, "staff.valid"))
         // The camera is closed when staff mode leaves the screen, and opened again on return.
@@ -133,7 +132,7 @@ class AppFlowsTest {
         assertNotNull("offline on the saved lists", find(offline, "staff.offline"))
         (find(offline, "staff.preview") as TextureView).surfaceTextureListener!!
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
-        w.platform.camera!!.feed(frameOf(Robot.codeArea(counter, shot)))
+        Robot.pointCamera(offline, w.platform.camera!!, Robot.codeArea(counter, shot))
         waitFor("the offline verdict") { find(offline, "staff.valid") != null }
     }
 
@@ -143,7 +142,7 @@ class AppFlowsTest {
         val id = w.register(main)
         w.expectLinked(w.link(w.home(), id))
         val counter = w.counter(w.home(), id)
-        val code = frameOf(Robot.codeArea(counter, screenshot(counter)))
+        val code = Robot.codeArea(counter, screenshot(counter))
         shadowOf(RuntimeEnvironment.getApplication()).grantPermissions(Manifest.permission.CAMERA)
 
         val staff = launch<StaffActivity>()
@@ -157,7 +156,7 @@ class AppFlowsTest {
         assertNotNull("the directory lists the fixture operators", find(staff, "operator.example-museum"))
         tap(staff, "operator.example-city-bus")
         assertEquals("Operator: Example City Bus", text(staff, "staff.operator"))
-        w.platform.camera!!.feed(code)
+        Robot.pointCamera(staff, w.platform.camera!!, code)
         waitFor("the bus verdict") { find(staff, "staff.accepted") != null }
         assertEquals("◯ ACCEPTED HERE", text(staff, "staff.accepted"))
         assertTrue(Robot.spoken(staff).contains("holder + 1 caregiver at the discount"))
@@ -168,7 +167,7 @@ class AppFlowsTest {
         tap(staff, "operator.example-rail")
         Robot.type(staff, "staff.distance", "50")
         tap(staff, "staff.caregiver.no")
-        w.platform.camera!!.feed(code)
+        Robot.pointCamera(staff, w.platform.camera!!, code)
         waitFor("the rail verdict") { find(staff, "staff.not_accepted") != null }
         assertTrue(Robot.spoken(staff).any { it.contains("only over 100 km (this trip: 50 km)") })
         tap(staff, "staff.next")
@@ -179,7 +178,7 @@ class AppFlowsTest {
             listOf(false, true, false),
             listOf("unknown", "yes", "no").map { (find(staff, "staff.caregiver.$it") as RadioButton).isChecked },
         )
-        w.platform.camera!!.feed(code)
+        Robot.pointCamera(staff, w.platform.camera!!, code)
         waitFor("the rail verdict with a caregiver") { find(staff, "staff.accepted") != null }
 
         // The operator is remembered, and the saved directory serves an offline start.
