@@ -20,10 +20,12 @@ mod form;
 mod ids;
 mod keep_linked;
 mod keys;
+mod ledger;
 mod link_flow;
 mod records;
 mod service;
 mod site;
+mod site_flow;
 mod staff;
 mod support;
 mod verifier;
@@ -37,10 +39,12 @@ pub use error::TechoError;
 pub use form::{FieldProblem, HandbookForm};
 pub use keep_linked::{HandbookProblem, KeepLinkedReport, LinkageNotice, NoticeKind};
 pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};
+pub use ledger::{ConsentLedger, IssuerConsent, SharedWithSite};
 pub use link_flow::{LinkFlow, LinkProgress, LinkStep};
 pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};
+pub use site_flow::{SiteAnswer, SiteOrderLine, SiteStep};
 pub use staff::{
     OperatorChoice, OperatorDirectory, StaffDecision, StaffPolicy, StaffVerdict, TripQuestions,
 };

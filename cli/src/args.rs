@@ -61,6 +61,12 @@ pub enum Command {
     },
     /// Where a handbook is accepted and what it gets there (the operator directory, offline).
     Places(PlacesCmd),
+    /// The consent ledger: who received what from a handbook, and when (withdraw the issuer's
+    /// consent with `techo unlink`).
+    Ledger {
+        /// Handbook id (default: the counter one).
+        id: Option<String>,
+    },
     /// Show the counter QR code (a display token signed for the current 30-second step).
     Present(PresentCmd),
     /// Verify a presentation, as a gate or counter would, offline. Exit 0 only when valid.

@@ -16,6 +16,7 @@ mod error;
 mod guardian_demo;
 mod input;
 mod issuer_cmd;
+mod ledger_cmd;
 mod link_cmd;
 mod linkage_demo;
 mod lists_cmd;
@@ -205,6 +206,11 @@ fn run(cli: &Cli, lang: Lang) -> Result<(), CliError> {
             places_cmd::run(&open_wallet(&data_dir(cli)?)?, cmd, cli.json, lang)
         }
         Command::Pages(cmd) => pages_command(cli, cmd, lang),
+        Command::Ledger { id } => {
+            let wallet = open_wallet(&data_dir(cli)?)?;
+            let id = resolve::optional(&wallet, id.as_deref())?;
+            ledger_cmd::show(&wallet, id.as_ref(), cli.json, lang)
+        }
         Command::Coupons { id } => {
             let wallet = open_wallet(&data_dir(cli)?)?;
             let id = resolve::optional(&wallet, id.as_deref())?;

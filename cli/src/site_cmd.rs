@@ -194,6 +194,11 @@ pub fn answer(
     let reply = rt
         .block_on(client.post(&request, &response))
         .map_err(CliError::Site)?;
+    // The site received the answer whatever it decided: the consent ledger says so.
+    let answered = crate::resolve::optional(wallet, args.handbook)?;
+    if let Some(hb) = answered.or(wallet.counter_handbook()?.map(|h| h.id)) {
+        wallet.note_site_answer(&hb, &request, response.identity.is_some(), reply.accepted)?;
+    }
     show_reply(&reply, json, lang);
     if reply.accepted {
         Ok(())

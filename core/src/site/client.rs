@@ -17,10 +17,33 @@ pub struct SiteClient {
 }
 
 impl SiteClient {
-    /// A client trusting `root_pem` (the site's CA; a phone uses the platform's web roots).
+    /// A client trusting `root_pem` only (a test site's CA, or a site pinned by configuration).
     pub fn new(root_pem: &str, timeout: std::time::Duration) -> Result<Self, SiteError> {
         let tls = crate::portal::client::client_tls(root_pem)
             .map_err(|e| SiteError::Unreachable(e.to_string()))?;
+        Self::with_tls(tls, timeout)
+    }
+
+    /// A client for booking sites on the public web: the web's root certificates (Mozilla's
+    /// list, built in, so every phone trusts the same roots whatever its vendor installed).
+    pub fn for_the_web(timeout: std::time::Duration) -> Result<Self, SiteError> {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SiteError::Unreachable(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Self::with_tls(tls, timeout)
+    }
+
+    fn with_tls(
+        tls: rustls::ClientConfig,
+        timeout: std::time::Duration,
+    ) -> Result<Self, SiteError> {
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .https_only(true)

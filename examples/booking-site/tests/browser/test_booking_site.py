@@ -71,6 +71,11 @@ def test_discount_replay_and_signed_purchase(world, browser):
     assert browser.find_element(By.ID, "total").get_attribute("data-yen") == "20520"
     assert "山田 太郎" in browser.find_element(By.ID, "identity").text
     browser.save_screenshot(str(ARTIFACTS / "1-discount.png"))
+    # The consent ledger names the site, what it received and that the card's name went too.
+    ledger = json.loads(phone.run("--json", "ledger").stdout)
+    shared = ledger["sites"][0]
+    assert shared["audience"] == origin and shared["accepted"], ledger
+    assert "identity" in shared["items"] and "fare" in shared["items"], ledger
 
     # The same answer replayed against a fresh session: refused, and the page says why.
     link2 = choose(browser, url, "tokyo-takasaki", "discount")
