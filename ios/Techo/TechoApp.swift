@@ -8,6 +8,8 @@ import SwiftUI
 @main
 struct TechoApp: App {
     @StateObject private var env: AppEnvironment
+    /// A booking site's `techo://site` link opened on this iPhone, answered behind the app lock.
+    @State private var siteLink: SiteLink?
 
     init() {
         let env = AppEnvironment()
@@ -20,10 +22,22 @@ struct TechoApp: App {
         WindowGroup {
             LockGate {
                 HandbookListView()
+                    .sheet(item: $siteLink) { link in
+                        NavigationStack { SiteView(model: SiteModel(env: env, link: link.url)) }
+                    }
             }
             .environmentObject(env)
+            .onOpenURL { url in
+                if url.scheme == "techo", url.host == "site" { siteLink = SiteLink(url: url.absoluteString) }
+            }
         }
     }
+}
+
+/// A site link waiting to be answered.
+struct SiteLink: Identifiable {
+    let url: String
+    var id: String { url }
 }
 
 /// The one wallet of the process (the store is locked while open), the issuer's address from

@@ -254,19 +254,26 @@ impl SiteFlow {
         })
     }
 
+    /// The delete key; from "hold the card" it goes back to the keypad, or for an order to an
+    /// empty password field (a typed password is never shown again).
     pub fn backspace(&self) -> SiteStep {
-        self.update(|inner, _| {
-            if matches!(
-                inner.step,
-                SiteStep::EnterPin { .. }
-                    | SiteStep::HoldCard {
-                        card_use: CardUse::Identity,
-                        ..
-                    }
-            ) {
+        self.update(|inner, _| match inner.step {
+            SiteStep::EnterPin { .. }
+            | SiteStep::HoldCard {
+                card_use: CardUse::Identity,
+                ..
+            } => {
                 inner.pin.backspace();
                 inner.step = enter_pin(inner, None);
             }
+            SiteStep::HoldCard {
+                card_use: CardUse::Signing,
+                ..
+            } => {
+                inner.password = None;
+                inner.step = enter_password(inner, None);
+            }
+            _ => {}
         })
     }
 
@@ -361,7 +368,7 @@ impl SiteFlow {
         };
         let answer = wallet
             .answer_site(&request, Some(&hb), None)
-            .map_err(|e| SiteError::DeviceKey(e.to_string()));
+            .map_err(Failure::Wallet);
         self.deliver(wallet, client, &request, &hb, answer, false)
             .await
     }
@@ -396,7 +403,7 @@ impl SiteFlow {
         let answer = match secret {
             Secret::Pin(pin) => CardSession::new(card)
                 .basic_four(&pin, last_try)
-                .map_err(SiteError::Card)
+                .map_err(|e| Failure::Site(SiteError::Card(e)))
                 .and_then(|four| {
                     let facts = IdentityFacts {
                         name: four.name,
@@ -404,7 +411,7 @@ impl SiteFlow {
                     };
                     wallet
                         .answer_site(&request, Some(&hb), Some(&facts))
-                        .map_err(|e| SiteError::DeviceKey(e.to_string()))
+                        .map_err(Failure::Wallet)
                 }),
             Secret::Password(password) => request
                 .order
@@ -413,6 +420,7 @@ impl SiteFlow {
                 .and_then(|order| {
                     sign_order(order, &request.site.audience, card, &password, last_try)
                 })
+                .map_err(Failure::Site)
                 .map(|signature| SiteResponse {
                     v: crate::site::SITE_PROTOCOL_VERSION,
                     session: request.session.clone(),
@@ -433,7 +441,7 @@ impl SiteFlow {
         client: &SiteClient,
         request: &SiteRequest,
         hb: &HandbookId,
-        answer: Result<SiteResponse, SiteError>,
+        answer: Result<SiteResponse, Failure>,
         identity: bool,
     ) -> SiteStep {
         let response = match answer {
@@ -469,6 +477,13 @@ impl SiteFlow {
         change(&mut inner, self.lang);
         inner.step.clone()
     }
+}
+
+/// Why an answer could not be built: the card or the request, or the wallet (no current
+/// credential, a cancelled keystore prompt).
+enum Failure {
+    Site(SiteError),
+    Wallet(crate::wallet::WalletError),
 }
 
 enum Secret {
@@ -586,10 +601,18 @@ fn failed(e: &SiteError, lang: Lang) -> SiteStep {
 }
 
 /// A failure before the answer was sent: the card's rules first.
-fn card_outcome(inner: &mut Inner, e: &SiteError, lang: Lang) -> SiteStep {
+fn card_outcome(inner: &mut Inner, e: &Failure, lang: Lang) -> SiteStep {
     inner.last_try = LastTry::Refuse;
-    let SiteError::Card(card) = e else {
-        return failed(e, lang);
+    let card = match e {
+        Failure::Site(SiteError::Card(card)) => card,
+        Failure::Site(e) => return failed(e, lang),
+        Failure::Wallet(e) => {
+            return SiteStep::Failed {
+                message: lang.part_of(&e.to_string()),
+                // A keystore prompt cancelled or timed out: asking again may work.
+                can_retry: matches!(e, crate::wallet::WalletError::Present(_)),
+            };
+        }
     };
     let message = lang.part_of(&card.to_string());
     match card {

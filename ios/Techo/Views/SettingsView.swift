@@ -18,6 +18,9 @@ struct SettingsView: View {
                             Task { await unlink(h.id) }
                         }
                     }
+                    NavigationLink(env.pick("同意の記録（誰に何を提示したか）", "Consent ledger (who received what)")) {
+                        LedgerView(handbookId: h.id)
+                    }
                     Button(env.pick("この手帳を削除", "Remove this handbook"), role: .destructive) {
                         try? env.wallet.withdraw(handbookId: h.id)
                         reload()

@@ -50,6 +50,12 @@ interface Platform {
     /** The back camera, delivering frames to [onFrame] (on a background thread) once started. */
     fun camera(activity: Activity, preview: TextureView, onFrame: (QrCamera.Frame) -> Unit): QrCamera
 
+    /**
+     * The one CA booking sites are trusted under, or `null` for the web's roots (built into the
+     * core). Only a test build names one (its loopback site's).
+     */
+    fun siteCaPem(): String? = null
+
     /** Milliseconds that never go back (the app-lock timing). */
     fun monotonicMillis(): Long
 }

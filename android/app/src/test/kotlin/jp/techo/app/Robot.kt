@@ -86,7 +86,12 @@ object Robot {
     fun tap(a: Activity, tag: String) {
         val v = view(a, tag)
         assertTrue("$tag is not shown", v.isShown)
-        assertTrue("$tag did nothing", v.performClick())
+        val box = v as? android.widget.CompoundButton
+        val wasChecked = box?.isChecked
+        val handled = v.performClick()
+        // A check box with no listener of its own still toggles: that is its action.
+        val toggled = box != null && box.isChecked != wasChecked
+        assertTrue("$tag did nothing", handled || toggled)
         idle()
     }
 
@@ -233,6 +238,17 @@ object Robot {
             save(picture, "unscanned-screen-${android.os.Build.VERSION.SDK_INT}")
             save(area, "unscanned-area-${android.os.Build.VERSION.SDK_INT}")
         }
+    }
+
+    /** A QR code of [text] as a screen shows it (a site's link), for a camera to read. */
+    fun qrPicture(text: String): Bitmap {
+        val matrix = com.google.zxing.qrcode.QRCodeWriter()
+            .encode(text, com.google.zxing.BarcodeFormat.QR_CODE, 600, 600, mapOf(com.google.zxing.EncodeHintType.MARGIN to 4))
+        val b = Bitmap.createBitmap(matrix.width, matrix.height, Bitmap.Config.ARGB_8888)
+        for (y in 0 until matrix.height) for (x in 0 until matrix.width) {
+            b.setPixel(x, y, if (matrix.get(x, y)) android.graphics.Color.BLACK else android.graphics.Color.WHITE)
+        }
+        return b
     }
 
     /** Staff mode's result tags: a verdict, a refusal or an error is on screen. */

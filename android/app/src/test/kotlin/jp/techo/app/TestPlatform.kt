@@ -81,6 +81,10 @@ class TestPlatform : Platform {
     override fun camera(activity: Activity, preview: TextureView, onFrame: (QrCamera.Frame) -> Unit): QrCamera =
         Camera(onFrame).also { camera = it }
 
+    /** The loopback booking site's CA, when a test starts one. */
+    var siteCa: String? = null
+    override fun siteCaPem(): String? = siteCa
+
     @Volatile var clockMillis = 1_000L
     override fun monotonicMillis(): Long = clockMillis
 }

@@ -128,4 +128,9 @@ class World(
     fun expectLinked(link: LinkActivity) {
         assertEquals("✔ Linked", Robot.text(link, "link.done"))
     }
+
+    /** Linked, in whichever language the screen is in. */
+    fun expectLinkedIn(link: LinkActivity) {
+        assertTrue(Robot.text(link, "link.done") in listOf("✔ Linked", "✔ 連携済"))
+    }
 }

@@ -81,6 +81,9 @@ class MainActivity : TechoActivity() {
             button(t("手帳を登録", "Register a handbook"), tag = "register") {
                 startActivity(Intent(this@MainActivity, RegisterActivity::class.java))
             }
+            button(t("サイトのQRコードで提示", "Answer a site's QR code"), tag = "site") {
+                startActivity(Intent(this@MainActivity, SiteActivity::class.java))
+            }
             button(t("確認モード（事業者向け）", "Staff mode (check a code)"), tag = "staff") {
                 startActivity(Intent(this@MainActivity, StaffActivity::class.java))
             }

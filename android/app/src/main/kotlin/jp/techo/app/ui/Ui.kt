@@ -12,8 +12,11 @@ import android.widget.LinearLayout
 import android.widget.ScrollView
 import android.widget.TextView
 import jp.techo.app.TechoApp
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
 import uniffi.techo_ffi.Language
 
 /** Japanese or English, as the holder's phone is set. */
@@ -64,6 +67,36 @@ abstract class TechoActivity : Activity() {
     override fun onDestroy() {
         scope.cancel()
         super.onDestroy()
+    }
+
+    /** Asks before something that cannot be undone. */
+    protected fun confirm(message: String, then: () -> Unit) {
+        android.app.AlertDialog.Builder(this)
+            .setMessage(message)
+            .setPositiveButton(t("はい", "Yes")) { _, _ -> then() }
+            .setNegativeButton(t("やめる", "Cancel"), null)
+            .show()
+    }
+
+    /**
+     * Withdraws the issuer's linkage consent for handbook [id] after asking: the server revokes
+     * the credentials and deletes what it holds. [done] gets the new state's label or the error.
+     */
+    protected fun withdrawConsent(id: String, done: (String?) -> Unit) = confirm(
+        t("サーバーの証明書を失効させ、保持データを削除します", "The server revokes the credentials and deletes what it holds"),
+    ) {
+        scope.launch {
+            val message = withContext(Dispatchers.IO) {
+                try {
+                    app.wallet.unlink(app.service(), id, lang).label
+                } catch (e: uniffi.techo_ffi.TechoException) {
+                    e.message
+                } catch (e: jp.techo.app.ConfigMissing) {
+                    e.message
+                }
+            }
+            done(message)
+        }
     }
 
     /** Replaces the screen with a scrolling column built by [build]. */

@@ -214,7 +214,8 @@ class SocketCard(port: Int, private val extended: Boolean) : CardTransport, Auto
 class Servers(dir: File, vararg extra: String) : AutoCloseable {
     private val data = File(dir, "server")
     private val process: Process
-    private val endpoints = File(data, "endpoints.json")
+    /** The file techo-server writes its address and CA to (a booking site reads it). */
+    val endpoints = File(data, "endpoints.json")
 
     init {
         val bin = System.getenv("TECHO_SERVER_BIN") ?: bin("techo-server")
@@ -240,6 +241,89 @@ class Servers(dir: File, vararg extra: String) : AutoCloseable {
 
     /** The service the app would build from its shipped configuration, for this loopback server. */
     fun service(): TechoService = TechoService(url, caPem)
+
+    override fun close() {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS)
+    }
+}
+
+/**
+ * The reference booking site (`techo-booking-site`) on loopback, checking presentations against
+ * [servers]' lists, and a browser's side of it: ask for the discount, read the session.
+ */
+class BookingSiteProcess(dir: File, servers: Servers) : AutoCloseable {
+    private val info = File(dir, "site.json")
+    private val process: Process = ProcessBuilder(
+        bin("techo-booking-site"), "--endpoints", servers.endpoints.path, "--info", info.path,
+    )
+        .directory(ROOT)
+        .redirectErrorStream(true)
+        .redirectOutput(File(dir, "site.log"))
+        .start()
+
+    init {
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60)
+        while (!info.exists()) {
+            check(process.isAlive) { "techo-booking-site exited: " + File(dir, "site.log").readText() }
+            check(System.nanoTime() < deadline) { "techo-booking-site did not start within 60 s" }
+            Thread.sleep(50)
+        }
+    }
+
+    private val json = JSONObject(info.readText())
+    val url: String = json.getString("url")
+    /** The site's TLS CA: the phone trusts it for this site only. */
+    val caPem: String = json.getString("ca_pem")
+    private val tls: javax.net.ssl.SSLContext = run {
+        val cert = java.security.cert.CertificateFactory.getInstance("X.509")
+            .generateCertificate(caPem.byteInputStream())
+        val store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType()).apply {
+            load(null, null)
+            setCertificateEntry("site", cert)
+        }
+        val trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm())
+            .apply { init(store) }
+        javax.net.ssl.SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }
+    }
+    private var cookie: String? = null
+
+    private fun connect(path: String): javax.net.ssl.HttpsURLConnection =
+        (java.net.URL(url + path).openConnection() as javax.net.ssl.HttpsURLConnection).apply {
+            sslSocketFactory = tls.socketFactory
+            instanceFollowRedirects = false
+            cookie?.let { setRequestProperty("Cookie", it) }
+        }
+
+    /** The browser asks for the discount on [trip]; returns the session id. */
+    fun discount(trip: String, caregiver: Boolean = false, identity: Boolean = false, sameDevice: Boolean = false): String {
+        if (cookie == null) {
+            cookie = connect("/").run { getHeaderField("Set-Cookie").substringBefore(';').also { disconnect() } }
+        }
+        return post("/discount", buildString {
+            append("trip=$trip&flow=").append(if (sameDevice) "same_device" else "cross_device")
+            if (caregiver) append("&caregiver=on")
+            if (identity) append("&identity=on")
+        })
+    }
+
+    /** The browser buys, asking for the order to be signed; returns the signing session's id. */
+    fun order(session: String): String = post("/sessions/$session/order", "flow=cross_device")
+
+    private fun post(path: String, form: String): String {
+        val c = connect(path)
+        c.requestMethod = "POST"
+        c.doOutput = true
+        c.setRequestProperty("Content-Type", "application/x-www-form-urlencoded")
+        c.outputStream.use { it.write(form.toByteArray()) }
+        val location = c.getHeaderField("Location") ?: error("$path: no session (${c.responseCode})")
+        c.disconnect()
+        return location.removePrefix("/sessions/")
+    }
+
+    /** What the session page shows (its script's JSON: `link`, `state`, `decision`, …). */
+    fun session(id: String): JSONObject = connect("/api/sessions/$id").run {
+        JSONObject(inputStream.bufferedReader().readText()).also { disconnect() }
+    }
 
     override fun close() {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS)
