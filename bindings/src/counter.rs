@@ -121,6 +121,13 @@ impl CounterSession {
         self.with(counter::CounterSession::retry);
     }
 
+    /// Presents `operator`'s coupon `coupon_id` in the code from the next frame on (the coupon
+    /// band says which); `None` for either: the plain counter code again. A coupon that cannot
+    /// be used (withdrawn, ended, not for this handbook) shows why instead of a code.
+    pub fn set_coupon(&self, operator: Option<String>, coupon_id: Option<String>) {
+        self.with(|s| s.set_coupon(operator.zip(coupon_id)));
+    }
+
     /// One tap to another handbook.
     pub fn switch_to(&self, handbook_id: HandbookId) -> Result<(), TechoError> {
         Ok(self.with(|s| s.switch_to(self.wallet.core(), &handbook_id))?)

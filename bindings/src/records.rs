@@ -225,6 +225,8 @@ pub struct CounterView {
     /// The holder's self-declared support band, drawn apart from the items above.
     pub support: Option<SupportBand>,
     /// "保護者が提示（…）": draw it as a band of its own at the top, in words.
+    /// The operator's coupon carried in the code ("Coupon: … ／ operator").
+    pub coupon: Option<String>,
     pub guardian_band: Option<String>,
 }
 
@@ -293,6 +295,7 @@ impl From<CounterScreen> for CounterView {
             update_banner: s.update_banner,
             page_count: u32::try_from(s.page_count).unwrap_or(u32::MAX),
             guardian_band: s.guardian.map(|g| g.text),
+            coupon: s.coupon,
             support: s.support.map(|b| SupportBand {
                 heading: b.heading,
                 tag: b.tag,

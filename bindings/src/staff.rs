@@ -162,6 +162,8 @@ pub struct StaffVerdict {
     pub declared_codes: Vec<String>,
     /// Presented by a guardian (the guardian band), in `lang`.
     pub guardian: Option<String>,
+    /// A coupon carried in the code (`<operator>/<coupon id>`).
+    pub coupon: Option<String>,
 }
 
 #[uniffi::export]
@@ -204,6 +206,7 @@ impl Verifier {
                             .map(|c| c.code().to_owned())
                             .collect(),
                         guardian: v.facts.guardian.map(|g| g.label(l)),
+                        coupon: j.coupon.clone(),
                     }
                 }
                 Err(e) => StaffVerdict {
@@ -221,6 +224,7 @@ impl Verifier {
                     declared: Vec::new(),
                     declared_codes: Vec::new(),
                     guardian: None,
+                    coupon: None,
                 },
             },
         )

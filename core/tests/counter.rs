@@ -282,3 +282,64 @@ fn switching_handbooks_presents_the_other_one_at_once() {
     assert_eq!(f.screen.handbook_id, other.id);
     assert_eq!(f.qr, QrState::NotLinked);
 }
+
+/// The museum in the offline directory with one coupon (withdrawn when `withdrawn`).
+fn museum_with_coupon(wallet: &Wallet, withdrawn: bool) {
+    use techo_core::directory::{Directory, DirectoryEntry, coupon::Coupon};
+    let mut dir = Directory {
+        version: 1,
+        ..Directory::default()
+    };
+    dir.entries.insert(
+        "example-museum".into(),
+        DirectoryEntry {
+            policy_toml: include_str!("../../fixtures/policies/museum-all-kinds.toml").into(),
+            coupons: vec![Coupon {
+                id: "winter-2026".into(),
+                title_ja: "冬の特別展 無料".into(),
+                title_en: "Winter exhibition free".into(),
+                terms_ja: "1回限り".into(),
+                terms_en: "Once only".into(),
+                valid_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+                valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                kinds: vec![],
+                per_holder: 1,
+                withdrawn,
+            }],
+        },
+    );
+    wallet.set_directory(&dir).unwrap();
+}
+
+#[test]
+fn a_chosen_coupon_rides_in_the_code_and_a_withdrawn_one_is_said_without_retrying() {
+    let mut c = counter(true);
+    museum_with_coupon(&c.wallet, false);
+    let plain = code(&c.frame());
+    c.session
+        .set_coupon(Some(("example-museum".into(), "winter-2026".into())));
+    let f = c.frame();
+    assert_ne!(code(&f), plain, "a new code carries the coupon at once");
+    assert_eq!(
+        f.screen.coupon.as_deref(),
+        Some("クーポン：冬の特別展 無料 ／ 例示美術館")
+    );
+
+    // Withdrawn by the operator since: the screen says so and waits for the holder.
+    museum_with_coupon(&c.wallet, true);
+    c.session.set_coupon(None);
+    c.frame();
+    c.session
+        .set_coupon(Some(("example-museum".into(), "winter-2026".into())));
+    let asked = c.keystore.asked();
+    let f = c.run_for(70);
+    match &f.qr {
+        QrState::Failed { message, .. } => assert!(message.contains("取り下げ"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.keystore.asked(),
+        asked,
+        "nothing signed for a withdrawn coupon"
+    );
+}

@@ -48,6 +48,8 @@ pub struct CounterSession {
     backoff: Backoff,
     /// How many times the keystore was asked to sign (for tests and the bench).
     signing_attempts: u32,
+    /// The operator's coupon the holder chose to present: (operator id, coupon id).
+    coupon: Option<(String, String)>,
 }
 
 impl CounterSession {
@@ -58,6 +60,7 @@ impl CounterSession {
             shown: None,
             backoff: Backoff::default(),
             signing_attempts: 0,
+            coupon: None,
         }
     }
 
@@ -88,6 +91,17 @@ impl CounterSession {
         self.shown = None;
         self.backoff.reset();
         Ok(())
+    }
+
+    /// Presents `operator`'s coupon `coupon` in the code from the next frame on (`None`: the
+    /// plain counter code again). The coupon is checked (withdrawn, dates, handbook kind) when
+    /// the code is made; a coupon that cannot be used shows why instead of a code.
+    pub fn set_coupon(&mut self, coupon: Option<(String, String)>) {
+        if self.coupon != coupon {
+            self.coupon = coupon;
+            self.shown = None;
+            self.backoff.reset();
+        }
     }
 
     /// How many times this session asked for a signature (each may be a biometric prompt).
@@ -133,6 +147,10 @@ impl CounterSession {
             *retry_in_ms = self.backoff.wait_ms(now);
         }
         let lang = self.options.lang;
+        screen.coupon = self
+            .coupon
+            .as_ref()
+            .and_then(|(op, id)| coupon_band(wallet, op, id, lang));
         if hb.linkage.is_linked() && !shown.state.keeps_linked() {
             mark_not_presentable(&mut screen, &shown.state, lang);
         }
@@ -178,12 +196,29 @@ impl CounterSession {
             self.signing_attempts += 1;
         }
         let lang = self.options.lang;
-        match wallet.present_code(Some(&hb.id), &ClaimId::COUNTER, None) {
-            Ok((_, code)) => {
+        let made = match &self.coupon {
+            Some((operator, coupon)) => wallet
+                .present_coupon_code(Some(&hb.id), operator, coupon)
+                .map(|(_, code)| code),
+            None => wallet
+                .present_code(Some(&hb.id), &ClaimId::COUNTER, None)
+                .map(|(_, code)| code),
+        };
+        match made {
+            Ok(code) => {
                 self.backoff.reset();
                 (QrState::Code(code), Wait::NextStep)
             }
             Err(WalletError::NoCredential(_)) => (no_credential(wallet, hb, lang), Wait::NextStep),
+            // The coupon cannot be used (withdrawn, ended, not for this handbook): said, and
+            // nothing is tried again until the holder picks the plain code or another coupon.
+            Err(WalletError::Coupon(e)) => (
+                QrState::Failed {
+                    message: lang.part_of(&e.to_string()),
+                    retry_in_ms: 0,
+                },
+                Wait::Tap,
+            ),
             Err(WalletError::Present(PresentError::DeviceKey(e))) => match e {
                 DeviceKeyError::NotUnlocked => (QrState::UnlockNeeded, Wait::Unlock),
                 DeviceKeyError::UserCancelled => (QrState::Cancelled, Wait::Tap),
@@ -239,4 +274,20 @@ fn no_credential(wallet: &Wallet, hb: &Handbook, lang: crate::Lang) -> QrState {
 fn ms_to_next_step(now: DateTime<Utc>, step: u64) -> u32 {
     let end = step_start(step) + chrono::Duration::seconds(STEP_SECONDS);
     u32::try_from((end - now).num_milliseconds().max(1)).unwrap_or(u32::MAX)
+}
+
+/// "クーポン：… ／ 事業者", as the counter shows the coupon carried in the code.
+fn coupon_band(wallet: &Wallet, operator: &str, id: &str, lang: crate::Lang) -> Option<String> {
+    let dir = wallet.directory().ok()?;
+    let coupon = dir.coupon(operator, id)?;
+    let name = dir
+        .entries
+        .get(operator)
+        .and_then(|e| e.policy(operator).ok())
+        .map_or_else(|| operator.to_owned(), |p| p.display_name(lang).to_owned());
+    Some(format!(
+        "{}{} ／ {name}",
+        lang.pick("クーポン：", "Coupon: "),
+        coupon.title(lang)
+    ))
 }

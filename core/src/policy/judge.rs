@@ -25,6 +25,8 @@ pub struct Judgement {
     pub verdict: Verdict,
     /// Support items signed by the holder's device only: shown apart, marked self-declared.
     pub self_declared: Vec<SupportCode>,
+    /// A coupon carried in the code (`<operator>/<coupon id>`), bound to it like the rest.
+    pub coupon: Option<String>,
 }
 
 /// Verifies `payload` and judges it under `policy` for `trip`.
@@ -57,11 +59,13 @@ pub fn judge(
             Ok(Judgement {
                 verdict: evaluate(&facts, policy, trip),
                 self_declared: v.self_declared,
+                coupon: v.coupon,
             })
         }
         Err(VerifyError::CredentialExpired(until)) => Ok(Judgement {
             verdict: expired(policy, until),
             self_declared: Vec::new(),
+            coupon: None,
         }),
         Err(e) => Err(e),
     }
@@ -113,6 +117,9 @@ impl Judgement {
                 lang.pick(&policy.discount_ja, &policy.discount_en)
                     .to_owned(),
             );
+        }
+        if let Some(c) = &self.coupon {
+            out.push(coupon_line(c, policy, lang));
         }
         out.extend(v.reasons.iter().map(|r| format!("→ {}", r.text(lang))));
         out.extend(
@@ -168,6 +175,21 @@ impl Judgement {
     /// (empty when the holder declared nothing).
     pub fn declared_lines(&self, lang: Lang) -> Vec<String> {
         declared_lines(&self.self_declared, lang)
+    }
+}
+
+/// The coupon in a code, for this counter: its id when it is this operator's, a warning when
+/// it is another's (it is not redeemed here).
+fn coupon_line(reference: &str, policy: &OperatorPolicy, lang: Lang) -> String {
+    match reference.split_once('/') {
+        Some((op, id)) if op == policy.id => format!("{}{id}", lang.pick("クーポン：", "Coupon: ")),
+        _ => format!(
+            "{}{reference}",
+            lang.pick(
+                "他の事業者のクーポンです（ここでは使えません）：",
+                "another operator's coupon (not usable here): "
+            )
+        ),
     }
 }
 

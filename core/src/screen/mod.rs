@@ -95,6 +95,9 @@ pub struct CounterScreen {
     pub support: Option<support::SupportBand>,
     /// "保護者が提示（親：…）": a band of its own, in words, at the top of the screen.
     pub guardian: Option<GuardianBand>,
+    /// The operator's coupon carried in the code, as the holder chose it: "クーポン：…（事業者）".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<String>,
 }
 
 /// The guardian band: text (not just a colour) that the holder may not be the one at the counter.
@@ -159,6 +162,7 @@ pub fn build(
             background: "#4A148C".into(),
             text_colour: "#FFFFFF".into(),
         }),
+        coupon: None,
     }
 }
 

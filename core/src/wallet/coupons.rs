@@ -20,6 +20,17 @@ impl Wallet {
             .collect())
     }
 
+    /// [`Wallet::present_coupon`] with the QR symbol to draw (the counter screen's code).
+    pub fn present_coupon_code(
+        &self,
+        id: Option<&HandbookId>,
+        operator: &str,
+        coupon: &str,
+    ) -> Result<(Coupon, crate::token::ShownCode), WalletError> {
+        let (_, found, payload) = self.present_coupon(id, operator, coupon)?;
+        Ok((found, crate::token::ShownCode::new(payload)?))
+    }
+
     /// A counter presentation carrying `operator`'s coupon `coupon`.
     pub fn present_coupon(
         &self,

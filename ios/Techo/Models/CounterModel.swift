@@ -13,9 +13,11 @@ final class CounterModel: ObservableObject {
     private var next: DispatchWorkItem?
     private var running = false
 
-    init(env: AppEnvironment, options: CounterOptions) {
+    init(env: AppEnvironment, options: CounterOptions, coupon: (String, String)? = nil) {
         self.env = env
         session = CounterSession(wallet: env.wallet, options: options)
+        // A coupon chosen in the list rides in the code; the core checks it and draws its band.
+        session.setCoupon(operator: coupon?.0, couponId: coupon?.1)
     }
 
     func start() {

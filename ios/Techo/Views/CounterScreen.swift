@@ -11,7 +11,8 @@ struct CounterScreen: View {
     @Environment(\.dismiss) private var dismiss
     @State private var savedBrightness: CGFloat = UIScreen.main.brightness
 
-    init(env: AppEnvironment) {
+    /// `coupon`: (operator, coupon id) to carry in the code, from the coupon list.
+    init(env: AppEnvironment, coupon: (String, String)? = nil) {
         let scale: Double = {
             switch UIApplication.shared.preferredContentSizeCategory {
             case .accessibilityExtraExtraExtraLarge, .accessibilityExtraExtraLarge: return 2.0
@@ -22,7 +23,7 @@ struct CounterScreen: View {
         }()
         let options = CounterOptions(lang: env.lang, reducedMotion: UIAccessibility.isReduceMotionEnabled,
                                      textScale: scale, photoEnlarged: false)
-        _model = StateObject(wrappedValue: CounterModel(env: env, options: options))
+        _model = StateObject(wrappedValue: CounterModel(env: env, options: options, coupon: coupon))
     }
 
     var body: some View {
@@ -70,6 +71,7 @@ struct CounterScreen: View {
                 ScrollView {
                     VStack(alignment: .leading, spacing: 8) {
                         if let banner = v.updateBanner { Text(banner).padding(8).background(Color.yellow.opacity(0.3)) }
+                        if let coupon = v.coupon { Text(coupon).bold().padding(8).background(Color.blue.opacity(0.12)) }
                         if let band = v.guardianBand {
                             Text(band).bold().padding(8).frame(maxWidth: .infinity, alignment: .leading)
                                 .background(Color(red: 0.36, green: 0.17, blue: 0.51)).foregroundColor(.white)

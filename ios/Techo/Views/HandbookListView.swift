@@ -30,6 +30,8 @@ struct HandbookListView: View {
                     }
                 }
                 NavigationLink(env.pick("手帳を登録", "Register a handbook")) { RegisterView() }
+                NavigationLink(env.pick("使える場所", "Where to use it")) { PlacesView() }
+                NavigationLink(env.pick("クーポン", "Coupons")) { CouponsView() }
                 NavigationLink(env.pick("確認モード（事業者向け）", "Staff mode")) { StaffView(model: StaffModel(env: env)) }
                 NavigationLink(env.pick("設定", "Settings")) { SettingsView() }
             }

@@ -47,6 +47,7 @@ class CounterActivity : TechoActivity() {
     private lateinit var column: LinearLayout
     private lateinit var banner: TextView
     private lateinit var guardian: TextView
+    private lateinit var coupon: TextView
     private lateinit var shape: ShapeView
     private lateinit var kind: TextView
     private lateinit var items: LinearLayout
@@ -75,6 +76,8 @@ class CounterActivity : TechoActivity() {
             app.wallet,
             CounterOptions(lang, reducedMotion, resources.configuration.fontScale.toDouble(), false),
         )
+        // From the coupon list: the code carries the operator's coupon (the band says which).
+        session.setCoupon(intent.getStringExtra(COUPON_OPERATOR), intent.getStringExtra(COUPON_ID))
         worker = Executors.newSingleThreadExecutor { r -> Thread(r, "counter") }
         buildViews()
     }
@@ -94,6 +97,12 @@ class CounterActivity : TechoActivity() {
             visibility = View.GONE
             setBackgroundColor(Color.rgb(0x5B, 0x2C, 0x83))
             setTextColor(Color.WHITE)
+            setPadding(dp(12), dp(8), dp(12), dp(8))
+        }
+        coupon = line("counter.coupon").apply {
+            visibility = View.GONE
+            setBackgroundColor(Color.rgb(0xE8, 0xF0, 0xFE))
+            setTextColor(Color.rgb(0x1A, 0x1A, 0x1A))
             setPadding(dp(12), dp(8), dp(12), dp(8))
         }
         val header = LinearLayout(this).apply { orientation = LinearLayout.HORIZONTAL }
@@ -210,6 +219,9 @@ class CounterActivity : TechoActivity() {
         glow.phase = v.glowPhase
         banner.visibility = if (v.updateBanner == null) View.GONE else View.VISIBLE
         banner.text = v.updateBanner
+        coupon.visibility = if (v.coupon == null) View.GONE else View.VISIBLE
+        coupon.text = v.coupon
+        coupon.points(v.itemPt)
         guardian.visibility = if (v.guardianBand == null) View.GONE else View.VISIBLE
         guardian.text = v.guardianBand
         guardian.points(v.itemPt)
@@ -342,5 +354,10 @@ class CounterActivity : TechoActivity() {
                 requestFrame()
             }
         }
+    }
+
+    companion object {
+        const val COUPON_OPERATOR = "coupon_operator"
+        const val COUPON_ID = "coupon_id"
     }
 }

@@ -81,6 +81,12 @@ class MainActivity : TechoActivity() {
             button(t("手帳を登録", "Register a handbook"), tag = "register") {
                 startActivity(Intent(this@MainActivity, RegisterActivity::class.java))
             }
+            button(t("使える場所", "Where to use it"), tag = "places") {
+                startActivity(Intent(this@MainActivity, PlacesActivity::class.java))
+            }
+            button(t("クーポン", "Coupons"), tag = "coupons") {
+                startActivity(Intent(this@MainActivity, CouponsActivity::class.java))
+            }
             button(t("サイトのQRコードで提示", "Answer a site's QR code"), tag = "site") {
                 startActivity(Intent(this@MainActivity, SiteActivity::class.java))
             }

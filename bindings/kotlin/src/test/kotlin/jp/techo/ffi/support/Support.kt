@@ -242,9 +242,45 @@ class Servers(dir: File, vararg extra: String) : AutoCloseable {
     /** The service the app would build from its shipped configuration, for this loopback server. */
     fun service(): TechoService = TechoService(url, caPem)
 
+    /**
+     * An operator publishes a coupon, as its own software would: support issues the operator's
+     * token (admin API), the operator puts the coupon with it.
+     */
+    fun publishCoupon(operator: String, coupon: JSONObject) {
+        val token = JSONObject(call("POST", "/v1/admin/operators/$operator/token", json.getString("admin_token"), null))
+            .getString("token")
+        call("PUT", "/v1/operators/$operator/coupons/${coupon.getString("id")}", token, coupon.toString())
+    }
+
+    private fun call(method: String, path: String, bearer: String, body: String?): String {
+        val c = (java.net.URL(url + path).openConnection() as javax.net.ssl.HttpsURLConnection)
+        c.sslSocketFactory = trusting(caPem).socketFactory
+        c.requestMethod = method
+        c.setRequestProperty("Authorization", "Bearer $bearer")
+        if (body != null) {
+            c.doOutput = true
+            c.setRequestProperty("Content-Type", "application/json")
+            c.outputStream.use { it.write(body.toByteArray()) }
+        }
+        check(c.responseCode in 200..299) { "$method $path: ${c.responseCode}" }
+        return c.inputStream.bufferedReader().readText().also { c.disconnect() }
+    }
+
     override fun close() {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS)
     }
+}
+
+/** TLS that trusts [caPem] only (a loopback server's test CA). */
+fun trusting(caPem: String): javax.net.ssl.SSLContext {
+    val cert = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(caPem.byteInputStream())
+    val store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType()).apply {
+        load(null, null)
+        setCertificateEntry("ca", cert)
+    }
+    val trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm())
+        .apply { init(store) }
+    return javax.net.ssl.SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }
 }
 
 /**
@@ -274,17 +310,7 @@ class BookingSiteProcess(dir: File, servers: Servers) : AutoCloseable {
     val url: String = json.getString("url")
     /** The site's TLS CA: the phone trusts it for this site only. */
     val caPem: String = json.getString("ca_pem")
-    private val tls: javax.net.ssl.SSLContext = run {
-        val cert = java.security.cert.CertificateFactory.getInstance("X.509")
-            .generateCertificate(caPem.byteInputStream())
-        val store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType()).apply {
-            load(null, null)
-            setCertificateEntry("site", cert)
-        }
-        val trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm())
-            .apply { init(store) }
-        javax.net.ssl.SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }
-    }
+    private val tls = trusting(caPem)
     private var cookie: String? = null
 
     private fun connect(path: String): javax.net.ssl.HttpsURLConnection =

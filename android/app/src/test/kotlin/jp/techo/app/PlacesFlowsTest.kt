@@ -1,0 +1,96 @@
+package jp.techo.app
+
+import android.Manifest
+import android.graphics.SurfaceTexture
+import android.view.TextureView
+import jp.techo.app.Robot.find
+import jp.techo.app.Robot.follow
+import jp.techo.app.Robot.launch
+import jp.techo.app.Robot.screenshot
+import jp.techo.app.Robot.tap
+import jp.techo.app.Robot.text
+import jp.techo.app.Robot.waitFor
+import jp.techo.app.ui.CounterActivity
+import jp.techo.app.ui.CouponsActivity
+import jp.techo.app.ui.PlacesActivity
+import jp.techo.app.ui.StaffActivity
+import org.json.JSONObject
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
+import org.robolectric.annotation.GraphicsMode
+
+/**
+ * Places and coupons on the phone: the operator directory synced from techo-server (the fixture
+ * policies), filtered by category and area with what this handbook gets; a coupon the museum
+ * published, listed with its terms, presented on the counter screen, and seen by the museum's
+ * staff mode.
+ */
+@RunWith(RobolectricTestRunner::class)
+@Config(manifest = Config.NONE, sdk = [26, 28, 34], application = TestApp::class, qualifiers = "w411dp-h891dp-xxhdpi")
+@GraphicsMode(GraphicsMode.Mode.NATIVE)
+class PlacesFlowsTest {
+    private val winter = JSONObject()
+        .put("id", "winter-2026")
+        .put("title_ja", "冬の特別展 ご本人と付添1名 無料")
+        .put("title_en", "Winter exhibition: holder and one companion free")
+        .put("terms_ja", "1回限り。他の割引と併用できません。")
+        .put("terms_en", "Once only; not with other discounts.")
+        .put("valid_from", "2026-01-01")
+        .put("valid_until", "2099-12-31")
+        .put("per_holder", 1)
+
+    @Test
+    fun `places from the signed directory, a coupon with its terms, on the counter and at the museum`() = World().use { w ->
+        val id = w.register(w.home())
+        w.expectLinked(w.link(w.home(), id))
+        w.servers!!.publishCoupon("example-museum", winter)
+
+        val main = w.home()
+        tap(main, "places")
+        val places = follow(main, PlacesActivity::class.java)
+        waitFor("the directory sync") { find(places, "places.sync") != null }
+        assertTrue(text(places, "place.example-museum.verdict").contains("ACCEPTED HERE"))
+        // The city bus takes linked screens only: this handbook is linked, so it is listed.
+        assertNotNull(find(places, "place.example-city-bus"))
+        tap(places, "places.category.bus")
+        assertNotNull(find(places, "place.example-city-bus"))
+        assertNull(find(places, "place.example-museum"))
+        tap(places, "places.category.all")
+        Robot.type(places, "places.area", "神奈川")
+        tap(places, "places.area.apply")
+        assertNotNull("the ferry is in 神奈川県", find(places, "place.example-ferry"))
+        assertNull("the museum is in 東京都", find(places, "place.example-museum"))
+        assertNotNull("nationwide operators always match", find(places, "place.example-rail"))
+
+        val home = w.home()
+        tap(home, "coupons")
+        val coupons = follow(home, CouponsActivity::class.java)
+        assertEquals("Winter exhibition: holder and one companion free", text(coupons, "coupon.example-museum.winter-2026"))
+        assertNotNull("the terms every coupon shares", find(coupons, "coupons.terms"))
+        tap(coupons, "coupon.use.example-museum.winter-2026")
+        val counter = follow(coupons, CounterActivity::class.java)
+        waitFor("the first counter frame") { counter.shown?.code != null }
+        assertEquals("Coupon: Winter exhibition: holder and one companion free ／ Example Art Museum", text(counter, "counter.coupon"))
+        val code = Robot.codeArea(counter, screenshot(counter))
+
+        // The museum's staff mode reads the coupon in the code.
+        shadowOf(RuntimeEnvironment.getApplication()).grantPermissions(Manifest.permission.CAMERA)
+        val staff = launch<StaffActivity>()
+        waitFor("the lists") { find(staff, "staff.ready") != null }
+        (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
+            .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
+        tap(staff, "staff.change_operator")
+        tap(staff, "operator.example-museum")
+        Robot.pointCamera(staff, w.platform.camera!!, code)
+        waitFor("the museum's verdict") { find(staff, "staff.accepted") != null }
+        assertTrue(Robot.spoken(staff).contains("Coupon: winter-2026"))
+    }
+}
