@@ -162,6 +162,18 @@ impl Wallet {
         }))
     }
 
+    /// How many page images handbook `handbook_id` has.
+    pub fn page_count(&self, handbook_id: HandbookId) -> Result<u32, TechoError> {
+        Ok(u32::try_from(self.inner.get(&handbook_id)?.pages.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Removes page `index` (0-based); returns how many are left.
+    pub fn remove_page(&self, handbook_id: HandbookId, index: u32) -> Result<u32, TechoError> {
+        let n = usize::try_from(index).unwrap_or(usize::MAX);
+        let hb = self.inner.remove_page(&handbook_id, n)?;
+        Ok(u32::try_from(hb.pages.len()).unwrap_or(u32::MAX))
+    }
+
     /// Removes a handbook, its photo, credentials and device keys.
     pub fn withdraw(&self, handbook_id: HandbookId) -> Result<(), TechoError> {
         self.inner.withdraw(&handbook_id)?;

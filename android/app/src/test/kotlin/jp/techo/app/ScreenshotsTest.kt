@@ -18,6 +18,11 @@ import jp.techo.app.ui.MainActivity
 import jp.techo.app.ui.RegisterActivity
 import jp.techo.app.ui.SettingsActivity
 import jp.techo.app.ui.StaffActivity
+import jp.techo.app.ui.PlacesActivity
+import jp.techo.app.ui.CouponsActivity
+import jp.techo.app.ui.ProfileActivity
+import jp.techo.app.ui.PagesActivity
+import jp.techo.app.ui.LedgerActivity
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
@@ -150,8 +155,32 @@ class ScreenshotsTest {
         waitFor("the operator's verdict") { find(staff, "staff.accepted") != null }
         shot(staff, "16-staff-verdict")
 
-        shot(launch<SettingsActivity>(), "17-settings")
-        shot(launch<KeyGoneActivity>(), "18-key-gone")
+        w.servers!!.publishCoupon(
+            "example-museum",
+            org.json.JSONObject()
+                .put("id", "winter-2026")
+                .put("title_ja", "冬の特別展 ご本人と付添1名 無料")
+                .put("title_en", "Winter exhibition: holder and one companion free")
+                .put("terms_ja", "1回限り。他の割引と併用できません。")
+                .put("terms_en", "Once only; not with other discounts.")
+                .put("valid_from", "2026-01-01")
+                .put("valid_until", "2099-12-31"),
+        )
+        val places = launch<PlacesActivity>()
+        waitFor("the directory") { find(places, "places.sync") != null }
+        shot(places, "17-places")
+        shot(launch<CouponsActivity>(), "18-coupons")
+        val settings = launch<SettingsActivity>()
+        shot(settings, "19-settings")
+        tap(settings, "profile")
+        val profile = follow(settings, ProfileActivity::class.java)
+        tap(profile, "profile.electric_wheelchair")
+        shot(profile, "20-profile")
+        tap(settings, "pages.$id")
+        shot(follow(settings, PagesActivity::class.java), "21-pages")
+        tap(settings, "ledger.$id")
+        shot(follow(settings, LedgerActivity::class.java), "22-ledger")
+        shot(launch<KeyGoneActivity>(), "23-key-gone")
         assertEquals("accessibility problems:\n" + problems.joinToString("\n"), emptyList<String>(), problems)
     }
 }

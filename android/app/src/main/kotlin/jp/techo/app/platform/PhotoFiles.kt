@@ -24,6 +24,16 @@ object PhotoFiles {
     private const val MAX_READ = 32 * 1024 * 1024
     private const val KEEP_AS_IS = 1_500_000
 
+    /** The system's photo picker (Android 13+), or any app that hands out an image. */
+    fun pickIntent(): android.content.Intent =
+        if (android.os.Build.VERSION.SDK_INT >= android.os.Build.VERSION_CODES.TIRAMISU) {
+            android.content.Intent(android.provider.MediaStore.ACTION_PICK_IMAGES)
+        } else {
+            android.content.Intent(android.content.Intent.ACTION_GET_CONTENT)
+                .setType("image/*")
+                .addCategory(android.content.Intent.CATEGORY_OPENABLE)
+        }
+
     /** Where the camera app writes (served to it by [CaptureProvider]). */
     fun captureFile(context: Context) = File(context.cacheDir, "capture.jpg")
 

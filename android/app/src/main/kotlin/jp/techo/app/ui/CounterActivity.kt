@@ -48,6 +48,8 @@ class CounterActivity : TechoActivity() {
     private lateinit var banner: TextView
     private lateinit var guardian: TextView
     private lateinit var coupon: TextView
+    /** Unlocks passed on this screen (frames asked for before the latest one are stale). */
+    private var unlocks = 0
     private lateinit var shape: ShapeView
     private lateinit var kind: TextView
     private lateinit var items: LinearLayout
@@ -185,17 +187,22 @@ class CounterActivity : TechoActivity() {
     private fun requestFrame() {
         main.removeCallbacks(next)
         if (!running || worker.isShutdown) return
+        val asked = unlocks
         worker.execute {
             val result = try {
                 Result.success(session.frame())
             } catch (e: TechoException) {
                 Result.failure(e)
             }
-            main.post { draw(result) }
+            main.post { draw(result, asked) }
         }
     }
 
-    private fun draw(result: Result<CounterFrame?>) {
+    /**
+     * [asked]: how many unlocks had passed when the frame was asked for. A frame made before the
+     * latest unlock may still say "unlock needed": it must not prompt a second time.
+     */
+    private fun draw(result: Result<CounterFrame?>, asked: Int) {
         if (isFinishing || isDestroyed) return
         val frame = result.getOrElse { e ->
             showMessage(e.message ?: e.toString(), retryLabel = null)
@@ -203,6 +210,10 @@ class CounterActivity : TechoActivity() {
             return
         } ?: return finish()
         shown = frame
+        if (frame.status == CodeStatus.UNLOCK_NEEDED && asked != unlocks && !app.lock.needsUnlock()) {
+            requestFrame()
+            return
+        }
         val locked = app.lock.needsUnlock() || frame.status == CodeStatus.UNLOCK_NEEDED
         render(frame, locked)
         if (locked) askToUnlock()
@@ -298,6 +309,7 @@ class CounterActivity : TechoActivity() {
         unlocking = true
         app.platform.unlock(this, t("Techo のロック解除", "Unlock Techo"), t("手帳を表示します", "to show the handbook")) { result ->
             if (result == UnlockResult.Unlocked) {
+                unlocks++
                 app.lock.unlocked()
                 work { session.unlocked() }
                 unlocking = false

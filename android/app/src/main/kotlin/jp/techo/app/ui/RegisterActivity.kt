@@ -3,7 +3,6 @@ package jp.techo.app.ui
 import android.content.Intent
 import android.graphics.BitmapFactory
 import android.net.Uri
-import android.os.Build
 import android.os.Bundle
 import android.provider.MediaStore
 import android.text.InputType
@@ -209,14 +208,7 @@ class RegisterActivity : TechoActivity() {
         status.visibility = if (message.isEmpty()) View.GONE else View.VISIBLE
     }
 
-    private fun pickPhoto() {
-        val intent = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
-            Intent(MediaStore.ACTION_PICK_IMAGES)
-        } else {
-            Intent(Intent.ACTION_GET_CONTENT).setType("image/*").addCategory(Intent.CATEGORY_OPENABLE)
-        }
-        startActivityForResult(intent, PICK_PHOTO)
-    }
+    private fun pickPhoto() = startActivityForResult(PhotoFiles.pickIntent(), PICK_PHOTO)
 
     private fun takePhoto() {
         val target = PhotoFiles.captureUri(this)
