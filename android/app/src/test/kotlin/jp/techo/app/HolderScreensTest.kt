@@ -49,7 +49,8 @@ class HolderScreensTest {
         tap(pages, "pages.add")
         val asked = shadowOf(pages).nextStartedActivityForResult ?: error("the picker was not opened")
         shadowOf(pages).receiveResult(asked.intent, Activity.RESULT_OK, Intent().setData(uri))
-        waitFor("the page stored") { find(pages, "pages.image.0") != null }
+        waitFor("the page stored") { find(pages, "pages.message") != null }
+        assertNotNull("stored and shown: ${Robot.spoken(pages)}", find(pages, "pages.image.0"))
         assertEquals(1u, Robot.app.wallet.pageCount(id))
         val small = Robot.view(pages, "pages.image.0").layoutParams.height
         tap(pages, "pages.image.0")

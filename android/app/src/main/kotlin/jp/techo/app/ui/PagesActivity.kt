@@ -42,14 +42,20 @@ class PagesActivity : TechoActivity() {
             if (count == 0) text(t("まだありません", "None yet"), tag = "pages.none")
             for (i in 0 until count) page(i)
             button(t("ページの写真を追加", "Add a photo of a page"), tag = "pages.add") {
-                startActivityForResult(PhotoFiles.pickIntent(), PICK_PAGE)
+                // The activity's, not the hidden View.startActivityForResult the column offers
+                // (its result would never reach onActivityResult).
+                this@PagesActivity.startActivityForResult(PhotoFiles.pickIntent(), PICK_PAGE)
             }
         }
     }
 
     private fun LinearLayout.page(i: Int) {
-        val data = app.wallet.page(handbookId, i.toUInt()) ?: return
-        val bitmap = BitmapFactory.decodeByteArray(data.bytes, 0, data.bytes.size) ?: return
+        val data = app.wallet.page(handbookId, i.toUInt())
+        val bitmap = data?.let { BitmapFactory.decodeByteArray(it.bytes, 0, it.bytes.size) }
+        if (data == null || bitmap == null) {
+            text(t("${i + 1}ページ目：表示できません", "Page ${i + 1}: cannot be shown"), tag = "pages.broken.$i")
+            return
+        }
         val big = enlarged == i
         addView(
             ImageView(context).apply {
