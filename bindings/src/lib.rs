@@ -42,7 +42,7 @@ pub use keep_linked::{HandbookProblem, KeepLinkedReport, LinkageNotice, NoticeKi
 pub use keys::{DataKeyError, DataKeyProvider, DeviceKeyError, DeviceKeyStore};
 pub use ledger::{ConsentLedger, IssuerConsent, SharedWithSite};
 pub use link_flow::{LinkFlow, LinkProgress, LinkStep};
-pub use places::{CouponRow, PlaceFilter, PlaceRow, standard_coupon_terms};
+pub use places::{CouponRow, PlaceCategory, PlaceFilter, PlaceRow, standard_coupon_terms};
 pub use records::*;
 pub use service::TechoService;
 pub use site::{SiteFlow, SiteIdentity, SiteOutcome, SiteSession, SiteTrip, SiteVerifier};

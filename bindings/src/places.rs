@@ -7,7 +7,7 @@ use crate::records::Language;
 use crate::service::TechoService;
 use crate::wallet::Wallet;
 use std::sync::Arc;
-use techo_core::directory::{Directory, PlaceQuery, Synced};
+use techo_core::directory::{Directory, PlaceQuery};
 use techo_core::model::HandbookId;
 use techo_core::policy::Trip;
 
@@ -22,12 +22,21 @@ pub struct PlaceFilter {
     pub handbook_id: Option<HandbookId>,
 }
 
+/// A category to filter by.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlaceCategory {
+    pub id: String,
+    pub label: String,
+}
+
 /// One operator in the list.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PlaceRow {
     pub operator: String,
     pub name: String,
     pub category: String,
+    /// The category in the holder's language.
+    pub category_label: String,
     pub area: String,
     pub discount: String,
     /// With a handbook: "◯ ACCEPTED HERE" / "△ CHECK MANUALLY", and who gets the discount.
@@ -70,8 +79,8 @@ impl Wallet {
         Ok(self.core().counter_handbook()?.map(|h| h.id))
     }
 
-    /// The categories the directory has, sorted.
-    pub fn place_categories(&self) -> Result<Vec<String>, TechoError> {
+    /// The categories the directory has, sorted, labelled in `lang`.
+    pub fn place_categories(&self, lang: Language) -> Result<Vec<PlaceCategory>, TechoError> {
         let dir = self.core().directory()?;
         let mut out: Vec<String> = dir
             .entries
@@ -80,7 +89,13 @@ impl Wallet {
             .collect();
         out.sort();
         out.dedup();
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .map(|id| PlaceCategory {
+                label: techo_core::policy::category_label(&id, lang.into()),
+                id,
+            })
+            .collect())
     }
 
     /// Operators matching `filter`, nationwide ones last, from the offline copy.
@@ -118,6 +133,7 @@ impl Wallet {
                     .map(|v| v.decision.headline(l).to_owned()),
                 grant: p.verdict.as_ref().map(|v| v.grant.line(l).to_owned()),
                 operator: p.policy.id,
+                category_label: techo_core::policy::category_label(&p.policy.category, l),
                 category: p.policy.category,
                 area: p.policy.area,
             })
@@ -178,16 +194,6 @@ impl Wallet {
                     detail: l.part_of(&other.to_string()),
                 },
             })?;
-        Ok(match synced {
-            Synced::Unchanged => l.pick("変更なし", "up to date").to_owned(),
-            Synced::Changes { changed, removed } => format!(
-                "{} +{changed} / -{removed}",
-                l.pick("更新しました", "updated")
-            ),
-            Synced::Full { operators } => format!(
-                "{} {operators}",
-                l.pick("事業者一覧を取得しました：", "operators fetched:")
-            ),
-        })
+        Ok(synced.describe(l))
     }
 }

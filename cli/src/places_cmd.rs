@@ -4,7 +4,7 @@
 use crate::args::PlacesCmd;
 use crate::error::CliError;
 use crate::print_json;
-use techo_core::directory::{Directory, PlaceQuery, Synced};
+use techo_core::directory::{Directory, PlaceQuery};
 use techo_core::model::HandbookId;
 use techo_core::policy::Trip;
 use techo_core::portal::TechoClient;
@@ -26,26 +26,9 @@ fn sync_now(wallet: &Wallet, cmd: &PlacesCmd, lang: Lang, json: bool) -> Result<
         .block_on(wallet.sync_directory(&client, cmd.trust_new_root))
         .map_err(|e| CliError::Linkage(e.to_string()))?;
     if !json {
-        out!("{}", describe_sync(&synced, lang));
+        out!("{}", synced.describe(lang));
     }
     Ok(())
-}
-
-/// What a directory sync did, in the holder's words.
-pub(crate) fn describe_sync(synced: &Synced, lang: Lang) -> String {
-    match synced {
-        Synced::Unchanged => lang
-            .pick("事業者一覧：変更なし", "directory: unchanged")
-            .to_owned(),
-        Synced::Changes { changed, removed } => format!(
-            "{} +{changed} / -{removed}",
-            lang.pick("事業者一覧を更新:", "directory updated:")
-        ),
-        Synced::Full { operators } => format!(
-            "{} {operators}",
-            lang.pick("事業者一覧を取得:", "directory fetched, operators:")
-        ),
-    }
 }
 
 /// Loads a signed directory file, checked against a trust list signed by the pinned root.

@@ -167,7 +167,7 @@ async fn places(
         );
         t.say(&line, &line);
     }
-    let summary = format!("  {}", crate::places_cmd::describe_sync(&synced, lang));
+    let summary = format!("  {}", synced.describe(lang));
     t.step(
         "places",
         &summary,

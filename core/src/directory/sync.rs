@@ -30,6 +30,25 @@ pub enum Synced {
     Full { operators: usize },
 }
 
+impl Synced {
+    /// What a sync did, in the holder's words.
+    pub fn describe(&self, lang: crate::Lang) -> String {
+        match self {
+            Synced::Unchanged => lang
+                .pick("事業者一覧：変更なし", "directory: unchanged")
+                .to_owned(),
+            Synced::Changes { changed, removed } => format!(
+                "{} +{changed} / -{removed}",
+                lang.pick("事業者一覧を更新:", "directory updated:")
+            ),
+            Synced::Full { operators } => format!(
+                "{} {operators}",
+                lang.pick("事業者一覧を取得:", "directory fetched, operators:")
+            ),
+        }
+    }
+}
+
 /// Brings `dir` up to date. On any error `dir` is as it was.
 pub async fn sync(
     client: &TechoClient,

@@ -384,12 +384,7 @@ fn working(stage: LinkStage, lang: Lang) -> LinkStep {
 
 fn hold_card(lang: Lang) -> LinkStep {
     LinkStep::HoldCard {
-        prompt: lang
-            .pick(
-                "マイナンバーカードをスマホの背面にかざし、終わるまで動かさないでください",
-                "Hold the My Number card to the back of the phone and keep it still until it is done",
-            )
-            .to_owned(),
+        prompt: super::pin_entry::hold_card_prompt(lang),
     }
 }
 

@@ -4,6 +4,15 @@
 use crate::card::Pin;
 use zeroize::Zeroizing;
 
+/// "Hold the card", as every flow that reads the card says it.
+pub(super) fn hold_card_prompt(lang: crate::Lang) -> String {
+    lang.pick(
+        "マイナンバーカードをスマホの背面にかざし、終わるまで動かさないでください",
+        "Hold the My Number card to the back of the phone and keep it still until it is done",
+    )
+    .to_owned()
+}
+
 /// The user-authentication PIN is four digits.
 pub const PIN_LENGTH: usize = 4;
 

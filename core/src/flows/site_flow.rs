@@ -500,12 +500,7 @@ fn working(stage: SiteStage, lang: Lang) -> SiteStep {
 
 fn hold_card(card_use: CardUse, lang: Lang) -> SiteStep {
     SiteStep::HoldCard {
-        prompt: lang
-            .pick(
-                "マイナンバーカードをスマホの背面にかざし、終わるまで動かさないでください",
-                "Hold the My Number card to the back of the phone and keep it still until it is done",
-            )
-            .to_owned(),
+        prompt: super::pin_entry::hold_card_prompt(lang),
         card_use,
     }
 }

@@ -154,6 +154,22 @@ const CATEGORIES: [&str; 8] = [
     "rail", "bus", "taxi", "ferry", "air", "venue", "shop", "online",
 ];
 
+/// An operator category as the holder reads it (an unknown one as written).
+pub fn category_label(category: &str, lang: crate::Lang) -> String {
+    let (ja, en) = match category {
+        "rail" => ("鉄道", "rail"),
+        "bus" => ("バス", "bus"),
+        "taxi" => ("タクシー", "taxi"),
+        "ferry" => ("船", "ferry"),
+        "air" => ("航空", "air"),
+        "venue" => ("施設", "venues"),
+        "shop" => ("店舗", "shops"),
+        "online" => ("オンライン", "online"),
+        other => return other.to_owned(),
+    };
+    lang.pick(ja, en).to_owned()
+}
+
 /// A status list older than this is never accepted, whatever a policy says.
 pub const MAX_STATUS_AGE_HOURS: u32 = 24 * 14;
 

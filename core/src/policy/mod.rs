@@ -16,6 +16,6 @@ mod verdict;
 pub use challenge::{CHALLENGE_TTL_SECONDS, ChallengeBook, ChallengeError};
 pub use evaluate::evaluate;
 pub use facts::{Facts, Trip};
-pub use format::{CaregiverRule, OperatorPolicy, PolicyError};
+pub use format::{CaregiverRule, OperatorPolicy, PolicyError, category_label};
 pub use judge::{HARD_STATUS_AGE_HOURS, Judgement, declared_lines, judge};
 pub use verdict::{Decision, Grant, Reason, Verdict};

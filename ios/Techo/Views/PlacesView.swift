@@ -6,7 +6,7 @@ import SwiftUI
 struct PlacesView: View {
     @EnvironmentObject private var env: AppEnvironment
     @State private var rows: [PlaceRow] = []
-    @State private var categories: [String] = []
+    @State private var categories: [PlaceCategory] = []
     @State private var category: String?
     @State private var area = ""
     @State private var onlyMine = true
@@ -20,14 +20,14 @@ struct PlacesView: View {
                     .onSubmit(reload)
                 Picker(env.pick("種類", "Category"), selection: $category) {
                     Text(env.pick("すべて", "all")).tag(String?.none)
-                    ForEach(categories, id: \.self) { Text($0).tag(String?.some($0)) }
+                    ForEach(categories, id: \.id) { Text($0.label).tag(String?.some($0.id)) }
                 }
                 Toggle(env.pick("この手帳で使える所だけ", "Only where this handbook is accepted"), isOn: $onlyMine)
             }
             ForEach(rows, id: \.operator) { p in
                 VStack(alignment: .leading, spacing: 4) {
                     Text(p.name).font(.headline)
-                    Text("\(p.area) ・ \(p.category)")
+                    Text("\(p.area) ・ \(p.categoryLabel)")
                     Text(p.discount)
                     if let headline = p.headline { Text("\(headline) \(p.grant ?? "")").bold() }
                 }
@@ -45,7 +45,7 @@ struct PlacesView: View {
                     note = env.pick("オフライン：端末に保存した一覧を表示しています", "Offline: showing the list kept on this phone")
                 }
             }
-            categories = (try? env.wallet.placeCategories()) ?? []
+            categories = (try? env.wallet.placeCategories(lang: env.lang)) ?? []
             reload()
         }
     }

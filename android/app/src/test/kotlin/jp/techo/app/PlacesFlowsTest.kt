@@ -14,7 +14,6 @@ import jp.techo.app.ui.CounterActivity
 import jp.techo.app.ui.CouponsActivity
 import jp.techo.app.ui.PlacesActivity
 import jp.techo.app.ui.StaffActivity
-import org.json.JSONObject
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
@@ -37,21 +36,11 @@ import org.robolectric.annotation.GraphicsMode
 @Config(manifest = Config.NONE, sdk = [26, 28, 34], application = TestApp::class, qualifiers = "w411dp-h891dp-xxhdpi")
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
 class PlacesFlowsTest {
-    private val winter = JSONObject()
-        .put("id", "winter-2026")
-        .put("title_ja", "冬の特別展 ご本人と付添1名 無料")
-        .put("title_en", "Winter exhibition: holder and one companion free")
-        .put("terms_ja", "1回限り。他の割引と併用できません。")
-        .put("terms_en", "Once only; not with other discounts.")
-        .put("valid_from", "2026-01-01")
-        .put("valid_until", "2099-12-31")
-        .put("per_holder", 1)
-
     @Test
     fun `places from the signed directory, a coupon with its terms, on the counter and at the museum`() = World().use { w ->
         val id = w.register(w.home())
         w.expectLinked(w.link(w.home(), id))
-        w.servers!!.publishCoupon("example-museum", winter)
+        w.servers!!.publishCoupon("example-museum", winterCoupon())
 
         val main = w.home()
         tap(main, "places")

@@ -155,17 +155,7 @@ class ScreenshotsTest {
         waitFor("the operator's verdict") { find(staff, "staff.accepted") != null }
         shot(staff, "16-staff-verdict")
 
-        w.servers!!.publishCoupon(
-            "example-museum",
-            org.json.JSONObject()
-                .put("id", "winter-2026")
-                .put("title_ja", "冬の特別展 ご本人と付添1名 無料")
-                .put("title_en", "Winter exhibition: holder and one companion free")
-                .put("terms_ja", "1回限り。他の割引と併用できません。")
-                .put("terms_en", "Once only; not with other discounts.")
-                .put("valid_from", "2026-01-01")
-                .put("valid_until", "2099-12-31"),
-        )
+        w.servers!!.publishCoupon("example-museum", winterCoupon())
         val places = launch<PlacesActivity>()
         waitFor("the directory") { find(places, "places.sync") != null }
         shot(places, "17-places")

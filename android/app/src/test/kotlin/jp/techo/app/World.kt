@@ -134,3 +134,14 @@ class World(
         assertTrue(Robot.text(link, "link.done") in listOf("✔ Linked", "✔ 連携済"))
     }
 }
+
+/** The museum's winter coupon, as an operator publishes it (valid for years: tests run any day). */
+fun winterCoupon(): org.json.JSONObject = org.json.JSONObject()
+    .put("id", "winter-2026")
+    .put("title_ja", "冬の特別展 ご本人と付添1名 無料")
+    .put("title_en", "Winter exhibition: holder and one companion free")
+    .put("terms_ja", "1回限り。他の割引と併用できません。")
+    .put("terms_en", "Once only; not with other discounts.")
+    .put("valid_from", "2026-01-01")
+    .put("valid_until", "2099-12-31")
+    .put("per_holder", 1)

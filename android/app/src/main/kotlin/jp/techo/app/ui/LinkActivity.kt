@@ -1,8 +1,6 @@
 package jp.techo.app.ui
 
-import android.content.Intent
 import android.os.Bundle
-import android.provider.Settings
 import android.view.WindowManager
 import android.widget.ProgressBar
 import java.text.DateFormat
@@ -116,20 +114,7 @@ class LinkActivity : TechoActivity() {
                 }
                 is LinkStep.HoldCard -> {
                     text(step.prompt, 22f, bold = true, tag = "link.hold")
-                    when (reader.start()) {
-                        CardReader.State.ON -> {}
-                        CardReader.State.OFF -> {
-                            text(t("NFC がオフです。設定でオンにしてください", "NFC is off: turn it on in the settings"), 20f, tag = "link.nfc")
-                            button(t("NFC の設定を開く", "Open the NFC settings"), tag = "link.nfc-settings") {
-                                startActivity(Intent(Settings.ACTION_NFC_SETTINGS))
-                            }
-                        }
-                        CardReader.State.MISSING -> text(
-                            t("この端末は NFC に対応していないため、カードを読み取れません", "This phone has no NFC: it cannot read the card"),
-                            20f,
-                            tag = "link.nfc",
-                        )
-                    }
+                    readerOn(reader, "link")
                     button(t("暗証番号を直す", "Correct the PIN"), tag = "link.back") { render(f.backspace()) }
                 }
                 is LinkStep.Working -> {

@@ -56,7 +56,7 @@ class PlacesActivity : TechoActivity() {
             if (rows.isEmpty()) text(t("該当する事業者はありません", "No matching operators"), tag = "places.none")
             for (p in rows) {
                 text(p.name, 20f, bold = true, tag = "place.${p.operator}")
-                text("${p.area} ・ ${p.category}")
+                text("${p.area} ・ ${p.categoryLabel}")
                 text(p.discount)
                 p.headline?.let { text("$it ${p.grant.orEmpty()}", 18f, bold = true, tag = "place.${p.operator}.verdict") }
             }
@@ -75,10 +75,10 @@ class PlacesActivity : TechoActivity() {
             area = areaField.text.toString().trim().ifEmpty { null }
             render()
         }
-        val categories = listOf<String?>(null) + app.wallet.placeCategories()
-        for (c in categories) {
-            val label = (c ?: t("すべて", "all")) + if (c == category) " ✓" else ""
-            button(label, tag = "places.category.${c ?: "all"}") {
+        val categories = listOf<Pair<String?, String>>(null to t("すべて", "all")) +
+            app.wallet.placeCategories(lang).map { it.id to it.label }
+        for ((c, name) in categories) {
+            button(name + if (c == category) " ✓" else "", tag = "places.category.${c ?: "all"}") {
                 category = c
                 render()
             }

@@ -6,7 +6,6 @@ import android.content.pm.PackageManager
 import android.graphics.SurfaceTexture
 import android.net.Uri
 import android.os.Bundle
-import android.provider.Settings
 import android.text.InputType
 import android.view.TextureView
 import android.view.WindowManager
@@ -261,20 +260,7 @@ class SiteActivity : TechoActivity() {
 
     private fun LinearLayout.holdCard(a: SiteAnswer, step: SiteStep.HoldCard) {
         text(step.prompt, 22f, bold = true, tag = "site.hold")
-        when (reader.start()) {
-            CardReader.State.ON -> {}
-            CardReader.State.OFF -> {
-                text(t("NFC がオフです。設定でオンにしてください", "NFC is off: turn it on in the settings"), 20f, tag = "site.nfc")
-                button(t("NFC の設定を開く", "Open the NFC settings"), tag = "site.nfc-settings") {
-                    startActivity(Intent(Settings.ACTION_NFC_SETTINGS))
-                }
-            }
-            CardReader.State.MISSING -> text(
-                t("この端末は NFC に対応していないため、カードを読み取れません", "This phone has no NFC: it cannot read the card"),
-                20f,
-                tag = "site.nfc",
-            )
-        }
+        readerOn(reader, "site")
         button(t("入力し直す", "Enter it again"), tag = "site.back") {
             render(a.backspace())
         }

@@ -99,6 +99,27 @@ abstract class TechoActivity : Activity() {
         }
     }
 
+    /**
+     * Turns reader mode on for "hold the card" and, when it cannot be, says why under the
+     * prompt: NFC off (with a button to its settings) or no NFC at all. [tag] prefixes the tags.
+     */
+    protected fun LinearLayout.readerOn(reader: jp.techo.app.platform.CardReader, tag: String) {
+        when (reader.start()) {
+            jp.techo.app.platform.CardReader.State.ON -> {}
+            jp.techo.app.platform.CardReader.State.OFF -> {
+                text(t("NFC がオフです。設定でオンにしてください", "NFC is off: turn it on in the settings"), 20f, tag = "$tag.nfc")
+                button(t("NFC の設定を開く", "Open the NFC settings"), tag = "$tag.nfc-settings") {
+                    startActivity(Intent(android.provider.Settings.ACTION_NFC_SETTINGS))
+                }
+            }
+            jp.techo.app.platform.CardReader.State.MISSING -> text(
+                t("この端末は NFC に対応していないため、カードを読み取れません", "This phone has no NFC: it cannot read the card"),
+                20f,
+                tag = "$tag.nfc",
+            )
+        }
+    }
+
     /** Replaces the screen with a scrolling column built by [build]. */
     fun screen(build: LinearLayout.() -> Unit): LinearLayout {
         val column = LinearLayout(this).apply {
