@@ -68,6 +68,13 @@ pub struct OperatorDirectory {
     signed: Vec<u8>,
 }
 
+impl OperatorDirectory {
+    /// The checked directory: policies and coupons (for the coupon queue).
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.directory
+    }
+}
+
 #[uniffi::export]
 impl OperatorDirectory {
     /// The directory saved last time ([`OperatorDirectory::saved`]), its signature checked

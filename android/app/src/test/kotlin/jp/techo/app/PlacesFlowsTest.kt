@@ -78,8 +78,23 @@ class PlacesFlowsTest {
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
         tap(staff, "staff.change_operator")
         tap(staff, "operator.example-museum")
+        Robot.type(staff, "staff.token", w.servers!!.operatorToken("example-museum"))
+        tap(staff, "staff.token.save")
         Robot.pointCamera(staff, w.platform.camera!!, code)
         waitFor("the museum's verdict") { find(staff, "staff.accepted") != null }
         assertTrue(Robot.spoken(staff).contains("Coupon: winter-2026"))
+
+        // Redeemed with one tap: queued, sent with the museum's token, counted by the server.
+        tap(staff, "staff.redeem")
+        assertEquals("use recorded (waiting to be sent)", text(staff, "staff.redeemed"))
+        waitFor("the server's answer") { find(staff, "staff.sent") != null }
+        assertEquals("recorded", text(staff, "staff.sent"))
+        // The same code again: the server never counts it twice.
+        tap(staff, "staff.next")
+        Robot.pointCamera(staff, w.platform.camera!!, code)
+        waitFor("the second verdict") { find(staff, "staff.accepted") != null }
+        tap(staff, "staff.redeem")
+        waitFor("the server's answer") { find(staff, "staff.sent") != null }
+        assertEquals("this code was already counted (never twice)", text(staff, "staff.sent"))
     }
 }

@@ -45,6 +45,7 @@ class StaffActivity : TechoActivity() {
     private lateinit var preview: TextureView
     private lateinit var results: LinearLayout
     private lateinit var operator: StaffOperatorPanel
+    private lateinit var coupons: StaffCoupons
     private var surfaceReady = false
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -64,6 +65,7 @@ class StaffActivity : TechoActivity() {
             setPadding(dp(16), dp(8), dp(16), 0)
         }
         operator = StaffOperatorPanel(setup, lang, getSharedPreferences("staff", MODE_PRIVATE))
+        coupons = StaffCoupons(app, lang, scope, operator)
         // The operator, the trip and the verdict scroll under the camera: with large text a
         // verdict is longer than half a screen, and nothing may be squeezed out of reach.
         val below = LinearLayout(this).apply {
@@ -96,6 +98,8 @@ class StaffActivity : TechoActivity() {
                 verifier = v
                 if (offline == null) {
                     show(listOf(t("コードをカメラに向けてください", "Point the camera at the code")), tag = "staff.ready")
+                    // Redemptions queued while offline go now.
+                    coupons.send(results)
                 } else {
                     val hours = v.listsAgeSeconds(System.currentTimeMillis() / 1000) / 3600
                     show(
@@ -218,7 +222,9 @@ class StaffActivity : TechoActivity() {
                 showCheck(v.check(code, now, lang))
             } else {
                 try {
-                    showVerdict(v.judge(code, now, lang, policy, operator.trip()))
+                    val verdict = v.judge(code, now, lang, policy, operator.trip())
+                    showVerdict(verdict)
+                    if (verdict.decision != StaffDecision.INVALID_CODE) coupons.offer(results, v, code, verdict.coupon)
                 } catch (e: TechoException) {
                     show(listOf(t("確認できません", "Cannot check"), e.message ?: ""), valid = false, tag = "staff.error")
                     nextButton()

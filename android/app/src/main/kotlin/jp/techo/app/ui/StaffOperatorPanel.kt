@@ -24,7 +24,9 @@ class StaffOperatorPanel(
     private val lang: Language,
     private val prefs: SharedPreferences,
 ) {
-    private var directory: OperatorDirectory? = null
+    /** The checked directory the operator was chosen from (its coupons, for redemptions). */
+    var directory: OperatorDirectory? = null
+        private set
     var policy: StaffPolicy? = null
         private set
     private var distance: EditText? = null
@@ -68,6 +70,7 @@ class StaffOperatorPanel(
         }
         distance = null
         caregiver = null
+        p?.let { tokenField(it.id()) }
         val asks = p?.asks() ?: return
         if (asks.distance) {
             distance = EditText(panel.context).apply {
@@ -79,6 +82,28 @@ class StaffOperatorPanel(
         }
         if (asks.caregiver) caregiverChoice()
     }
+
+    /**
+     * The operator's token from support, for sending coupon redemptions; kept in the app's
+     * private preferences, never shown again once saved.
+     */
+    private fun tokenField(operator: String) {
+        val saved = token(operator) != null
+        val field = EditText(panel.context).apply {
+            tag = "staff.token"
+            hint = if (saved) t("事業者トークン：設定済み", "Operator token: set") else t("事業者トークン（クーポンの記録用）", "Operator token (for coupon redemptions)")
+            inputType = InputType.TYPE_CLASS_TEXT or InputType.TYPE_TEXT_VARIATION_PASSWORD
+        }
+        panel.addView(field)
+        panel.button(t("トークンを保存", "Save the token"), tag = "staff.token.save") {
+            val typed = field.text.toString().trim()
+            if (typed.isNotEmpty()) prefs.edit().putString("$TOKEN$operator", typed).apply()
+            showChoice()
+        }
+    }
+
+    /** The operator's token, when staff saved one. */
+    fun token(operator: String): String? = prefs.getString("$TOKEN$operator", null)
 
     /** Whether a caregiver travels: unknown until staff answer (the verdict then says both). */
     private fun caregiverChoice() {
@@ -128,5 +153,6 @@ class StaffOperatorPanel(
 
     private companion object {
         const val KEY = "operator"
+        const val TOKEN = "token."
     }
 }

@@ -247,10 +247,12 @@ class Servers(dir: File, vararg extra: String) : AutoCloseable {
      * token (admin API), the operator puts the coupon with it.
      */
     fun publishCoupon(operator: String, coupon: JSONObject) {
-        val token = JSONObject(call("POST", "/v1/admin/operators/$operator/token", json.getString("admin_token"), null))
-            .getString("token")
-        call("PUT", "/v1/operators/$operator/coupons/${coupon.getString("id")}", token, coupon.toString())
+        call("PUT", "/v1/operators/$operator/coupons/${coupon.getString("id")}", operatorToken(operator), coupon.toString())
     }
+
+    /** The operator's token, as support issues it (admin API). */
+    fun operatorToken(operator: String): String =
+        JSONObject(call("POST", "/v1/admin/operators/$operator/token", json.getString("admin_token"), null)).getString("token")
 
     private fun call(method: String, path: String, bearer: String, body: String?): String {
         val c = (java.net.URL(url + path).openConnection() as javax.net.ssl.HttpsURLConnection)
