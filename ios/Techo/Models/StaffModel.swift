@@ -20,12 +20,20 @@ final class StaffModel: ObservableObject {
     /// The trip as staff answer it; the questions shown are the policy's `asks()`.
     @Published var distanceKm: String = ""
     @Published var caregiver: Bool?
+    /// This operator's coupon is in the last code: "Redeem the coupon" is offered.
+    @Published private(set) var canRedeem = false
+    @Published private(set) var redeemed: String?
+    private var lastCode: Data?
+    private let coupons: CouponQueue
     private var verifier: Verifier?
     private var directory: OperatorDirectory?
     let env: AppEnvironment
     private static let operatorKey = "staff.operator"
 
-    init(env: AppEnvironment) { self.env = env }
+    init(env: AppEnvironment) {
+        self.env = env
+        coupons = CouponQueue.open(saved: try? Data(contentsOf: env.staffFile("staff-coupon-queue.json")))
+    }
 
     func prepare() async {
         guard let service = env.service, let root = env.rootKey else {
@@ -70,9 +78,39 @@ final class StaffModel: ObservableObject {
         caregiver = nil
     }
 
+    /// The operator's token from support (for sending coupon redemptions), this app only.
+    func setToken(_ token: String) {
+        guard let id = policy?.id(), !token.isEmpty else { return }
+        UserDefaults.standard.set(token, forKey: "staff.token.\(id)")
+    }
+
+    /// Redeems this operator's coupon in the last code: queued, then sent when online.
+    func redeem() async {
+        guard let verifier, let directory, let policy, let code = lastCode else { return }
+        do {
+            redeemed = try coupons.redeem(verifier: verifier, directory: directory, operatorId: policy.id(),
+                                          payload: code, nowUnix: Int64(Date().timeIntervalSince1970), lang: env.lang).message
+        } catch {
+            redeemed = error.localizedDescription
+        }
+        canRedeem = false
+        write(coupons.saved(), to: env.staffFile("staff-coupon-queue.json"))
+        guard let service = env.service, let token = UserDefaults.standard.string(forKey: "staff.token.\(policy.id())") else { return }
+        do {
+            let notes = try await service.sendRedemptions(queue: coupons, operatorId: policy.id(), operatorToken: token, lang: env.lang)
+            redeemed = notes.map(\.message).joined(separator: "\n")
+            write(coupons.saved(), to: env.staffFile("staff-coupon-queue.json"))
+        } catch {
+            redeemed = env.pick("オフライン：送信待ち \(coupons.pending()) 件", "Offline: \(coupons.pending()) waiting to be sent")
+        }
+    }
+
     /// A scanned code's bytes (see `QrScannerView`): judged or checked, never thrown.
     func scanned(_ payload: Data) {
         guard let verifier else { return }
+        lastCode = payload
+        redeemed = nil
+        canRedeem = false
         let now = Int64(Date().timeIntervalSince1970)
         details = []
         declared = []
@@ -93,6 +131,7 @@ final class StaffModel: ObservableObject {
             lines = v.lines
             details = v.details
             declared = v.declared
+            canRedeem = v.decision != .invalidCode && (v.coupon?.hasPrefix(policy.id() + "/") ?? false)
             switch v.decision {
             case .accepted: tone = .accepted
             case .checkManually: tone = .manual

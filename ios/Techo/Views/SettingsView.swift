@@ -10,6 +10,7 @@ struct SettingsView: View {
     var body: some View {
         List {
             if let message { Text(message) }
+            NavigationLink(env.pick("支援の情報（本人申告）", "Support profile (self-declared)")) { ProfileView() }
             ForEach(handbooks, id: \.id) { h in
                 Section("\(h.kindLabel) \(h.gradeLabel)") {
                     Text(h.linkage.label + (h.linkage.validUntil.map { " ・ ~\($0)" } ?? ""))
@@ -17,6 +18,9 @@ struct SettingsView: View {
                         Button(env.pick("連携の同意を取り消す", "Withdraw consent (unlink)"), role: .destructive) {
                             Task { await unlink(h.id) }
                         }
+                    }
+                    NavigationLink(env.pick("手帳のページ画像", "Handbook page images")) {
+                        PagesView(handbookId: h.id)
                     }
                     NavigationLink(env.pick("同意の記録（誰に何を提示したか）", "Consent ledger (who received what)")) {
                         LedgerView(handbookId: h.id)

@@ -10,6 +10,7 @@ struct StaffView: View {
     @StateObject var model: StaffModel
     @State private var scanning = true
     @State private var choosing = false
+    @State private var token = ""
 
     var body: some View {
         ScrollView {
@@ -29,6 +30,11 @@ struct StaffView: View {
                 ForEach(Array(model.declared.enumerated()), id: \.offset) { i, line in
                     Text(line).font(i == 0 ? .body.bold() : .body)
                 }
+                if model.canRedeem {
+                    Button(env.pick("クーポンを使用済みにする", "Redeem the coupon")) { Task { await model.redeem() } }
+                        .buttonStyle(.bordered)
+                }
+                if let redeemed = model.redeemed { Text(redeemed).font(.title3.bold()) }
                 if !scanning {
                     Button(env.pick("次を読み取る", "Scan the next code")) { model.next(); scanning = true }
                         .buttonStyle(.borderedProminent)
@@ -55,6 +61,10 @@ struct StaffView: View {
              ?? env.pick("事業者：未選択（有効性のみ確認）", "Operator: none (validity only)")).bold()
         if !model.operators.isEmpty {
             Button(env.pick("事業者を選ぶ", "Choose the operator")) { choosing = true }
+        }
+        if model.policy != nil {
+            SecureField(env.pick("事業者トークン（クーポンの記録用）", "Operator token (for coupon redemptions)"), text: $token)
+                .onSubmit { model.setToken(token); token = "" }
         }
         if let asks = model.policy?.asks() {
             if asks.distance {

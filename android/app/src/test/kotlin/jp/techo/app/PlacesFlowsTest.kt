@@ -78,7 +78,7 @@ class PlacesFlowsTest {
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
         tap(staff, "staff.change_operator")
         tap(staff, "operator.example-museum")
-        Robot.type(staff, "staff.token", w.servers!!.operatorToken("example-museum"))
+        Robot.type(staff, "staff.token", w.servers.operatorToken("example-museum"))
         tap(staff, "staff.token.save")
         Robot.pointCamera(staff, w.platform.camera!!, code)
         waitFor("the museum's verdict") { find(staff, "staff.accepted") != null }
