@@ -197,7 +197,18 @@ pub fn answer(
     // The site received the answer whatever it decided: the consent ledger says so.
     let answered = crate::resolve::optional(wallet, args.handbook)?;
     if let Some(hb) = answered.or(wallet.counter_handbook()?.map(|h| h.id)) {
-        wallet.note_site_answer(&hb, &request, response.identity.is_some(), reply.accepted)?;
+        // What was sent stays sent: a ledger that cannot be written is said, not an error.
+        if let Err(e) =
+            wallet.note_site_answer(&hb, &request, response.identity.is_some(), reply.accepted)
+        {
+            eprintln!(
+                "{} {e}",
+                lang.pick(
+                    "同意の記録に書けませんでした:",
+                    "the consent ledger was not written:"
+                )
+            );
+        }
     }
     show_reply(&reply, json, lang);
     if reply.accepted {

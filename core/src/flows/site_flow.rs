@@ -136,6 +136,8 @@ struct Inner {
     password: Option<SigningPin>,
     last_try: LastTry,
     tries_left: Option<u8>,
+    /// A presentation without the card is being sent: a second `send` does nothing.
+    sending: bool,
 }
 
 /// One answer to one site request.
@@ -167,6 +169,7 @@ impl SiteFlow {
                 password: None,
                 last_try: LastTry::Refuse,
                 tries_left: None,
+                sending: false,
             }),
         }
     }
@@ -354,10 +357,9 @@ impl SiteFlow {
                 }
             );
             match (&inner.request, &inner.handbook) {
-                (Some(r), Some(h)) if sending && !inner.send_identity => {
+                (Some(r), Some(h)) if sending && !inner.sending && !inner.send_identity => {
                     let taken = (r.clone(), h.clone());
-                    // A second call while this one is sending finds another step.
-                    inner.step = working(SiteStage::Fetching, self.lang);
+                    inner.sending = true;
                     Some(taken)
                 }
                 _ => None,
@@ -446,7 +448,12 @@ impl SiteFlow {
     ) -> SiteStep {
         let response = match answer {
             Ok(r) => r,
-            Err(e) => return self.update(|inner, lang| inner.step = card_outcome(inner, &e, lang)),
+            Err(e) => {
+                return self.update(|inner, lang| {
+                    inner.sending = false;
+                    inner.step = card_outcome(inner, &e, lang);
+                });
+            }
         };
         self.set(working(SiteStage::Sending, self.lang));
         let reply = client.post(request, &response).await;
@@ -457,6 +464,7 @@ impl SiteFlow {
         }
         self.update(|inner, lang| {
             inner.last_try = LastTry::Refuse;
+            inner.sending = false;
             inner.step = match reply {
                 Ok(r) => done(&r, lang),
                 Err(e) => failed(&e, lang),
