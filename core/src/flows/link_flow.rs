@@ -11,7 +11,7 @@
 //! does it ask for the card, and while the card is held only APDUs are exchanged. The consent
 //! and the credentials follow with the card already free to go.
 
-use super::pin_entry::{PIN_LENGTH, PinEntry};
+use super::pin_entry::{CardAnswer, PIN_LENGTH, PinEntry, card_answer};
 use crate::Lang;
 use crate::card::{CardError, CardTransport, LastTry};
 use crate::linkage::LinkError;
@@ -425,16 +425,19 @@ fn outcome(
         Ok(other) => retry(other.label(lang).to_owned()),
         Err(LinkError::Card(e)) => {
             let message = lang.part_of(&e.to_string());
-            match e {
-                CardError::WrongPin { tries_left } => {
-                    inner.tries_left = Some(tries_left);
+            match card_answer(&e) {
+                // A wrong PIN, or the card moved away, timed out or answered something else
+                // (the message says whether a try was spent): type the PIN and hold it again.
+                CardAnswer::AskAgain { tries_left } => {
+                    inner.tries_left = tries_left.or(inner.tries_left);
                     enter_pin(inner, Some(message))
                 }
-                CardError::LastTryNeedsConfirmation => LinkStep::ConfirmLastTry { message },
-                CardError::PinBlocked => LinkStep::Blocked { message },
-                // The card moved away, timed out or answered something else: the core says
-                // whether a try was spent. Type the PIN and hold the card again.
-                _ => enter_pin(inner, Some(message)),
+                CardAnswer::ConfirmLastTry => LinkStep::ConfirmLastTry { message },
+                CardAnswer::Blocked => LinkStep::Blocked { message },
+                CardAnswer::Stop => LinkStep::Failed {
+                    message,
+                    can_retry: false,
+                },
             }
         }
         Err(LinkError::Client(e)) => {

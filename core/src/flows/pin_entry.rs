@@ -13,6 +13,31 @@ pub(super) fn hold_card_prompt(lang: crate::Lang) -> String {
     .to_owned()
 }
 
+/// What a card's refusal asks of a screen that sent a PIN, the same in every flow: type it again
+/// (after a wrong PIN, with the tries left; or after the card moved, timed out or answered
+/// something else), confirm before the last try, stop for good (blocked; no signing
+/// certificate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CardAnswer {
+    AskAgain { tries_left: Option<u8> },
+    ConfirmLastTry,
+    Blocked,
+    Stop,
+}
+
+pub(super) fn card_answer(e: &crate::card::CardError) -> CardAnswer {
+    use crate::card::CardError;
+    match e {
+        CardError::WrongPin { tries_left } => CardAnswer::AskAgain {
+            tries_left: Some(*tries_left),
+        },
+        CardError::LastTryNeedsConfirmation => CardAnswer::ConfirmLastTry,
+        CardError::PinBlocked => CardAnswer::Blocked,
+        CardError::NoSigningCertificate => CardAnswer::Stop,
+        _ => CardAnswer::AskAgain { tries_left: None },
+    }
+}
+
 /// The user-authentication PIN is four digits.
 pub const PIN_LENGTH: usize = 4;
 

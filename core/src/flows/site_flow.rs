@@ -10,9 +10,9 @@
 //! site than the one that served it, expired, not https) is refused before anything is shown;
 //! a replayed or foreign answer is refused by the site, and its message is what the holder reads.
 
-use super::pin_entry::{PIN_LENGTH, PinEntry};
+use super::pin_entry::{CardAnswer, PIN_LENGTH, PinEntry, card_answer};
 use crate::Lang;
-use crate::card::{CardError, CardSession, CardTransport, LastTry, SigningPin};
+use crate::card::{CardSession, CardTransport, LastTry, SigningPin};
 use crate::model::HandbookId;
 use crate::site::{
     IdentityFacts, RequestKind, SiteClient, SiteError, SiteReply, SiteRequest, SiteResponse,
@@ -618,17 +618,16 @@ fn card_outcome(inner: &mut Inner, e: &Failure, lang: Lang) -> SiteStep {
         }
     };
     let message = lang.part_of(&card.to_string());
-    match card {
-        CardError::WrongPin { tries_left } => {
-            inner.tries_left = Some(*tries_left);
+    match card_answer(card) {
+        CardAnswer::AskAgain { tries_left } => {
+            inner.tries_left = tries_left.or(inner.tries_left);
             entry(inner, Some(message))
         }
-        CardError::LastTryNeedsConfirmation => SiteStep::ConfirmLastTry { message },
-        CardError::PinBlocked => SiteStep::Blocked { message },
-        CardError::NoSigningCertificate => SiteStep::Failed {
+        CardAnswer::ConfirmLastTry => SiteStep::ConfirmLastTry { message },
+        CardAnswer::Blocked => SiteStep::Blocked { message },
+        CardAnswer::Stop => SiteStep::Failed {
             message,
             can_retry: false,
         },
-        _ => entry(inner, Some(message)),
     }
 }
