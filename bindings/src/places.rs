@@ -58,6 +58,10 @@ pub struct CouponRow {
     pub valid_until: String,
     /// Uses per holder (0: no limit), counted by the server at redemption.
     pub per_holder: u32,
+    /// Redemptions counters made for this holder, as the server last said (`syncCouponUses`).
+    pub used: u32,
+    /// Used as many times as it allows: shown as used, not offered at the counter.
+    pub used_up: bool,
 }
 
 fn operator_name(dir: &Directory, op: &str, lang: techo_core::Lang) -> String {
@@ -148,21 +152,32 @@ impl Wallet {
     ) -> Result<Vec<CouponRow>, TechoError> {
         let l: techo_core::Lang = lang.into();
         let dir = self.core().directory()?;
-        Ok(self
-            .core()
-            .coupons(handbook_id.as_ref())?
+        let hb = match handbook_id {
+            Some(id) => id,
+            None => match self.core().counter_handbook()? {
+                Some(h) => h.id,
+                None => return Ok(Vec::new()),
+            },
+        };
+        self.core()
+            .coupons(Some(&hb))?
             .into_iter()
-            .map(|(op, c)| CouponRow {
-                operator_name: operator_name(&dir, &op, l),
-                title: c.title(l).to_owned(),
-                terms: c.terms(l).to_owned(),
-                valid_from: c.valid_from.to_string(),
-                valid_until: c.valid_until.to_string(),
-                per_holder: c.per_holder,
-                id: c.id,
-                operator: op,
+            .map(|(op, c)| {
+                let used = self.core().coupon_uses(&hb, &op, &c.id)?;
+                Ok(CouponRow {
+                    operator_name: operator_name(&dir, &op, l),
+                    title: c.title(l).to_owned(),
+                    terms: c.terms(l).to_owned(),
+                    valid_from: c.valid_from.to_string(),
+                    valid_until: c.valid_until.to_string(),
+                    per_holder: c.per_holder,
+                    used,
+                    used_up: c.per_holder > 0 && used >= c.per_holder,
+                    id: c.id,
+                    operator: op,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -174,6 +189,12 @@ pub fn standard_coupon_terms(lang: Language) -> String {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
+    /// Asks techo-server how often counters redeemed each coupon for this holder (every linked
+    /// handbook), so used coupons show as used. Offline: an error, what was known kept.
+    pub async fn sync_coupon_uses(&self, service: Arc<TechoService>) -> Result<(), TechoError> {
+        Ok(self.core().sync_coupon_uses(&service.client).await?)
+    }
+
     /// Brings the offline directory up to date (changes since its version, or all of it),
     /// checked under the root key this wallet pinned at its first sync; a server offering
     /// another root is refused and the copy kept. Returns what changed, in `lang`.

@@ -174,6 +174,20 @@ async fn offline_then_online_redemption_counts_once_and_the_limit_holds() {
         send(&w, &token, &q2).await,
         [(r2.key, RedemptionResult::LimitReached)]
     );
+
+    // The holder's phone learns the coupon is used up (one use counted, not two).
+    let hb = w.wallet.get(&w.handbook).unwrap();
+    assert_eq!(
+        w.wallet.coupon_uses(&hb.id, MUSEUM, "winter-2026").unwrap(),
+        0
+    );
+    w.wallet.sync_coupon_uses(&w.client).await.unwrap();
+    assert_eq!(
+        w.wallet.coupon_uses(&hb.id, MUSEUM, "winter-2026").unwrap(),
+        1
+    );
+    // Only with the holder's own linkage session.
+    assert!(w.client.coupon_uses("no-such-session").await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -383,6 +383,38 @@ impl TechoClient {
         self.fetch(req, "techo-server").await
     }
 
+    /// How many times counters redeemed each coupon for the holder of linkage `session`:
+    /// (operator, coupon id, count).
+    pub async fn coupon_uses(
+        &self,
+        session: &str,
+    ) -> Result<Vec<(String, String, u32)>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Use {
+            operator: String,
+            coupon: String,
+            count: u32,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            uses: Vec<Use>,
+        }
+        let answer: Answer = self
+            .send(
+                self.http.get(format!(
+                    "{}/v1/linkage-sessions/{session}/coupon-uses",
+                    self.server
+                )),
+                "techo-server",
+            )
+            .await?;
+        Ok(answer
+            .uses
+            .into_iter()
+            .map(|u| (u.operator, u.coupon, u.count))
+            .collect())
+    }
+
     /// A counter sends its redemptions (online, or its offline queue) with the operator's token.
     pub async fn redeem(
         &self,

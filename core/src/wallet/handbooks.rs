@@ -142,6 +142,7 @@ impl Wallet {
         let hb = self.get(id)?;
         let batch = pages::delete_all(
             Self::ledger_dropped(Batch::new(), &hb.id)
+                .delete(Table::Settings, super::coupons::uses_key(&hb.id))
                 .delete(Table::Handbooks, hb.id.as_str())
                 .delete(Table::Photos, hb.id.as_str()),
             &hb,

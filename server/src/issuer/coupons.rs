@@ -111,12 +111,7 @@ impl ServerState {
         let Ok(Some(session)) = self.store.holder_of(status.index).await else {
             return RedemptionResult::Refused;
         };
-        let holder = self
-            .consents()
-            .await
-            .into_iter()
-            .find(|c| c.session_id == session)
-            .map_or(session, |c| c.subject);
+        let holder = self.holder_of_session(&session).await;
         // Checked again under the same lock as the count, so two counters sending the same code
         // at once still count it once.
         let mut l = ledger(self);
@@ -247,4 +242,44 @@ pub async fn redeem(
         results.push(serde_json::json!({ "key": r.key, "result": result }));
     }
     Json(serde_json::json!({ "results": results })).into_response()
+}
+
+impl ServerState {
+    /// The holder behind a linkage session: the portal's pairwise subject (so a new linkage does
+    /// not reset a count), or the session itself before the portal named one.
+    async fn holder_of_session(&self, session: &str) -> String {
+        self.consents()
+            .await
+            .into_iter()
+            .find(|c| c.session_id == session)
+            .map_or_else(|| session.to_owned(), |c| c.subject)
+    }
+}
+
+/// `GET /v1/linkage-sessions/{id}/coupon-uses`: how many times counters redeemed each coupon for
+/// the holder of this linkage (the session id is the holder's capability, as for its status),
+/// so the phone can mark a coupon used.
+pub async fn coupon_uses(
+    State(st): State<Arc<ServerState>>,
+    UrlPath(session): UrlPath<String>,
+) -> Response {
+    match st.store.session(&session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return api_error(
+                StatusCode::NOT_FOUND,
+                "unknown_session",
+                "no such linkage session",
+            );
+        }
+        Err(e) => return super::internal(e),
+    }
+    let holder = st.holder_of_session(&session).await;
+    let uses: Vec<serde_json::Value> = ledger(&st)
+        .counts
+        .iter()
+        .filter(|((_, _, h), _)| *h == holder)
+        .map(|((op, coupon, _), n)| serde_json::json!({ "operator": op, "coupon": coupon, "count": n }))
+        .collect();
+    Json(serde_json::json!({ "uses": uses })).into_response()
 }

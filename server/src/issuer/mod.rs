@@ -932,6 +932,10 @@ impl TechoServer {
             .route("/v1/linkage-sessions/{id}/ack", post(acknowledge))
             .route("/v1/linkage-sessions/{id}/withdraw", post(withdraw))
             .route("/v1/linkage-sessions/{id}/renew", post(renew::renew))
+            .route(
+                "/v1/linkage-sessions/{id}/coupon-uses",
+                get(coupons::coupon_uses),
+            )
             .route("/v1/admin/sessions", post(admin))
             .route("/v1/trust-list", get(trust_list))
             .route("/v1/status-lists", get(status_lists::index))

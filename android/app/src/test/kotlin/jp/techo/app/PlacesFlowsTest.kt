@@ -96,5 +96,11 @@ class PlacesFlowsTest {
         tap(staff, "staff.redeem")
         waitFor("the server's answer") { find(staff, "staff.sent") != null }
         assertEquals("this code was already counted (never twice)", text(staff, "staff.sent"))
+
+        // Back on the holder's phone: the coupon (once per holder) shows as used, not offered.
+        val later = launch<CouponsActivity>()
+        waitFor("the uses from the server") { find(later, "coupon.used.example-museum.winter-2026") != null }
+        assertEquals("used 1/1", text(later, "coupon.used.example-museum.winter-2026"))
+        assertNull(find(later, "coupon.use.example-museum.winter-2026"))
     }
 }

@@ -1,6 +1,10 @@
 package jp.techo.app.ui
 
 import android.content.Intent
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import uniffi.techo_ffi.TechoException
 import uniffi.techo_ffi.standardCouponTerms
 
 /**
@@ -12,12 +16,27 @@ class CouponsActivity : TechoActivity() {
     override fun onResume() {
         super.onResume()
         render()
+        // What counters redeemed for this holder (a coupon used up shows as used); offline,
+        // what was known last stays.
+        scope.launch {
+            val synced = withContext(Dispatchers.IO) {
+                try {
+                    app.wallet.syncCouponUses(app.service())
+                    true
+                } catch (_: TechoException) {
+                    false
+                } catch (_: jp.techo.app.ConfigMissing) {
+                    false
+                }
+            }
+            if (synced && !isFinishing) render()
+        }
     }
 
     private fun render() {
         val coupons = try {
             app.wallet.coupons(null, lang)
-        } catch (e: uniffi.techo_ffi.TechoException) {
+        } catch (e: TechoException) {
             screen { text(e.message ?: e.toString(), 20f, tag = "coupons.error") }
             return
         }
@@ -32,6 +51,11 @@ class CouponsActivity : TechoActivity() {
                 text(c.terms, 16f)
                 text(t("${c.validFrom} 〜 ${c.validUntil}", "${c.validFrom} to ${c.validUntil}"), 16f)
                 if (c.perHolder > 0u) text(t("お一人 ${c.perHolder} 回まで", "${c.perHolder} use(s) per holder"), 16f)
+                if (c.used > 0u) {
+                    val of = if (c.perHolder > 0u) "/${c.perHolder}" else ""
+                    text(t("使用済み ${c.used}$of 回", "used ${c.used}$of"), 18f, bold = true, tag = "coupon.used.${c.operator}.${c.id}")
+                }
+                if (c.usedUp) continue
                 button(t("窓口で使う", "Use at the counter"), tag = "coupon.use.${c.operator}.${c.id}") {
                     startActivity(
                         Intent(this@CouponsActivity, CounterActivity::class.java)
