@@ -75,13 +75,24 @@ struct CouponsView: View {
                     Text(c.operatorName)
                     Text(c.terms).font(.callout)
                     Text("\(c.validFrom) – \(c.validUntil)").font(.footnote)
-                    Button(env.pick("窓口で使う", "Use at the counter")) { chosen = c }
+                    if c.used > 0 {
+                        Text(env.pick("使用済み \(c.used) 回", "used \(c.used)") + (c.perHolder > 0 ? "/\(c.perHolder)" : "")).bold()
+                    }
+                    if !c.usedUp {
+                        Button(env.pick("窓口で使う", "Use at the counter")) { chosen = c }
+                    }
                 }
             }
             if !coupons.isEmpty { Text(standardCouponTerms(lang: env.lang)).font(.footnote) }
         }
         .navigationTitle(env.pick("クーポン", "Coupons"))
         .onAppear { coupons = (try? env.wallet.coupons(handbookId: nil, lang: env.lang)) ?? [] }
+        .task {
+            // What counters redeemed for this holder; offline, what was known stays.
+            if let service = env.service, (try? await env.wallet.syncCouponUses(service: service)) != nil {
+                coupons = (try? env.wallet.coupons(handbookId: nil, lang: env.lang)) ?? []
+            }
+        }
         .fullScreenCover(item: $chosen) { c in
             CounterScreen(env: env, coupon: (c.operator, c.id))
         }

@@ -102,5 +102,12 @@ class PlacesFlowsTest {
         waitFor("the uses from the server") { find(later, "coupon.used.example-museum.winter-2026") != null }
         assertEquals("used 1/1", text(later, "coupon.used.example-museum.winter-2026"))
         assertNull(find(later, "coupon.use.example-museum.winter-2026"))
+
+        // Offline: the list kept on the phone, and the screen says so.
+        w.servers.close()
+        val offline = launch<PlacesActivity>()
+        waitFor("the failed sync") { find(offline, "places.sync") != null }
+        assertTrue(text(offline, "places.sync").startsWith("Offline: showing the list kept on this phone"))
+        assertNotNull(find(offline, "place.example-museum"))
     }
 }
