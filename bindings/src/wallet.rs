@@ -162,6 +162,12 @@ impl Wallet {
         }))
     }
 
+    /// What opening this wallet restored from the store's second copy after damage, to tell the
+    /// holder once (`None`: the store opened whole).
+    pub fn store_recovery(&self, lang: Language) -> Option<String> {
+        self.inner.store_recovery().map(|r| r.describe(lang.into()))
+    }
+
     /// How many page images handbook `handbook_id` has.
     pub fn page_count(&self, handbook_id: HandbookId) -> Result<u32, TechoError> {
         Ok(u32::try_from(self.inner.get(&handbook_id)?.pages.len()).unwrap_or(u32::MAX))

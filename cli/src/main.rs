@@ -108,13 +108,9 @@ fn open_wallet(dir: &Path) -> Result<Wallet, CliError> {
     if let Some(r) = wallet.store_recovery() {
         // Said once, on the open that repaired it, on stderr so scripts still read stdout.
         eprintln!(
-            "note: the store was damaged ({}) and was rebuilt from its second copy: {} record(s) restored, {} lost{}. / 保存データの破損を予備コピーから復元しました",
-            r.cause,
-            r.restored,
-            r.lost.len(),
-            r.damaged_kept_at
-                .map(|p| format!("; the damaged files are kept in {}", p.display()))
-                .unwrap_or_default()
+            "note: {}. / {}",
+            r.describe(techo_core::Lang::En),
+            r.describe(techo_core::Lang::Ja)
         );
     }
     Ok(wallet)

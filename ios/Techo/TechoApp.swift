@@ -53,6 +53,8 @@ final class AppEnvironment: ObservableObject {
     let service: TechoService?
     let rootKey: Data?
     let lock = AppLock()
+    /// The store-recovery notice was shown on this open.
+    var recoveryRead = false
     let lang: Language = Locale.current.language.languageCode?.identifier == "ja" ? .japanese : .english
     let walletDir: URL
 

@@ -146,6 +146,34 @@ pub struct Recovery {
     pub cause: String,
 }
 
+impl Recovery {
+    /// What to tell the holder, once, on the open that repaired the store.
+    pub fn describe(&self, lang: crate::Lang) -> String {
+        let kept = self
+            .damaged_kept_at
+            .as_ref()
+            .map(|p| p.display().to_string());
+        match lang {
+            crate::Lang::Ja => format!(
+                "保存データの破損（{}）を予備コピーから復元しました：{}件を復元、{}件は復元できませんでした{}",
+                self.cause,
+                self.restored,
+                self.lost.len(),
+                kept.map(|p| format!("（破損したファイルは {p} に保管）"))
+                    .unwrap_or_default()
+            ),
+            crate::Lang::En => format!(
+                "the store was damaged ({}) and was rebuilt from its second copy: {} record(s) restored, {} lost{}",
+                self.cause,
+                self.restored,
+                self.lost.len(),
+                kept.map(|p| format!("; the damaged files are kept in {p}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// An encrypted, transactional key-value store.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// The decrypted value, or `None` when there is no such record.

@@ -5,10 +5,19 @@ struct HandbookListView: View {
     @EnvironmentObject private var env: AppEnvironment
     @State private var handbooks: [HandbookSummary] = []
     @State private var counter = false
+    /// "The store was rebuilt from its second copy": said once per open, until read.
+    @State private var recovery: String?
 
     var body: some View {
         NavigationStack {
             List {
+                if let recovery {
+                    VStack(alignment: .leading) {
+                        Text(recovery).bold()
+                        Button(env.pick("確認しました", "Understood")) { self.recovery = nil }
+                    }
+                    .listRowBackground(Color.yellow.opacity(0.25))
+                }
                 ForEach(handbooks, id: \.id) { h in
                     Button {
                         try? env.wallet.selectForCounter(handbookId: h.id)
@@ -36,7 +45,13 @@ struct HandbookListView: View {
                 NavigationLink(env.pick("設定", "Settings")) { SettingsView() }
             }
             .navigationTitle(env.pick("手帳", "Handbooks"))
-            .onAppear { handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? [] }
+            .onAppear {
+                handbooks = (try? env.wallet.handbooks(lang: env.lang)) ?? []
+                if !env.recoveryRead {
+                    env.recoveryRead = true
+                    recovery = env.wallet.storeRecovery(lang: env.lang)
+                }
+            }
             // The keep-linked pass when the list appears, then a wait on any 申請中 linkage
             // while the list is in front (cancelled when it goes).
             .task {

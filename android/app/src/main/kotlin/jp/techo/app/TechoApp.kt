@@ -33,6 +33,9 @@ open class TechoApp : Application() {
     val walletDir: File get() = File(filesDir, "wallet")
     /** Staff mode's saved trust and status lists (as the issuer signed them), for deltas and offline starts. */
     val verifierListsFile: File get() = File(filesDir, "verifier-lists.cbor")
+    /** The holder read the "store rebuilt from its second copy" notice (asked once per open). */
+    var recoveryRead = false
+
     /** Staff mode's operator directory, as the issuer signed it. */
     val operatorsFile: File get() = File(filesDir, "staff-operators.cbor")
 

@@ -87,4 +87,19 @@ class HolderScreensTest {
         assertTrue(items.getValue(SupportCode.BOARDING_RAMP).onScreen)
         assertTrue("put in the QR code: unticked", !items.getValue(SupportCode.BOARDING_RAMP).inQr)
     }
+
+    @Test
+    fun `a damaged store is rebuilt from its second copy and the list says so once`() = World(withServer = false).use { w ->
+        // A wallet with a handbook, closed; then its database files replaced by garbage.
+        val walletDir = java.io.File(RuntimeEnvironment.getApplication().filesDir, "wallet")
+        uniffi.techo_ffi.Wallet.open(walletDir.path, w.platform.dataKeys, w.platform.deviceKeys, null).use { wallet ->
+            wallet.register(jp.techo.ffi.yamadaForm(), fixture("handbooks/photos/yamada.png").readBytes(), uniffi.techo_ffi.Language.ENGLISH)
+        }
+        java.io.File(walletDir, "store").listFiles()!!.filter { it.isFile }.forEach { it.writeBytes(ByteArray(4096) { 0xA5.toByte() }) }
+        val main = w.home()
+        assertTrue(text(main, "store.recovered").contains("rebuilt from its second copy"))
+        assertEquals("the handbook came back", 1, Robot.app.wallet.handbooks(uniffi.techo_ffi.Language.ENGLISH).size)
+        tap(main, "store.recovered.ok")
+        assertEquals(null, find(main, "store.recovered"))
+    }
 }

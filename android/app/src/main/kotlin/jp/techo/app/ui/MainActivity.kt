@@ -66,6 +66,15 @@ class MainActivity : TechoActivity() {
         val rows = HandbookRows.of(app.wallet.handbooks(lang), lang)
         screen {
             text(t("手帳", "Handbooks"), 28f, bold = true)
+            // The store was damaged and rebuilt from its second copy on this open: said once,
+            // until the holder has read it.
+            app.wallet.storeRecovery(lang)?.takeUnless { app.recoveryRead }?.let { said ->
+                text(said, 18f, bold = true, tag = "store.recovered").setBackgroundColor(0xFFFFF3C4.toInt())
+                button(t("確認しました", "Understood"), tag = "store.recovered.ok") {
+                    app.recoveryRead = true
+                    show(refresh = false)
+                }
+            }
             if (rows.isEmpty()) text(t("まだ手帳がありません", "No handbook yet"))
             for (row in rows) {
                 button("${if (row.needsAttention) "⚠ " else ""}${row.title}\n${row.subtitle}", tag = "row.${row.id}", spoken = row.spoken) {
