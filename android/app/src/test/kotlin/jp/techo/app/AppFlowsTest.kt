@@ -110,7 +110,7 @@ class AppFlowsTest {
         (find(staff, "staff.preview") as TextureView).surfaceTextureListener!!
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
         Robot.pointCamera(staff, w.platform.camera!!, Robot.codeArea(counter, shot))
-        waitFor("the verdict") { find(staff, "staff.valid") != null }
+        Robot.expectResult(staff, "staff.valid")
         assertEquals("◯ VALID HANDBOOK", text(staff, "staff.valid"))
         // The camera is closed when staff mode leaves the screen, and opened again on return.
         val first = w.platform.camera!!
@@ -133,7 +133,7 @@ class AppFlowsTest {
         (find(offline, "staff.preview") as TextureView).surfaceTextureListener!!
             .onSurfaceTextureAvailable(SurfaceTexture(0), 1080, 1920)
         Robot.pointCamera(offline, w.platform.camera!!, Robot.codeArea(counter, shot))
-        waitFor("the offline verdict") { find(offline, "staff.valid") != null }
+        Robot.expectResult(offline, "staff.valid")
     }
 
     @Test
@@ -157,7 +157,7 @@ class AppFlowsTest {
         tap(staff, "operator.example-city-bus")
         assertEquals("Operator: Example City Bus", text(staff, "staff.operator"))
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the bus verdict") { find(staff, "staff.accepted") != null }
+        Robot.expectResult(staff, "staff.accepted")
         assertEquals("◯ ACCEPTED HERE", text(staff, "staff.accepted"))
         assertTrue(Robot.spoken(staff).contains("holder + 1 caregiver at the discount"))
         tap(staff, "staff.next")
@@ -168,7 +168,7 @@ class AppFlowsTest {
         Robot.type(staff, "staff.distance", "50")
         tap(staff, "staff.caregiver.no")
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the rail verdict") { find(staff, "staff.not_accepted") != null }
+        Robot.expectResult(staff, "staff.not_accepted")
         assertTrue(Robot.spoken(staff).any { it.contains("only over 100 km (this trip: 50 km)") })
         tap(staff, "staff.next")
         // With the caregiver travelling the same trip is accepted, and says why.
@@ -179,7 +179,7 @@ class AppFlowsTest {
             listOf("unknown", "yes", "no").map { (find(staff, "staff.caregiver.$it") as RadioButton).isChecked },
         )
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the rail verdict with a caregiver") { find(staff, "staff.accepted") != null }
+        Robot.expectResult(staff, "staff.accepted")
 
         // The operator is remembered, and the saved directory serves an offline start.
         Robot.pause(staff)

@@ -81,7 +81,7 @@ class PlacesFlowsTest {
         Robot.type(staff, "staff.token", w.servers.operatorToken("example-museum"))
         tap(staff, "staff.token.save")
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the museum's verdict") { find(staff, "staff.accepted") != null }
+        Robot.expectResult(staff, "staff.accepted")
         assertTrue(Robot.spoken(staff).contains("Coupon: winter-2026"))
 
         // Redeemed with one tap: queued, sent with the museum's token, counted by the server.
@@ -92,7 +92,7 @@ class PlacesFlowsTest {
         // The same code again: the server never counts it twice.
         tap(staff, "staff.next")
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the second verdict") { find(staff, "staff.accepted") != null }
+        Robot.expectResult(staff, "staff.accepted")
         tap(staff, "staff.redeem")
         waitFor("the server's answer") { find(staff, "staff.sent") != null }
         assertEquals("this code was already counted (never twice)", text(staff, "staff.sent"))

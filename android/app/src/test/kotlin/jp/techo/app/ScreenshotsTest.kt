@@ -142,7 +142,7 @@ class ScreenshotsTest {
         // The code as a staff camera frames it, at a few distances (Robot.pointCamera).
         val code = Robot.codeArea(counter, picture)
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the verdict") { find(staff, "staff.valid") != null }
+        Robot.expectResult(staff, "staff.valid")
         shot(staff, "13-staff-valid")
         tap(staff, "staff.next")
         tap(staff, "staff.change_operator")
@@ -152,7 +152,7 @@ class ScreenshotsTest {
         tap(staff, "staff.caregiver.yes")
         shot(staff, "15-staff-trip")
         Robot.pointCamera(staff, w.platform.camera!!, code)
-        waitFor("the operator's verdict") { find(staff, "staff.accepted") != null }
+        Robot.expectResult(staff, "staff.accepted")
         shot(staff, "16-staff-verdict")
 
         w.servers!!.publishCoupon("example-museum", winterCoupon())

@@ -9,6 +9,7 @@ import com.google.zxing.PlanarYUVLuminanceSource
 import com.google.zxing.ReaderException
 import com.google.zxing.Result
 import com.google.zxing.ResultMetadataType
+import com.google.zxing.common.GlobalHistogramBinarizer
 import com.google.zxing.common.HybridBinarizer
 
 /** Staff mode's camera: frames of luminance until it is stopped. */
@@ -41,15 +42,20 @@ class QrDecoder {
         val source = PlanarYUVLuminanceSource(
             frame.luminance, frame.rowStride, frame.height, 0, 0, frame.width, frame.height, false,
         )
-        return try {
-            contentOf(reader.decodeWithState(BinaryBitmap(HybridBinarizer(source))))
-        } catch (_: NotFoundException) {
-            null
-        } catch (_: ReaderException) {
-            null
-        } finally {
-            reader.reset()
-        }
+        // The local binarizer first; a phone screen's even lighting sometimes reads only with
+        // the global one (the code is still checked whole by the verifier either way).
+        return attempt(BinaryBitmap(HybridBinarizer(source)))
+            ?: attempt(BinaryBitmap(GlobalHistogramBinarizer(source)))
+    }
+
+    private fun attempt(bitmap: BinaryBitmap): ByteArray? = try {
+        contentOf(reader.decodeWithState(bitmap))
+    } catch (_: NotFoundException) {
+        null
+    } catch (_: ReaderException) {
+        null
+    } finally {
+        reader.reset()
     }
 }
 
