@@ -58,19 +58,18 @@ impl CouponQueue {
         lang: Language,
     ) -> Result<RedemptionNote, TechoError> {
         let l: techo_core::Lang = lang.into();
-        let now = chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default();
-        let (trust, status) = verifier.lists();
+        // The staff verdict's rules: the hard list-age limit, below it any list the counter holds.
         let policy = techo_core::token::Policy {
             max_status_age: chrono::Duration::hours(techo_core::policy::HARD_STATUS_AGE_HOURS),
             ..techo_core::token::Policy::default()
         };
-        let verified =
-            techo_core::token::verify(&payload, &trust, &status, now, &policy).map_err(|e| {
-                TechoError::Rejected {
-                    code: e.code().to_owned(),
-                    detail: e.message(l),
-                }
+        let verified = verifier
+            .verified(&payload, now_unix, &policy)
+            .map_err(|e| TechoError::Rejected {
+                code: e.code().to_owned(),
+                detail: e.message(l),
             })?;
+        let now = crate::verifier::instant(now_unix);
         let r = redeem(
             &verified,
             &payload,

@@ -7,7 +7,7 @@ use crate::records::Language;
 use crate::service::TechoService;
 use crate::wallet::Wallet;
 use std::sync::Arc;
-use techo_core::directory::{Directory, PlaceQuery};
+use techo_core::directory::PlaceQuery;
 use techo_core::model::HandbookId;
 use techo_core::policy::Trip;
 
@@ -62,13 +62,6 @@ pub struct CouponRow {
     pub used: u32,
     /// Used as many times as it allows: shown as used, not offered at the counter.
     pub used_up: bool,
-}
-
-fn operator_name(dir: &Directory, op: &str, lang: techo_core::Lang) -> String {
-    dir.entries
-        .get(op)
-        .and_then(|e| e.policy(op).ok())
-        .map_or_else(|| op.to_owned(), |p| p.display_name(lang).to_owned())
 }
 
 #[uniffi::export]
@@ -165,7 +158,7 @@ impl Wallet {
             .map(|(op, c)| {
                 let used = self.core().coupon_uses(&hb, &op, &c.id)?;
                 Ok(CouponRow {
-                    operator_name: operator_name(&dir, &op, l),
+                    operator_name: dir.operator_name(&op, l),
                     title: c.title(l).to_owned(),
                     terms: c.terms(l).to_owned(),
                     valid_from: c.valid_from.to_string(),

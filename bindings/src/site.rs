@@ -4,9 +4,9 @@
 
 use crate::TechoError;
 use crate::records::Language;
-use crate::verifier::Verifier;
+use crate::verifier::{Verifier, instant};
 use crate::wallet::Wallet;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::sync::Arc;
 use techo_core::card::JpkiTrust;
 use techo_core::policy::{Decision, OperatorPolicy, Trip};
@@ -66,10 +66,6 @@ pub struct SiteIdentity {
     pub name: String,
     /// `YYYY-MM-DD`.
     pub birth_date: String,
-}
-
-fn at(unix: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
 
 impl TryFrom<SiteTrip> for Trip {
@@ -152,7 +148,7 @@ impl SiteVerifier {
         };
         let s = self
             .inner
-            .start_session(&browser, flow, trip, identity, at(now_unix))?;
+            .start_session(&browser, flow, trip, identity, instant(now_unix))?;
         Ok(SiteSession {
             id: s.id,
             link: s.link,
@@ -163,7 +159,7 @@ impl SiteVerifier {
 
     /// The request JSON to serve at the session's `request_uri`.
     pub fn request_json(&self, session: String, now_unix: i64) -> Result<String, TechoError> {
-        let r = self.inner.request(&session, at(now_unix))?;
+        let r = self.inner.request(&session, instant(now_unix))?;
         serde_json::to_string(&r).map_err(TechoError::bad)
     }
 
@@ -178,7 +174,9 @@ impl SiteVerifier {
         lang: Language,
     ) -> Result<SiteOutcome, TechoError> {
         let lang: techo_core::Lang = lang.into();
-        let reply = self.inner.finish_session(&session, &body, at(now_unix))?;
+        let reply = self
+            .inner
+            .finish_session(&session, &body, instant(now_unix))?;
         let code = reply
             .redirect_uri
             .as_deref()

@@ -81,8 +81,7 @@ impl OperatorDirectory {
     /// again against `verifier`'s trust list: staff mode starts offline on it.
     #[uniffi::constructor]
     pub fn open(verifier: &Verifier, signed: Vec<u8>) -> Result<Arc<Self>, TechoError> {
-        let update =
-            DirectoryUpdate::open(&signed, &verifier.lists().0).map_err(TechoError::bad)?;
+        let update = DirectoryUpdate::open(&signed, verifier.trust()).map_err(TechoError::bad)?;
         if update.kind != UpdateKind::Full {
             return Err(TechoError::bad(
                 "not a whole directory: refresh staff mode while connected",
@@ -188,10 +187,17 @@ impl Verifier {
     ) -> Result<StaffVerdict, TechoError> {
         let trip = Trip::try_from(trip)?;
         let l: techo_core::Lang = lang.into();
-        let (trust, status) = self.lists();
-        let now = chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default();
+        let now = crate::verifier::instant(now_unix);
         Ok(
-            match judge(&payload, &trust, &status, now, &policy.policy, &trip, None) {
+            match judge(
+                &payload,
+                self.trust(),
+                self.status(),
+                now,
+                &policy.policy,
+                &trip,
+                None,
+            ) {
                 Ok(j) => {
                     let v = &j.verdict;
                     StaffVerdict {

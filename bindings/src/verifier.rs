@@ -37,15 +37,35 @@ impl Verifier {
         (self.trust.clone(), self.status.clone())
     }
 
-    fn verified(
+    /// The checked trust list, borrowed (a scan never copies the lists).
+    pub(crate) fn trust(&self) -> &TrustList {
+        &self.trust
+    }
+
+    /// The checked status lists, borrowed.
+    pub(crate) fn status(&self) -> &dyn techo_core::token::StatusSource {
+        &self.status
+    }
+
+    pub(crate) fn verified(
         &self,
         payload: &[u8],
         now_unix: i64,
         policy: &Policy,
     ) -> Result<techo_core::token::VerifiedPresentation, techo_core::token::VerifyError> {
-        let now = chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default();
-        verify(payload, &self.trust, &self.status, now, policy)
+        verify(
+            payload,
+            &self.trust,
+            &self.status,
+            instant(now_unix),
+            policy,
+        )
     }
+}
+
+/// A shell's Unix seconds as a time (out of range: the epoch, which no code verifies at).
+pub(crate) fn instant(now_unix: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(now_unix, 0).unwrap_or_default()
 }
 
 /// The challenge a booking site issued, which the presentation must answer.

@@ -280,14 +280,10 @@ fn ms_to_next_step(now: DateTime<Utc>, step: u64) -> u32 {
 fn coupon_band(wallet: &Wallet, operator: &str, id: &str, lang: crate::Lang) -> Option<String> {
     let dir = wallet.directory().ok()?;
     let coupon = dir.coupon(operator, id)?;
-    let name = dir
-        .entries
-        .get(operator)
-        .and_then(|e| e.policy(operator).ok())
-        .map_or_else(|| operator.to_owned(), |p| p.display_name(lang).to_owned());
     Some(format!(
-        "{}{} ／ {name}",
+        "{}{} ／ {}",
         lang.pick("クーポン：", "Coupon: "),
-        coupon.title(lang)
+        coupon.title(lang),
+        dir.operator_name(operator, lang)
     ))
 }

@@ -109,6 +109,14 @@ impl Directory {
             .find(|c| c.id == id)
     }
 
+    /// Operator `id`'s name in `lang` (its id when the directory no longer reads its policy).
+    pub fn operator_name(&self, id: &str, lang: Lang) -> String {
+        self.entries
+            .get(id)
+            .and_then(|e| e.policy(id).ok())
+            .map_or_else(|| id.to_owned(), |p| p.display_name(lang).to_owned())
+    }
+
     /// A one-line description for lists.
     pub fn describe(p: &OperatorPolicy, lang: Lang) -> String {
         format!(
