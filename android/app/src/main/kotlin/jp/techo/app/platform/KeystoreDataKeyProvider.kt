@@ -26,9 +26,7 @@ class KeystoreDataKeyProvider(context: Context) : DataKeyProvider {
         if (file.exists()) return unwrap(file.readBytes())
         if (!create) throw DataKeyException.Platform("no data key on this phone")
         val key = ByteArray(32).also { SecureRandom().nextBytes(it) }
-        val tmp = File(file.path + ".tmp")
-        tmp.writeBytes(wrap(key))
-        if (!tmp.renameTo(file)) throw DataKeyException.Platform("cannot store the wrapped key")
+        if (!file.replaceWith(wrap(key))) throw DataKeyException.Platform("cannot store the wrapped key")
         return key
     }
 

@@ -10,10 +10,10 @@ import android.provider.Settings
 import android.view.TextureView
 import android.widget.LinearLayout
 import android.widget.ScrollView
-import java.io.File
 import java.util.concurrent.atomic.AtomicBoolean
 import jp.techo.app.ConfigMissing
 import jp.techo.app.platform.QrCamera
+import jp.techo.app.platform.replaceWith
 import jp.techo.app.platform.QrDecoder
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
@@ -132,11 +132,7 @@ class StaffActivity : TechoActivity() {
         val saved = if (file.exists()) file.readBytes() else null
         return try {
             val fresh = app.service().refreshVerifier(config.rootKey, saved)
-            fresh.saved()?.let { bytes ->
-                val tmp = File(file.path + ".tmp")
-                tmp.writeBytes(bytes)
-                tmp.renameTo(file)
-            }
+            fresh.saved()?.let { file.replaceWith(it) }
             Result.success(fresh to null)
         } catch (e: TechoException) {
             if (saved == null) return Result.failure(e)
@@ -156,11 +152,7 @@ class StaffActivity : TechoActivity() {
         val file = app.operatorsFile
         if (online) {
             try {
-                return app.service().fetchOperators(verifier).also { dir ->
-                    val tmp = File(file.path + ".tmp")
-                    tmp.writeBytes(dir.saved())
-                    tmp.renameTo(file)
-                }
+                return app.service().fetchOperators(verifier).also { file.replaceWith(it.saved()) }
             } catch (_: TechoException) {
                 // Fall back to the saved directory below.
             }

@@ -3,6 +3,7 @@ package jp.techo.app.ui
 import android.widget.LinearLayout
 import java.io.File
 import jp.techo.app.TechoApp
+import jp.techo.app.platform.replaceWith
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
@@ -29,11 +30,7 @@ class StaffCoupons(
 
     private fun t(ja: String, en: String) = pick(lang, ja, en)
 
-    private fun save() {
-        val tmp = File(file.path + ".tmp")
-        tmp.writeBytes(queue.saved())
-        tmp.renameTo(file)
-    }
+    private fun save() = file.replaceWith(queue.saved())
 
     /** Under a verdict: "redeem the coupon" when the code carries this operator's coupon. */
     fun offer(results: LinearLayout, verifier: Verifier, code: ByteArray, coupon: String?) {
