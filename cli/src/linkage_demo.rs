@@ -110,8 +110,12 @@ pub(crate) struct Loopback {
 
 impl Loopback {
     /// Support gives an operator its token (for publishing coupons and sending redemptions).
-    pub(crate) fn operator_token(&self, operator: &str) -> String {
-        self.server.state.operator_token(operator)
+    pub(crate) async fn operator_token(&self, operator: &str) -> Result<String, CliError> {
+        self.server
+            .state
+            .operator_token(operator)
+            .await
+            .map_err(fail)
     }
 }
 
@@ -148,7 +152,7 @@ async fn start_servers(
     );
     // The operator directory techo-server publishes (the illustrative policies).
     for (_, text) in crate::policy_demo::POLICIES {
-        server.state.publish_operator(text).map_err(fail)?;
+        server.state.publish_operator(text).await.map_err(fail)?;
     }
     // The museum offers holders a once-only coupon.
     server
@@ -157,6 +161,7 @@ async fn start_servers(
             "example-museum",
             crate::policy_demo::museum_coupon(clock.now()),
         )
+        .await
         .map_err(fail)?;
     let client = TechoClient::new(
         &server.url(),

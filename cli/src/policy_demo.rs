@@ -270,6 +270,6 @@ pub async fn operators_and_coupon(
     t: &mut Transcript,
 ) -> Result<(), CliError> {
     run(wallet, id, verified, lists, &lb.client, now, t).await?;
-    let operator_token = lb.operator_token("example-museum");
+    let operator_token = lb.operator_token("example-museum").await?;
     coupon(wallet, id, lists, &lb.client, &operator_token, now, t).await
 }

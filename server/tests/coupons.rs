@@ -5,42 +5,20 @@
 
 mod common;
 
+use common::coupons::{MUSEUM, coupon, http, send};
 use common::{ADMIN, World, repo, world};
-use techo_core::directory::coupon::{Coupon, CouponError};
+use techo_core::directory::coupon::CouponError;
 use techo_core::directory::redemption::{RedemptionQueue, RedemptionResult, redeem};
 use techo_core::directory::{Directory, sync};
 use techo_core::token::{Policy, VerifyError, verify};
 use techo_core::{Clock, WalletError};
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
-const MUSEUM: &str = "example-museum";
-
-fn http(w: &World) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(techo_core::portal::client::client_tls(&w.pki.ca_pem).unwrap())
-        .build()
-        .unwrap()
-}
-
-fn coupon(per_holder: u32) -> Coupon {
-    Coupon {
-        id: "winter-2026".into(),
-        title_ja: "冬の特別展 ご本人と付添1名 無料".into(),
-        title_en: "Winter exhibition: holder and one companion free".into(),
-        terms_ja: "1回限り。他の割引と併用できません。".into(),
-        terms_en: "Once only; not with other discounts.".into(),
-        valid_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-        valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
-        kinds: vec![],
-        per_holder,
-        withdrawn: false,
-    }
-}
 
 /// The museum in the directory, with a token and a coupon; the holder linked and synced.
 async fn setup(w: &World) -> (String, techo_core::token::TrustList) {
     let museum = std::fs::read_to_string(repo("fixtures/policies/museum-all-kinds.toml")).unwrap();
-    w.server.state.publish_operator(&museum).unwrap();
+    w.server.state.publish_operator(&museum).await.unwrap();
     let client = http(w);
     let url = format!(
         "{}/v1/operators/{MUSEUM}/coupons/winter-2026",
@@ -85,30 +63,6 @@ async fn shown_coupon(
         .present_coupon(None, MUSEUM, "winter-2026")
         .unwrap();
     (status, payload)
-}
-
-async fn send(w: &World, token: &str, queue: &RedemptionQueue) -> Vec<(String, RedemptionResult)> {
-    let body = common::json_of(
-        http(w)
-            .post(format!(
-                "{}/v1/operators/{MUSEUM}/redemptions",
-                w.server.url()
-            ))
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "redemptions": queue.pending })),
-    )
-    .await;
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["key"].as_str().unwrap().to_owned(),
-                serde_json::from_value(r["result"].clone()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,9 +4,10 @@
 
 mod common;
 
-use common::{ADMIN, repo, world};
+use common::{ADMIN, World, repo, world};
 use techo_core::directory::{Directory, DirectoryError, DirectoryUpdate, PlaceQuery, Synced, sync};
 use techo_core::policy::{Decision, Trip};
+use techo_core::token::TrustList;
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
@@ -19,7 +20,7 @@ async fn sync_applies_changes_and_removals_and_refuses_tampering() {
     let w = world(DAYTIME).await;
     let st = &w.server.state;
     for name in ["rail-jr-style", "city-bus-linked-only", "museum-all-kinds"] {
-        st.publish_operator(&policy(name)).unwrap();
+        st.publish_operator(&policy(name)).await.unwrap();
     }
     let (trust, _) = w.client.verifier_lists().await.unwrap();
     let mut dir = Directory::default();
@@ -34,10 +35,12 @@ async fn sync_applies_changes_and_removals_and_refuses_tampering() {
 
     // The museum changes its discount, the bus withdraws, a ferry joins.
     w.clock.advance(chrono::Duration::seconds(5));
-    st.publish_operator(&policy("museum-all-kinds").replace("観覧料無料", "観覧料半額"))
+    let cheaper = policy("museum-all-kinds").replace("観覧料無料", "観覧料半額");
+    st.publish_operator(&cheaper).await.unwrap();
+    assert!(st.remove_operator("example-city-bus").await.is_ok());
+    st.publish_operator(&policy("ferry-no-mental"))
+        .await
         .unwrap();
-    assert!(st.remove_operator("example-city-bus").is_some());
-    st.publish_operator(&policy("ferry-no-mental")).unwrap();
     let before = dir.version;
     assert_eq!(
         sync(&w.client, &trust, &mut dir).await.unwrap(),
@@ -90,21 +93,7 @@ async fn sync_applies_changes_and_removals_and_refuses_tampering() {
     );
     assert_eq!(rail.len(), 1);
 
-    // A tampered update is refused and the copy stays as it was.
-    let bytes = w.client.directory(0).await.unwrap().unwrap();
-    let mut forged = bytes.clone();
-    let needle = "観覧料半額".as_bytes();
-    let at = forged
-        .windows(needle.len())
-        .position(|x| x == needle)
-        .unwrap();
-    forged[at + 3] ^= 1;
-    let copy = dir.clone();
-    assert_eq!(
-        DirectoryUpdate::open(&forged, &trust).unwrap_err(),
-        DirectoryError::Untrusted
-    );
-    assert_eq!(dir, copy);
+    let bytes = tampering_is_refused(&w, &trust, &dir).await;
 
     // An app whose copy is from before the server's log (or was lost) gets the whole directory.
     let mut stale = Directory {
@@ -181,6 +170,7 @@ async fn a_directory_under_another_root_key_is_refused_and_the_copy_kept() {
     w.server
         .state
         .publish_operator(&policy("museum-all-kinds"))
+        .await
         .unwrap();
     assert_eq!(
         w.wallet.sync_directory(&w.client, false).await.unwrap(),
@@ -196,7 +186,11 @@ async fn a_directory_under_another_root_key_is_refused_and_the_copy_kept() {
     )
     .await;
     for name in ["rail-jr-style", "ferry-no-mental"] {
-        impostor.state.publish_operator(&policy(name)).unwrap();
+        impostor
+            .state
+            .publish_operator(&policy(name))
+            .await
+            .unwrap();
     }
     let client = techo_core::portal::TechoClient::new(
         &impostor.url(),
@@ -217,4 +211,24 @@ async fn a_directory_under_another_root_key_is_refused_and_the_copy_kept() {
     // And from then on the new root is the pinned one.
     let err = w.wallet.sync_directory(&w.client, false).await.unwrap_err();
     assert!(matches!(err, SyncError::RootChanged { .. }), "{err}");
+}
+
+/// A tampered update is refused and the copy stays as it was; the untampered bytes back.
+async fn tampering_is_refused(w: &World, trust: &TrustList, dir: &Directory) -> Vec<u8> {
+    // A tampered update is refused and the copy stays as it was.
+    let bytes = w.client.directory(0).await.unwrap().unwrap();
+    let mut forged = bytes.clone();
+    let needle = "観覧料半額".as_bytes();
+    let at = forged
+        .windows(needle.len())
+        .position(|x| x == needle)
+        .unwrap();
+    forged[at + 3] ^= 1;
+    let copy = dir.clone();
+    assert_eq!(
+        DirectoryUpdate::open(&forged, trust).unwrap_err(),
+        DirectoryError::Untrusted
+    );
+    assert_eq!(*dir, copy);
+    bytes
 }

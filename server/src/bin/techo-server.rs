@@ -151,6 +151,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 server
                     .state
                     .publish_operator(&text)
+                    .await
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
         }

@@ -2,35 +2,18 @@
 //! support), they travel in the signed directory, and redemptions are counted once per
 //! presentation and within each coupon's per-holder limit.
 
-use super::store::{ServerStore, StoreError};
+use super::directory::DirectoryError;
+use super::directory_log::DirectoryChange;
+use super::store::{CouponUse, OperatorStore, ServerStore, StoreError, token_hash};
 use super::{ServerState, admin_denied, api_error};
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use techo_core::directory::coupon::Coupon;
 use techo_core::directory::redemption::{Redemption, RedemptionResult};
 use techo_core::token::{StatusList, StatusRef, TrustList};
-
-/// Operator tokens and the redemption ledger (in memory; the PostgreSQL issue persists them).
-#[derive(Debug, Default)]
-pub struct CouponLedger {
-    operator_tokens: HashMap<String, String>,
-    by_key: HashMap<String, RedemptionResult>,
-    counts: HashMap<(String, String, String), u32>,
-}
-
-impl CouponLedger {
-    /// The answer for a key already seen: a counted code is a duplicate now.
-    fn already(&self, key: &str) -> Option<RedemptionResult> {
-        self.by_key.get(key).map(|done| match done {
-            RedemptionResult::Recorded | RedemptionResult::Duplicate => RedemptionResult::Duplicate,
-            other => *other,
-        })
-    }
-}
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -39,16 +22,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-fn ledger(st: &ServerState) -> std::sync::MutexGuard<'_, CouponLedger> {
-    st.coupons.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn operator_ok(st: &ServerState, operator: &str, headers: &HeaderMap) -> bool {
-    let token = bearer(headers);
-    ledger(st)
-        .operator_tokens
-        .get(operator)
-        .is_some_and(|t| token.is_some_and(|given| techo_core::hex::same_secret(given, t)))
+/// Whether the request carries `operator`'s token: its hash is compared with the one kept.
+async fn operator_ok(st: &ServerState, operator: &str, headers: &HeaderMap) -> bool {
+    let Some(given) = bearer(headers) else {
+        return false;
+    };
+    match st.store.operator_token_hash(operator).await {
+        Ok(Some(kept)) => techo_core::hex::same_secret(&token_hash(given), &kept),
+        Ok(None) => false,
+        Err(e) => {
+            tracing::error!(error = %e, "operator token not readable");
+            false
+        }
+    }
 }
 
 fn unauthorised() -> Response {
@@ -60,24 +46,26 @@ fn unauthorised() -> Response {
 }
 
 impl ServerState {
-    /// Support gives an operator its token (a new one replaces the old).
-    pub fn operator_token(&self, operator: &str) -> String {
+    /// Support gives an operator its token (a new one replaces the old); only its hash is kept.
+    pub async fn operator_token(&self, operator: &str) -> Result<String, StoreError> {
         let token = techo_core::hex::random(24);
-        ledger(self)
-            .operator_tokens
-            .insert(operator.to_owned(), token.clone());
-        token
+        self.store
+            .put_operator_token(operator, &token_hash(&token))
+            .await?;
+        Ok(token)
     }
 
     /// Publishes a coupon for a listed operator (what `PUT /v1/operators/{op}/coupons/{id}` does).
-    pub fn publish_coupon(&self, operator: &str, coupon: Coupon) -> Result<u64, String> {
-        coupon.validate().map_err(|e| e.to_string())?;
-        let now = u64::try_from(self.now().timestamp_millis()).unwrap_or(0);
-        self.directory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .put_coupon(operator, coupon, now)
-            .ok_or_else(|| format!("{operator} is not in the directory"))
+    pub async fn publish_coupon(
+        &self,
+        operator: &str,
+        coupon: Coupon,
+    ) -> Result<u64, DirectoryError> {
+        coupon
+            .validate()
+            .map_err(|e| DirectoryError::BadPolicy(e.to_string()))?;
+        self.change_directory(operator, &DirectoryChange::PutCoupon(coupon))
+            .await
     }
 
     /// The issuer's own trust list and status list as of now: what redemptions are verified
@@ -93,43 +81,50 @@ impl ServerState {
     }
 
     /// Counts one redemption whose code verified (`status`: its credential's status reference):
-    /// once per key, within the coupon's per-holder limit.
-    pub async fn record_redemption(&self, r: &Redemption, status: StatusRef) -> RedemptionResult {
-        if let Some(done) = ledger(self).already(&r.key) {
-            return done;
+    /// once per key (whichever process it reaches), within the coupon's per-holder limit. A
+    /// coupon withdrawn since still counts a code the counter scanned before the withdrawal.
+    pub async fn record_redemption(
+        &self,
+        r: &Redemption,
+        status: StatusRef,
+    ) -> Result<RedemptionResult, StoreError> {
+        if let Some(earlier) = self.store.redemption(&r.key).await? {
+            return Ok(super::store::answer_again(earlier));
         }
-        let coupon = self
-            .directory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .coupon(&r.operator, &r.coupon);
-        let Some(coupon) = coupon.filter(|c| !c.withdrawn) else {
-            return RedemptionResult::Refused;
+        let record = self.store.operator(&r.operator).await?;
+        let coupon = record.as_ref().and_then(|rec| {
+            let c = rec.entry.coupons.iter().find(|c| c.id == r.coupon)?;
+            let scanned_in_time = !c.withdrawn
+                || rec
+                    .withdrawn_at
+                    .get(&c.id)
+                    .is_some_and(|withdrawn| r.at < *withdrawn);
+            scanned_in_time.then_some(c)
+        });
+        let Some(coupon) = coupon else {
+            return self.refuse(&r.key, RedemptionResult::Refused).await;
         };
         // The holder behind the credential: the portal's pairwise subject for its linkage, so a
         // new linkage (new credentials) does not reset the count.
-        let Ok(Some(session)) = self.store.holder_of(status.index).await else {
-            return RedemptionResult::Refused;
+        let Some(session) = self.store.holder_of(status.index).await? else {
+            return self.refuse(&r.key, RedemptionResult::Refused).await;
         };
-        let holder = self.holder_of_session(&session).await;
-        // Checked again under the same lock as the count, so two counters sending the same code
-        // at once still count it once.
-        let mut l = ledger(self);
-        if let Some(done) = l.already(&r.key) {
-            return done;
-        }
-        let count = l
-            .counts
-            .entry((r.operator.clone(), r.coupon.clone(), holder))
-            .or_default();
-        let result = if coupon.per_holder > 0 && *count >= coupon.per_holder {
-            RedemptionResult::LimitReached
-        } else {
-            *count += 1;
-            RedemptionResult::Recorded
+        let holder = self.holder_of_session(&session).await?;
+        let what = CouponUse {
+            operator: &r.operator,
+            coupon: &r.coupon,
+            holder: &holder,
         };
-        l.by_key.insert(r.key.clone(), result);
-        result
+        self.store.redeem(&r.key, &what, coupon.per_holder).await
+    }
+
+    async fn refuse(
+        &self,
+        key: &str,
+        result: RedemptionResult,
+    ) -> Result<RedemptionResult, StoreError> {
+        self.store.note_redemption(key, result).await?;
+        Ok(result)
     }
 }
 
@@ -142,7 +137,10 @@ pub async fn issue_token(
     if let Some(denied) = admin_denied(&st, &headers) {
         return denied;
     }
-    Json(serde_json::json!({ "operator": id, "token": st.operator_token(&id) })).into_response()
+    match st.operator_token(&id).await {
+        Ok(token) => Json(serde_json::json!({ "operator": id, "token": token })).into_response(),
+        Err(e) => super::internal(e),
+    }
 }
 
 /// `PUT /v1/operators/{op}/coupons/{id}`: publish or replace a coupon.
@@ -152,7 +150,7 @@ pub async fn put_coupon(
     headers: HeaderMap,
     Json(coupon): Json<Coupon>,
 ) -> Response {
-    if !operator_ok(&st, &op, &headers) {
+    if !operator_ok(&st, &op, &headers).await {
         return unauthorised();
     }
     if coupon.id != id || coupon.validate().is_err() {
@@ -162,19 +160,17 @@ pub async fn put_coupon(
             "the coupon needs the id of its path, titles, terms and valid dates in order",
         );
     }
-    let now = u64::try_from(st.now().timestamp_millis()).unwrap_or(0);
     match st
-        .directory
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .put_coupon(&op, coupon, now)
+        .change_directory(&op, &DirectoryChange::PutCoupon(coupon))
+        .await
     {
-        Some(v) => Json(serde_json::json!({ "version": v })).into_response(),
-        None => api_error(
+        Ok(v) => Json(serde_json::json!({ "version": v })).into_response(),
+        Err(DirectoryError::NotFound) => api_error(
             StatusCode::NOT_FOUND,
             "unknown_operator",
             "the operator is not in the directory",
         ),
+        Err(e) => e.response(),
     }
 }
 
@@ -184,18 +180,18 @@ pub async fn withdraw_coupon(
     UrlPath((op, id)): UrlPath<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if !operator_ok(&st, &op, &headers) {
+    if !operator_ok(&st, &op, &headers).await {
         return unauthorised();
     }
-    let now = u64::try_from(st.now().timestamp_millis()).unwrap_or(0);
     match st
-        .directory
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .withdraw_coupon(&op, &id, now)
+        .change_directory(&op, &DirectoryChange::WithdrawCoupon { id })
+        .await
     {
-        Some(v) => Json(serde_json::json!({ "version": v })).into_response(),
-        None => api_error(StatusCode::NOT_FOUND, "unknown_coupon", "no such coupon"),
+        Ok(v) => Json(serde_json::json!({ "version": v })).into_response(),
+        Err(DirectoryError::NotFound) => {
+            api_error(StatusCode::NOT_FOUND, "unknown_coupon", "no such coupon")
+        }
+        Err(e) => e.response(),
     }
 }
 
@@ -211,7 +207,7 @@ pub async fn redeem(
     headers: HeaderMap,
     Json(body): Json<Redemptions>,
 ) -> Response {
-    if !operator_ok(&st, &op, &headers) {
+    if !operator_ok(&st, &op, &headers).await {
         return unauthorised();
     }
     if body.redemptions.len() > 1000 {
@@ -230,7 +226,10 @@ pub async fn redeem(
     for r in &body.redemptions {
         let result = if r.operator == op {
             match r.check(&trust, &status, now) {
-                Ok(status) => st.record_redemption(r, status).await,
+                Ok(status) => match st.record_redemption(r, status).await {
+                    Ok(result) => result,
+                    Err(e) => return super::internal(e),
+                },
                 Err(why) => {
                     tracing::info!(operator = %op, %why, "redemption not counted");
                     RedemptionResult::Invalid
@@ -247,12 +246,12 @@ pub async fn redeem(
 impl ServerState {
     /// The holder behind a linkage session: the portal's pairwise subject (so a new linkage does
     /// not reset a count), or the session itself before the portal named one.
-    async fn holder_of_session(&self, session: &str) -> String {
-        self.consents()
-            .await
-            .into_iter()
-            .find(|c| c.session_id == session)
-            .map_or_else(|| session.to_owned(), |c| c.subject)
+    async fn holder_of_session(&self, session: &str) -> Result<String, StoreError> {
+        Ok(self
+            .store
+            .subject_of_session(session)
+            .await?
+            .unwrap_or_else(|| session.to_owned()))
     }
 }
 
@@ -274,12 +273,12 @@ pub async fn coupon_uses(
         }
         Err(e) => return super::internal(e),
     }
-    let holder = st.holder_of_session(&session).await;
-    let uses: Vec<serde_json::Value> = ledger(&st)
-        .counts
-        .iter()
-        .filter(|((_, _, h), _)| *h == holder)
-        .map(|((op, coupon, _), n)| serde_json::json!({ "operator": op, "coupon": coupon, "count": n }))
-        .collect();
-    Json(serde_json::json!({ "uses": uses })).into_response()
+    let uses = match st.holder_of_session(&session).await {
+        Ok(holder) => st.store.coupon_uses(&holder).await,
+        Err(e) => Err(e),
+    };
+    match uses {
+        Ok(uses) => Json(serde_json::json!({ "uses": uses })).into_response(),
+        Err(e) => super::internal(e),
+    }
 }

@@ -1,148 +1,32 @@
-//! The operator directory techo-server publishes: a log of changes by version, served as a full
-//! snapshot or as the changes since the app's version, signed by the issuer key; ETag / 304 when
-//! nothing changed. Operators are added, changed and removed through the admin API.
+//! The operator directory techo-server publishes, kept in the store (directory_log has the
+//! rules): served as a full snapshot or as the changes since the app's version, signed by the
+//! issuer key; ETag / 304 when nothing changed. Operators are added, changed and removed through
+//! the admin API; every process on one database serves the same versions.
 
+use super::directory_log::{DirectoryChange, DirectoryLog, NotFound};
+use super::store::{OperatorStore, StoreError};
 use super::{ServerState, admin_denied, api_error, cbor};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
-use techo_core::directory::coupon::Coupon;
-use techo_core::directory::{DirectoryEntry, DirectoryUpdate, UpdateKind};
 use techo_core::policy::OperatorPolicy;
 
-/// Every operator with the version it last changed at, and removals by version.
+/// Why a directory change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{0}")]
+    BadPolicy(String),
+    #[error("no such operator or coupon in the directory")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The last directory read from the store, reused while the store's version is the same.
 #[derive(Debug, Default)]
-pub struct DirectoryLog {
-    version: u64,
-    /// The oldest version a delta can start from (older apps get a full snapshot).
-    since: u64,
-    entries: BTreeMap<String, (DirectoryEntry, u64)>,
-    removed: BTreeMap<String, u64>,
-}
-
-impl DirectoryLog {
-    /// Versions are publication times in milliseconds, strictly increasing, so a restarted
-    /// server never goes back below what an app already has.
-    fn next_version(&mut self, now_ms: u64) -> u64 {
-        self.version = now_ms.max(self.version + 1);
-        if self.since == 0 {
-            self.since = self.version;
-        }
-        self.version
-    }
-
-    /// Adds or replaces an operator's policy; its coupons stay.
-    pub fn publish(&mut self, id: &str, policy_toml: &str, now_ms: u64) -> u64 {
-        let v = self.next_version(now_ms);
-        self.removed.remove(id);
-        let coupons = self
-            .entries
-            .get(id)
-            .map(|(e, _)| e.coupons.clone())
-            .unwrap_or_default();
-        self.entries.insert(
-            id.to_owned(),
-            (
-                DirectoryEntry {
-                    policy_toml: policy_toml.to_owned(),
-                    coupons,
-                },
-                v,
-            ),
-        );
-        v
-    }
-
-    /// Adds or replaces a coupon of a listed operator.
-    pub fn put_coupon(&mut self, operator: &str, coupon: Coupon, now_ms: u64) -> Option<u64> {
-        self.entries.get(operator)?;
-        let v = self.next_version(now_ms);
-        let (entry, at) = self.entries.get_mut(operator)?;
-        entry.coupons.retain(|c| c.id != coupon.id);
-        entry.coupons.push(coupon);
-        *at = v;
-        Some(v)
-    }
-
-    /// Marks a coupon withdrawn (it stays listed so counters can say so).
-    pub fn withdraw_coupon(&mut self, operator: &str, id: &str, now_ms: u64) -> Option<u64> {
-        let found = self
-            .entries
-            .get(operator)?
-            .0
-            .coupons
-            .iter()
-            .any(|c| c.id == id);
-        if !found {
-            return None;
-        }
-        let v = self.next_version(now_ms);
-        let (entry, at) = self.entries.get_mut(operator)?;
-        for c in entry.coupons.iter_mut().filter(|c| c.id == id) {
-            c.withdrawn = true;
-        }
-        *at = v;
-        Some(v)
-    }
-
-    /// The coupon, as currently published.
-    pub fn coupon(&self, operator: &str, id: &str) -> Option<Coupon> {
-        self.entries
-            .get(operator)?
-            .0
-            .coupons
-            .iter()
-            .find(|c| c.id == id)
-            .cloned()
-    }
-
-    pub fn remove(&mut self, id: &str, now_ms: u64) -> Option<u64> {
-        self.entries.remove(id)?;
-        let v = self.next_version(now_ms);
-        self.removed.insert(id.to_owned(), v);
-        Some(v)
-    }
-
-    pub fn version(&self) -> u64 {
-        self.version
-    }
-
-    /// The update an app at version `have` needs.
-    pub fn update_since(
-        &self,
-        have: u64,
-        issued_at: chrono::DateTime<chrono::Utc>,
-    ) -> DirectoryUpdate {
-        let delta = have >= self.since && have > 0 && have <= self.version;
-        DirectoryUpdate {
-            kind: if delta {
-                UpdateKind::Since { base: have }
-            } else {
-                UpdateKind::Full
-            },
-            version: self.version,
-            issued_at,
-            changed: self
-                .entries
-                .iter()
-                .filter(|(_, (_, at))| !delta || *at > have)
-                .map(|(id, (e, _))| (id.clone(), e.clone()))
-                .collect(),
-            removed: if delta {
-                self.removed
-                    .iter()
-                    .filter(|(_, at)| **at > have)
-                    .map(|(id, _)| id.clone())
-                    .collect()
-            } else {
-                Vec::new()
-            },
-        }
-    }
-}
+pub struct DirectoryCache(std::sync::Mutex<Option<Arc<DirectoryLog>>>);
 
 fn now_ms(st: &ServerState) -> u64 {
     u64::try_from(st.now().timestamp_millis()).unwrap_or(0)
@@ -160,23 +44,82 @@ impl ServerState {
     }
 
     /// Publishes (adds or replaces) an operator; its policy must read.
-    pub fn publish_operator(&self, policy_toml: &str) -> Result<u64, String> {
-        let policy = OperatorPolicy::from_toml("policy", policy_toml).map_err(|e| e.to_string())?;
-        let now = now_ms(self);
-        Ok(self
-            .directory
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .publish(&policy.id, policy_toml, now))
+    pub async fn publish_operator(&self, policy_toml: &str) -> Result<u64, DirectoryError> {
+        let policy = OperatorPolicy::from_toml("policy", policy_toml)
+            .map_err(|e| DirectoryError::BadPolicy(e.to_string()))?;
+        let change = DirectoryChange::Publish {
+            policy_toml: policy_toml.to_owned(),
+        };
+        self.change_directory(&policy.id, &change).await
     }
 
-    /// Removes an operator (it withdrew); `None` when there was none.
-    pub fn remove_operator(&self, id: &str) -> Option<u64> {
-        let now = now_ms(self);
-        self.directory
+    /// Removes an operator (it withdrew).
+    pub async fn remove_operator(&self, id: &str) -> Result<u64, DirectoryError> {
+        self.change_directory(id, &DirectoryChange::Remove).await
+    }
+
+    /// Applies one change to one operator at the next version: read, apply, compare and swap,
+    /// again if another request or process changed the directory in between.
+    pub(crate) async fn change_directory(
+        &self,
+        id: &str,
+        change: &DirectoryChange,
+    ) -> Result<u64, DirectoryError> {
+        loop {
+            let head = self.store.directory_head().await?;
+            let current = self.store.operator(id).await?;
+            let record = change
+                .apply(current.clone(), self.now())
+                .map_err(|NotFound| DirectoryError::NotFound)?;
+            if record == current {
+                // Nothing changes (a server starting with the same policy files): apps keep
+                // their version.
+                return Ok(head.version);
+            }
+            if let Some(v) = self
+                .store
+                .write_operator(id, record.as_ref(), head.version, now_ms(self))
+                .await?
+            {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// The directory as the store has it now (read again only when its version moved).
+    pub(crate) async fn directory(&self) -> Result<Arc<DirectoryLog>, StoreError> {
+        let head = self.store.directory_head().await?;
+        let cached = self
+            .directory
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(id, now)
+            .clone();
+        if let Some(log) = cached.filter(|l| l.head == head) {
+            return Ok(log);
+        }
+        let (head, rows) = self.store.directory_rows().await?;
+        let log = Arc::new(DirectoryLog { head, rows });
+        *self
+            .directory
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(log.clone());
+        Ok(log)
+    }
+}
+
+impl DirectoryError {
+    pub(crate) fn response(&self) -> Response {
+        match self {
+            DirectoryError::BadPolicy(why) => api_error(StatusCode::BAD_REQUEST, "bad_policy", why),
+            DirectoryError::NotFound => api_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such operator or coupon in the directory",
+            ),
+            DirectoryError::Store(e) => super::internal(e),
+        }
     }
 }
 
@@ -196,8 +139,11 @@ pub async fn get_directory(
     headers: HeaderMap,
     Query(q): Query<Since>,
 ) -> Response {
+    let log = match st.directory().await {
+        Ok(log) => log,
+        Err(e) => return super::internal(e),
+    };
     let update = {
-        let log = st.directory.lock().unwrap_or_else(PoisonError::into_inner);
         let current = etag(log.version());
         let unchanged = headers
             .get("if-none-match")
@@ -239,9 +185,9 @@ pub async fn put_operator(
         );
     };
     match OperatorPolicy::from_toml(&id, text) {
-        Ok(p) if p.id == id => match st.publish_operator(text) {
+        Ok(p) if p.id == id => match st.publish_operator(text).await {
             Ok(v) => axum::Json(serde_json::json!({ "version": v })).into_response(),
-            Err(e) => api_error(StatusCode::BAD_REQUEST, "bad_policy", &e),
+            Err(e) => e.response(),
         },
         Ok(p) => api_error(
             StatusCode::BAD_REQUEST,
@@ -264,12 +210,13 @@ pub async fn delete_operator(
     if let Some(denied) = admin_denied(&st, &headers) {
         return denied;
     }
-    match st.remove_operator(&id) {
-        Some(v) => axum::Json(serde_json::json!({ "version": v })).into_response(),
-        None => api_error(
+    match st.remove_operator(&id).await {
+        Ok(v) => axum::Json(serde_json::json!({ "version": v })).into_response(),
+        Err(DirectoryError::NotFound) => api_error(
             StatusCode::NOT_FOUND,
             "unknown_operator",
             "no such operator",
         ),
+        Err(e) => e.response(),
     }
 }

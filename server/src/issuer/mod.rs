@@ -4,6 +4,7 @@
 mod consent_expiry;
 pub mod coupons;
 pub mod directory;
+pub mod directory_log;
 pub mod portal_client;
 mod renew;
 pub mod status_lists;
@@ -108,8 +109,7 @@ pub struct ServerState {
     worker: String,
     portal: PortalClient,
     cfg: ServerConfig,
-    directory: Mutex<directory::DirectoryLog>,
-    coupons: Mutex<coupons::CouponLedger>,
+    directory: directory::DirectoryCache,
     /// Woken when this process stores a retry's or a purge's outcome (see [`wait`]).
     changed: tokio::sync::Notify,
     published: status_lists::Published,
@@ -913,8 +913,7 @@ impl TechoServer {
             worker: format!("{}-{}", std::process::id(), techo_core::hex::random(4)),
             portal,
             cfg: cfg.clone(),
-            directory: Mutex::new(directory::DirectoryLog::default()),
-            coupons: Mutex::new(coupons::CouponLedger::default()),
+            directory: directory::DirectoryCache::default(),
             changed: tokio::sync::Notify::new(),
             published: status_lists::Published::default(),
         });

@@ -2,6 +2,7 @@
 //! all on one simulated clock.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod coupons;
 pub mod hand;
 
 use chrono::{DateTime, Utc};
@@ -254,6 +255,46 @@ pub async fn world_configured(
 }
 
 impl World {
+    /// Stops the server (and the app's pooled connections to it) and starts a new one on the
+    /// same data folder, store and issuer keys, on a new port: what a restart leaves is what
+    /// the store kept.
+    pub async fn restart_server(&mut self, store: StoreConfig) {
+        self.client = TechoClient::new(
+            "https://127.0.0.1:9",
+            &self.pki.ca_pem,
+            std::time::Duration::from_secs(1),
+        )
+        .unwrap();
+        let dir = self.dir.path().join("server");
+        let issuer = Some(self.dir.path().join("issuer"));
+        let spare = start_server(
+            &self.pki,
+            self.clock.clone(),
+            &self.portal,
+            &self.dir.path().join("spare"),
+            1500,
+        )
+        .await;
+        drop(std::mem::replace(&mut self.server, spare));
+        let again = start_server_on(
+            &self.pki,
+            self.clock.clone(),
+            &self.portal,
+            &dir,
+            1500,
+            store,
+            issuer,
+        )
+        .await;
+        drop(std::mem::replace(&mut self.server, again));
+        self.client = TechoClient::new(
+            &self.server.url(),
+            &self.pki.ca_pem,
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap();
+    }
+
     pub fn card(&self, name: &str) -> SoftCard {
         SoftCard::open(
             &repo(&format!("fixtures/cards/{name}")),

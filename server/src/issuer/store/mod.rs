@@ -8,9 +8,27 @@
 //! primary key, so it is never handed out twice; an idempotency key is a unique column, so a
 //! retried start returns the same session from any process.
 
+/// Forwards a store method to the configured backend.
+macro_rules! delegate {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sled($s) => $call.await,
+            AnyStore::Postgres($s) => $call.await,
+        }
+    };
+}
+
+mod operators;
+mod pg_operators;
 mod pg_store;
 mod records;
+mod sled_operators;
 mod sled_store;
+
+pub use operators::{
+    CouponCount, CouponUse, DirectoryHead, DirectoryRow, OperatorRecord, OperatorStore,
+    answer_again, token_hash,
+};
 
 pub use pg_store::{PgStore, SCHEMA_VERSION};
 pub use records::{ConsentEntry, Publication, SessionRecord, SessionState};
@@ -232,15 +250,6 @@ impl AnyStore {
             StoreConfig::Postgres(url) => AnyStore::Postgres(PgStore::connect(url).await?),
         })
     }
-}
-
-macro_rules! delegate {
-    ($self:ident, $s:ident => $call:expr) => {
-        match $self {
-            AnyStore::Sled($s) => $call.await,
-            AnyStore::Postgres($s) => $call.await,
-        }
-    };
 }
 
 impl ServerStore for AnyStore {

@@ -13,8 +13,8 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
 /// The schema this binary writes; a database at a newer version is refused.
-pub const SCHEMA_VERSION: i32 = 4;
-const MIGRATIONS: [(i32, &str); 4] = [
+pub const SCHEMA_VERSION: i32 = 5;
+const MIGRATIONS: [(i32, &str); 5] = [
     (1, include_str!("../../../migrations/0001_init.sql")),
     (
         2,
@@ -25,13 +25,14 @@ const MIGRATIONS: [(i32, &str); 4] = [
         4,
         include_str!("../../../migrations/0004_status_publications.sql"),
     ),
+    (5, include_str!("../../../migrations/0005_operators.sql")),
 ];
 /// Serialises migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;
 
 #[derive(Debug)]
 pub struct PgStore {
-    client: Client,
+    pub(super) client: Client,
     connection: tokio::task::JoinHandle<()>,
 }
 
@@ -41,15 +42,18 @@ impl Drop for PgStore {
     }
 }
 
-fn e(x: impl std::fmt::Display) -> StoreError {
+pub(super) fn e(x: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(x.to_string())
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+pub(super) fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(e)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|x| StoreError::Corrupt {
         what: what.to_owned(),
         why: x.to_string(),

@@ -33,13 +33,18 @@ pub struct SledStore {
     /// Published list versions, keyed by list (4 bytes) and version (8 bytes), big-endian.
     publications: sled::Tree,
     leases: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// The operator half (see `sled_operators`).
+    pub(super) operators: super::sled_operators::OperatorTrees,
 }
 
-fn e(x: impl std::fmt::Display) -> StoreError {
+pub(super) fn e(x: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(x.to_string())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|x| StoreError::Corrupt {
         what: what.to_owned(),
         why: x.to_string(),
@@ -69,12 +74,13 @@ impl SledStore {
             consents: db.open_tree("consents").map_err(e)?,
             status: db.open_tree("status").map_err(e)?,
             publications: db.open_tree("publications").map_err(e)?,
+            operators: super::sled_operators::OperatorTrees::open(&db)?,
             db,
             leases: Mutex::new(HashMap::new()),
         })
     }
 
-    fn flush(&self) -> Result<(), StoreError> {
+    pub(super) fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(e)
     }
 

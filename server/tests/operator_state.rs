@@ -1,0 +1,315 @@
+//! Nothing about operators lives only in a server's memory (issue 30): the directory and its
+//! versions, operators' tokens (kept as hashes), coupon withdrawal times and redemptions survive
+//! a restart on sled and on PostgreSQL, and two servers on one database give the same answers.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::coupons::{MUSEUM, coupon, http, send_to};
+use common::{ADMIN, World, fresh_db, repo, start_server_on, world_on};
+use techo_core::Clock;
+use techo_core::directory::redemption::{Redemption, RedemptionResult, redeem};
+use techo_core::directory::{Directory, sync};
+use techo_core::portal::TechoClient;
+use techo_core::token::{Policy, verify};
+use techo_server::issuer::store::{OperatorStore, StoreConfig, token_hash};
+
+const DAYTIME: &str = "2026-11-25T03:00:00Z";
+const COUPON: &str = "winter-2026";
+
+/// The museum listed, its token issued through `admin_url`, its coupon (`per_holder` uses)
+/// published through `coupon_url`; the holder linked, the app's directory synced.
+async fn museum_with_coupon(
+    w: &World,
+    admin_url: &str,
+    coupon_url: &str,
+    per_holder: u32,
+) -> String {
+    let museum = std::fs::read_to_string(repo("fixtures/policies/museum-all-kinds.toml")).unwrap();
+    w.server.state.publish_operator(&museum).await.unwrap();
+    let token = common::operator_token(&http(w), admin_url, ADMIN, MUSEUM).await;
+    let put = http(w)
+        .put(format!(
+            "{coupon_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"
+        ))
+        .bearer_auth(&token)
+        .json(&coupon(per_holder))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.status(),
+        200,
+        "a token issued by one server works on the other"
+    );
+    w.link("yamada", "1234").await.unwrap();
+    synced(w, &w.client).await;
+    token
+}
+
+async fn synced(w: &World, client: &TechoClient) -> Directory {
+    let (trust, _) = client.verifier_lists().await.unwrap();
+    let mut dir = w.wallet.directory().unwrap();
+    sync(client, &trust, &mut dir).await.unwrap();
+    w.wallet.set_directory(&dir).unwrap();
+    dir
+}
+
+/// The coupon shown now and scanned by the museum's counter against `counter_dir`.
+async fn scanned(w: &World, counter_dir: &Directory) -> Redemption {
+    let (trust, status) = w.client.verifier_lists().await.unwrap();
+    let (_, _, payload) = w.wallet.present_coupon(None, MUSEUM, COUPON).unwrap();
+    let now = w.clock.now();
+    let v = verify(&payload.binary(), &trust, &status, now, &Policy::default()).unwrap();
+    redeem(&v, &payload.binary(), MUSEUM, counter_dir, now).unwrap()
+}
+
+fn queue(r: &Redemption) -> techo_core::directory::redemption::RedemptionQueue {
+    let mut q = techo_core::directory::redemption::RedemptionQueue::default();
+    q.push(r.clone());
+    q
+}
+
+async fn answer(w: &World, token: &str, r: &Redemption) -> RedemptionResult {
+    send_to(w, &w.server.url(), token, &queue(r)).await[0].1
+}
+
+async fn etag(w: &World, server_url: &str) -> String {
+    let resp = http(w)
+        .get(format!("{server_url}/v1/directory"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+async fn survives_a_restart(store: StoreConfig) {
+    let mut w = world_on(DAYTIME, store.clone()).await;
+    let url = w.server.url();
+    let token = museum_with_coupon(&w, &url, &url, 2).await;
+    let counter_dir = w.wallet.directory().unwrap();
+
+    let first = scanned(&w, &counter_dir).await;
+    assert_eq!(answer(&w, &token, &first).await, RedemptionResult::Recorded);
+    // Scanned offline before the museum withdraws the coupon, sent after the restart.
+    w.clock.advance(chrono::Duration::seconds(60));
+    let before_withdrawal = scanned(&w, &counter_dir).await;
+    w.clock.advance(chrono::Duration::seconds(60));
+    let gone = http(&w)
+        .delete(format!("{url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    // A counter with an old directory copy scans it after the withdrawal.
+    w.clock.advance(chrono::Duration::seconds(60));
+    let after_withdrawal = scanned(&w, &counter_dir).await;
+    let version = w.server.state.store.directory_head().await.unwrap().version;
+    let tag = etag(&w, &url).await;
+
+    w.restart_server(store).await;
+
+    // The directory: same version (the start did not republish), the withdrawal kept.
+    assert_eq!(etag(&w, &w.server.url()).await, tag);
+    assert!(w.client.directory(version).await.unwrap().is_none(), "304");
+    let dir = synced(&w, &w.client).await;
+    assert!(dir.coupon(MUSEUM, COUPON).unwrap().withdrawn);
+    // The token still opens the museum's API, and only its hash was kept.
+    let kept = w
+        .server
+        .state
+        .store
+        .operator_token_hash(MUSEUM)
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some(token_hash(&token).as_str()));
+    assert_ne!(kept.as_deref(), Some(token.as_str()));
+    // Redemptions: the counted code is a duplicate; the code scanned before the withdrawal
+    // counts (its time was kept); the one scanned after is refused.
+    assert_eq!(
+        answer(&w, &token, &first).await,
+        RedemptionResult::Duplicate
+    );
+    assert_eq!(
+        answer(&w, &token, &before_withdrawal).await,
+        RedemptionResult::Recorded
+    );
+    assert_eq!(
+        answer(&w, &token, &after_withdrawal).await,
+        RedemptionResult::Refused
+    );
+    assert_eq!(
+        answer(&w, &token, &after_withdrawal).await,
+        RedemptionResult::Refused,
+        "the same answer again"
+    );
+    // The holder's phone sees both uses.
+    w.wallet.sync_coupon_uses(&w.client).await.unwrap();
+    let hb = w.wallet.get(&w.handbook).unwrap();
+    assert_eq!(w.wallet.coupon_uses(&hb.id, MUSEUM, COUPON).unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_state_survives_a_restart_on_sled() {
+    survives_a_restart(StoreConfig::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_state_survives_a_restart_on_postgres() {
+    let url = fresh_db("operator_state_restart").await;
+    survives_a_restart(StoreConfig::parse(&url).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_is_kept_only_as_its_hash_on_disk() {
+    let w = world_on(DAYTIME, StoreConfig::default()).await;
+    let url = w.server.url();
+    let token = museum_with_coupon(&w, &url, &url, 1).await;
+    drop(w.server);
+    let mut found = Vec::new();
+    for entry in walk(&w.dir.path().join("server")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        if bytes
+            .windows(token.len())
+            .any(|win| win == token.as_bytes())
+        {
+            found.push(entry);
+        }
+    }
+    assert!(found.is_empty(), "the token is in {found:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_database_agree_on_operators_tokens_and_redemptions() {
+    let db = fresh_db("operator_state_two").await;
+    let store = StoreConfig::parse(&db).unwrap();
+    let w = world_on(DAYTIME, store.clone()).await;
+    let b = start_server_on(
+        &w.pki,
+        w.clock.clone(),
+        &w.portal,
+        &w.dir.path().join("server-b"),
+        1500,
+        store,
+        Some(w.dir.path().join("issuer")),
+    )
+    .await;
+    let (a_url, b_url) = (w.server.url(), b.url());
+    // Listed through A, the token issued by A, the coupon published through B.
+    let token = museum_with_coupon(&w, &a_url, &b_url, 1).await;
+    assert_eq!(etag(&w, &a_url).await, etag(&w, &b_url).await);
+    let counter_dir = w.wallet.directory().unwrap();
+    assert!(counter_dir.coupon(MUSEUM, COUPON).is_some());
+
+    // One code sent to both at once: counted once.
+    let q = queue(&scanned(&w, &counter_dir).await);
+    let (on_a, on_b) = tokio::join!(
+        send_to(&w, &a_url, &token, &q),
+        send_to(&w, &b_url, &token, &q)
+    );
+    let mut both = vec![on_a[0].1, on_b[0].1];
+    both.sort_by_key(|x| format!("{x:?}"));
+    assert_eq!(
+        both,
+        [RedemptionResult::Duplicate, RedemptionResult::Recorded]
+    );
+    // The once-only limit holds across servers.
+    w.clock.advance(chrono::Duration::seconds(60));
+    let second = scanned(&w, &counter_dir).await;
+    assert_eq!(
+        send_to(&w, &b_url, &token, &queue(&second)).await[0].1,
+        RedemptionResult::LimitReached
+    );
+    // Either server tells the phone the coupon is used.
+    let client_b =
+        TechoClient::new(&b_url, &w.pki.ca_pem, std::time::Duration::from_secs(10)).unwrap();
+    w.wallet.sync_coupon_uses(&client_b).await.unwrap();
+    let hb = w.wallet.get(&w.handbook).unwrap();
+    assert_eq!(w.wallet.coupon_uses(&hb.id, MUSEUM, COUPON).unwrap(), 1);
+
+    // Withdrawn through B: A's directory says so at the same version.
+    let gone = http(&w)
+        .delete(format!("{b_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    assert_eq!(etag(&w, &a_url).await, etag(&w, &b_url).await);
+    let dir = synced(&w, &w.client).await;
+    assert!(dir.coupon(MUSEUM, COUPON).unwrap().withdrawn);
+    // A token B issues replaces A's everywhere.
+    let newer = common::operator_token(&http(&w), &b_url, ADMIN, MUSEUM).await;
+    let old = http(&w)
+        .put(format!("{a_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
+        .bearer_auth(&token)
+        .json(&coupon(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+    let new = http(&w)
+        .put(format!("{a_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
+        .bearer_auth(&newer)
+        .json(&coupon(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn directory_changes_from_two_servers_at_once_are_all_kept() {
+    let db = fresh_db("operator_state_race").await;
+    let store = StoreConfig::parse(&db).unwrap();
+    let w = world_on(DAYTIME, store.clone()).await;
+    let b = start_server_on(
+        &w.pki,
+        w.clock.clone(),
+        &w.portal,
+        &w.dir.path().join("server-b"),
+        1500,
+        store,
+        Some(w.dir.path().join("issuer")),
+    )
+    .await;
+    let names = [
+        "rail-jr-style",
+        "city-bus-linked-only",
+        "museum-all-kinds",
+        "ferry-no-mental",
+    ];
+    let texts: Vec<String> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(repo(&format!("fixtures/policies/{n}.toml"))).unwrap())
+        .collect();
+    let (a, bs) = (&w.server.state, &b.state);
+    let (r1, r2, r3, r4) = tokio::join!(
+        a.publish_operator(&texts[0]),
+        bs.publish_operator(&texts[1]),
+        a.publish_operator(&texts[2]),
+        bs.publish_operator(&texts[3]),
+    );
+    let mut versions = vec![r1.unwrap(), r2.unwrap(), r3.unwrap(), r4.unwrap()];
+    versions.sort_unstable();
+    versions.dedup();
+    assert_eq!(versions.len(), 4, "every change has its own version");
+    let (head, rows) = bs.store.directory_rows().await.unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(head.version, versions[3]);
+}
