@@ -51,7 +51,7 @@ pub fn run() {
     let device_pk = s.device.public();
     let m1 = vec![1u8; 120];
     let m2 = vec![2u8; 90];
-    let (sig1, sig2) = (s.issuer.key().sign_bytes(&m1), s.device.sign_bytes(&m2));
+    let (sig1, sig2) = (s.issuer_key.sign_bytes(&m1), s.device.sign_bytes(&m2));
     let policy = Policy::default();
     let (full_verify, raw_verify, verify_ratio) = paired(
         100,

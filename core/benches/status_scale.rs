@@ -102,7 +102,7 @@ fn build() -> Scale {
 
 fn status_scale(c: &mut Criterion) {
     let s = build();
-    let key = s.sample.issuer.key();
+    let key = &s.sample.issuer_key;
     let kid = &s.sample.issuer.kid;
     let full: usize = s.tomorrow.iter().map(|l| l.sign(key, kid).len()).sum();
     let signed: Vec<Vec<u8>> = s.deltas.iter().map(|d| d.sign(key, kid)).collect();

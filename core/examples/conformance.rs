@@ -19,6 +19,7 @@ use ciborium::Value;
 use coset::{CborSerializable, CoseSign1, CoseSign1Builder, HeaderBuilder, iana};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use techo_core::model::{HandbookDraft, Relationship, SupportCode};
 use techo_core::token::present::{Extras, build_token, credential_binding, present_with};
 use techo_core::token::*;
@@ -45,6 +46,7 @@ struct Gen {
     now: DateTime<Utc>,
     root: SoftwareKey,
     issuer: Issuer,
+    issuer_key: Arc<SoftwareKey>,
     device: SoftwareKey,
     claims: HandbookClaims,
     count: usize,
@@ -128,7 +130,7 @@ impl Gen {
         for (i, s) in marks {
             l.set(*i, *s);
         }
-        l.sign(self.issuer.key(), &self.issuer.kid)
+        l.sign(&self.issuer_key, &self.issuer.kid)
     }
 
     /// A status list signed by `key` under `kid`, its fields as given: for the list rules a
@@ -280,7 +282,7 @@ impl Gen {
                 .protected(protected)
                 .payload(payload),
         )
-        .create_signature(b"", |tbs| self.issuer.key().sign_bytes(tbs))
+        .create_signature(b"", |tbs| self.issuer_key.sign_bytes(tbs))
         .build();
         HeldCredential {
             credential: sign1.to_vec().unwrap(),
@@ -361,6 +363,7 @@ fn main() {
     let photo = std::fs::read(fixtures.join(draft.photo.clone().unwrap())).unwrap();
     let now = at(NOW);
     let claims = HandbookClaims::from_handbook(&draft.validate(Some(&photo), now).unwrap());
+    let issuer_key = Arc::new(SoftwareKey::generate());
     let mut g = Gen {
         out: out.clone(),
         now,
@@ -369,8 +372,9 @@ fn main() {
             1,
             "Techo conformance issuer",
             vec![0x01],
-            SoftwareKey::generate(),
+            issuer_key.clone(),
         ),
+        issuer_key,
         device: SoftwareKey::generate(),
         claims,
         count: 0,
@@ -1074,7 +1078,12 @@ fn encoding(g: &mut Gen) {
 
 fn issuer(g: &mut Gen) {
     let [counter, _] = g.pair();
-    let other = Issuer::new(1, "Someone else", vec![0x09], SoftwareKey::generate());
+    let other = Issuer::new(
+        1,
+        "Someone else",
+        vec![0x09],
+        Arc::new(SoftwareKey::generate()),
+    );
     let held = g.counter_by(&other);
     let p = g.counter(&held);
     g.refused(
@@ -1163,7 +1172,7 @@ fn signatures(g: &mut Gen) {
         (&p).into(),
         "bad_issuer_signature",
     );
-    let impostor = Issuer::new(1, "Impostor", vec![0x01], SoftwareKey::generate());
+    let impostor = Issuer::new(1, "Impostor", vec![0x01], Arc::new(SoftwareKey::generate()));
     let held = g.counter_by(&impostor);
     let p = g.counter(&held);
     g.refused(
@@ -1515,7 +1524,8 @@ fn status_and_challenge(g: &mut Gen) {
 fn list_rules(g: &mut Gen) {
     let trust = g.trust(1);
     let all_valid = vec![0u8; 65_536 / 4];
-    let key = g.issuer.key();
+    let key_held = g.issuer_key.clone();
+    let key: &SoftwareKey = &key_held;
     let kid = g.issuer.kid.clone();
     let id = g.issuer.id;
     let hour_ago = g.now - Duration::hours(1);

@@ -22,7 +22,7 @@ fn secrets_never_reach_debug_output() {
     assert!(!format!("{data_key:?}").to_lowercase().contains("abab"));
     let issuer = DevIssuer::generate();
     let printed = format!("{issuer:?}");
-    let issuer_private = techo_core::hex::encode(issuer.issuer().key().pkcs8());
+    let issuer_private = techo_core::hex::encode(issuer.issuer_key().pkcs8());
     assert!(!printed.contains(&issuer_private[40..72]), "{printed}");
     let w = common::world();
     for held in &w.held {

@@ -49,7 +49,7 @@ fn resigned(
             .payload(payload),
     );
     let sign1 = builder
-        .create_signature(b"", |tbs| w.issuer.key().sign_bytes(tbs))
+        .create_signature(b"", |tbs| w.issuer_key.sign_bytes(tbs))
         .build();
     HeldCredential {
         credential: sign1.to_vec().unwrap(),

@@ -20,8 +20,8 @@ pub enum ServerError {
     Listen(#[from] std::io::Error),
     #[error("the server store at {path} cannot be opened: {why}")]
     Store { path: String, why: String },
-    #[error(transparent)]
-    Issuer(#[from] techo_core::token::DevIssuerError),
+    #[error("the issuer keys cannot be opened: {0}")]
+    Keys(#[from] issuer::keys::KeysError),
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
     #[error(

@@ -25,14 +25,14 @@ async fn the_counter_says_update_the_app_when_the_trust_list_retires_its_tokens(
     assert_eq!(w.wallet.min_token_version().unwrap(), 1);
     assert_eq!(banner(&w), None);
 
-    w.server.state.set_min_token_version(2).unwrap();
+    w.server.state.set_min_token_version(2).await.unwrap();
     assert_eq!(banner(&w), None, "nothing changes before the wallet asks");
     w.wallet.keep_linked(&w.client).await.unwrap();
     assert_eq!(w.wallet.min_token_version().unwrap(), 2);
     let said = banner(&w).expect("the banner");
     assert!(said.contains("更新") || said.contains("update"), "{said}");
 
-    w.server.state.set_min_token_version(1).unwrap();
+    w.server.state.set_min_token_version(1).await.unwrap();
     assert_eq!(w.wallet.check_app_version(&w.client).await.unwrap(), 1);
     assert_eq!(banner(&w), None);
 }

@@ -7,6 +7,7 @@ mod common;
 use common::{Loopback, at, https, loopback, start_portal};
 use std::sync::Arc;
 use techo_core::FixedClock;
+use techo_server::issuer::keys::{KeyConfig, Pkcs11Config};
 use techo_server::issuer::store::StoreConfig;
 use techo_server::{ServerConfig, TestPki};
 
@@ -319,6 +320,8 @@ fn config(data_dir: std::path::PathBuf, admin_token: &str) -> ServerConfig {
         retry_every: None,
         store: StoreConfig::default(),
         issuer_dir: None,
+        keys: KeyConfig::Files,
+        rotation_notice: ServerConfig::ROTATION_NOTICE,
         linkage_rate: ServerConfig::LINKAGE_RATE,
         request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
         status: techo_server::issuer::status_lists::StatusPublishing::LOOPBACK,
@@ -329,11 +332,14 @@ fn config(data_dir: std::path::PathBuf, admin_token: &str) -> ServerConfig {
 fn configurations_print_without_their_secrets() {
     let portal_less = ServerConfig {
         store: StoreConfig::parse("postgres://techo:db-password@127.0.0.1:5432/techo").unwrap(),
+        keys: KeyConfig::Pkcs11(Pkcs11Config::new("/lib/hsm.so", "techo", "hsm-user-pin")),
         ..config("/tmp/x".into(), "very-secret-admin-token")
     };
     let printed = format!("{portal_less:?}");
     assert!(
-        !printed.contains("very-secret") && !printed.contains("db-password"),
+        !printed.contains("very-secret")
+            && !printed.contains("db-password")
+            && !printed.contains("hsm-user-pin"),
         "{printed}"
     );
     let endpoints = techo_server::endpoints::Endpoints {

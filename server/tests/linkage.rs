@@ -176,34 +176,8 @@ async fn consent_withdrawn_on_the_portal_fails_the_pending_request() {
 async fn a_pending_request_survives_a_server_restart() {
     let mut w = world(LATE_EVENING).await;
     w.link_while_closed().await;
-    let dir = w.dir.path().join("server");
-    // Stop the server (and the app's pooled connections to it), then start a new one on the
-    // same store, on a new port.
-    w.client = techo_core::portal::TechoClient::new(
-        "https://127.0.0.1:9",
-        &w.pki.ca_pem,
-        std::time::Duration::from_secs(1),
-    )
-    .unwrap();
-    let spare = common::start_server(
-        &w.pki,
-        w.clock.clone(),
-        &w.portal,
-        &w.dir.path().join("spare"),
-        1500,
-    )
-    .await;
-    drop(std::mem::replace(&mut w.server, spare));
-    drop(std::mem::replace(
-        &mut w.server,
-        common::start_server(&w.pki, w.clock.clone(), &w.portal, &dir, 1500).await,
-    ));
-    w.client = techo_core::portal::TechoClient::new(
-        &w.server.url(),
-        &w.pki.ca_pem,
-        std::time::Duration::from_secs(10),
-    )
-    .unwrap();
+    w.restart_server(techo_server::issuer::store::StoreConfig::default())
+        .await;
     w.advance_to(NEXT_MORNING);
     assert_eq!(w.server.state.retry_due().await, 1);
     assert!(matches!(

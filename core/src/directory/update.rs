@@ -46,8 +46,9 @@ pub enum DirectoryError {
 }
 
 impl DirectoryUpdate {
-    /// Signs the update with the issuer's key (techo-server).
-    pub fn sign(&self, issuer: &crate::token::Issuer) -> Vec<u8> {
+    /// Signs the update with the issuer's key (techo-server); nothing is signed when the key
+    /// (an HSM) fails.
+    pub fn sign(&self, issuer: &crate::token::Issuer) -> Result<Vec<u8>, crate::token::SignError> {
         let base = match self.kind {
             UpdateKind::Full => 0,
             UpdateKind::Since { base } => base,
@@ -73,7 +74,7 @@ impl DirectoryUpdate {
                 Value::Array(self.removed.iter().cloned().map(Value::Text).collect()),
             ),
         ]);
-        crate::token::signed_list::sign(&payload, issuer.key(), &issuer.kid, CONTENT_TYPE)
+        crate::token::signed_list::sign_with(&payload, issuer.signer(), &issuer.kid, CONTENT_TYPE)
     }
 
     /// Opens a signed update, checking the signature against the trust list's issuers.

@@ -228,13 +228,15 @@ pub fn unsigned(kid: &[u8], body: &CredentialBody) -> CoseSign1Builder {
 
 /// Signs a credential with any ES256 signer (a software key, an HSM, or, for test vectors, a
 /// signature recorded earlier: ECDSA signatures are randomised).
-pub fn sign_credential(
+pub fn sign_credential<E>(
     kid: &[u8],
     body: &CredentialBody,
-    signer: impl FnOnce(&[u8]) -> Vec<u8>,
-) -> Vec<u8> {
-    let sign1 = unsigned(kid, body).create_signature(b"", signer).build();
-    coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+    signer: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<Vec<u8>, E> {
+    let sign1 = unsigned(kid, body)
+        .try_create_signature(b"", signer)?
+        .build();
+    Ok(coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes"))
 }
 
 /// The bytes the issuer signs (the COSE Sig_structure), for specs and test vectors.

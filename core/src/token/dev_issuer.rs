@@ -13,6 +13,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const ROOT_KID: &[u8] = b"R1";
 const ISSUER_KID: &[u8] = &[0x01];
@@ -65,6 +66,8 @@ pub enum DevIssuerError {
 pub struct DevIssuer {
     dir: Option<PathBuf>,
     root: SoftwareKey,
+    /// The issuer key, also inside `issuer` (as its signer).
+    issuer_key: Arc<SoftwareKey>,
     issuer: Issuer,
     state: State,
 }
@@ -72,6 +75,7 @@ pub struct DevIssuer {
 impl DevIssuer {
     /// A fresh issuer in memory.
     pub fn generate() -> Self {
+        let issuer_key = Arc::new(SoftwareKey::generate());
         Self {
             dir: None,
             root: SoftwareKey::generate(),
@@ -79,8 +83,9 @@ impl DevIssuer {
                 ISSUER_ID,
                 "Techo development issuer",
                 ISSUER_KID.to_vec(),
-                SoftwareKey::generate(),
+                issuer_key.clone(),
             ),
+            issuer_key,
             state: State {
                 name: "Techo development issuer".into(),
                 trust_sequence: 1,
@@ -102,7 +107,7 @@ impl DevIssuer {
             why: e.to_string(),
         })?;
         write_private(&dir.join("root.p8"), issuer.root.pkcs8())?;
-        write_private(&dir.join("issuer.p8"), issuer.issuer.key().pkcs8())?;
+        write_private(&dir.join("issuer.p8"), issuer.issuer_key.pkcs8())?;
         issuer.save()?;
         Ok(issuer)
     }
@@ -133,10 +138,17 @@ impl DevIssuer {
             SoftwareKey::from_pkcs8(&read("issuer.p8")?).map_err(|e| damaged(e.to_string()))?;
         let state: State =
             serde_json::from_slice(&read("state.json")?).map_err(|e| damaged(e.to_string()))?;
-        let issuer = Issuer::new(ISSUER_ID, state.name.clone(), ISSUER_KID.to_vec(), key);
+        let issuer_key = Arc::new(key);
+        let issuer = Issuer::new(
+            ISSUER_ID,
+            state.name.clone(),
+            ISSUER_KID.to_vec(),
+            issuer_key.clone(),
+        );
         Ok(Self {
             dir: Some(dir.to_owned()),
             root,
+            issuer_key,
             issuer,
             state,
         })
@@ -156,6 +168,16 @@ impl DevIssuer {
 
     pub fn issuer(&self) -> &Issuer {
         &self.issuer
+    }
+
+    /// The issuer key itself (development only: a production issuer's key stays in its HSM).
+    pub fn issuer_key(&self) -> &SoftwareKey {
+        &self.issuer_key
+    }
+
+    /// The root key that signs the trust list (development only).
+    pub fn root_key(&self) -> &SoftwareKey {
+        &self.root
     }
 
     pub fn trust_list(&self, now: DateTime<Utc>) -> TrustList {
@@ -217,7 +239,7 @@ impl DevIssuer {
 
     pub fn signed_status_list(&self, now: DateTime<Utc>) -> Vec<u8> {
         self.status_list(now)
-            .sign(self.issuer.key(), &self.issuer.kid)
+            .sign(&self.issuer_key, &self.issuer.kid)
     }
 
     /// How long a status list this issuer signs may be cached (seconds).
@@ -245,8 +267,8 @@ impl DevIssuer {
     /// Signs a status list or a delta with the issuer key.
     pub fn sign_status(&self, what: StatusDocument<'_>) -> Vec<u8> {
         match what {
-            StatusDocument::List(l) => l.sign(self.issuer.key(), &self.issuer.kid),
-            StatusDocument::Delta(d) => d.sign(self.issuer.key(), &self.issuer.kid),
+            StatusDocument::List(l) => l.sign(&self.issuer_key, &self.issuer.kid),
+            StatusDocument::Delta(d) => d.sign(&self.issuer_key, &self.issuer.kid),
         }
     }
 
@@ -257,7 +279,7 @@ impl DevIssuer {
         now: DateTime<Utc>,
     ) -> Vec<u8> {
         self.status_list_of(entries, now)
-            .sign(self.issuer.key(), &self.issuer.kid)
+            .sign(&self.issuer_key, &self.issuer.kid)
     }
 
     /// How many status indices the list has.

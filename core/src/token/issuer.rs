@@ -3,26 +3,31 @@
 
 use super::claims::{ClaimId, HandbookClaims, claim_digest, counter_digest, random_salt};
 use super::credential::{CredentialBody, Digests, MAX_VALIDITY_DAYS, StatusRef, sign_credential};
-use super::keys::{PublicKey, SoftwareKey};
+use super::keys::PublicKey;
 use super::present::{HeldCredential, HeldDisclosure, Profile, disclosure_for};
+use super::signer::{SignError, Signer};
 use super::time::day_number;
 use chrono::NaiveDate;
 use ciborium::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IssueError {
     #[error("a credential must be valid for 1 to {MAX_VALIDITY_DAYS} days, not {days}")]
     Validity { days: i64 },
+    #[error(transparent)]
+    Sign(#[from] SignError),
 }
 
-/// An issuer key with its identity in the trust list.
-#[derive(Debug)]
+/// An issuer key with its identity in the trust list. The key signs through [`Signer`]: a file
+/// key in development, an HSM in production.
+#[derive(Debug, Clone)]
 pub struct Issuer {
     pub id: u32,
     pub name: String,
     pub kid: Vec<u8>,
-    key: SoftwareKey,
+    key: Arc<dyn Signer>,
 }
 
 /// One credential pair to issue: the facts, the device key it is bound to, validity, status.
@@ -37,7 +42,7 @@ pub struct IssueRequest<'a> {
 }
 
 impl Issuer {
-    pub fn new(id: u32, name: impl Into<String>, kid: Vec<u8>, key: SoftwareKey) -> Self {
+    pub fn new(id: u32, name: impl Into<String>, kid: Vec<u8>, key: Arc<dyn Signer>) -> Self {
         Self {
             id,
             name: name.into(),
@@ -46,8 +51,8 @@ impl Issuer {
         }
     }
 
-    pub fn key(&self) -> &SoftwareKey {
-        &self.key
+    pub fn signer(&self) -> &dyn Signer {
+        self.key.as_ref()
     }
 
     pub fn public(&self) -> PublicKey {
@@ -61,7 +66,7 @@ impl Issuer {
         if days < 1 || days > i64::from(MAX_VALIDITY_DAYS) {
             return Err(IssueError::Validity { days });
         }
-        Ok([self.issue_counter(req), self.issue_full(req)])
+        Ok([self.issue_counter(req)?, self.issue_full(req)?])
     }
 
     fn body(&self, req: &IssueRequest<'_>, digests: Digests) -> CredentialBody {
@@ -76,8 +81,8 @@ impl Issuer {
         }
     }
 
-    fn sign(&self, body: &CredentialBody) -> Vec<u8> {
-        sign_credential(&self.kid, body, |tbs| self.key.sign_bytes(tbs))
+    fn sign(&self, body: &CredentialBody) -> Result<Vec<u8>, SignError> {
+        sign_credential(&self.kid, body, |tbs| self.key.try_sign(tbs))
     }
 
     fn held(
@@ -98,23 +103,23 @@ impl Issuer {
         }
     }
 
-    pub fn issue_counter(&self, req: &IssueRequest<'_>) -> HeldCredential {
+    pub fn issue_counter(&self, req: &IssueRequest<'_>) -> Result<HeldCredential, SignError> {
         let salt = random_salt();
         let values: Vec<Value> = ClaimId::COUNTER
             .iter()
             .map(|c| req.claims.value(*c))
             .collect();
         let digest = counter_digest(&salt, &values);
-        let credential = self.sign(&self.body(req, Digests::Counter(digest)));
+        let credential = self.sign(&self.body(req, Digests::Counter(digest)))?;
         let group = HeldDisclosure {
             claim: 0,
             salt,
             value: super::claims::cbor(&Value::Array(values)),
         };
-        Self::held(req, credential, Profile::Counter, vec![group])
+        Ok(Self::held(req, credential, Profile::Counter, vec![group]))
     }
 
-    pub fn issue_full(&self, req: &IssueRequest<'_>) -> HeldCredential {
+    pub fn issue_full(&self, req: &IssueRequest<'_>) -> Result<HeldCredential, SignError> {
         let mut digests = BTreeMap::new();
         let mut disclosures = Vec::with_capacity(ClaimId::ALL.len());
         for id in ClaimId::ALL {
@@ -122,7 +127,7 @@ impl Issuer {
             digests.insert(id, claim_digest(&salt, id, &req.claims.value(id)));
             disclosures.push(disclosure_for(req.claims, id, salt));
         }
-        let credential = self.sign(&self.body(req, Digests::Full(digests)));
-        Self::held(req, credential, Profile::Full, disclosures)
+        let credential = self.sign(&self.body(req, Digests::Full(digests)))?;
+        Ok(Self::held(req, credential, Profile::Full, disclosures))
     }
 }

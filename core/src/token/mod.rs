@@ -16,6 +16,7 @@ pub mod present;
 pub mod qr;
 pub mod sample;
 pub(crate) mod signed_list;
+pub mod signer;
 pub mod status;
 pub mod status_delta;
 pub mod status_set;
@@ -37,6 +38,7 @@ pub use present::{
     present_with,
 };
 pub use qr::{QrImage, QrMode, QrTooLarge, ShownCode};
+pub use signer::{SignError, Signer};
 pub use status::{Status, StatusList};
 pub use status_delta::{DeltaError, StatusDelta};
 pub use status_set::StatusSet;

@@ -9,10 +9,13 @@ use super::status::StatusList;
 use super::trust::{TrustList, TrustedIssuer};
 use crate::model::{FareClass, HandbookKind};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Sample {
     pub issuer: Issuer,
+    /// The issuer's key, for signing the sample's status lists.
+    pub issuer_key: Arc<SoftwareKey>,
     pub device: SoftwareKey,
     pub trust: TrustList,
     pub status: Vec<StatusList>,
@@ -28,12 +31,8 @@ impl Sample {
             .with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
             .single()
             .expect("valid time");
-        let issuer = Issuer::new(
-            1,
-            "Techo sample issuer",
-            vec![0x01],
-            SoftwareKey::generate(),
-        );
+        let issuer_key = Arc::new(SoftwareKey::generate());
+        let issuer = Issuer::new(1, "Techo sample issuer", vec![0x01], issuer_key.clone());
         let trust = TrustList {
             sequence: 1,
             issued_at: now,
@@ -72,6 +71,7 @@ impl Sample {
         let status = vec![StatusList::new(1, issuer.id, 65_536, now, 86_400)];
         Self {
             issuer,
+            issuer_key,
             device,
             trust,
             status,

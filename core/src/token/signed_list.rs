@@ -4,6 +4,7 @@
 use super::cbor_read::read_item;
 use super::credential::parse_sign1;
 use super::keys::{PublicKey, SoftwareKey};
+use super::signer::{SignError, Signer};
 use ciborium::Value;
 use coset::{CoseSign1Builder, HeaderBuilder, iana};
 
@@ -16,6 +17,28 @@ pub(crate) enum OpenError {
 }
 
 pub(crate) fn sign(payload: &Value, key: &SoftwareKey, kid: &[u8], content_type: &str) -> Vec<u8> {
+    let Ok(bytes) = sign_by::<std::convert::Infallible>(payload, kid, content_type, |tbs| {
+        Ok(key.sign_bytes(tbs))
+    });
+    bytes
+}
+
+/// [`sign`] with any [`Signer`] (an HSM may fail: nothing is signed then).
+pub(crate) fn sign_with(
+    payload: &Value,
+    key: &dyn Signer,
+    kid: &[u8],
+    content_type: &str,
+) -> Result<Vec<u8>, SignError> {
+    sign_by(payload, kid, content_type, |tbs| key.try_sign(tbs))
+}
+
+fn sign_by<E>(
+    payload: &Value,
+    kid: &[u8],
+    content_type: &str,
+    signer: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<Vec<u8>, E> {
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::ES256)
         .key_id(kid.to_vec())
@@ -24,9 +47,9 @@ pub(crate) fn sign(payload: &Value, key: &SoftwareKey, kid: &[u8], content_type:
     let sign1 = CoseSign1Builder::new()
         .protected(protected)
         .payload(super::claims::cbor(payload))
-        .create_signature(b"", |tbs| key.sign_bytes(tbs))
+        .try_create_signature(b"", signer)?
         .build();
-    coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes")
+    Ok(coset::CborSerializable::to_vec(sign1).expect("a COSE_Sign1 encodes"))
 }
 
 /// Checks the signature with the key `key_for(kid)` returns and gives back the payload.

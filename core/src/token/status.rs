@@ -135,10 +135,23 @@ impl StatusList {
 
     /// Signs the list with the issuer key (`kid` as in the trust list).
     pub fn sign(&self, key: &SoftwareKey, kid: &[u8]) -> Vec<u8> {
+        super::signed_list::sign(&self.payload(), key, kid, "application/techo-status-list")
+    }
+
+    /// [`Self::sign`] with any signer (an HSM); nothing is signed when it fails.
+    pub fn sign_with(
+        &self,
+        key: &dyn super::Signer,
+        kid: &[u8],
+    ) -> Result<Vec<u8>, super::SignError> {
+        super::signed_list::sign_with(&self.payload(), key, kid, "application/techo-status-list")
+    }
+
+    fn payload(&self) -> Value {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(&self.bits).expect("compressing into memory");
         let compressed = z.finish().expect("compressing into memory");
-        let payload = Value::Map(vec![
+        Value::Map(vec![
             (Value::from(1), Value::from(self.list_id)),
             (Value::from(2), Value::from(self.issuer)),
             (Value::from(3), Value::from(BITS)),
@@ -146,8 +159,7 @@ impl StatusList {
             (Value::from(5), Value::from(self.issued_at.timestamp())),
             (Value::from(6), Value::from(self.ttl_seconds)),
             (Value::from(7), Value::from(self.version)),
-        ]);
-        super::signed_list::sign(&payload, key, kid, "application/techo-status-list")
+        ])
     }
 
     /// Checks the signature against the trust list and decodes the list.

@@ -328,7 +328,20 @@ impl StatusDelta {
 
     /// Signs the delta with the issuer key (`kid` as in the trust list).
     pub fn sign(&self, key: &SoftwareKey, kid: &[u8]) -> Vec<u8> {
-        let payload = Value::Map(vec![
+        super::signed_list::sign(&self.payload(), key, kid, "application/techo-status-delta")
+    }
+
+    /// [`Self::sign`] with any signer (an HSM); nothing is signed when it fails.
+    pub fn sign_with(
+        &self,
+        key: &dyn super::Signer,
+        kid: &[u8],
+    ) -> Result<Vec<u8>, super::SignError> {
+        super::signed_list::sign_with(&self.payload(), key, kid, "application/techo-status-delta")
+    }
+
+    fn payload(&self) -> Value {
+        Value::Map(vec![
             (Value::from(1), Value::from(self.list_id)),
             (Value::from(2), Value::from(self.issuer)),
             (Value::from(3), Value::from(self.from)),
@@ -339,8 +352,7 @@ impl StatusDelta {
             (Value::from(5), Value::from(self.issued_at.timestamp())),
             (Value::from(6), Value::from(self.ttl_seconds)),
             (Value::from(7), Value::from(self.version)),
-        ]);
-        super::signed_list::sign(&payload, key, kid, "application/techo-status-delta")
+        ])
     }
 
     /// Checks the signature against the trust list and decodes the delta.
@@ -464,7 +476,7 @@ mod tests {
         today.set(4095, Status::Suspended);
         let delta = StatusDelta::between(&yesterday, &today);
         assert_eq!(delta.change_count(), 3);
-        let signed = delta.sign(s.issuer.key(), &s.issuer.kid);
+        let signed = delta.sign(&s.issuer_key, &s.issuer.kid);
         let opened = StatusDelta::from_signed(&signed, &s.trust).unwrap();
         assert_eq!(opened, delta);
         let mut held = yesterday.clone();
@@ -499,7 +511,7 @@ mod tests {
         b.issued_at = at(1);
         b.version += 1;
         b.set(3, Status::Revoked);
-        let mut signed = StatusDelta::between(&a, &b).sign(s.issuer.key(), &s.issuer.kid);
+        let mut signed = StatusDelta::between(&a, &b).sign(&s.issuer_key, &s.issuer.kid);
         let last = signed.len() - 1;
         signed[last] ^= 1;
         assert!(StatusDelta::from_signed(&signed, &s.trust).is_err());
@@ -541,7 +553,7 @@ mod tests {
             for (i, c) in new {
                 b.set(i, CODED[usize::from(c)]);
             }
-            let signed = StatusDelta::between(&a, &b).sign(s.issuer.key(), &s.issuer.kid);
+            let signed = StatusDelta::between(&a, &b).sign(&s.issuer_key, &s.issuer.kid);
             let delta = StatusDelta::from_signed(&signed, &s.trust).unwrap();
             a.apply(&delta).unwrap();
             proptest::prop_assert_eq!(a, b);

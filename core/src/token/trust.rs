@@ -72,6 +72,29 @@ impl TrustList {
     }
 
     pub fn sign(&self, root: &SoftwareKey, root_kid: &[u8]) -> Vec<u8> {
+        super::signed_list::sign(
+            &self.payload(),
+            root,
+            root_kid,
+            "application/techo-trust-list",
+        )
+    }
+
+    /// [`Self::sign`] with any signer (an HSM); nothing is signed when it fails.
+    pub fn sign_with(
+        &self,
+        root: &dyn super::Signer,
+        root_kid: &[u8],
+    ) -> Result<Vec<u8>, super::SignError> {
+        super::signed_list::sign_with(
+            &self.payload(),
+            root,
+            root_kid,
+            "application/techo-trust-list",
+        )
+    }
+
+    fn payload(&self) -> Value {
         let issuers = self
             .issuers
             .iter()
@@ -92,13 +115,12 @@ impl TrustList {
                 ])
             })
             .collect();
-        let payload = Value::Map(vec![
+        Value::Map(vec![
             (Value::from(1), Value::from(self.sequence)),
             (Value::from(2), unix(self.issued_at)),
             (Value::from(3), Value::from(self.min_token_version)),
             (Value::from(4), Value::Array(issuers)),
-        ]);
-        super::signed_list::sign(&payload, root, root_kid, "application/techo-trust-list")
+        ])
     }
 
     /// Verifies a signed trust list against the pinned root key. `held` is the sequence of the

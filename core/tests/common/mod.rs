@@ -68,6 +68,7 @@ pub fn wallet(dir: &std::path::Path) -> Wallet {
 pub struct World {
     pub root: SoftwareKey,
     pub issuer: Issuer,
+    pub issuer_key: std::sync::Arc<SoftwareKey>,
     pub trust: TrustList,
     pub status: StatusList,
     pub device: SoftwareKey,
@@ -78,7 +79,8 @@ pub struct World {
 pub fn world() -> World {
     let now = at("2026-11-25T03:00:00Z");
     let root = SoftwareKey::generate();
-    let issuer = Issuer::new(1, "Techo dev issuer", vec![0x01], SoftwareKey::generate());
+    let issuer_key = std::sync::Arc::new(SoftwareKey::generate());
+    let issuer = Issuer::new(1, "Techo dev issuer", vec![0x01], issuer_key.clone());
     let trust = TrustList {
         sequence: 1,
         issued_at: now,
@@ -110,6 +112,7 @@ pub fn world() -> World {
     World {
         root,
         issuer,
+        issuer_key,
         trust,
         status,
         device,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use techo_core::card::JpkiTrust;
 use techo_server::bin_support::{self, arg};
 use techo_server::endpoints::Endpoints;
+use techo_server::issuer::keys::KeyConfig;
 use techo_server::issuer::store::StoreConfig;
 use techo_server::portal::hours::HoursMode;
 use techo_server::portal::records::Records;
@@ -15,7 +16,7 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--status-lists loopback|production] [--min-token-version N]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--keys files|pkcs11:module=LIB;token=LABEL;pin-file=FILE] [--status-lists loopback|production] [--min-token-version N]",
         |args| async move { run(&args).await },
     )
     .await
@@ -58,6 +59,13 @@ fn min_token_version(args: &[String]) -> Result<Option<u32>, String> {
         .transpose()
 }
 
+/// Where the issuer keys are (`--keys`): files in the issuer folder (default) or an HSM.
+fn key_config(args: &[String]) -> Result<KeyConfig, String> {
+    arg(args, "--keys").map_or(Ok(KeyConfig::Files), |k| {
+        KeyConfig::parse(&k).map_err(|e| e.to_string())
+    })
+}
+
 /// The consented period the simulated portal grants (`--consent-days`, a year by default).
 fn consent_days(args: &[String]) -> Result<i64, String> {
     match arg(args, "--consent-days") {
@@ -68,6 +76,37 @@ fn consent_days(args: &[String]) -> Result<i64, String> {
             .filter(|d| (1..=3650).contains(d))
             .ok_or_else(|| format!("--consent-days takes 1 to 3650 days, not {d}")),
     }
+}
+
+/// `--proxy`: proxy settings as the municipal office registers them (simulated 代理人設定), for a
+/// year.
+fn register_proxies(
+    args: &[String],
+    portal: &Portal,
+    clock: &dyn techo_core::Clock,
+) -> Result<(), String> {
+    for entry in arg(args, "--proxy").iter().flat_map(|v| v.split(',')) {
+        let parsed = entry.split_once('=').and_then(|(principal, rest)| {
+            let (agent, rel) = rest.split_once(':')?;
+            Some((
+                principal,
+                agent,
+                techo_core::model::Relationship::parse(rel)?,
+            ))
+        });
+        let Some((principal, agent, relationship)) = parsed else {
+            return Err(format!(
+                "--proxy takes PRINCIPAL=AGENT:RELATIONSHIP (parent, legal_guardian, other), not {entry}"
+            ));
+        };
+        portal.state.register_proxy(
+            principal,
+            agent,
+            relationship,
+            clock.now() + chrono::Duration::days(365),
+        );
+    }
+    Ok(())
 }
 
 async fn run(args: &[String]) -> Result<(), String> {
@@ -94,28 +133,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         k.mode = hours;
         k.consent_days = consent_days;
     });
-    // Proxy settings as the municipal office registers them (simulated 代理人設定), for a year.
-    for entry in arg(args, "--proxy").iter().flat_map(|v| v.split(',')) {
-        let parsed = entry.split_once('=').and_then(|(principal, rest)| {
-            let (agent, rel) = rest.split_once(':')?;
-            Some((
-                principal,
-                agent,
-                techo_core::model::Relationship::parse(rel)?,
-            ))
-        });
-        let Some((principal, agent, relationship)) = parsed else {
-            return Err(format!(
-                "--proxy takes PRINCIPAL=AGENT:RELATIONSHIP (parent, legal_guardian, other), not {entry}"
-            ));
-        };
-        portal.state.register_proxy(
-            principal,
-            agent,
-            relationship,
-            clock.now() + chrono::Duration::days(365),
-        );
-    }
+    register_proxies(args, &portal, clock.as_ref())?;
     let admin_token = techo_core::hex::random(24);
     let server = TechoServer::start(
         &pki,
@@ -128,6 +146,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 None => StoreConfig::default(),
             },
             issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
+            keys: key_config(args)?,
             status: status_publishing(args)?,
             ..ServerConfig::for_portal(data_dir.join("server"), &portal, admin_token.clone())
         },
@@ -137,7 +156,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     // The oldest display-token format accepted (the trust list's minimum): older apps say
     // "update the app".
     if let Some(version) = min_token_version(args)? {
-        server.state.set_min_token_version(version)?;
+        server.state.set_min_token_version(version).await?;
     }
     // The operator directory, from the policy files (illustrative ones in the fixtures).
     let directory =

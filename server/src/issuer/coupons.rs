@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use techo_core::directory::coupon::Coupon;
 use techo_core::directory::redemption::{Redemption, RedemptionResult};
 use techo_core::token::{StatusList, StatusRef, TrustList};
@@ -68,16 +68,25 @@ impl ServerState {
             .await
     }
 
-    /// The issuer's own trust list and status list as of now: what redemptions are verified
-    /// against. Built directly from the issuer and the store; nothing to sign or parse.
+    /// The issuer's own trust list and status lists as of now: what redemptions are verified
+    /// against. Built directly from the key ring and the store; nothing to sign or parse.
     async fn own_lists(&self) -> Result<(TrustList, Vec<StatusList>), StoreError> {
         let entries = self.store.status_entries().await?;
         let now = self.now();
-        let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok((
-            issuer.trust_list(now),
-            vec![issuer.status_list_of(entries, now)],
-        ))
+        let p = self.cfg.status;
+        let mut lists: std::collections::BTreeMap<u32, StatusList> =
+            std::collections::BTreeMap::new();
+        for (global, status) in entries {
+            let at = p.status_ref(global);
+            lists
+                .entry(at.list)
+                .or_insert_with(|| self.keys.empty_status_list(at.list, p.list_size, now))
+                .set(at.index, status);
+        }
+        if lists.is_empty() {
+            lists.insert(1, self.keys.empty_status_list(1, p.list_size, now));
+        }
+        Ok((self.keys.trust_list(now), lists.into_values().collect()))
     }
 
     /// Counts one redemption whose code verified (`status`: its credential's status reference):

@@ -35,11 +35,10 @@ fn now_ms(st: &ServerState) -> u64 {
 impl ServerState {
     /// Retires display-token formats older than `version` in the trust list it serves (apps that
     /// make only older ones show "update the app").
-    pub fn set_min_token_version(&self, version: u32) -> Result<(), String> {
-        self.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .set_min_token_version(version)
+    pub async fn set_min_token_version(&self, version: u32) -> Result<(), String> {
+        self.keys
+            .set_min_token_version(&self.store, version)
+            .await
             .map_err(|e| e.to_string())
     }
 
@@ -154,12 +153,10 @@ pub async fn get_directory(
         }
         log.update_since(q.since, st.now())
     };
-    let signed = update.sign(
-        st.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .issuer(),
-    );
+    let signed = match update.sign(&st.keys.issuer()) {
+        Ok(bytes) => bytes,
+        Err(e) => return super::unavailable(&e),
+    };
     let mut resp = cbor(signed);
     if let Ok(v) = etag(update.version).parse() {
         resp.headers_mut().insert("etag", v);

@@ -5,6 +5,8 @@ mod consent_expiry;
 pub mod coupons;
 pub mod directory;
 pub mod directory_log;
+mod key_admin;
+pub mod keys;
 pub mod portal_client;
 mod renew;
 pub mod status_lists;
@@ -21,7 +23,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use portal_client::{Outcome, PortalClient, backoff};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use store::{AnyStore, ConsentEntry, ServerStore, SessionRecord, SessionState, StoreConfig};
 use techo_core::Clock;
 use techo_core::model::{FareClass, HandbookKind};
@@ -29,7 +31,7 @@ use techo_core::portal::dto::{
     AdminAction, ApiError, LinkageStatus, PortalRecord, SCOPE_HANDBOOKS, StartLinkage,
     StartedLinkage, SubmitCode, TECHO_SERVICE_ID,
 };
-use techo_core::token::{DevIssuer, HandbookClaims, LinkageKind, PublicKey, Status};
+use techo_core::token::{HandbookClaims, LinkageKind, PublicKey, Status};
 
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -44,8 +46,14 @@ pub struct ServerConfig {
     pub retry_every: Option<std::time::Duration>,
     /// sled in `data_dir/store` (default) or a PostgreSQL database shared by several processes.
     pub store: StoreConfig,
-    /// The issuer's keys (default `data_dir/issuer`); processes sharing a database share it.
+    /// The issuer folder (default `data_dir/issuer`): file keys live here; processes sharing a
+    /// database with file keys share it.
     pub issuer_dir: Option<PathBuf>,
+    /// Where the issuer's private keys are: files in the issuer folder, or an HSM.
+    pub keys: keys::KeyConfig,
+    /// How long a new issuer key is published before it may sign (verifiers fetch the trust
+    /// list at least this often).
+    pub rotation_notice: chrono::Duration,
     /// Linkage requests one client address may send: a burst, then so many a minute.
     pub linkage_rate: (u32, u32),
     /// No request runs longer than this.
@@ -63,6 +71,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("admin_token", &"(hidden)")
             .field("store", &self.store)
             .field("issuer_dir", &self.issuer_dir)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +83,8 @@ impl ServerConfig {
     pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
     /// The shortest admin token the server starts with (the binary generates 48 hex characters).
     pub const MIN_ADMIN_TOKEN: usize = 16;
+    /// A new issuer key is published a week before it signs.
+    pub const ROTATION_NOTICE: chrono::Duration = chrono::Duration::days(7);
 
     /// A server in `data_dir` linking through `portal`, with the defaults: 10 s for the portal,
     /// retries driven by the caller, sled in `data_dir/store`, issuer keys in `data_dir/issuer`,
@@ -92,6 +103,8 @@ impl ServerConfig {
             retry_every: None,
             store: StoreConfig::default(),
             issuer_dir: None,
+            keys: keys::KeyConfig::Files,
+            rotation_notice: Self::ROTATION_NOTICE,
             linkage_rate: Self::LINKAGE_RATE,
             request_time_limit: Self::REQUEST_TIME_LIMIT,
             status: status_lists::StatusPublishing::LOOPBACK,
@@ -103,8 +116,9 @@ impl ServerConfig {
 pub struct ServerState {
     clock: Arc<dyn Clock>,
     pub store: AnyStore,
-    /// Keys and signing only: which index went to whom, and statuses, are in the store.
-    issuer: Mutex<DevIssuer>,
+    /// The key ring and its signers (files or an HSM); which index went to whom, and
+    /// statuses, are in the store.
+    pub keys: keys::IssuerKeys,
     /// Names this process's retry leases.
     worker: String,
     portal: PortalClient,
@@ -375,10 +389,8 @@ impl ServerState {
             .map(|global| self.cfg.status.status_ref(global))
             .collect();
         let creds = self
-            .issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .issue_at(claims, &keys, today, &status)
+            .keys
+            .issue(claims, &keys, today, &status)
             .map_err(|e| e.to_string())?;
         let valid_until = creds.iter().map(|c| c.not_after).min().unwrap_or(today);
         Ok((creds, valid_until))
@@ -838,23 +850,24 @@ fn cbor(bytes: Vec<u8>) -> Response {
 }
 
 async fn trust_list(State(st): State<Arc<ServerState>>) -> Response {
-    cbor(
-        st.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .signed_trust_list(st.now()),
+    match st.keys.signed_trust_list(st.now()) {
+        Ok(bytes) => cbor(bytes),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// A signing key (an HSM) failed: 503, try again.
+pub(crate) fn unavailable(e: &techo_core::token::SignError) -> Response {
+    tracing::error!(error = %e, "signing failed");
+    api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "signing_unavailable",
+        "the issuer cannot sign right now: try again shortly",
     )
 }
 
 async fn root_key(State(st): State<Arc<ServerState>>) -> Response {
-    techo_core::hex::encode(
-        &st.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .root_public()
-            .compressed(),
-    )
-    .into_response()
+    techo_core::hex::encode(&st.keys.root_public().compressed()).into_response()
 }
 
 /// The background passes, every `every`: interrupted exchanges, due retries, status lists
@@ -868,6 +881,7 @@ fn background(st: Arc<ServerState>, every: std::time::Duration) -> tokio::task::
             st.retry_due().await;
             st.status_pass().await;
             st.purge_expired_consents().await;
+            st.key_pass().await;
         }
     })
 }
@@ -895,11 +909,8 @@ impl TechoServer {
             .issuer_dir
             .clone()
             .unwrap_or_else(|| cfg.data_dir.join("issuer"));
-        let issuer = if issuer_dir.join("state.json").exists() {
-            DevIssuer::open(&issuer_dir)?
-        } else {
-            DevIssuer::create(&issuer_dir)?
-        };
+        let source = cfg.keys.open(&issuer_dir).map_err(keys::KeysError::from)?;
+        let keys = keys::IssuerKeys::open(source, &store, clock.now(), Some(&issuer_dir)).await?;
         let portal = PortalClient::new(
             pki.client_config(true)?,
             cfg.portal_provider_url.clone(),
@@ -909,7 +920,7 @@ impl TechoServer {
         let state = Arc::new(ServerState {
             clock,
             store,
-            issuer: Mutex::new(issuer),
+            keys,
             worker: format!("{}-{}", std::process::id(), techo_core::hex::random(4)),
             portal,
             cfg: cfg.clone(),
@@ -936,6 +947,8 @@ impl TechoServer {
                 get(coupons::coupon_uses),
             )
             .route("/v1/admin/sessions", post(admin))
+            .route("/v1/admin/keys/next", post(key_admin::next_key))
+            .route("/v1/admin/keys/activate", post(key_admin::activate_key))
             .route("/v1/trust-list", get(trust_list))
             .route("/v1/status-lists", get(status_lists::index))
             .route("/v1/status-lists/{list}", get(status_lists::full))

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use techo_core::token::dev_issuer::StatusDocument;
 use techo_core::token::status_delta::{decode_runs, encode_runs};
-use techo_core::token::{Status, StatusDelta, StatusRef};
+use techo_core::token::{SignError, Status, StatusDelta, StatusRef};
 
 /// The most lists there are: a list id above 255 costs the counter code a byte, and version 11
 /// has none left (docs/token-spec.md, "Size budget"). With lists of 2^22 that is about 800
@@ -93,17 +93,23 @@ type SignedCache = HashMap<(u32, u64, u64), Arc<Vec<u8>>>;
 const SIGNED_KEPT: usize = 1024;
 
 impl Published {
-    fn cached(&self, key: (u32, u64, u64), make: impl FnOnce() -> Vec<u8>) -> Arc<Vec<u8>> {
+    /// The signed bytes for `key`, signed once (a failed signature is not kept: the next
+    /// request tries again).
+    fn cached(
+        &self,
+        key: (u32, u64, u64),
+        make: impl FnOnce() -> Result<Vec<u8>, SignError>,
+    ) -> Result<Arc<Vec<u8>>, String> {
         let mut signed = self.signed.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(hit) = signed.get(&key) {
-            return hit.clone();
+            return Ok(hit.clone());
         }
         if signed.len() >= SIGNED_KEPT {
             signed.clear();
         }
-        let made = Arc::new(make());
+        let made = Arc::new(make().map_err(|e| e.to_string())?);
         signed.insert(key, made.clone());
-        made
+        Ok(made)
     }
 }
 
@@ -213,7 +219,7 @@ impl ServerState {
     /// keep a list (its time to live), plus the longest a change waits to be published and a
     /// heartbeat's time.
     pub fn index_quiet_for(&self) -> Duration {
-        Duration::seconds(i64::from(self.status_ttl()))
+        Duration::seconds(i64::from(super::keys::STATUS_TTL))
             + self.cfg.status.min_gap
             + self.cfg.status.heartbeat
     }
@@ -250,13 +256,6 @@ impl ServerState {
         {
             tracing::error!(error = %e, "cannot forget old status list versions");
         }
-    }
-
-    fn status_ttl(&self) -> u32 {
-        self.issuer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .status_ttl()
     }
 
     /// Publishes if some list's newest version is at least `age` old. Checks the versions only;
@@ -305,15 +304,19 @@ impl ServerState {
         let Some((head, entries)) = self.newest(list).await? else {
             return Ok(None);
         };
-        Ok(Some(self.published.cached((list, head.version, 0), || {
-            let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
-            let mut l = issuer.empty_status_list(list, self.cfg.status.list_size, head.issued_at);
-            l.version = head.version;
-            for (i, s) in entries {
-                l.set(i, s);
-            }
-            issuer.sign_status(StatusDocument::List(&l))
-        })))
+        Ok(Some(self.published.cached(
+            (list, head.version, 0),
+            || {
+                let mut l =
+                    self.keys
+                        .empty_status_list(list, self.cfg.status.list_size, head.issued_at);
+                l.version = head.version;
+                for (i, s) in entries {
+                    l.set(i, s);
+                }
+                self.keys.sign_status(StatusDocument::List(&l))
+            },
+        )?))
     }
 
     /// The signed delta from version `from` of `list` to its newest: version `from` rebuilt by
@@ -353,21 +356,20 @@ impl ServerState {
         Ok(DeltaAnswer::Delta(self.published.cached(
             (list, from, head.version),
             || {
-                let issuer = self.issuer.lock().unwrap_or_else(PoisonError::into_inner);
                 let delta = StatusDelta {
                     list_id: list,
-                    issuer: issuer.issuer().id,
+                    issuer: super::keys::ring::ISSUER_ID,
                     from,
                     version: head.version,
                     issued_at: head.issued_at,
-                    ttl_seconds: issuer.status_ttl(),
+                    ttl_seconds: super::keys::STATUS_TTL,
                     released: Vec::new(),
                     marked: Vec::new(),
                 }
                 .with_changes(&old, &newest);
-                issuer.sign_status(StatusDocument::Delta(&delta))
+                self.keys.sign_status(StatusDocument::Delta(&delta))
             },
-        )))
+        )?))
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod coupons;
 pub mod hand;
+pub mod hsm;
 
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -259,6 +260,15 @@ impl World {
     /// same data folder, store and issuer keys, on a new port: what a restart leaves is what
     /// the store kept.
     pub async fn restart_server(&mut self, store: StoreConfig) {
+        self.restart_server_with(store, |_| {}).await;
+    }
+
+    /// [`World::restart_server`] with the new server's configuration adjusted by `edit`.
+    pub async fn restart_server_with(
+        &mut self,
+        store: StoreConfig,
+        edit: impl FnOnce(&mut ServerConfig),
+    ) {
         self.client = TechoClient::new(
             "https://127.0.0.1:9",
             &self.pki.ca_pem,
@@ -276,16 +286,11 @@ impl World {
         )
         .await;
         drop(std::mem::replace(&mut self.server, spare));
-        let again = start_server_on(
-            &self.pki,
-            self.clock.clone(),
-            &self.portal,
-            &dir,
-            1500,
-            store,
-            issuer,
-        )
-        .await;
+        let mut cfg = config(&self.portal, &dir, 1500, store, issuer);
+        edit(&mut cfg);
+        let again = TechoServer::start(&self.pki, self.clock.clone(), cfg)
+            .await
+            .unwrap();
         drop(std::mem::replace(&mut self.server, again));
         self.client = TechoClient::new(
             &self.server.url(),

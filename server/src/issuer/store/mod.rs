@@ -18,6 +18,7 @@ macro_rules! delegate {
     };
 }
 
+mod documents;
 mod operators;
 mod pg_operators;
 mod pg_store;
@@ -25,6 +26,7 @@ mod records;
 mod sled_operators;
 mod sled_store;
 
+pub use documents::DocumentStore;
 pub use operators::{
     CouponCount, CouponUse, DirectoryHead, DirectoryRow, OperatorRecord, OperatorStore,
     answer_again, token_hash,

@@ -13,8 +13,8 @@ use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 
 /// The schema this binary writes; a database at a newer version is refused.
-pub const SCHEMA_VERSION: i32 = 5;
-const MIGRATIONS: [(i32, &str); 5] = [
+pub const SCHEMA_VERSION: i32 = 6;
+const MIGRATIONS: [(i32, &str); 6] = [
     (1, include_str!("../../../migrations/0001_init.sql")),
     (
         2,
@@ -26,6 +26,7 @@ const MIGRATIONS: [(i32, &str); 5] = [
         include_str!("../../../migrations/0004_status_publications.sql"),
     ),
     (5, include_str!("../../../migrations/0005_operators.sql")),
+    (6, include_str!("../../../migrations/0006_documents.sql")),
 ];
 /// Serialises migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x7465_6368_6f01;

@@ -35,6 +35,7 @@ pub struct SledStore {
     leases: Mutex<HashMap<String, DateTime<Utc>>>,
     /// The operator half (see `sled_operators`).
     pub(super) operators: super::sled_operators::OperatorTrees,
+    pub(super) documents: super::documents::DocumentTree,
 }
 
 pub(super) fn e(x: impl std::fmt::Display) -> StoreError {
@@ -75,6 +76,7 @@ impl SledStore {
             status: db.open_tree("status").map_err(e)?,
             publications: db.open_tree("publications").map_err(e)?,
             operators: super::sled_operators::OperatorTrees::open(&db)?,
+            documents: super::documents::DocumentTree::open(&db)?,
             db,
             leases: Mutex::new(HashMap::new()),
         })

@@ -1,0 +1,88 @@
+//! Issuer keys in files (PKCS#8, owner-only, in a private folder): development, the demo and
+//! tests. `root.p8` signs the trust list; `issuer.p8` is key 01 (the layout earlier servers
+//! wrote), `issuer-<kid>.p8` every later key.
+
+use super::source::{KeyError, KeyName, KeySource};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use techo_core::token::{Signer, SoftwareKey};
+
+#[derive(Debug)]
+pub struct FileKeys {
+    dir: PathBuf,
+}
+
+fn io(path: &Path, why: impl std::fmt::Display) -> KeyError {
+    KeyError::Io {
+        path: path.display().to_string(),
+        why: why.to_string(),
+    }
+}
+
+impl FileKeys {
+    /// Keys in `dir` (made private if it is new; refused if someone else can change it).
+    pub fn open(dir: &Path) -> Result<Self, KeyError> {
+        techo_core::private_file::private_dir(dir).map_err(|e| io(dir, e))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn path_of(&self, name: &KeyName) -> PathBuf {
+        match name {
+            KeyName::Root => self.dir.join("root.p8"),
+            KeyName::Issuer(kid) if kid.as_slice() == [1] => self.dir.join("issuer.p8"),
+            KeyName::Issuer(kid) => self
+                .dir
+                .join(format!("issuer-{}.p8", techo_core::hex::encode(kid))),
+        }
+    }
+
+    fn read(path: &Path) -> Result<Option<SoftwareKey>, KeyError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        techo_core::private_file::owner_only(path).map_err(|why| io(path, why))?;
+        let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
+        SoftwareKey::from_pkcs8(&bytes)
+            .map(Some)
+            .map_err(|e| io(path, e))
+    }
+
+    /// A new key written once: a key file is never replaced (two processes making key 01 at
+    /// once: the second reads the first's).
+    fn create(path: &Path) -> Result<SoftwareKey, KeyError> {
+        let key = SoftwareKey::generate();
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        match opts.open(path) {
+            Ok(mut f) => {
+                std::io::Write::write_all(&mut f, key.pkcs8()).map_err(|e| io(path, e))?;
+                f.sync_all().map_err(|e| io(path, e))?;
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Self::read(path)?.ok_or_else(|| io(path, "vanished while it was read"))
+            }
+            Err(e) => Err(io(path, e)),
+        }
+    }
+}
+
+impl KeySource for FileKeys {
+    fn find(&self, name: &KeyName) -> Result<Vec<Arc<dyn Signer>>, KeyError> {
+        Ok(Self::read(&self.path_of(name))?
+            .map(|k| Arc::new(k) as Arc<dyn Signer>)
+            .into_iter()
+            .collect())
+    }
+
+    fn generate(&self, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError> {
+        Ok(Arc::new(Self::create(&self.path_of(name))?))
+    }
+
+    fn describe(&self) -> String {
+        format!("the key folder {}", self.dir.display())
+    }
+}

@@ -1,0 +1,58 @@
+//! Where the issuer's private keys live: files (development, the demo, tests) or an HSM through
+//! PKCS#11. The server only ever asks a source to open, make or sign with a key; a key made in
+//! an HSM never leaves it.
+
+use std::sync::Arc;
+use techo_core::token::Signer;
+
+/// Why the keys could not be opened or made. The server does not start (or the rotation step
+/// is not taken); nothing is half-written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("--keys {0}")]
+    Config(String),
+    #[error("cannot load the PKCS#11 module {module}: {why}. Check module= in --keys")]
+    Module { module: String, why: String },
+    #[error(
+        "no initialised token labelled {label} in the HSM: create it (for SoftHSM: softhsm2-util --init-token --free --label {label}) or check token= in --keys"
+    )]
+    NoToken { label: String },
+    #[error("the HSM refused the PIN for token {label}: check pin-file= / pin-env= in --keys")]
+    Login { label: String },
+    #[error(
+        "issuer key {kid} is in the trust list but not in {place}: restore the HSM (or key folder) from its backup; do not make a new key under the same id"
+    )]
+    Missing { kid: String, place: String },
+    #[error("the HSM failed ({0}): check that it is reachable, then start again")]
+    Hsm(String),
+    #[error("cannot read or write the issuer key {path}: {why}")]
+    Io { path: String, why: String },
+}
+
+/// Which key: the root (signs the trust list) or issuer key `kid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyName {
+    Root,
+    Issuer(Vec<u8>),
+}
+
+impl KeyName {
+    /// The key's label in an HSM.
+    pub fn label(&self) -> String {
+        match self {
+            KeyName::Root => "techo-root".into(),
+            KeyName::Issuer(kid) => format!("techo-issuer-{}", techo_core::hex::encode(kid)),
+        }
+    }
+}
+
+/// A place that keeps issuer keys.
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// Every key the source holds under `name` (normally one; two processes making the same
+    /// key at once may leave two, told apart by their public keys).
+    fn find(&self, name: &KeyName) -> Result<Vec<Arc<dyn Signer>>, KeyError>;
+    /// Makes a new key `name` inside the source.
+    fn generate(&self, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError>;
+    /// Says where the keys are, for messages (no secrets).
+    fn describe(&self) -> String;
+}
