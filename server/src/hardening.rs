@@ -45,7 +45,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 pub async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
-        Err(_) => crate::issuer::api_error(
+        Err(_) => crate::responses::api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
             "the server took too long: try again",
@@ -121,7 +121,7 @@ impl LinkageLimits {
 }
 
 fn too_many(wait: u64, what: &str) -> Response {
-    let mut resp = crate::issuer::api_error(
+    let mut resp = crate::responses::api_error(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
         &format!("too many {what}: try again in {wait} s"),

@@ -8,7 +8,6 @@ mod common;
 
 use common::hsm::{USER_PIN, token};
 use common::world_configured;
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
@@ -24,9 +23,7 @@ const DAYTIME: &str = "2026-11-25T03:00:00Z";
 fn private_keys_as_the_token_sees_them(
     cfg: &Pkcs11Config,
 ) -> Vec<(String, bool, bool, bool, bool)> {
-    let ctx = Pkcs11::new(&cfg.module).unwrap();
-    // Already initialised by the server in this process, or not: both are fine.
-    let _ = ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK));
+    let ctx = common::hsm::context();
     let slot = ctx
         .get_slots_with_initialized_token()
         .unwrap()

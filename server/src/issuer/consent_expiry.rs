@@ -3,8 +3,9 @@
 //! background loop with the retries; expired consents are leased like pending requests, so
 //! processes sharing a database purge each one once.
 
+use super::linkage::set_issuer_status;
+use super::state::ServerState;
 use super::store::{ConsentEntry, ServerStore, SessionRecord, SessionState};
-use super::{ServerState, set_issuer_status};
 use techo_core::token::Status;
 
 /// How long one process holds an expired consent while it purges it.

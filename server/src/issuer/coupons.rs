@@ -2,10 +2,12 @@
 //! support), they travel in the signed directory, and redemptions are counted once per
 //! presentation and within each coupon's per-holder limit.
 
+use super::admin_auth::admin_denied;
 use super::directory::DirectoryError;
 use super::directory_log::DirectoryChange;
+use super::state::ServerState;
 use super::store::{CouponUse, OperatorStore, ServerStore, StoreError, token_hash};
-use super::{ServerState, admin_denied, api_error};
+use crate::responses::api_error;
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -148,7 +150,7 @@ pub async fn issue_token(
     }
     match st.operator_token(&id).await {
         Ok(token) => Json(serde_json::json!({ "operator": id, "token": token })).into_response(),
-        Err(e) => super::internal(e),
+        Err(e) => crate::responses::internal(e),
     }
 }
 
@@ -228,7 +230,7 @@ pub async fn redeem(
     }
     let (trust, status) = match st.own_lists().await {
         Ok(lists) => lists,
-        Err(e) => return super::internal(e),
+        Err(e) => return crate::responses::internal(e),
     };
     let now = st.now();
     let mut results = Vec::with_capacity(body.redemptions.len());
@@ -237,7 +239,7 @@ pub async fn redeem(
             match r.check(&trust, &status, now) {
                 Ok(status) => match st.record_redemption(r, status).await {
                     Ok(result) => result,
-                    Err(e) => return super::internal(e),
+                    Err(e) => return crate::responses::internal(e),
                 },
                 Err(why) => {
                     tracing::info!(operator = %op, %why, "redemption not counted");
@@ -280,7 +282,7 @@ pub async fn coupon_uses(
                 "no such linkage session",
             );
         }
-        Err(e) => return super::internal(e),
+        Err(e) => return crate::responses::internal(e),
     }
     let uses = match st.holder_of_session(&session).await {
         Ok(holder) => st.store.coupon_uses(&holder).await,
@@ -288,6 +290,6 @@ pub async fn coupon_uses(
     };
     match uses {
         Ok(uses) => Json(serde_json::json!({ "uses": uses })).into_response(),
-        Err(e) => super::internal(e),
+        Err(e) => crate::responses::internal(e),
     }
 }

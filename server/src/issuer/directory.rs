@@ -3,9 +3,11 @@
 //! issuer key; ETag / 304 when nothing changed. Operators are added, changed and removed through
 //! the admin API; every process on one database serves the same versions.
 
+use super::admin_auth::admin_denied;
 use super::directory_log::{DirectoryChange, DirectoryLog, NotFound};
+use super::state::ServerState;
 use super::store::{OperatorStore, StoreError};
-use super::{ServerState, admin_denied, api_error, cbor};
+use crate::responses::{api_error, cbor};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,10 +25,6 @@ pub enum DirectoryError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// The last directory read from the store, reused while the store's version is the same.
-#[derive(Debug, Default)]
-pub struct DirectoryCache(std::sync::Mutex<Option<Arc<DirectoryLog>>>);
 
 fn now_ms(st: &ServerState) -> u64 {
     u64::try_from(st.now().timestamp_millis()).unwrap_or(0)
@@ -117,7 +115,7 @@ impl DirectoryError {
                 "not_found",
                 "no such operator or coupon in the directory",
             ),
-            DirectoryError::Store(e) => super::internal(e),
+            DirectoryError::Store(e) => crate::responses::internal(e),
         }
     }
 }
@@ -140,7 +138,7 @@ pub async fn get_directory(
 ) -> Response {
     let log = match st.directory().await {
         Ok(log) => log,
-        Err(e) => return super::internal(e),
+        Err(e) => return crate::responses::internal(e),
     };
     let update = {
         let current = etag(log.version());
@@ -155,7 +153,7 @@ pub async fn get_directory(
     };
     let signed = match update.sign(&st.keys.issuer()) {
         Ok(bytes) => bytes,
-        Err(e) => return super::unavailable(&e),
+        Err(e) => return crate::responses::unavailable(&e),
     };
     let mut resp = cbor(signed);
     if let Ok(v) = etag(update.version).parse() {

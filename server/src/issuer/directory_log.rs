@@ -74,6 +74,10 @@ impl DirectoryChange {
     }
 }
 
+/// The last directory read from the store, reused while the store's version is the same.
+#[derive(Debug, Default)]
+pub struct DirectoryCache(pub(crate) std::sync::Mutex<Option<std::sync::Arc<DirectoryLog>>>);
+
 /// The directory at one version: every row the store keeps.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryLog {

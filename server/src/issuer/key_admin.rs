@@ -4,8 +4,10 @@
 //! key. Retired keys leave the trust list on their own (the background pass) once the last
 //! credential they signed has expired.
 
+use super::admin_auth::admin_denied;
 use super::keys::KeysError;
-use super::{ServerState, admin_denied, api_error};
+use super::state::ServerState;
+use crate::responses::api_error;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -4,9 +4,12 @@
 //! portal's record as of today: new credentials, "later" (the portal is closed: nothing changes,
 //! the current credentials stay good), or revoked (returned, reissued, not found, consent ended).
 
+use super::linkage::set_issuer_status;
+use super::linkage_rules::{claims_for, status_of};
 use super::portal_client::Outcome;
+use super::state::ServerState;
 use super::store::{ServerStore, SessionRecord, SessionState};
-use super::{ServerState, api_error, claims_for, internal, set_issuer_status};
+use crate::responses::{api_error, internal};
 use axum::Json;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
@@ -38,7 +41,7 @@ pub(super) async fn renew(
             .unwrap_or_else(internal),
         // A replay of the last renewal, by the key that signed it, gets that batch (while
         // undelivered), never a second one.
-        Ok((stored, true)) => Json(ServerState::status_of(&stored)).into_response(),
+        Ok((stored, true)) => Json(status_of(&stored)).into_response(),
         Err(refusal) => refusal,
     }
 }
@@ -69,7 +72,7 @@ async fn authorised(
         SessionState::Revoked { .. } | SessionState::Suspended { .. }
     ) {
         tracing::info!(session = %id, state = stored.state.name(), "renewal refused: not linked");
-        return Err(Json(ServerState::status_of(&stored)).into_response());
+        return Err(Json(status_of(&stored)).into_response());
     }
     let replay = stored.renewed_with.as_deref() == Some(req.idempotency_key.as_str())
         && stored.renewed_by.as_deref() == Some(req.signer_hex.as_str());
@@ -212,7 +215,7 @@ async fn answer(st: &ServerState, id: &str, req: &RenewRequest, stored: SessionR
         }
     }
     match st.write_unless_changed(&stored, next).await {
-        Ok(s) => Json(ServerState::status_of(&s)).into_response(),
+        Ok(s) => Json(status_of(&s)).into_response(),
         Err(e) => internal(e),
     }
 }

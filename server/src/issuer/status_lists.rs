@@ -9,109 +9,21 @@
 //! rebuilt and a verifier holding it gets one signed delta to the newest; versions older than
 //! `keep` are forgotten and such a verifier fetches the full list again.
 
+use super::state::ServerState;
 use super::store::{IndexReuse, Publication, ServerStore};
-use super::{ServerState, api_error, cbor, internal};
+use crate::responses::{api_error, cbor, internal};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use techo_core::token::dev_issuer::StatusDocument;
 use techo_core::token::status_delta::{decode_runs, encode_runs};
-use techo_core::token::{SignError, Status, StatusDelta, StatusRef};
+use techo_core::token::{Status, StatusDelta};
 
-/// The most lists there are: a list id above 255 costs the counter code a byte, and version 11
-/// has none left (docs/token-spec.md, "Size budget"). With lists of 2^22 that is about 800
-/// million live entries; beyond it allocation fails with "the status list is full".
-pub const MAX_LISTS: u32 = 255;
-
-/// How lists are cut and published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatusPublishing {
-    /// Entries per list (production: 2^22).
-    pub list_size: u32,
-    /// A change is published at once unless the list's newest version is younger than this
-    /// (then the next pass publishes it).
-    pub min_gap: Duration,
-    /// An unchanged list still gets a new version this often.
-    pub heartbeat: Duration,
-    /// Versions older than this are forgotten: a verifier further behind fetches the full list.
-    pub keep: Duration,
-}
-
-impl StatusPublishing {
-    /// Production: lists of 2^22 entries, changes out within 10 s, an hourly heartbeat, a
-    /// week of versions.
-    pub const PRODUCTION: Self = Self {
-        list_size: 1 << 22,
-        min_gap: Duration::seconds(10),
-        heartbeat: Duration::hours(1),
-        keep: Duration::days(7),
-    };
-    /// Tests and the demo: small lists, every change published at once.
-    pub const LOOPBACK: Self = Self {
-        list_size: 1 << 16,
-        min_gap: Duration::zero(),
-        heartbeat: Duration::hours(1),
-        keep: Duration::days(7),
-    };
-
-    /// How many lists keep `in_use` entries within three quarters of the space (a random
-    /// free index is then found in at most four tries on average).
-    pub fn lists_for(&self, in_use: usize) -> u32 {
-        let size = u64::from(self.list_size.max(1));
-        u32::try_from((in_use as u64 * 4).div_ceil(size * 3).max(1))
-            .unwrap_or(MAX_LISTS)
-            .min(MAX_LISTS)
-    }
-
-    /// Where the store's index `global` lives.
-    pub fn status_ref(&self, global: u32) -> StatusRef {
-        let size = self.list_size.max(1);
-        StatusRef {
-            list: global / size + 1,
-            index: global % size,
-        }
-    }
-}
-
-/// Signed lists and deltas this process made, by version: the same answer for every verifier
-/// at one version, signed once.
-#[derive(Debug, Default)]
-pub struct Published {
-    /// Lists published (allocation uses only their index space).
-    lists: AtomicU32,
-    signed: Mutex<SignedCache>,
-}
-
-/// Signed bytes by (list, from version or 0 for the full list, version).
-type SignedCache = HashMap<(u32, u64, u64), Arc<Vec<u8>>>;
-
-/// Signed answers kept, at most (a cache: dropped whole when full).
-const SIGNED_KEPT: usize = 1024;
-
-impl Published {
-    /// The signed bytes for `key`, signed once (a failed signature is not kept: the next
-    /// request tries again).
-    fn cached(
-        &self,
-        key: (u32, u64, u64),
-        make: impl FnOnce() -> Result<Vec<u8>, SignError>,
-    ) -> Result<Arc<Vec<u8>>, String> {
-        let mut signed = self.signed.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(hit) = signed.get(&key) {
-            return Ok(hit.clone());
-        }
-        if signed.len() >= SIGNED_KEPT {
-            signed.clear();
-        }
-        let made = Arc::new(make().map_err(|e| e.to_string())?);
-        signed.insert(key, made.clone());
-        Ok(made)
-    }
-}
+pub use super::status_publishing::{MAX_LISTS, StatusPublishing};
 
 /// The entries whose status differs between `old` and `new` (valid entries left out of both),
 /// each with its status in `old`: what walks `new` back to `old`.
@@ -454,6 +366,7 @@ pub(crate) async fn delta(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use techo_core::token::StatusRef;
 
     #[test]
     fn undo_gives_each_changed_entry_its_old_status() {

@@ -3,8 +3,10 @@
 //! or after N seconds (at most [`MAX_WAIT_SECS`]), whichever is first. The app (or
 //! `techo status --wait`) asks again after a timeout; it is told as soon as a retry ends.
 
+use super::linkage_rules::status_of;
+use super::state::ServerState;
 use super::store::{ServerStore, SessionState};
-use super::{ServerState, api_error, internal};
+use crate::responses::{api_error, internal};
 use axum::Json;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
@@ -47,7 +49,7 @@ pub(super) async fn status(
         };
         let now = tokio::time::Instant::now();
         if !matches!(s.state, SessionState::Pending { .. }) || now >= deadline {
-            return Json(ServerState::status_of(&s)).into_response();
+            return Json(status_of(&s)).into_response();
         }
         let look = deadline.min(now + LOOK_EVERY);
         let _ = tokio::time::timeout_at(look, changed).await;

@@ -542,7 +542,7 @@ impl Portal {
         clock: Arc<dyn Clock>,
         trust: JpkiTrust,
         records: Records,
-    ) -> Result<Self, crate::ServerError> {
+    ) -> Result<Self, crate::error::ServerError> {
         let state = Arc::new(PortalState::new(clock, trust, records));
         let holder_routes = Router::new()
             .route("/portal/v1/auth/challenge", post(challenge))

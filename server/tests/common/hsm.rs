@@ -49,6 +49,24 @@ fn configured() -> PathBuf {
     conf
 }
 
+/// The test's own handle on SoftHSM, kept for the whole process: dropping the last handle
+/// unloads the module, and every token and session with it.
+pub fn context() -> Pkcs11 {
+    static CONTEXT: std::sync::OnceLock<Pkcs11> = std::sync::OnceLock::new();
+    CONTEXT
+        .get_or_init(|| {
+            configured();
+            let ctx = Pkcs11::new(module()).unwrap();
+            match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+                Ok(())
+                | Err(cryptoki::error::Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+                Err(e) => panic!("SoftHSM does not start: {e}"),
+            }
+            ctx
+        })
+        .clone()
+}
+
 /// A new token labelled `<name>-<random>`, with the user PIN [`USER_PIN`], initialised through
 /// PKCS#11 in this process (SoftHSM does not see tokens another process makes after it has
 /// started; it always keeps one free slot, and a new one appears when that one is taken).
@@ -59,11 +77,7 @@ pub fn token(name: &str) -> Pkcs11Config {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     configured();
     let label = format!("{name}-{}", techo_core::hex::random(4));
-    let ctx = Pkcs11::new(module()).unwrap();
-    match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-        Ok(()) | Err(cryptoki::error::Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-        Err(e) => panic!("SoftHSM does not start: {e}"),
-    }
+    let ctx = context();
     let free = ctx
         .get_slots_with_token()
         .unwrap()

@@ -1,9 +1,9 @@
 //! Small named documents every process on the store shares, each with a revision for compare
 //! and swap: the issuer's key ring (which keys the trust list publishes and which one signs).
 
+use super::api::StoreError;
 use super::pg_store::PgStore;
-use super::sled_store::SledStore;
-use super::{AnyStore, StoreError};
+use super::sled_codec::{decode, e};
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
@@ -22,18 +22,10 @@ pub trait DocumentStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-impl DocumentStore for AnyStore {
-    async fn document(&self, name: &str) -> Result<Option<(String, u64)>, StoreError> {
-        delegate!(self, s => s.document(name))
-    }
-    async fn put_document(&self, name: &str, body: &str, seen: u64) -> Result<bool, StoreError> {
-        delegate!(self, s => s.put_document(name, body, seen))
-    }
-}
-
 /// The sled side: one tree, one lock (sled is held by one process).
 #[derive(Debug)]
 pub(super) struct DocumentTree {
+    db: sled::Db,
     tree: sled::Tree,
     lock: Mutex<()>,
 }
@@ -47,7 +39,8 @@ struct Stored {
 impl DocumentTree {
     pub(super) fn open(db: &sled::Db) -> Result<Self, StoreError> {
         Ok(Self {
-            tree: db.open_tree("documents").map_err(super::sled_store::e)?,
+            db: db.clone(),
+            tree: db.open_tree("documents").map_err(e)?,
             lock: Mutex::new(()),
         })
     }
@@ -55,19 +48,19 @@ impl DocumentTree {
     fn get(&self, name: &str) -> Result<Option<Stored>, StoreError> {
         self.tree
             .get(name)
-            .map_err(super::sled_store::e)?
-            .map(|v| super::sled_store::decode("document", &v))
+            .map_err(e)?
+            .map(|v| decode("document", &v))
             .transpose()
     }
 }
 
-impl DocumentStore for SledStore {
+impl DocumentStore for DocumentTree {
     async fn document(&self, name: &str) -> Result<Option<(String, u64)>, StoreError> {
-        Ok(self.documents.get(name)?.map(|d| (d.body, d.rev)))
+        Ok(self.get(name)?.map(|d| (d.body, d.rev)))
     }
 
     async fn put_document(&self, name: &str, body: &str, seen: u64) -> Result<bool, StoreError> {
-        let t = &self.documents;
+        let t = self;
         let _held = t.lock.lock().unwrap_or_else(PoisonError::into_inner);
         let rev = t.get(name)?.map_or(0, |d| d.rev);
         if rev != seen {
@@ -78,12 +71,9 @@ impl DocumentStore for SledStore {
             rev: rev + 1,
         };
         t.tree
-            .insert(
-                name,
-                serde_json::to_vec(&stored).map_err(super::sled_store::e)?,
-            )
-            .map_err(super::sled_store::e)?;
-        self.flush()?;
+            .insert(name, serde_json::to_vec(&stored).map_err(e)?)
+            .map_err(e)?;
+        self.db.flush().map_err(e)?;
         Ok(true)
     }
 }

@@ -4,7 +4,7 @@
 //! when each coupon was withdrawn, operators' tokens (as SHA-256 hashes only), and redemptions
 //! (each code's answer, and the count per operator, coupon and holder).
 
-use super::{AnyStore, StoreError};
+use super::api::StoreError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -168,51 +168,4 @@ pub trait OperatorStore: Send + Sync {
         &self,
         session: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-}
-
-impl OperatorStore for AnyStore {
-    async fn directory_head(&self) -> Result<DirectoryHead, StoreError> {
-        delegate!(self, s => s.directory_head())
-    }
-    async fn directory_rows(&self) -> Result<(DirectoryHead, Vec<DirectoryRow>), StoreError> {
-        delegate!(self, s => s.directory_rows())
-    }
-    async fn operator(&self, id: &str) -> Result<Option<OperatorRecord>, StoreError> {
-        delegate!(self, s => s.operator(id))
-    }
-    async fn write_operator(
-        &self,
-        id: &str,
-        record: Option<&OperatorRecord>,
-        seen: u64,
-        now_ms: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        delegate!(self, s => s.write_operator(id, record, seen, now_ms))
-    }
-    async fn put_operator_token(&self, operator: &str, hash: &str) -> Result<(), StoreError> {
-        delegate!(self, s => s.put_operator_token(operator, hash))
-    }
-    async fn operator_token_hash(&self, operator: &str) -> Result<Option<String>, StoreError> {
-        delegate!(self, s => s.operator_token_hash(operator))
-    }
-    async fn redemption(&self, key: &str) -> Result<Option<RedemptionResult>, StoreError> {
-        delegate!(self, s => s.redemption(key))
-    }
-    async fn redeem(
-        &self,
-        key: &str,
-        what: &CouponUse<'_>,
-        per_holder: u32,
-    ) -> Result<RedemptionResult, StoreError> {
-        delegate!(self, s => s.redeem(key, what, per_holder))
-    }
-    async fn note_redemption(&self, key: &str, result: RedemptionResult) -> Result<(), StoreError> {
-        delegate!(self, s => s.note_redemption(key, result))
-    }
-    async fn coupon_uses(&self, holder: &str) -> Result<Vec<CouponCount>, StoreError> {
-        delegate!(self, s => s.coupon_uses(holder))
-    }
-    async fn subject_of_session(&self, session: &str) -> Result<Option<String>, StoreError> {
-        delegate!(self, s => s.subject_of_session(session))
-    }
 }

@@ -2,7 +2,7 @@
 //! a compare and swap on the head row, a redemption inserts its key in the same statement that
 //! counts it (a key seen before fails the insert and rolls the count back).
 
-use super::StoreError;
+use super::api::StoreError;
 use super::operators::{
     CouponCount, CouponUse, DirectoryHead, DirectoryRow, OperatorRecord, OperatorStore,
     answer_again, result_name, result_named,

@@ -5,8 +5,8 @@
 //! The connection is plain TCP to loopback or a Unix socket only: in production the database
 //! is reached through a local TLS proxy (docs/deploy.md); any other host is refused at start.
 
+use super::api::{IndexReuse, ServerStore, StoreError};
 use super::records::{ConsentEntry, Publication, SessionRecord};
-use super::{IndexReuse, ServerStore, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use techo_core::token::Status;
 use tokio_postgres::config::Host;
@@ -390,7 +390,7 @@ impl ServerStore for PgStore {
             if misses % 64 == 0 && self.indices_in_use().await? >= space as usize {
                 return Err(StoreError::StatusListFull);
             }
-            let idx = super::random_index(space);
+            let idx = super::api::random_index(space);
             let candidate = i32::try_from(idx).map_err(e)?;
             // The primary key decides: an index another process took is simply not inserted.
             let inserted = self

@@ -1,19 +1,24 @@
 //! The operator half of the sled store. sled is held by one process, so one lock makes each
 //! read-check-write step atomic; every step is flushed before it answers.
 
+use super::api::StoreError;
 use super::operators::{
     CouponCount, CouponUse, DirectoryHead, DirectoryRow, OperatorRecord, OperatorStore,
     answer_again, result_name, result_named,
 };
-use super::sled_store::{SledStore, decode, e};
-use super::{ServerStore, StoreError};
+use super::records::ConsentEntry;
+use super::sled_codec::{decode, e};
 use std::sync::{Mutex, PoisonError};
 use techo_core::directory::redemption::RedemptionResult;
 
 const HEAD: &[u8] = b"head";
 
+/// The operator trees of the sled store, with the handles they need (the consents tree for
+/// the holder behind a session, the database to flush).
 #[derive(Debug)]
 pub(super) struct OperatorTrees {
+    db: sled::Db,
+    consents: sled::Tree,
     /// Operator id → [`DirectoryRow`]; `HEAD` in `meta` → [`DirectoryHead`].
     directory: sled::Tree,
     meta: sled::Tree,
@@ -29,6 +34,8 @@ pub(super) struct OperatorTrees {
 impl OperatorTrees {
     pub(super) fn open(db: &sled::Db) -> Result<Self, StoreError> {
         Ok(Self {
+            db: db.clone(),
+            consents: db.open_tree("consents").map_err(e)?,
             directory: db.open_tree("directory").map_err(e)?,
             meta: db.open_tree("directory_meta").map_err(e)?,
             tokens: db.open_tree("operator_tokens").map_err(e)?,
@@ -36,6 +43,10 @@ impl OperatorTrees {
             uses: db.open_tree("coupon_uses").map_err(e)?,
             lock: Mutex::new(()),
         })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(e)
     }
 
     fn head(&self) -> Result<DirectoryHead, StoreError> {
@@ -60,13 +71,13 @@ impl OperatorTrees {
     }
 }
 
-impl OperatorStore for SledStore {
+impl OperatorStore for OperatorTrees {
     async fn directory_head(&self) -> Result<DirectoryHead, StoreError> {
-        self.operators.head()
+        self.head()
     }
 
     async fn directory_rows(&self) -> Result<(DirectoryHead, Vec<DirectoryRow>), StoreError> {
-        let t = &self.operators;
+        let t = self;
         let _held = t.lock.lock().unwrap_or_else(PoisonError::into_inner);
         let rows = t
             .directory
@@ -79,7 +90,6 @@ impl OperatorStore for SledStore {
 
     async fn operator(&self, id: &str) -> Result<Option<OperatorRecord>, StoreError> {
         let row: Option<DirectoryRow> = self
-            .operators
             .directory
             .get(id)
             .map_err(e)?
@@ -95,7 +105,7 @@ impl OperatorStore for SledStore {
         seen: u64,
         now_ms: u64,
     ) -> Result<Option<u64>, StoreError> {
-        let t = &self.operators;
+        let t = self;
         let _held = t.lock.lock().unwrap_or_else(PoisonError::into_inner);
         let head = t.head()?;
         if head.version != seen {
@@ -118,16 +128,12 @@ impl OperatorStore for SledStore {
     }
 
     async fn put_operator_token(&self, operator: &str, hash: &str) -> Result<(), StoreError> {
-        self.operators
-            .tokens
-            .insert(operator, hash.as_bytes())
-            .map_err(e)?;
+        self.tokens.insert(operator, hash.as_bytes()).map_err(e)?;
         self.flush()
     }
 
     async fn operator_token_hash(&self, operator: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .operators
             .tokens
             .get(operator)
             .map_err(e)?
@@ -135,7 +141,7 @@ impl OperatorStore for SledStore {
     }
 
     async fn redemption(&self, key: &str) -> Result<Option<RedemptionResult>, StoreError> {
-        self.operators.earlier(key)
+        self.earlier(key)
     }
 
     async fn redeem(
@@ -144,7 +150,7 @@ impl OperatorStore for SledStore {
         what: &CouponUse<'_>,
         per_holder: u32,
     ) -> Result<RedemptionResult, StoreError> {
-        let t = &self.operators;
+        let t = self;
         let _held = t.lock.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(earlier) = t.earlier(key)? {
             return Ok(answer_again(earlier));
@@ -170,7 +176,7 @@ impl OperatorStore for SledStore {
     }
 
     async fn note_redemption(&self, key: &str, result: RedemptionResult) -> Result<(), StoreError> {
-        let t = &self.operators;
+        let t = self;
         let _held = t.lock.lock().unwrap_or_else(PoisonError::into_inner);
         if t.earlier(key)?.is_none() {
             t.redemptions.insert(key, result_name(result)).map_err(e)?;
@@ -181,7 +187,7 @@ impl OperatorStore for SledStore {
 
     async fn coupon_uses(&self, holder: &str) -> Result<Vec<CouponCount>, StoreError> {
         let mut found = Vec::new();
-        for kv in &self.operators.uses {
+        for kv in &self.uses {
             let (k, v) = kv.map_err(e)?;
             let text = String::from_utf8_lossy(&k);
             let mut parts = text.split('\0');
@@ -202,11 +208,12 @@ impl OperatorStore for SledStore {
     }
 
     async fn subject_of_session(&self, session: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .consents()
-            .await?
-            .into_iter()
-            .find(|c| c.session_id == session)
-            .map(|c| c.subject))
+        for v in self.consents.iter().values() {
+            let c: ConsentEntry = decode("consent", &v.map_err(e)?)?;
+            if c.session_id == session {
+                return Ok(Some(c.subject));
+            }
+        }
+        Ok(None)
     }
 }

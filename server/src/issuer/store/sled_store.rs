@@ -1,8 +1,9 @@
 //! The embedded store (sled): one server process. Sessions, idempotency keys, consents and the
 //! status entries in their own trees; retry leases in memory (one process holds the store).
 
+use super::api::{IndexReuse, ServerStore, StoreError};
 use super::records::{ConsentEntry, Publication, SessionRecord};
-use super::{IndexReuse, ServerStore, StoreError};
+use super::sled_codec::{decode, e};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,20 +39,6 @@ pub struct SledStore {
     pub(super) documents: super::documents::DocumentTree,
 }
 
-pub(super) fn e(x: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(x.to_string())
-}
-
-pub(super) fn decode<T: serde::de::DeserializeOwned>(
-    what: &str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|x| StoreError::Corrupt {
-        what: what.to_owned(),
-        why: x.to_string(),
-    })
-}
-
 impl SledStore {
     /// Opens the store, waiting up to five seconds for a previous server process in this one
     /// (tests restart the server) to let go of sled's file lock.
@@ -82,7 +69,7 @@ impl SledStore {
         })
     }
 
-    pub(super) fn flush(&self) -> Result<(), StoreError> {
+    fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(e)
     }
 
@@ -294,7 +281,7 @@ impl ServerStore for SledStore {
             if self.status.len() >= space as usize {
                 return Err(StoreError::StatusListFull);
             }
-            let idx = super::random_index(space);
+            let idx = super::api::random_index(space);
             let taken = self
                 .status
                 .compare_and_swap(
