@@ -542,10 +542,11 @@ async fn a_newer_schema_an_absent_database_and_a_remote_host_are_clear_errors() 
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 
     // A remote database without TLS is refused before any connection is tried.
-    let err = PgStore::connect("postgres://techo@db.example:5432/techo")
+    let err = PgStore::connect("postgres://techo@db.example:5432/techo?sslmode=disable")
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("verify-full"), "{err}");
     assert!(matches!(
         StoreConfig::parse("mysql://x"),
         Err(StoreError::Config(_))

@@ -14,6 +14,7 @@ mod documents;
 mod operators;
 mod pg_operators;
 mod pg_store;
+mod pg_tls;
 mod records;
 mod sled_codec;
 mod sled_operators;

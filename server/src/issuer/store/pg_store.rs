@@ -2,8 +2,8 @@
 //! method is one SQL statement, so each step is atomic without holding a transaction open;
 //! migrations in `server/migrations/` are applied at start under an advisory lock.
 //!
-//! The connection is plain TCP to loopback or a Unix socket only: in production the database
-//! is reached through a local TLS proxy (docs/deploy.md); any other host is refused at start.
+//! The connection is TLS with the server's certificate verified, except to loopback or a Unix
+//! socket, where plain TCP stays allowed (`pg_tls`).
 
 use super::api::{IndexReuse, ServerStore, StoreError};
 use super::records::{ConsentEntry, Publication, SessionRecord};
@@ -84,41 +84,52 @@ fn describe(config: &tokio_postgres::Config) -> String {
     )
 }
 
-fn loopback_only(config: &tokio_postgres::Config) -> Result<(), StoreError> {
-    for host in config.get_hosts() {
-        if let Host::Tcp(name) = host {
-            if !matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1") {
-                return Err(StoreError::Config(format!(
-                    "the database host {name} is not loopback: this server speaks to PostgreSQL without TLS, so it must go through a local TLS proxy or a Unix socket (docs/deploy.md)"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 impl PgStore {
-    /// Connects, checks the schema version and applies missing migrations.
+    /// Connects (TLS with the certificate verified, except to loopback: see `pg_tls`), checks
+    /// the schema version and applies missing migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|x| StoreError::Config(format!("--store {}: {x}", "postgres://…")))?;
-        loopback_only(&config)?;
-        let (client, conn) = config
-            .connect(NoTls)
-            .await
-            .map_err(|x| StoreError::Unreachable {
-                url: describe(&config),
-                why: x.to_string(),
-            })?;
-        let connection = tokio::spawn(async move {
-            if let Err(x) = conn.await {
-                tracing::error!(error = %x, "the database connection ended");
-            }
-        });
+        let target = super::pg_tls::target(url)?;
+        let unreachable = |x: tokio_postgres::Error| StoreError::Unreachable {
+            url: describe(&target.config),
+            why: match std::error::Error::source(&x) {
+                Some(cause) => format!("{x}: {cause}"),
+                None => x.to_string(),
+            },
+        };
+        let (client, connection) = if let Some(tls) = &target.tls {
+            let (client, conn) = target
+                .config
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone()))
+                .await
+                .map_err(unreachable)?;
+            (client, tokio::spawn(Self::drive(conn)))
+        } else {
+            let (client, conn) = target.config.connect(NoTls).await.map_err(unreachable)?;
+            (client, tokio::spawn(Self::drive(conn)))
+        };
         let store = Self { client, connection };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Runs the connection until it ends.
+    async fn drive<F: std::future::Future<Output = Result<(), tokio_postgres::Error>>>(conn: F) {
+        if let Err(x) = conn.await {
+            tracing::error!(error = %x, "the database connection ended");
+        }
+    }
+
+    /// Whether this connection is encrypted (PostgreSQL's own view, `pg_stat_ssl`).
+    pub async fn uses_tls(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(e)?
+            .get(0))
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
