@@ -7,7 +7,8 @@
 //! `--store postgres://…` it starts two server instances on that database (sessions started on
 //! one are finished on the other) and checks afterwards that no status index was handed out
 //! twice. `cargo run --release -p techo-server --example issue_load -- [sessions] [concurrency]
-//! [keys per session] [--store URL]`; `bash scripts/load-postgres` runs the two-server case.
+//! [keys per session] [--store URL] [--keys files|pkcs11:…]`; `bash scripts/load-postgres` runs
+//! the two-server case with file keys and with a SoftHSM2 token.
 
 #![allow(
     clippy::too_many_lines,
@@ -25,6 +26,7 @@ use std::time::Instant;
 use techo_core::card::{JpkiTrust, Pin};
 use techo_core::portal::TechoClient;
 use techo_core::portal::dto::LinkageStatus;
+use techo_server::issuer::keys::KeyConfig;
 use techo_server::issuer::store::{ServerStore, StoreConfig};
 use techo_server::portal::records::Records;
 use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
@@ -36,10 +38,16 @@ fn repo(p: &str) -> PathBuf {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    let store_url = raw
-        .iter()
-        .position(|a| a == "--store")
-        .and_then(|i| raw.get(i + 1).cloned());
+    let flag = |name: &str| {
+        raw.iter()
+            .position(|a| a == name)
+            .and_then(|i| raw.get(i + 1).cloned())
+    };
+    let store_url = flag("--store");
+    let keys_config = match flag("--keys") {
+        Some(k) => KeyConfig::parse(&k)?,
+        None => KeyConfig::Files,
+    };
     let args: Vec<usize> = raw.iter().filter_map(|a| a.parse().ok()).collect();
     let (sessions, concurrency, keys) = (
         args.first().copied().unwrap_or(500),
@@ -72,6 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 portal_timeout: std::time::Duration::from_secs(30),
                 store: store.clone(),
                 issuer_dir: Some(dir.path().join("issuer")),
+                keys: keys_config.clone(),
                 linkage_rate: (1_000_000, 1_000_000),
                 ..ServerConfig::for_portal(
                     dir.path().join(format!("server-{i}")),
@@ -159,11 +168,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         read_times.extend(r.await?);
     }
     println!(
-        "issued {total} credentials for {sessions} linkages in {secs:.2} s: {:.0} credentials/s, {:.0} linkages/s, linkage p50 {} ms p99 {} ms ({concurrency} clients, {keys} keys per linkage, {instances} server(s), loopback, this machine)",
+        "issued {total} credentials for {sessions} linkages in {secs:.2} s: {:.0} credentials/s, {:.0} linkages/s, linkage p50 {} ms p99 {} ms ({concurrency} clients, {keys} keys per linkage, {instances} server(s), {} keys, loopback, this machine)",
         total as f64 / secs,
         sessions as f64 / secs,
         percentile(&mut linkage_times, 50),
         percentile(&mut linkage_times, 99),
+        match keys_config {
+            KeyConfig::Files => "file",
+            KeyConfig::Pkcs11(_) => "PKCS#11",
+        },
     );
     println!(
         "status-list reads alongside: {} in {secs:.2} s ({:.0}/s), p50 {} ms p99 {} ms",

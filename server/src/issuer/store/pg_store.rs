@@ -394,30 +394,42 @@ impl ServerStore for PgStore {
         now: DateTime<Utc>,
         space: u32,
     ) -> Result<Vec<u32>, StoreError> {
-        let mut out = Vec::with_capacity(n);
-        let mut misses = 0;
+        // One statement per round: `n` random candidates offered at once; the primary key
+        // decides, so an index another process took is simply not inserted, and the next round
+        // offers new candidates for what is missing. The lists are kept at most three quarters
+        // full, so a round rarely misses; only after many misses is the space counted.
+        let mut out: Vec<u32> = Vec::with_capacity(n);
+        let mut misses = 0usize;
         while out.len() < n {
-            // Counted again only when random picks keep hitting taken indices.
-            if misses % 64 == 0 && self.indices_in_use().await? >= space as usize {
-                return Err(StoreError::StatusListFull);
+            if misses >= 64 {
+                if self.indices_in_use().await? >= space as usize {
+                    return Err(StoreError::StatusListFull);
+                }
+                misses = 0;
             }
-            let idx = super::api::random_index(space);
-            let candidate = i32::try_from(idx).map_err(e)?;
-            // The primary key decides: an index another process took is simply not inserted.
-            let inserted = self
+            // Never more distinct candidates than the space has.
+            let want = (n - out.len()).min(space.max(1) as usize);
+            let mut candidates: Vec<i32> = Vec::with_capacity(want);
+            while candidates.len() < want {
+                let idx = i32::try_from(super::api::random_index(space)).map_err(e)?;
+                if !candidates.contains(&idx) {
+                    candidates.push(idx);
+                }
+            }
+            let rows = self
                 .client
-                .execute(
-                    "INSERT INTO status_entries (idx, holder, allocated_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
-                    &[&candidate, &holder, &now],
+                .query(
+                    "INSERT INTO status_entries (idx, holder, allocated_at)
+                     SELECT unnest($1::int4[]), $2, $3
+                     ON CONFLICT DO NOTHING
+                     RETURNING idx",
+                    &[&candidates, &holder, &now],
                 )
                 .await
                 .map_err(e)?;
-            if inserted == 1 {
-                out.push(idx);
-                misses = 0;
-            } else {
-                misses += 1;
+            misses += candidates.len().saturating_sub(rows.len());
+            for row in rows {
+                out.push(u32::try_from(row.get::<_, i32>(0)).map_err(e)?);
             }
         }
         Ok(out)
