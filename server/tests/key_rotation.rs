@@ -131,25 +131,7 @@ async fn a_restarted_server_keeps_its_ring_and_refuses_a_folder_without_its_keys
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_on_one_database_rotate_together() {
-    let db = common::fresh_db("key_rotation_two").await;
-    let store = techo_server::issuer::store::StoreConfig::parse(&db).unwrap();
-    let w = common::world_on(DAYTIME, store.clone()).await;
-    let b = common::start_server_on(
-        &w.pki,
-        w.clock.clone(),
-        &w.portal,
-        &w.dir.path().join("server-b"),
-        1500,
-        store,
-        Some(w.dir.path().join("issuer")),
-    )
-    .await;
-    let client_b = techo_core::portal::TechoClient::new(
-        &b.url(),
-        &w.pki.ca_pem,
-        std::time::Duration::from_secs(10),
-    )
-    .unwrap();
+    let (w, b, client_b) = common::two_servers(DAYTIME, "key_rotation_two").await;
     w.link("yamada", "1234").await.unwrap();
     // A publishes key 02; B takes the ring up on its next pass and serves the same list.
     w.server.state.prepare_key_rotation().await.unwrap();

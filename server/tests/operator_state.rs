@@ -6,7 +6,7 @@
 mod common;
 
 use common::coupons::{MUSEUM, coupon, http, send_to};
-use common::{ADMIN, World, fresh_db, repo, start_server_on, world_on};
+use common::{ADMIN, World, fresh_db, repo, world_on};
 use techo_core::Clock;
 use techo_core::directory::redemption::{Redemption, RedemptionResult, redeem};
 use techo_core::directory::{Directory, sync};
@@ -196,19 +196,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_on_one_database_agree_on_operators_tokens_and_redemptions() {
-    let db = fresh_db("operator_state_two").await;
-    let store = StoreConfig::parse(&db).unwrap();
-    let w = world_on(DAYTIME, store.clone()).await;
-    let b = start_server_on(
-        &w.pki,
-        w.clock.clone(),
-        &w.portal,
-        &w.dir.path().join("server-b"),
-        1500,
-        store,
-        Some(w.dir.path().join("issuer")),
-    )
-    .await;
+    let (w, b, client_b) = common::two_servers(DAYTIME, "operator_state_two").await;
     let (a_url, b_url) = (w.server.url(), b.url());
     // Listed through A, the token issued by A, the coupon published through B.
     let token = museum_with_coupon(&w, &a_url, &b_url, 1).await;
@@ -236,8 +224,6 @@ async fn two_servers_on_one_database_agree_on_operators_tokens_and_redemptions()
         RedemptionResult::LimitReached
     );
     // Either server tells the phone the coupon is used.
-    let client_b =
-        TechoClient::new(&b_url, &w.pki.ca_pem, std::time::Duration::from_secs(10)).unwrap();
     w.wallet.sync_coupon_uses(&client_b).await.unwrap();
     let hb = w.wallet.get(&w.handbook).unwrap();
     assert_eq!(w.wallet.coupon_uses(&hb.id, MUSEUM, COUPON).unwrap(), 1);
@@ -275,19 +261,7 @@ async fn two_servers_on_one_database_agree_on_operators_tokens_and_redemptions()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn directory_changes_from_two_servers_at_once_are_all_kept() {
-    let db = fresh_db("operator_state_race").await;
-    let store = StoreConfig::parse(&db).unwrap();
-    let w = world_on(DAYTIME, store.clone()).await;
-    let b = start_server_on(
-        &w.pki,
-        w.clock.clone(),
-        &w.portal,
-        &w.dir.path().join("server-b"),
-        1500,
-        store,
-        Some(w.dir.path().join("issuer")),
-    )
-    .await;
+    let (w, b, _) = common::two_servers(DAYTIME, "operator_state_race").await;
     let names = [
         "rail-jr-style",
         "city-bus-linked-only",

@@ -7,10 +7,9 @@
 
 mod common;
 
-use common::{ADMIN, fresh_db, start_server_on, world_on};
+use common::{ADMIN, fresh_db, world_on};
 use std::collections::HashSet;
 use techo_core::model::LinkageState;
-use techo_core::portal::TechoClient;
 use techo_core::portal::dto::AdminAction;
 use techo_core::token::{ClaimId, Policy, VerifyError, verify};
 use techo_server::issuer::store::StoreConfig;
@@ -21,21 +20,7 @@ const NEXT_MORNING: &str = "2026-11-25T23:00:05Z";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_servers_share_one_database_and_run_each_retry_once() {
-    let url = fresh_db("two_servers").await;
-    let store = StoreConfig::parse(&url).unwrap();
-    let w = world_on(LATE_EVENING, store.clone()).await;
-    let b = start_server_on(
-        &w.pki,
-        w.clock.clone(),
-        &w.portal,
-        &w.dir.path().join("server-b"),
-        1500,
-        store,
-        Some(w.dir.path().join("issuer")),
-    )
-    .await;
-    let client_b =
-        TechoClient::new(&b.url(), &w.pki.ca_pem, std::time::Duration::from_secs(10)).unwrap();
+    let (w, b, client_b) = common::two_servers(LATE_EVENING, "two_servers").await;
 
     // Started on A while the municipal servers are closed: pending.
     w.link_while_closed().await;

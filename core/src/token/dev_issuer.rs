@@ -3,7 +3,7 @@
 
 use super::claims::HandbookClaims;
 use super::credential::StatusRef;
-use super::issuer::{IssueRequest, Issuer};
+use super::issuer::Issuer;
 use super::keys::{PublicKey, SoftwareKey};
 use super::present::HeldCredential;
 use super::status::{Status, StatusList};
@@ -352,21 +352,13 @@ impl DevIssuer {
         today: NaiveDate,
         status: &[StatusRef],
     ) -> Result<Vec<HeldCredential>, DevIssuerError> {
-        // Never past the handbook's own expiry (精神: two years).
-        let not_after = (today + Duration::days(i64::from(self.state.validity_days) - 1))
-            .min(claims.expiry.unwrap_or(NaiveDate::MAX));
-        let mut out = Vec::with_capacity(device_keys.len() * 2);
-        for ((alias, key), status) in device_keys.iter().zip(status) {
-            out.extend(self.issuer.issue(&IssueRequest {
-                claims,
-                device_key: key,
-                device_alias: alias,
-                not_before: today,
-                not_after,
-                status: *status,
-            })?);
-        }
-        Ok(out)
+        Ok(self.issuer.issue_for_devices(
+            claims,
+            device_keys,
+            today,
+            self.state.validity_days,
+            status,
+        )?)
     }
 
     /// Sets the status of everything issued to `holder`; returns how many entries changed.

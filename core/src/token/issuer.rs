@@ -69,6 +69,33 @@ impl Issuer {
         Ok([self.issue_counter(req)?, self.issue_full(req)?])
     }
 
+    /// One counter + full credential pair per device key (`device_keys`: alias and key, each
+    /// with its own status reference in `status`), valid from `today` for `validity_days`, never
+    /// past the handbook's own expiry (精神: two years).
+    pub fn issue_for_devices(
+        &self,
+        claims: &HandbookClaims,
+        device_keys: &[(String, PublicKey)],
+        today: NaiveDate,
+        validity_days: u32,
+        status: &[StatusRef],
+    ) -> Result<Vec<HeldCredential>, IssueError> {
+        let not_after = (today + chrono::Duration::days(i64::from(validity_days) - 1))
+            .min(claims.expiry.unwrap_or(NaiveDate::MAX));
+        let mut out = Vec::with_capacity(device_keys.len() * 2);
+        for ((alias, key), status) in device_keys.iter().zip(status) {
+            out.extend(self.issue(&IssueRequest {
+                claims,
+                device_key: key,
+                device_alias: alias,
+                not_before: today,
+                not_after,
+                status: *status,
+            })?);
+        }
+        Ok(out)
+    }
+
     fn body(&self, req: &IssueRequest<'_>, digests: Digests) -> CredentialBody {
         CredentialBody {
             issuer: self.id,

@@ -255,6 +255,28 @@ pub async fn world_configured(
     }
 }
 
+/// A world on a fresh PostgreSQL database `name`, and a second server on the same database
+/// with the same issuer keys (as a second process behind a load balancer would be), with an
+/// app client for it.
+pub async fn two_servers(now: &str, name: &str) -> (World, TechoServer, TechoClient) {
+    let db = fresh_db(name).await;
+    let store = StoreConfig::parse(&db).unwrap();
+    let w = world_on(now, store.clone()).await;
+    let b = start_server_on(
+        &w.pki,
+        w.clock.clone(),
+        &w.portal,
+        &w.dir.path().join("server-b"),
+        1500,
+        store,
+        Some(w.dir.path().join("issuer")),
+    )
+    .await;
+    let client_b =
+        TechoClient::new(&b.url(), &w.pki.ca_pem, std::time::Duration::from_secs(10)).unwrap();
+    (w, b, client_b)
+}
+
 impl World {
     /// Stops the server (and the app's pooled connections to it) and starts a new one on the
     /// same data folder, store and issuer keys, on a new port: what a restart leaves is what

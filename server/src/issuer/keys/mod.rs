@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 use techo_core::token::dev_issuer::StatusDocument;
 use techo_core::token::{
-    HandbookClaims, HeldCredential, IssueError, IssueRequest, Issuer, PublicKey, SignError, Signer,
-    StatusList, StatusRef, TrustList,
+    HandbookClaims, HeldCredential, IssueError, Issuer, PublicKey, SignError, Signer, StatusList,
+    StatusRef, TrustList,
 };
 
 /// The store document holding the ring.
@@ -372,20 +372,7 @@ impl IssuerKeys {
         today: NaiveDate,
         status: &[StatusRef],
     ) -> Result<Vec<HeldCredential>, IssueError> {
-        let issuer = self.issuer();
-        let not_after = (today + Duration::days(i64::from(VALIDITY_DAYS) - 1))
-            .min(claims.expiry.unwrap_or(NaiveDate::MAX));
-        let mut out = Vec::with_capacity(device_keys.len() * 2);
-        for ((alias, key), status) in device_keys.iter().zip(status) {
-            out.extend(issuer.issue(&IssueRequest {
-                claims,
-                device_key: key,
-                device_alias: alias,
-                not_before: today,
-                not_after,
-                status: *status,
-            })?);
-        }
-        Ok(out)
+        self.issuer()
+            .issue_for_devices(claims, device_keys, today, VALIDITY_DAYS, status)
     }
 }
