@@ -20,6 +20,10 @@ pub fn retired_key_kept() -> Duration {
     Duration::days(i64::from(MAX_VALIDITY_DAYS) + 2)
 }
 
+/// How far before its publication a key is listed as valid: verifiers' clocks may run behind
+/// the issuer's (a key made a minute ago must not be "not yet valid" on a slow gate).
+const CLOCK_ALLOWANCE_HOURS: i64 = 24;
+
 /// How far ahead an active key's trust-list validity reaches (the list is re-signed often, so
 /// this only bounds what an old list may accept).
 const ACTIVE_HORIZON_DAYS: i64 = 3 * 365;
@@ -217,7 +221,7 @@ impl KeyRing {
                         issuer_id: ISSUER_ID,
                         name: self.name.clone(),
                         key: k.public_key()?,
-                        not_before: k.published_at,
+                        not_before: k.published_at - Duration::hours(CLOCK_ALLOWANCE_HOURS),
                         not_after: k.not_after(),
                     })
                 })
