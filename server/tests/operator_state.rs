@@ -287,3 +287,32 @@ async fn directory_changes_from_two_servers_at_once_are_all_kept() {
     assert_eq!(rows.len(), 4);
     assert_eq!(head.version, versions[3]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_withdrawal_through_one_server_keeps_its_time_for_the_other() {
+    let (w, b, _) = common::two_servers(DAYTIME, "operator_state_withdrawal").await;
+    let (a_url, b_url) = (w.server.url(), b.url());
+    let token = museum_with_coupon(&w, &a_url, &a_url, 0).await;
+    let counter_dir = w.wallet.directory().unwrap();
+    // Scanned offline before the museum withdraws the coupon through B; another scanned after.
+    let before = scanned(&w, &counter_dir).await;
+    w.clock.advance(chrono::Duration::seconds(60));
+    let gone = http(&w)
+        .delete(format!("{b_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+    w.clock.advance(chrono::Duration::seconds(60));
+    let after = scanned(&w, &counter_dir).await;
+    // The queue reaches A: the withdrawal time B stored decides.
+    assert_eq!(
+        send_to(&w, &a_url, &token, &queue(&before)).await[0].1,
+        RedemptionResult::Recorded
+    );
+    assert_eq!(
+        send_to(&w, &a_url, &token, &queue(&after)).await[0].1,
+        RedemptionResult::Refused
+    );
+}
