@@ -12,7 +12,7 @@ use techo_core::directory::redemption::{Redemption, RedemptionResult, redeem};
 use techo_core::directory::{Directory, sync};
 use techo_core::portal::TechoClient;
 use techo_core::token::{Policy, verify};
-use techo_server::issuer::store::{OperatorStore, StoreConfig, token_hash};
+use techo_server::issuer::store::{OperatorStore, ServerStore, StoreConfig, token_hash};
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 const COUPON: &str = "winter-2026";
@@ -315,4 +315,32 @@ async fn a_withdrawal_through_one_server_keeps_its_time_for_the_other() {
         send_to(&w, &a_url, &token, &queue(&after)).await[0].1,
         RedemptionResult::Refused
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_code_on_any_status_list_is_counted() {
+    // Lists of four, three of list 1's entries taken by others: the holder's credentials land
+    // on later lists, none with a revoked entry; a redemption still finds its credential's list.
+    let w = common::world_configured(DAYTIME, StoreConfig::default(), None, |c| {
+        c.status = techo_server::issuer::status_lists::StatusPublishing {
+            list_size: 4,
+            ..techo_server::issuer::status_lists::StatusPublishing::LOOPBACK
+        };
+    })
+    .await;
+    w.server
+        .state
+        .store
+        .allocate_indices("others", 3, w.clock.now(), 4)
+        .await
+        .unwrap();
+    let url = w.server.url();
+    let token = museum_with_coupon(&w, &url, &url, 0).await;
+    assert!(w.client.status_index().await.unwrap().lists.len() >= 2);
+    let counter_dir = w.wallet.directory().unwrap();
+    for _ in 0..3 {
+        let r = scanned(&w, &counter_dir).await;
+        assert_eq!(answer(&w, &token, &r).await, RedemptionResult::Recorded);
+        w.clock.advance(chrono::Duration::seconds(61));
+    }
 }

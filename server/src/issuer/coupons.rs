@@ -85,8 +85,17 @@ impl ServerState {
                 .or_insert_with(|| self.keys.empty_status_list(at.list, p.list_size, now))
                 .set(at.index, status);
         }
-        if lists.is_empty() {
-            lists.insert(1, self.keys.empty_status_list(1, p.list_size, now));
+        // Every list published so far, those with no revoked entry too (a credential on such a
+        // list must still find its list).
+        let published = self
+            .published
+            .lists
+            .load(std::sync::atomic::Ordering::Acquire)
+            .max(1);
+        for list in 1..=published {
+            lists
+                .entry(list)
+                .or_insert_with(|| self.keys.empty_status_list(list, p.list_size, now));
         }
         Ok((self.keys.trust_list(now), lists.into_values().collect()))
     }
