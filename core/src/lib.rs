@@ -10,6 +10,7 @@ pub mod counter;
 pub mod directory;
 pub mod flows;
 pub mod hex;
+mod http;
 pub mod lang;
 pub mod linkage;
 pub mod model;

@@ -91,11 +91,7 @@ impl TechoClient {
         timeout: std::time::Duration,
     ) -> Result<Self, ClientError> {
         https_origin(server)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(client_tls(root_pem)?)
-            .https_only(true)
-            .timeout(timeout)
-            .build()
+        let http = crate::http::client(client_tls(root_pem)?, timeout, true)
             .map_err(|e| ClientError::Tls(e.to_string()))?;
         Ok(Self {
             http,

@@ -44,13 +44,8 @@ impl SiteClient {
         tls: rustls::ClientConfig,
         timeout: std::time::Duration,
     ) -> Result<Self, SiteError> {
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .https_only(true)
-            .timeout(timeout)
-            // A site must not bounce the phone to another origin.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        // A site must not bounce the phone to another origin: no redirects.
+        let http = crate::http::client(tls, timeout, false)
             .map_err(|e| SiteError::Unreachable(e.to_string()))?;
         Ok(Self { http })
     }
