@@ -22,7 +22,10 @@ fn instant(unix_ms: f64) -> Result<DateTime<Utc>, JsError> {
     if !unix_ms.is_finite() {
         return Err(JsError::new("the time is not a number"));
     }
-    #[allow(clippy::cast_possible_truncation, reason = "checked finite; out of range refused")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "checked finite; out of range refused"
+    )]
     let ms = unix_ms as i64;
     DateTime::from_timestamp_millis(ms).ok_or_else(|| JsError::new("the time is out of range"))
 }
@@ -72,7 +75,10 @@ impl WebVerifier {
     /// The directory version held (0: none), for `?since=`.
     #[wasm_bindgen(js_name = directoryVersion)]
     pub fn directory_version(&self) -> f64 {
-        #[allow(clippy::cast_precision_loss, reason = "versions are milliseconds, below 2^53")]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "versions are milliseconds, below 2^53"
+        )]
         let v = self.directory.version as f64;
         v
     }
@@ -167,7 +173,15 @@ impl WebVerifier {
             distance_km,
             with_caregiver,
         };
-        let out = match judge(payload, &self.trust, &self.status, now, &policy, &trip, None) {
+        let out = match judge(
+            payload,
+            &self.trust,
+            &self.status,
+            now,
+            &policy,
+            &trip,
+            None,
+        ) {
             Ok(j) => serde_json::json!({
                 "decision": match j.verdict.decision {
                     Decision::Accepted => "accepted",
