@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use techo_core::Lang;
 use techo_core::directory::{Directory, DirectoryUpdate};
-use techo_core::policy::{Decision, Trip, judge};
+use techo_core::policy::{Decision, OperatorPolicy, Trip, judge};
 use techo_core::token::{Policy, PublicKey, StatusList, TrustList, verify};
 use wasm_bindgen::prelude::*;
 
@@ -143,18 +143,20 @@ impl WebVerifier {
         serde_json::Value::Array(list).to_string()
     }
 
-    /// The verdict for a scanned code (binary or `TK1:` text) at `now_ms`, JSON: `decision`
-    /// (`accepted`, `not_accepted`, `check_manually`, `invalid_code`), `lines` (what staff read
-    /// first), `details` (the facts), `declared` (the self-declared band), `guardian`,
-    /// `coupon`, `refusal` (the code's refusal). Without an operator, whether the code is valid.
+    /// The verdict for a scanned code (binary or `TK1:` text) at `now_ms` for operator
+    /// `operator` of the directory, JSON: `decision` (`accepted`, `not_accepted`,
+    /// `check_manually`, or `invalid_code` with `refusal`), `lines` (what staff read first),
+    /// `details` (the facts), `declared` (the self-declared band), `guardian`, `coupon`,
+    /// `holder`, `caregiver`, `codes`. `trip` is JSON: `distance_km`, `with_caregiver` (each
+    /// optional: not asked), `date` (optional: today in Japan). Without an operator, whether
+    /// the code is valid.
     pub fn judge(
         &self,
         payload: &[u8],
         now_ms: f64,
         lang: &str,
         operator: Option<String>,
-        distance_km: Option<u32>,
-        with_caregiver: Option<bool>,
+        trip: &str,
     ) -> Result<String, JsError> {
         let now = instant(now_ms)?;
         let l = lang_of(lang);
@@ -168,27 +170,71 @@ impl WebVerifier {
             .ok_or_else(|| JsError::new(&format!("{id} is not in the operator directory")))?
             .policy(&id)
             .map_err(refused)?;
-        let trip = Trip {
-            date: now.with_timezone(&techo_core::clock::jst()).date_naive(),
-            distance_km,
-            with_caregiver,
-        };
-        let out = match judge(
-            payload,
-            &self.trust,
-            &self.status,
-            now,
-            &policy,
-            &trip,
-            None,
-        ) {
+        Ok(self
+            .verdict(payload, now, l, &policy, &trip_of(trip, now)?)
+            .to_string())
+    }
+
+    /// [`WebVerifier::judge`] under a policy file the counter holds itself (TOML), as
+    /// `techo verify --policy FILE` does.
+    #[wasm_bindgen(js_name = judgeWithPolicy)]
+    pub fn judge_with_policy(
+        &self,
+        payload: &[u8],
+        now_ms: f64,
+        lang: &str,
+        policy_toml: &str,
+        trip: &str,
+    ) -> Result<String, JsError> {
+        let now = instant(now_ms)?;
+        let policy = OperatorPolicy::from_toml("policy", policy_toml).map_err(refused)?;
+        Ok(self
+            .verdict(payload, now, lang_of(lang), &policy, &trip_of(trip, now)?)
+            .to_string())
+    }
+}
+
+/// The trip staff describe, JSON (see [`WebVerifier::judge`]).
+fn trip_of(json: &str, now: DateTime<Utc>) -> Result<Trip, JsError> {
+    let v: serde_json::Value = serde_json::from_str(if json.is_empty() { "{}" } else { json })
+        .map_err(|e| JsError::new(&format!("the trip is not JSON: {e}")))?;
+    let date = match v["date"].as_str() {
+        Some(d) => d
+            .parse()
+            .map_err(|_| JsError::new("the trip's date must be YYYY-MM-DD"))?,
+        None => now.with_timezone(&techo_core::clock::jst()).date_naive(),
+    };
+    Ok(Trip {
+        date,
+        distance_km: v["distance_km"]
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok()),
+        with_caregiver: v["with_caregiver"].as_bool(),
+    })
+}
+
+impl WebVerifier {
+    /// The operator's verdict, JSON (see [`WebVerifier::judge`]).
+    fn verdict(
+        &self,
+        payload: &[u8],
+        now: DateTime<Utc>,
+        l: Lang,
+        policy: &OperatorPolicy,
+        trip: &Trip,
+    ) -> serde_json::Value {
+        match judge(payload, &self.trust, &self.status, now, policy, trip, None) {
             Ok(j) => serde_json::json!({
                 "decision": match j.verdict.decision {
                     Decision::Accepted => "accepted",
                     Decision::NotAccepted => "not_accepted",
                     Decision::CheckManually => "check_manually",
                 },
-                "lines": j.lines(&policy, l),
+                "holder": j.verdict.grant.holder,
+                "caregiver": j.verdict.grant.caregiver,
+                "codes": j.verdict.codes(),
+                "declared_codes": j.self_declared.iter().map(|c| c.code()).collect::<Vec<_>>(),
+                "lines": j.lines(policy, l),
                 "details": j.detail_lines(l),
                 "declared": j.declared_lines(l),
                 "guardian": j.verdict.facts.guardian.map(|g| g.label(l)),
@@ -199,12 +245,9 @@ impl WebVerifier {
                 "refusal": e.code(),
                 "lines": [l.pick("✕ 無効なコード", "✕ NOT A VALID CODE"), policy.display_name(l), e.message(l)],
             }),
-        };
-        Ok(out.to_string())
+        }
     }
-}
 
-impl WebVerifier {
     /// Validity only (no operator chosen): valid with the facts, or the refusal.
     fn validity(&self, payload: &[u8], now: DateTime<Utc>, l: Lang) -> serde_json::Value {
         let policy = Policy {
