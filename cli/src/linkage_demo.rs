@@ -5,7 +5,7 @@
 use crate::demo::Transcript;
 use crate::error::CliError;
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use techo_core::card::{JpkiTrust, LastTry, Pin};
 use techo_core::model::{HandbookId, LinkageState};
@@ -137,18 +137,41 @@ async fn start_servers(
         .await
         .map_err(fail)?;
     portal.state.update_knobs(|k| k.mode = HoursMode::Municipal);
+    // The staff verifier page, when its WebAssembly is built (scripts/demo builds it).
+    let page_dir = Some(PathBuf::from("web/verifier"))
+        .filter(|d| d.join("pkg/techo_web_verifier_bg.wasm").exists());
     let server = TechoServer::start(
         &pki,
         clock.clone(),
-        ServerConfig::for_portal(dir.join("server"), &portal, ADMIN_TOKEN),
+        ServerConfig {
+            web_verifier: page_dir.clone(),
+            ..ServerConfig::for_portal(dir.join("server"), &portal, ADMIN_TOKEN)
+        },
     )
     .await
     .map_err(fail)?;
+    let verifier_page = page_dir.map(|_| format!("{}/verify/", server.url()));
+    let (page_ja, page_en) = verifier_page.as_ref().map_or_else(
+        || {
+            (
+                "\n  スタッフ用の確認ページ: bash scripts/web-verifier-build の後で /verify/"
+                    .to_owned(),
+                "\n  Staff verifier page: at /verify/ after bash scripts/web-verifier-build"
+                    .to_owned(),
+            )
+        },
+        |url| {
+            (
+                format!("\n  スタッフ用の確認ページ（ブラウザ、オフライン可）: {url}"),
+                format!("\n  Staff verifier page (any browser, works offline): {url}"),
+            )
+        },
+    );
     t.step(
         "servers",
-        &format!("  マイナポータル（模擬）{} / {}、techo-server {}", portal.holder.url(), portal.provider.url(), server.url()),
-        &format!("  Myna Portal simulator {} (provider API, mutual TLS: {}), techo-server {}", portal.holder.url(), portal.provider.url(), server.url()),
-        json!({ "portal": portal.holder.url(), "portal_provider": portal.provider.url(), "server": server.url() }),
+        &format!("  マイナポータル（模擬）{} / {}、techo-server {}{page_ja}", portal.holder.url(), portal.provider.url(), server.url()),
+        &format!("  Myna Portal simulator {} (provider API, mutual TLS: {}), techo-server {}{page_en}", portal.holder.url(), portal.provider.url(), server.url()),
+        json!({ "portal": portal.holder.url(), "portal_provider": portal.provider.url(), "server": server.url(), "verifier_page": verifier_page }),
     );
     // The operator directory techo-server publishes (the illustrative policies).
     for (_, text) in crate::policy_demo::POLICIES {

@@ -325,6 +325,7 @@ fn config(data_dir: std::path::PathBuf, admin_token: &str) -> ServerConfig {
         linkage_rate: ServerConfig::LINKAGE_RATE,
         request_time_limit: ServerConfig::REQUEST_TIME_LIMIT,
         status: techo_server::issuer::status_lists::StatusPublishing::LOOPBACK,
+        web_verifier: None,
     }
 }
 

@@ -16,7 +16,7 @@ use techo_server::{Portal, ServerConfig, TechoServer, TestPki};
 async fn main() -> std::process::ExitCode {
     bin_support::main(
         "techo-server",
-        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--keys files|pkcs11:module=LIB;token=LABEL;pin-file=FILE] [--status-lists loopback|production] [--min-token-version N]",
+        "techo-server --data-dir DIR [--records fixtures/portal/records.json] [--jpki-ca fixtures/cards/ca/ca.crt.der] [--portal-hours municipal|always] [--consent-days N] [--proxy PRINCIPAL=AGENT:RELATIONSHIP,...] [--directory fixtures/policies] [--store sled:DIR|postgres://USER@127.0.0.1:PORT/DB] [--issuer-dir DIR] [--keys files|pkcs11:module=LIB;token=LABEL;pin-file=FILE] [--status-lists loopback|production] [--min-token-version N] [--web-verifier web/verifier]",
         |args| async move { run(&args).await },
     )
     .await
@@ -148,6 +148,11 @@ async fn run(args: &[String]) -> Result<(), String> {
             issuer_dir: arg(args, "--issuer-dir").map(PathBuf::from),
             keys: key_config(args)?,
             status: status_publishing(args)?,
+            // The staff verifier page (`scripts/web-verifier-build` makes its WebAssembly).
+            web_verifier: Some(PathBuf::from(
+                arg(args, "--web-verifier").unwrap_or_else(|| "web/verifier".into()),
+            ))
+            .filter(|d| d.join("index.html").exists()),
             ..ServerConfig::for_portal(data_dir.join("server"), &portal, admin_token.clone())
         },
     )

@@ -33,6 +33,9 @@ pub struct ServerConfig {
     pub request_time_limit: std::time::Duration,
     /// How status lists are cut and published.
     pub status: StatusPublishing,
+    /// The staff verifier page's folder (`web/verifier`, with its WebAssembly built), served at
+    /// `/verify/`; `None`: only `/verify/root-key.js`.
+    pub web_verifier: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -81,6 +84,7 @@ impl ServerConfig {
             linkage_rate: Self::LINKAGE_RATE,
             request_time_limit: Self::REQUEST_TIME_LIMIT,
             status: StatusPublishing::LOOPBACK,
+            web_verifier: None,
         }
     }
 }

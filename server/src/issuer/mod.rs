@@ -27,6 +27,7 @@ pub mod status_lists;
 pub mod status_publishing;
 pub mod store;
 pub mod wait;
+mod web_verifier;
 
 pub use config::ServerConfig;
 pub use startup::TechoServer;

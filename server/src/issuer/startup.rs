@@ -8,7 +8,7 @@ use super::state::ServerState;
 use super::store::AnyStore;
 use super::{
     coupons, directory, directory_log, handlers, key_admin, keys, renew, status_cache,
-    status_lists, wait,
+    status_lists, wait, web_verifier,
 };
 use crate::error::ServerError;
 use crate::tls::{Running, TestPki, TlsError, serve};
@@ -93,6 +93,8 @@ fn api() -> Router<Arc<ServerState>> {
         .route("/v1/status-lists/{list}", get(status_lists::full))
         .route("/v1/status-lists/{list}/delta", get(status_lists::delta))
         .route("/v1/root-key", get(handlers::root_key))
+        .route("/verify/", get(web_verifier::page))
+        .route("/verify/{*path}", get(web_verifier::file))
         .route("/v1/directory", get(directory::get_directory))
         .route("/v1/admin/operators/{id}/token", post(coupons::issue_token))
         .route(

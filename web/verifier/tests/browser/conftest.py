@@ -1,0 +1,94 @@
+"""The staff verifier page in a real headless Chromium (issue 31): techo-server serving
+/verify/, phones played by the techo CLI linked through it, and Chromium's fake camera fed a
+video of the codes they show."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+BIN = ROOT / "target" / "debug"
+TECHO = os.environ.get("TECHO_BIN", str(BIN / "techo"))
+SERVER = os.environ.get("TECHO_SERVER_BIN", str(BIN / "techo-server"))
+ARTIFACTS = pathlib.Path(os.environ.get("TECHO_ARTIFACTS", ROOT / "target" / "browser-artifacts"))
+
+
+class Phone:
+    """A holder's phone, played by the techo CLI with its own wallet."""
+
+    def __init__(self, data, endpoints):
+        self.data = data
+        self.endpoints = endpoints
+        self.handbook = None
+
+    def run(self, *args, env=None):
+        full_env = dict(os.environ, TECHO_DATA_DIR=str(self.data), **(env or {}))
+        r = subprocess.run([TECHO, "--lang", "en", *args], cwd=ROOT, env=full_env, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"techo {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def link(self):
+        hb = json.loads(self.run("--json", "register", "--from", "fixtures/handbooks/01-physical-1-tokyo.toml").stdout)
+        self.handbook = hb["id"]
+        self.run("link", self.handbook, "--card", "fixtures/cards/yamada", "--endpoints", str(self.endpoints),
+                 env={"TECHO_CARD_PIN": "1234"})
+
+    def show(self, png, now=None):
+        """The counter code as a PNG, made now (or at `now`, RFC 3339)."""
+        self.run("present", self.handbook, "--out", str(png), env={"TECHO_NOW": now} if now else None)
+        return png
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("verifier-world")
+    data = tmp / "server"
+    proc = subprocess.Popen([SERVER, "--data-dir", str(data), "--web-verifier", str(ROOT / "web" / "verifier")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    endpoints = data / "endpoints.json"
+    deadline = time.monotonic() + 60
+    while not endpoints.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"techo-server exited: {proc.stdout.read().decode()}")
+        assert time.monotonic() < deadline, "techo-server did not start"
+        time.sleep(0.05)
+    info = json.loads(endpoints.read_text())
+    yield {"proc": proc, "endpoints": endpoints, "url": info["server"], "tmp": tmp, "admin": info["admin_token"]}
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def chromium(server, video, profile):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from media import spki_sha256
+
+    host, port = server["url"].removeprefix("https://").split(":")
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "/usr/bin/chromium")
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=900,1400",
+        f"--user-data-dir={profile}",
+        # Trust exactly techo-server's loopback certificate, nothing else.
+        f"--ignore-certificate-errors-spki-list={spki_sha256(host, int(port))}",
+        # The camera: Chromium's fake capture device, fed the codes' video, no permission prompt.
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ):
+        options.add_argument(arg)
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.implicitly_wait(0)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return driver
