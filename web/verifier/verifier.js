@@ -62,7 +62,9 @@ function showListsAge() {
 
 function fillOperators() {
   const select = $("operator");
-  const chosen = select.value || localStorage.getItem("operator") || "";
+  // A counter set up for one operator can open the page as /verify/?operator=<id>.
+  const asked = new URLSearchParams(location.search).get("operator");
+  const chosen = select.value || asked || localStorage.getItem("operator") || "";
   for (const o of [...select.options].slice(1)) o.remove();
   for (const op of JSON.parse(verifier.operators(lang))) {
     select.add(new Option(op.name, op.id));

@@ -38,10 +38,40 @@ class Phone:
         self.run("link", self.handbook, "--card", "fixtures/cards/yamada", "--endpoints", str(self.endpoints),
                  env={"TECHO_CARD_PIN": "1234"})
 
-    def show(self, png, now=None):
-        """The counter code as a PNG, made now (or at `now`, RFC 3339)."""
-        self.run("present", self.handbook, "--out", str(png), env={"TECHO_NOW": now} if now else None)
+    def show(self, png, now=None, coupon=None):
+        """The counter code as a PNG, made now (or at `now`, RFC 3339), with `coupon`
+        (OPERATOR/COUPON) when given."""
+        extra = ["--coupon", coupon] if coupon else []
+        self.run("present", self.handbook, "--out", str(png), *extra, env={"TECHO_NOW": now} if now else None)
         return png
+
+
+def publish_coupon(endpoints, operator, coupon_id):
+    """Support gives `operator` its token and the operator publishes a coupon valid today, as an
+    operator's own system would through techo-server's API."""
+    import datetime
+    import ssl
+    import urllib.request
+
+    info = json.loads(pathlib.Path(endpoints).read_text())
+    tls = ssl.create_default_context(cadata=info["ca_pem"])
+
+    def call(method, path, token, body=None):
+        req = urllib.request.Request(f"{info['server']}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+        with urllib.request.urlopen(req, context=tls) as r:
+            return json.loads(r.read() or b"{}")
+
+    token = call("POST", f"/v1/admin/operators/{operator}/token", info["admin_token"])["token"]
+    today = datetime.date.today()
+    call("PUT", f"/v1/operators/{operator}/coupons/{coupon_id}", token, {
+        "id": coupon_id, "title_ja": "特別展 無料", "title_en": "Exhibition free",
+        "terms_ja": "1回限り", "terms_en": "Once only",
+        "valid_from": (today - datetime.timedelta(days=1)).isoformat(),
+        "valid_until": (today + datetime.timedelta(days=30)).isoformat(),
+        "per_holder": 1,
+    })
 
 
 @pytest.fixture(scope="module")

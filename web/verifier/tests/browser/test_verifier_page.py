@@ -1,12 +1,13 @@
-"""The staff verifier page in headless Chromium: the fake camera shows a valid code, a stale
-one and a revoked one in turn, and the page reaches the right verdict for each; then the server
-stops and the browser goes offline, and a second scan still verifies from the cached page, the
-WebAssembly and the lists the service worker kept."""
+"""The staff verifier page in headless Chromium, set up for a railway counter: the fake camera
+shows a valid code, a stale one, a revoked one and one carrying a museum's coupon in turn, and
+the page reaches the right verdict for each; then the server stops and the browser goes offline,
+and a second scan still gets the railway's verdict from the cached page, the WebAssembly and the
+lists and directory the service worker kept."""
 import datetime
 import json
 import time
 
-from conftest import ARTIFACTS, Phone, chromium
+from conftest import ARTIFACTS, Phone, chromium, publish_coupon
 from media import read_png, write_y4m
 
 
@@ -33,19 +34,36 @@ def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, 
     stale = holder.show(tmp_path / "stale.png", now=ten_minutes_ago)
     revoked = returned.show(tmp_path / "revoked.png")
     returned.run("unlink", returned.handbook, "--endpoints", str(server["endpoints"]))
+    # The museum publishes a coupon; the holder's phone syncs the directory and shows it.
+    publish_coupon(server["endpoints"], "example-museum", "winter")
+    holder.run("places", "--sync", "--endpoints", str(server["endpoints"]))
+    coupon = holder.show(tmp_path / "coupon.png", coupon="example-museum/winter")
     valid = holder.show(tmp_path / "valid.png")
     video = tmp_path / "codes.y4m"
-    write_y4m(video, [read_png(valid), read_png(stale), read_png(revoked)])
+    write_y4m(video, [read_png(valid), read_png(stale), read_png(revoked), read_png(coupon)])
 
     driver = chromium(server, video, tmp_path / "profile")
+    page = f"{server['url']}/verify/?camera&operator=example-rail"
     try:
-        driver.get(f"{server['url']}/verify/?camera")
+        driver.get(page)
         ready_ms = wait_until(driver, "return window.techoVerifier.ready && window.techoVerifier.readyMs", 30, "the page")
+        assert driver.execute_script("return document.getElementById('operator').value") == "example-rail"
         seen = wait_until(driver, """
             const h = window.techoVerifier.history;
-            const kinds = new Set(h.map(v => v.decision === 'invalid_code' ? v.refusal : v.decision));
-            return kinds.has('valid') && kinds.has('stale_screen') && kinds.has('revoked') && h;""",
-                          40, "the three verdicts")
+            const refusals = new Set(h.filter(v => v.decision === 'invalid_code').map(v => v.refusal));
+            const judged = h.filter(v => v.decision !== 'invalid_code');
+            return refusals.has('stale_screen') && refusals.has('revoked')
+                && judged.some(v => !v.coupon) && judged.some(v => v.coupon) && h;""",
+                          40, "the four verdicts")
+        # The railway's verdict for the valid code: the core's decision and the lines staff read.
+        plain = next(v for v in seen if v["decision"] != "invalid_code" and not v.get("coupon"))
+        assert plain["decision"] in ("accepted", "not_accepted", "check_manually"), plain
+        assert plain["details"], plain
+        # The museum's coupon is named as another operator's, not usable at the railway.
+        with_coupon = next(v for v in seen if v.get("coupon"))
+        assert with_coupon["coupon"] == "example-museum/winter", with_coupon
+        assert any("example-museum/winter" in line and ("another operator" in line or "他の事業者" in line)
+                   for line in with_coupon["lines"]), with_coupon["lines"]
         driver.save_screenshot(str(ARTIFACTS / "verifier-online.png"))
         frame_ms = max(v["ms"] for v in seen)
         print(f"web verifier: ready {ready_ms:.0f} ms after load; frame to verdict at most {frame_ms:.1f} ms")
@@ -58,11 +76,11 @@ def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, 
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
             "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-        write_y4m(video, [read_png(holder.show(tmp_path / "again.png"))] * 3)
-        driver.get(f"{server['url']}/verify/?camera")
+        write_y4m(video, [read_png(holder.show(tmp_path / "again.png"))] * 4)
+        driver.get(page)
         wait_until(driver, "return window.techoVerifier.ready", 30, "the page offline")
-        again = wait_until(driver, "return window.techoVerifier.history.find(v => v.decision === 'valid')", 30,
-                           "a verdict offline")
+        again = wait_until(driver, "return window.techoVerifier.history.find(v => v.decision !== 'invalid_code')", 30,
+                           "the railway's verdict offline")
         assert "offline" in driver.find_element("id", "lists").text or "オフライン" in driver.find_element("id", "lists").text
         driver.save_screenshot(str(ARTIFACTS / "verifier-offline.png"))
         assert again["details"], json.dumps(again)
