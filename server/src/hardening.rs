@@ -40,6 +40,25 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// The trust list, status lists, operator directory and root key are public, signed, and the
+/// same for everyone: any page may read them (the staff verifier page on a static host of its
+/// own). Nothing else is opened to other origins.
+pub async fn public_reads(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let public = req.method() == axum::http::Method::GET
+        && (matches!(path, "/v1/trust-list" | "/v1/directory" | "/v1/root-key")
+            || path == "/v1/status-lists"
+            || path.starts_with("/v1/status-lists/"));
+    let mut resp = next.run(req).await;
+    if public {
+        resp.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    resp
+}
+
 /// Ends any request that takes longer than `limit` with 503, so a stuck dependency cannot hold
 /// connections open.
 pub async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {

@@ -2,9 +2,11 @@
 // worker, so they are there offline) and the operator directory, then judges what the camera,
 // a picture or pasted text shows. The core decides; this file only draws.
 import init, { WebVerifier, decodeQr } from "./pkg/techo_web_verifier.js";
-import { ROOT_KEY } from "./root-key.js";
+import { ROOT_KEY, API } from "./root-key.js";
 
-const api = new URL("../v1/", location.href);
+// The issuer's API: beside the page when techo-server serves it (/verify/ → /v1/), or where
+// root-key.js says when the page is on a static host of its own.
+const api = new URL(API || "../v1/", location.href);
 const $ = (id) => document.getElementById(id);
 const hex = (h) => Uint8Array.from(h.match(/../g).map((b) => parseInt(b, 16)));
 const text = { ja: {}, en: {} };

@@ -170,7 +170,8 @@ impl TechoServer {
             ))
             .layer(axum::middleware::from_fn(
                 crate::hardening::security_headers,
-            ));
+            ))
+            .layer(axum::middleware::from_fn(crate::hardening::public_reads));
         let running = serve(routes, pki.server_config()?, 0)
             .await
             .map_err(ServerError::Listen)?;

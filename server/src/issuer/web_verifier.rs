@@ -56,7 +56,8 @@ pub async fn file(State(st): State<Arc<ServerState>>, UrlPath(path): UrlPath<Str
     if path == "root-key.js" {
         let root = techo_core::hex::encode(st.keys.root_public().uncompressed());
         return page_file(
-            format!("export const ROOT_KEY = \"{root}\";\n").into_bytes(),
+            format!("export const ROOT_KEY = \"{root}\";\nexport const API = \"../v1/\";\n")
+                .into_bytes(),
             "text/javascript; charset=utf-8",
         );
     }

@@ -7,7 +7,7 @@ import datetime
 import json
 import time
 
-from conftest import ARTIFACTS, Phone, chromium, publish_coupon
+from conftest import ARTIFACTS, ROOT, Phone, chromium, publish_coupon
 from media import read_png, write_y4m
 
 
@@ -22,6 +22,51 @@ def wait_until(driver, check, seconds, what):
     state = driver.execute_script("return JSON.stringify(window.techoVerifier || null)")
     body = driver.execute_script("return document.body ? document.body.innerText.slice(0, 500) : ''")
     raise AssertionError(f"timed out waiting for {what}; page state: {state}; page: {body}")
+
+
+def test_the_page_works_from_a_static_host_of_its_own(server, tmp_path):
+    """The same files on another origin (a plain static server on loopback), with a
+    root-key.js naming the issuer's root key and API: the lists come from techo-server across
+    origins (its public reads allow it) and a code verifies."""
+    import socket
+    import subprocess
+    import urllib.request
+    import ssl
+
+    info = json.loads(server["endpoints"].read_text())
+    tls = ssl.create_default_context(cadata=info["ca_pem"])
+    root = urllib.request.urlopen(f"{server['url']}/v1/root-key", context=tls).read().decode()
+    site = tmp_path / "static-site"
+    subprocess.run(["bash", "scripts/web-verifier-static", str(site), root, f"{server['url']}/v1/"],
+                   cwd=ROOT, check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    host = subprocess.Popen(["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = Phone(tmp_path / "static-holder", server["endpoints"])
+    holder.link()
+    video = tmp_path / "one.y4m"
+    write_y4m(video, [read_png(holder.show(tmp_path / "one.png"))])
+    driver = chromium(server, video, tmp_path / "static-profile")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the static server did not start"
+                time.sleep(0.1)
+        driver.get(f"http://127.0.0.1:{port}/index.html?camera")
+        wait_until(driver, "return window.techoVerifier.ready", 30, "the page on a static host")
+        verdict = wait_until(driver, "return window.techoVerifier.history.find(v => v.decision === 'valid')", 30,
+                             "a valid code on a static host")
+        assert verdict["details"], verdict
+    finally:
+        driver.quit()
+        host.kill()
+        host.wait()
 
 
 def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, tmp_path):
