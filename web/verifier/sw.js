@@ -15,7 +15,9 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  if (event.request.method !== "GET") return;
+  // The issuer's API: beside the page, or on another origin when the page is on a static host
+  // of its own (its public reads allow that).
   if (url.pathname.includes("/v1/")) {
     // Lists and directory: the network first, the kept copy offline.
     event.respondWith(fetch(event.request).then((resp) => {
@@ -27,6 +29,7 @@ self.addEventListener("fetch", (event) => {
     }).catch(() => caches.match(event.request).then((hit) => hit || Response.error())));
     return;
   }
+  if (url.origin !== location.origin) return;
   // The page and its files: the cached copy (a query such as ?camera does not matter).
   event.respondWith(caches.match(event.request, { ignoreSearch: true }).then((hit) => hit || fetch(event.request)));
 });
