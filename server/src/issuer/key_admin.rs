@@ -30,13 +30,11 @@ impl ServerState {
     /// The background pass for keys: take up a rotation another process made, and drop retired
     /// keys whose credentials have all expired.
     pub async fn key_pass(&self) {
-        if let Err(e) = self.keys.reload(&self.store).await {
-            tracing::error!(error = %e, "cannot read the key ring");
-        }
+        // `drop_expired` reads the ring from the store first, like every ring change.
         match self.keys.drop_expired(&self.store, self.now()).await {
             Ok(true) => tracing::info!("a retired issuer key left the trust list"),
             Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "cannot update the key ring"),
+            Err(e) => tracing::error!(error = %e, "cannot read or update the key ring"),
         }
     }
 }

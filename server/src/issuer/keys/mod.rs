@@ -247,11 +247,17 @@ impl IssuerKeys {
                 return Ok(out);
             }
             // The source must hold what the new ring signs with before anyone is told.
-            self.signers(&ring)?;
+            let (root, issuer) = self.signers(&ring)?;
             let body =
                 serde_json::to_string(&ring).map_err(|e| KeysError::Damaged(e.to_string()))?;
             if store.put_document(RING, &body, current.rev).await? {
-                self.reload(store).await?;
+                // A successful write is the next revision: use it with the signers just opened.
+                *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Loaded {
+                    ring,
+                    rev: current.rev + 1,
+                    root,
+                    issuer,
+                });
                 return Ok(out);
             }
         }

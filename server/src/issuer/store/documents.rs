@@ -14,6 +14,7 @@ pub trait DocumentStore: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Option<(String, u64)>, StoreError>> + Send;
     /// Writes `body` if the document is still at revision `seen` (0: absent); whether it did.
+    /// A write makes the revision `seen + 1`.
     fn put_document(
         &self,
         name: &str,
