@@ -17,6 +17,22 @@ use techo_server::issuer::store::{OperatorStore, ServerStore, StoreConfig, token
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 const COUPON: &str = "winter-2026";
 
+/// The museum publishes its coupon (`Some(per_holder)`) or withdraws it (`None`) through the
+/// server at `server_url` with `token`; the answer's status.
+async fn coupon_call(w: &World, server_url: &str, token: &str, publish: Option<u32>) -> u16 {
+    let url = format!("{server_url}/v1/operators/{MUSEUM}/coupons/{COUPON}");
+    let req = match publish {
+        Some(per_holder) => http(w).put(url).json(&coupon(per_holder)),
+        None => http(w).delete(url),
+    };
+    req.bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The museum listed, its token issued through `admin_url`, its coupon (`per_holder` uses)
 /// published through `coupon_url`; the holder linked, the app's directory synced.
 async fn museum_with_coupon(
@@ -28,17 +44,8 @@ async fn museum_with_coupon(
     let museum = std::fs::read_to_string(repo("fixtures/policies/museum-all-kinds.toml")).unwrap();
     w.server.state.publish_operator(&museum).await.unwrap();
     let token = common::operator_token(&http(w), admin_url, ADMIN, MUSEUM).await;
-    let put = http(w)
-        .put(format!(
-            "{coupon_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"
-        ))
-        .bearer_auth(&token)
-        .json(&coupon(per_holder))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        put.status(),
+        coupon_call(w, coupon_url, &token, Some(per_holder)).await,
         200,
         "a token issued by one server works on the other"
     );
@@ -96,13 +103,7 @@ async fn survives_a_restart(store: StoreConfig) {
     w.clock.advance(chrono::Duration::seconds(60));
     let before_withdrawal = scanned(&w, &counter_dir).await;
     w.clock.advance(chrono::Duration::seconds(60));
-    let gone = http(&w)
-        .delete(format!("{url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gone.status(), 200);
+    assert_eq!(coupon_call(&w, &url, &token, None).await, 200);
     // A counter with an old directory copy scans it after the withdrawal.
     w.clock.advance(chrono::Duration::seconds(60));
     let after_withdrawal = scanned(&w, &counter_dir).await;
@@ -229,34 +230,14 @@ async fn two_servers_on_one_database_agree_on_operators_tokens_and_redemptions()
     assert_eq!(w.wallet.coupon_uses(&hb.id, MUSEUM, COUPON).unwrap(), 1);
 
     // Withdrawn through B: A's directory says so at the same version.
-    let gone = http(&w)
-        .delete(format!("{b_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gone.status(), 200);
+    assert_eq!(coupon_call(&w, &b_url, &token, None).await, 200);
     assert_eq!(etag(&w, &a_url).await, etag(&w, &b_url).await);
     let dir = synced(&w, &w.client).await;
     assert!(dir.coupon(MUSEUM, COUPON).unwrap().withdrawn);
     // A token B issues replaces A's everywhere.
     let newer = common::operator_token(&http(&w), &b_url, ADMIN, MUSEUM).await;
-    let old = http(&w)
-        .put(format!("{a_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
-        .bearer_auth(&token)
-        .json(&coupon(1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old.status(), 401);
-    let new = http(&w)
-        .put(format!("{a_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
-        .bearer_auth(&newer)
-        .json(&coupon(1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(new.status(), 200);
+    assert_eq!(coupon_call(&w, &a_url, &token, Some(1)).await, 401);
+    assert_eq!(coupon_call(&w, &a_url, &newer, Some(1)).await, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,13 +278,7 @@ async fn a_withdrawal_through_one_server_keeps_its_time_for_the_other() {
     // Scanned offline before the museum withdraws the coupon through B; another scanned after.
     let before = scanned(&w, &counter_dir).await;
     w.clock.advance(chrono::Duration::seconds(60));
-    let gone = http(&w)
-        .delete(format!("{b_url}/v1/operators/{MUSEUM}/coupons/{COUPON}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gone.status(), 200);
+    assert_eq!(coupon_call(&w, &b_url, &token, None).await, 200);
     w.clock.advance(chrono::Duration::seconds(60));
     let after = scanned(&w, &counter_dir).await;
     // The queue reaches A: the withdrawal time B stored decides.
