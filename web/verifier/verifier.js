@@ -9,7 +9,6 @@ import { ROOT_KEY, API } from "./root-key.js";
 const api = new URL(API || "../v1/", location.href);
 const $ = (id) => document.getElementById(id);
 const hex = (h) => Uint8Array.from(h.match(/../g).map((b) => parseInt(b, 16)));
-const text = { ja: {}, en: {} };
 let lang = (navigator.language || "ja").startsWith("en") ? "en" : "ja";
 let verifier = null;
 let scanning = null;
@@ -17,9 +16,8 @@ let lastCode = "";
 // What the page did, for tests and support: every verdict with its time from frame to verdict.
 window.techoVerifier = { ready: false, readyMs: null, history: [] };
 
-function say(key, ja, en) {
-  text.ja[key] = ja;
-  text.en[key] = en;
+/** The message in the page's language. */
+function say(ja, en) {
   return lang === "ja" ? ja : en;
 }
 
@@ -106,7 +104,7 @@ function judge(code, started) {
   try {
     show(JSON.parse(verifier.judge(code, Date.now(), lang, operator, trip())), started);
   } catch (e) {
-    show({ decision: "invalid_code", lines: [say("error", "✕ 確認できません", "✕ CANNOT CHECK"), String(e.message || e)] });
+    show({ decision: "invalid_code", lines: [say("✕ 確認できません", "✕ CANNOT CHECK"), String(e.message || e)] });
   }
 }
 
@@ -140,7 +138,7 @@ async function startCamera() {
 async function readPicture(file) {
   const image = await createImageBitmap(file);
   if (!judgeFrame(image, image.width, image.height)) {
-    show({ decision: "invalid_code", lines: [say("noqr", "✕ QR コードが見つかりません", "✕ NO QR CODE FOUND")] });
+    show({ decision: "invalid_code", lines: [say("✕ QR コードが見つかりません", "✕ NO QR CODE FOUND")] });
   }
 }
 
@@ -149,7 +147,7 @@ async function main() {
   applyLanguage();
   $("lang").addEventListener("click", () => { lang = lang === "ja" ? "en" : "ja"; applyLanguage(); });
   $("operator").addEventListener("change", () => { localStorage.setItem("operator", $("operator").value); lastCode = ""; });
-  $("start-camera").addEventListener("click", () => startCamera().catch((e) => show({ decision: "invalid_code", lines: [say("nocam", "✕ カメラを使えません", "✕ NO CAMERA"), String(e.message || e)] })));
+  $("start-camera").addEventListener("click", () => startCamera().catch((e) => show({ decision: "invalid_code", lines: [say("✕ カメラを使えません", "✕ NO CAMERA"), String(e.message || e)] })));
   $("upload").addEventListener("change", (e) => e.target.files[0] && readPicture(e.target.files[0]));
   $("check-paste").addEventListener("click", () => judge(new TextEncoder().encode($("paste").value.trim())));
   if ("serviceWorker" in navigator) {
@@ -174,6 +172,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  $("lists").textContent = `${say("loadfail", "読み込めません", "Cannot load")}: ${e.message || e}`;
+  $("lists").textContent = `${say("読み込めません", "Cannot load")}: ${e.message || e}`;
   $("lists").classList.add("stale");
 });
