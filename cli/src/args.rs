@@ -236,6 +236,10 @@ pub struct PreviewCmd {
     /// Which handbook (id or prefix; default: the one chosen for the counter).
     #[arg(long)]
     pub handbook: Option<String>,
+    /// The code carries this operator's coupon (OPERATOR/COUPON, as `techo coupons` lists),
+    /// with the coupon's band, as the counter screen shows it after picking the coupon.
+    #[arg(long, value_name = "OPERATOR/COUPON", conflicts_with_all = ["handbook", "enlarge_page"])]
+    pub coupon: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -580,6 +580,19 @@ fn preview_command(cli: &Cli, p: &args::PreviewCmd, lang: Lang) -> Result<(), Cl
                     .ok_or_else(|| CliError::BadArgument("pages are numbered from 1".into()))
             })
             .transpose()?,
+        coupon: p
+            .coupon
+            .as_deref()
+            .map(|c| {
+                c.split_once('/')
+                    .map(|(op, id)| (op.to_owned(), id.to_owned()))
+                    .ok_or_else(|| {
+                        CliError::BadArgument(
+                            "--coupon is OPERATOR/COUPON, as `techo coupons` lists".into(),
+                        )
+                    })
+            })
+            .transpose()?,
     };
     preview::run(&data_dir(cli)?, &clock, &args)
 }

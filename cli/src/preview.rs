@@ -6,6 +6,7 @@ use crate::error::CliError;
 use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
+use techo_core::counter::{CounterSession, QrState};
 use techo_core::model::HandbookDraft;
 use techo_core::model::image_intake::{self, ImageLimits};
 use techo_core::screen::{CounterScreen, Emphasis, ItemKey, Options};
@@ -25,6 +26,17 @@ pub struct PreviewArgs<'a> {
     pub options: Options,
     /// Draw this page image (0-based) enlarged instead of the photo and QR.
     pub page: Option<usize>,
+    /// The operator's coupon (operator id, coupon id) the code carries, as the holder chose it
+    /// from the coupon list: drawn through the counter session, band and all.
+    pub coupon: Option<(String, String)>,
+}
+
+/// What takes the QR code's place on the drawing.
+#[derive(Debug, Clone, Copy)]
+pub enum Code<'a> {
+    Qr(&'a QrImage),
+    /// No code: what the phone says instead (not linked, unlock, ran out, …).
+    Says(&'a str),
 }
 
 fn mime(bytes: &[u8]) -> &'static str {
@@ -74,6 +86,38 @@ fn fit(text: &str, size: f64, width: f64) -> f64 {
     } else {
         size
     }
+}
+
+/// `text` broken into lines no wider than `width` at `size` (the same em estimate as [`fit`]);
+/// spaces are preferred as break points, CJK text breaks anywhere.
+fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
+    let em = |c: char| if c.is_ascii() { 0.56 } else { 1.0 };
+    let mut lines = vec![String::new()];
+    let mut used = 0.0;
+    for word in text.split_inclusive(' ') {
+        let word_width: f64 = word.chars().map(em).sum::<f64>() * size;
+        let line = lines.last_mut().expect("starts with one line");
+        if used + word_width <= width || line.is_empty() && word.is_ascii() {
+            line.push_str(word);
+            used += word_width;
+            continue;
+        }
+        if word.is_ascii() {
+            lines.push(word.to_owned());
+            used = word_width;
+            continue;
+        }
+        for c in word.chars() {
+            let line = lines.last_mut().expect("starts with one line");
+            if used + em(c) * size > width && !line.is_empty() {
+                lines.push(String::new());
+                used = 0.0;
+            }
+            lines.last_mut().expect("starts with one line").push(c);
+            used += em(c) * size;
+        }
+    }
+    lines.iter().map(|l| l.trim_end().to_owned()).collect()
 }
 
 fn px(n: usize) -> f64 {
@@ -198,7 +242,7 @@ impl<'a> Canvas<'a> {
     }
 
     /// Photo on the left (or enlarged across), QR on the right (or below).
-    fn photo_and_qr(&mut self, photo: Option<&[u8]>, qr: Option<&QrImage>) {
+    fn photo_and_qr(&mut self, photo: Option<&[u8]>, code: Code<'_>) {
         let enlarged = self.screen.photo_enlarged;
         if let Some(bytes) = photo {
             let (w, h) = if enlarged {
@@ -232,8 +276,8 @@ impl<'a> Canvas<'a> {
             size + 16.0,
             size + 16.0
         );
-        match qr {
-            Some(q) => {
+        match code {
+            Code::Qr(q) => {
                 let m = size / px(q.width);
                 for row in 0..q.width {
                     for col in 0..q.width {
@@ -248,16 +292,40 @@ impl<'a> Canvas<'a> {
                     }
                 }
             }
-            None => {
-                let _ = write!(
-                    self.out,
-                    r##"<text x="{}" y="{}" font-size="14" fill="#555555">QR: 連携後に表示 / after linkage</text>"##,
-                    qx + 4.0,
-                    qy + size / 2.0
-                );
+            Code::Says(text) => {
+                let lines = wrap(text, 14.0, size - 8.0);
+                let mut y = qy + size / 2.0 - 9.0 * px(lines.len().saturating_sub(1));
+                for line in lines {
+                    let _ = write!(
+                        self.out,
+                        r##"<text x="{}" y="{y}" font-size="14" fill="#555555">{}</text>"##,
+                        qx + 4.0,
+                        esc(&line)
+                    );
+                    y += 18.0;
+                }
             }
         }
         self.y = qy + size + 40.0;
+    }
+
+    /// The coupon the code carries ("クーポン：… ／ 事業者"), framed in the accent colour just
+    /// above the code, as the phones draw it.
+    fn coupon_band(&mut self) {
+        let Some(text) = &self.screen.coupon else {
+            return;
+        };
+        let top = self.y - 14.0;
+        let _ = write!(
+            self.out,
+            r##"<rect x="14" y="{top}" width="{}" height="30" rx="8" fill="#FFFFFF" stroke="{}" stroke-width="2"/><text x="24" y="{}" font-size="{:.1}" fill="#202124">{}</text>"##,
+            CANVAS_W - 28.0,
+            self.screen.accent,
+            top + 20.0,
+            fit(text, 14.0, CANVAS_W - 48.0),
+            esc(text)
+        );
+        self.y = top + 30.0 + 26.0;
     }
 
     /// The self-declared support band: neutral colours, a dashed outline and a "本人申告" tag, so
@@ -381,16 +449,27 @@ impl<'a> Canvas<'a> {
     }
 }
 
+/// [`Code`], owned.
+enum Drawn {
+    Qr(QrImage),
+    Says(String),
+}
+
+impl Drawn {
+    fn as_code(&self) -> Code<'_> {
+        match self {
+            Drawn::Qr(q) => Code::Qr(q),
+            Drawn::Says(s) => Code::Says(s),
+        }
+    }
+}
+
 /// Draws the screen on the 390-pt canvas; `height` is in the same units.
-pub fn svg(
-    screen: &CounterScreen,
-    photo: Option<&[u8]>,
-    qr: Option<&QrImage>,
-    height: f64,
-) -> String {
+pub fn svg(screen: &CounterScreen, photo: Option<&[u8]>, code: Code<'_>, height: f64) -> String {
     let mut c = Canvas::top(screen, height);
     c.support_band();
-    c.photo_and_qr(photo, qr);
+    c.coupon_band();
+    c.photo_and_qr(photo, code);
     c.live();
     c.out.push_str("</svg>\n");
     c.out
@@ -443,36 +522,46 @@ pub fn run(
     // The minimum the last trust list named (`keep-linked`, `places --sync`): the preview shows
     // the "update the app" banner when this build is too old, as the phones do.
     let min_token_version = wallet.min_token_version()?;
-    let screen = match args.handbook {
-        Some(id) => {
-            let hb = wallet.get(&crate::resolve::handbook(&wallet, id)?)?;
-            let mut screen = techo_core::screen::build(
-                &hb,
-                &wallet.list()?,
-                min_token_version,
-                clock.now(),
-                args.options,
-            );
-            screen.support =
-                techo_core::screen::support::band(&wallet.support_profile()?, args.options.lang);
-            screen
-        }
-        None => wallet
-            .counter_screen(args.options, min_token_version)?
-            .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?,
+    let lang = args.options.lang;
+    let (screen, code) = if let Some(id) = args.handbook {
+        let hb = wallet.get(&crate::resolve::handbook(&wallet, id)?)?;
+        let mut screen = techo_core::screen::build(
+            &hb,
+            &wallet.list()?,
+            min_token_version,
+            clock.now(),
+            args.options,
+        );
+        screen.support = techo_core::screen::support::band(&wallet.support_profile()?, lang);
+        let code = match wallet.present_code(Some(&hb.id), &ClaimId::COUNTER, None) {
+            Ok((_, code)) => Drawn::Qr(code.qr),
+            Err(_) if !hb.linkage.is_linked() => {
+                Drawn::Says(QrState::NotLinked.message(lang).unwrap_or_default())
+            }
+            Err(e) => Drawn::Says(lang.part_of(&e.to_string())),
+        };
+        (screen, code)
+    } else {
+        // The counter handbook: the frame the phones draw, from the same counter session.
+        let mut session = CounterSession::new(args.options, min_token_version);
+        session.set_coupon(args.coupon.clone());
+        let frame = session
+            .frame(&wallet)?
+            .ok_or_else(|| CliError::BadArgument("no handbook to preview".into()))?;
+        let code = match frame.qr {
+            QrState::Code(code) => Drawn::Qr(code.qr),
+            other => Drawn::Says(other.message(lang).unwrap_or_default()),
+        };
+        (frame.screen, code)
     };
     // Bytes stored before the image intake re-encoded pictures are checked again: a header
     // claiming more pixels than a photo may have is left out rather than handed to the renderer.
     let photo = wallet
         .photo(&screen.handbook_id)?
         .filter(|b| image_intake::check_header(b, ImageLimits::PHOTO).is_ok());
-    let qr = wallet
-        .present_code(Some(&screen.handbook_id), &ClaimId::COUNTER, None)
-        .ok()
-        .map(|(_, code)| code.qr);
     let height = CANVAS_W * f64::from(args.height) / f64::from(args.width);
     let drawing = match args.page {
-        None => svg(&screen, photo.as_deref(), qr.as_ref(), height),
+        None => svg(&screen, photo.as_deref(), code.as_code(), height),
         Some(n) => {
             let hb = wallet.get(&screen.handbook_id)?;
             let bytes = wallet.page(&screen.handbook_id, n)?.ok_or_else(|| {
@@ -524,6 +613,8 @@ mod tests {
     use super::*;
     use techo_core::model::{HandbookId, LinkageState};
 
+    const NOT_LINKED: Code<'static> = Code::Says("QR: 連携後に表示 / after linkage");
+
     fn screen(prefix: usize, linked: bool) -> CounterScreen {
         let (_, toml, _) = crate::demo::FIXTURES[prefix];
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T13:30:05Z")
@@ -547,10 +638,13 @@ mod tests {
 
     #[test]
     fn svg_snapshots() {
-        insta::assert_snapshot!("physical-linked", svg(&screen(0, true), None, None, 844.0));
+        insta::assert_snapshot!(
+            "physical-linked",
+            svg(&screen(0, true), None, NOT_LINKED, 844.0)
+        );
         insta::assert_snapshot!(
             "mental-expired-unlinked",
-            svg(&screen(3, false), None, None, 844.0)
+            svg(&screen(3, false), None, NOT_LINKED, 844.0)
         );
     }
 
@@ -562,7 +656,7 @@ mod tests {
         .unwrap();
         let mut sc = screen(0, true);
         sc.support = techo_core::screen::support::band(&profile, techo_core::Lang::Ja);
-        let drawn = svg(&sc, None, None, 844.0);
+        let drawn = svg(&sc, None, NOT_LINKED, 844.0);
         assert!(drawn.contains("本人申告") && drawn.contains("stroke-dasharray"));
         insta::assert_snapshot!("physical-linked-support", drawn);
         sc.page_count = 2;
@@ -581,10 +675,54 @@ mod tests {
             background: "#4A148C".into(),
             text_colour: "#FFFFFF".into(),
         });
-        let drawn = svg(&sc, None, None, 844.0);
+        let drawn = svg(&sc, None, NOT_LINKED, 844.0);
         let band = drawn.find("保護者が提示（親：中村 真理）").unwrap();
         let first_item = drawn.find("療育手帳").unwrap();
         assert!(band < first_item, "the band comes before the handbook kind");
+    }
+
+    #[test]
+    fn the_coupon_band_comes_between_the_items_and_the_code() {
+        let mut sc = screen(0, true);
+        sc.coupon = Some("クーポン：特別展 無料 ／ 例示美術館".into());
+        let payload = techo_core::token::Payload { body: vec![7; 120] };
+        let qr = QrImage::for_payload(&payload).unwrap();
+        let drawn = svg(&sc, None, Code::Qr(&qr), 844.0);
+        let band = drawn.find("クーポン：特別展 無料 ／ 例示美術館").unwrap();
+        assert!(drawn.find("身体障害者手帳").unwrap() < band);
+        assert!(
+            band < drawn.find("fill=\"#000000\"").unwrap(),
+            "the band is above the code"
+        );
+        assert!(!svg(&screen(0, true), None, Code::Qr(&qr), 844.0).contains("クーポン"));
+    }
+
+    #[test]
+    fn what_the_phone_says_instead_of_a_code_is_wrapped_inside_the_code_box() {
+        let says =
+            "The credentials expired on 2026-11-30: renew them online, or link again with the card";
+        let drawn = svg(&screen(0, true), None, Code::Says(says), 844.0);
+        let lines: Vec<_> = drawn.matches(r##"fill="#555555">"##).collect();
+        assert!(lines.len() >= 3, "{drawn}");
+        for line in wrap(says, 14.0, 192.0) {
+            assert!(
+                line.chars()
+                    .map(|c| if c.is_ascii() { 0.56 } else { 1.0 })
+                    .sum::<f64>()
+                    * 14.0
+                    <= 192.0
+                    || !line.contains(' ')
+            );
+            assert!(drawn.contains(&esc(&line)));
+        }
+        assert_eq!(
+            wrap("連携すると確認用のコードが表示されます", 14.0, 192.0).concat(),
+            "連携すると確認用のコードが表示されます"
+        );
+        assert_eq!(
+            wrap("連携すると確認用のコードが表示されます", 14.0, 192.0).len(),
+            2
+        );
     }
 
     #[test]

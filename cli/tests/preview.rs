@@ -61,3 +61,24 @@ fn svg_preview_lists_what_staff_check() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_coupon_the_wallet_cannot_use_is_said_in_the_codes_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("coupon.svg");
+    techo(dir.path())
+        .args(["preview", "--coupon", "example-museum/none", "--out"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    // The counter session refuses the coupon: its message instead of a code, nothing signed.
+    assert!(text.contains("このクーポンはありません"), "{text}");
+    assert!(!text.contains(r##"fill="#000000""##), "no QR modules drawn");
+    techo(dir.path())
+        .args(["preview", "--coupon", "no-slash", "--out"])
+        .arg(&svg)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("OPERATOR/COUPON"));
+}
