@@ -1,6 +1,6 @@
 """The staff verifier page in a real headless Chromium (issue 31): techo-server serving
 /verify/, phones played by the techo CLI linked through it, and Chromium's fake camera fed a
-video of the codes they show."""
+video of the counter screens they show."""
 import json
 import os
 import pathlib
@@ -14,6 +14,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[4]
 BIN = ROOT / "target" / "debug"
 TECHO = os.environ.get("TECHO_BIN", str(BIN / "techo"))
 SERVER = os.environ.get("TECHO_SERVER_BIN", str(BIN / "techo-server"))
+# The phone's screen in pixels (a 6.1-inch phone at 2x), and the staff camera's frame around it:
+# the camera held close enough for the screen to fill the picture, as at a counter.
+SCREEN = (720, 1560)
+CAMERA = (760, 1600)
 ARTIFACTS = pathlib.Path(os.environ.get("TECHO_ARTIFACTS", ROOT / "target" / "browser-artifacts"))
 
 
@@ -39,10 +43,12 @@ class Phone:
                  env={"TECHO_CARD_PIN": "1234"})
 
     def show(self, png, now=None, coupon=None):
-        """The counter code as a PNG, made now (or at `now`, RFC 3339), with `coupon`
-        (OPERATOR/COUPON) when given."""
+        """The whole counter screen as the phone draws it (the counter session's frame: the
+        handbook's items, the coupon band, the code, the clock), made now (or at `now`,
+        RFC 3339), with `coupon` (OPERATOR/COUPON) when given, as a PNG of SCREEN size."""
         extra = ["--coupon", coupon] if coupon else []
-        self.run("present", self.handbook, "--out", str(png), *extra, env={"TECHO_NOW": now} if now else None)
+        self.run("preview", "--out", str(png), "--size", f"{SCREEN[0]}x{SCREEN[1]}", *extra,
+                 env={"TECHO_NOW": now} if now else None)
         return png
 
 
@@ -74,8 +80,9 @@ def publish_coupon(endpoints, operator, coupon_id):
     })
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server(tmp_path_factory):
+    """techo-server for one test (the camera test stops it to go offline)."""
     tmp = tmp_path_factory.mktemp("verifier-world")
     data = tmp / "server"
     proc = subprocess.Popen([SERVER, "--data-dir", str(data), "--web-verifier", str(ROOT / "web" / "verifier")],

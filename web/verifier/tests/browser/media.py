@@ -1,5 +1,5 @@
-"""What the browser test feeds Chromium: a Y4M video (its fake camera) made from the QR codes
-the phone rendered as PNG, and the SPKI hash of techo-server's certificate (the only one the
+"""What the browser test feeds Chromium: a Y4M video (its fake camera) made from the counter
+screens the phone drew as PNG, and the SPKI hash of techo-server's certificate (the only one the
 browser is told to trust). Standard library only."""
 import hashlib
 import ssl
@@ -51,6 +51,17 @@ def read_png(path):
     return rows
 
 
+def write_png(path, rows):
+    """Rows of grey values as an 8-bit greyscale PNG at `path` (returned)."""
+    def chunk(tag, body):
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+    header = struct.pack(">IIBBBBB", len(rows[0]), len(rows), 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + bytes(r) for r in rows))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return path
+
+
 def frame_of(rows, width, height):
     """The grey image centred on a white frame of width x height, scaled to fit."""
     h, w = len(rows), len(rows[0])
@@ -69,7 +80,7 @@ def frame_of(rows, width, height):
     return bytes(out)
 
 
-def write_y4m(path, pictures, width=640, height=480, fps=10, seconds_each=2):
+def write_y4m(path, pictures, width, height, fps=5, seconds_each=2):
     """A Y4M video showing each picture (rows of grey) for `seconds_each`, in turn."""
     frames = [frame_of(p, width, height) for p in pictures]
     chroma = b"\x80" * ((width // 2) * (height // 2) * 2)

@@ -1,5 +1,6 @@
 """The staff verifier page in headless Chromium, set up for a railway counter: the fake camera
-shows a valid code, a stale one, a revoked one and one carrying a museum's coupon in turn, and
+shows the phones' whole counter screens with a valid code, a stale one, a revoked one and one
+carrying a museum's coupon in turn, and
 the page reaches the right verdict for each; then the server stops and the browser goes offline,
 and a second scan still gets the railway's verdict from the cached page, the WebAssembly and the
 lists and directory the service worker kept."""
@@ -7,8 +8,8 @@ import datetime
 import json
 import time
 
-from conftest import ARTIFACTS, ROOT, Phone, chromium, publish_coupon
-from media import read_png, write_y4m
+from conftest import ARTIFACTS, CAMERA, ROOT, Phone, chromium, publish_coupon
+from media import read_png, write_png, write_y4m
 
 
 def wait_until(driver, check, seconds, what):
@@ -47,7 +48,7 @@ def test_the_page_works_from_a_static_host_of_its_own(server, tmp_path):
     holder = Phone(tmp_path / "static-holder", server["endpoints"])
     holder.link()
     video = tmp_path / "one.y4m"
-    write_y4m(video, [read_png(holder.show(tmp_path / "one.png"))])
+    write_y4m(video, [read_png(holder.show(tmp_path / "one.png"))], *CAMERA)
     driver = chromium(server, video, tmp_path / "static-profile")
     try:
         deadline = time.monotonic() + 20
@@ -85,7 +86,7 @@ def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, 
     coupon = holder.show(tmp_path / "coupon.png", coupon="example-museum/winter")
     valid = holder.show(tmp_path / "valid.png")
     video = tmp_path / "codes.y4m"
-    write_y4m(video, [read_png(valid), read_png(stale), read_png(revoked), read_png(coupon)])
+    write_y4m(video, [read_png(valid), read_png(stale), read_png(revoked), read_png(coupon)], *CAMERA)
 
     driver = chromium(server, video, tmp_path / "profile")
     page = f"{server['url']}/verify/?camera&operator=example-rail"
@@ -121,7 +122,7 @@ def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, 
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
             "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
-        write_y4m(video, [read_png(holder.show(tmp_path / "again.png"))] * 4)
+        write_y4m(video, [read_png(holder.show(tmp_path / "again.png"))] * 4, *CAMERA)
         driver.get(page)
         wait_until(driver, "return window.techoVerifier.ready", 30, "the page offline")
         again = wait_until(driver, "return window.techoVerifier.history.find(v => v.decision !== 'invalid_code')", 30,
@@ -129,5 +130,68 @@ def test_the_camera_scan_gives_each_code_its_verdict_online_and_offline(server, 
         assert "offline" in driver.find_element("id", "lists").text or "オフライン" in driver.find_element("id", "lists").text
         driver.save_screenshot(str(ARTIFACTS / "verifier-offline.png"))
         assert again["details"], json.dumps(again)
+    finally:
+        driver.quit()
+
+
+def test_staff_pick_the_operator_then_check_a_picture_and_pasted_text(server, tmp_path):
+    """A counter opened without ?operator=: the page first checks validity only; staff pick the
+    museum from the signed directory's list (remembered at the next load), then check a
+    photographed counter screen (upload) and the code's text (paste); a damaged text is refused
+    with the reason, and nothing is judged from a picture without a code."""
+    from selenium.webdriver.support.ui import Select
+
+    holder = Phone(tmp_path / "picker", server["endpoints"])
+    holder.link()
+    picture = holder.show(tmp_path / "screen.png")
+    text = json.loads(holder.run("--json", "present").stdout)["payload"]
+    no_code = write_png(tmp_path / "no-code.png", [bytes([255] * 200)] * 120)
+    video = tmp_path / "idle.y4m"
+    write_y4m(video, [[bytes([255] * 64)] * 64], *CAMERA)
+    driver = chromium(server, video, tmp_path / "picker-profile")
+    page = f"{server['url']}/verify/"
+
+    def newest(count, what):
+        return wait_until(driver, f"const h = window.techoVerifier.history; return h.length >= {count} && h[{count - 1}]",
+                          30, what)
+
+    def paste(value):
+        box = driver.find_element("id", "paste")
+        box.clear()
+        box.send_keys(value)
+        driver.find_element("id", "check-paste").click()
+
+    try:
+        driver.get(page)
+        wait_until(driver, "return window.techoVerifier.ready", 30, "the page")
+        select = Select(driver.find_element("id", "operator"))
+        listed = {o.get_attribute("value") for o in select.options}
+        assert {"", "example-rail", "example-museum"} <= listed, listed
+        assert select.first_selected_option.get_attribute("value") == ""
+        paste(text)
+        validity = newest(1, "the validity-only verdict")
+        assert validity["decision"] == "valid", validity
+
+        select.select_by_value("example-museum")
+        driver.find_element("id", "upload").send_keys(str(picture))
+        museum = newest(2, "the museum's verdict for the uploaded screen")
+        assert museum["decision"] in ("accepted", "not_accepted", "check_manually"), museum
+        assert museum["details"], museum
+        paste(text)
+        assert newest(3, "the museum's verdict for the pasted text")["decision"] == museum["decision"]
+
+        paste(text[:40] + ("A" if text[40] != "A" else "B") + text[41:])
+        damaged = newest(4, "the damaged text's refusal")
+        assert damaged["decision"] == "invalid_code" and damaged.get("refusal"), damaged
+        driver.find_element("id", "upload").send_keys(str(no_code))
+        nothing = newest(5, "the picture without a code")
+        assert nothing["decision"] == "invalid_code" and not nothing.get("details"), nothing
+
+        # The choice is remembered: the counter opens on the museum next time.
+        driver.get(page)
+        wait_until(driver, "return window.techoVerifier.ready", 30, "the page again")
+        assert Select(driver.find_element("id", "operator")).first_selected_option.get_attribute("value") \
+            == "example-museum"
+        driver.save_screenshot(str(ARTIFACTS / "verifier-picked-operator.png"))
     finally:
         driver.quit()
