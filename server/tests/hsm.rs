@@ -13,8 +13,10 @@ use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 use techo_core::Clock;
 use techo_core::token::{ClaimId, Policy, verify};
-use techo_server::issuer::keys::{KeyConfig, KeyName, KeySource, Pkcs11Config, Pkcs11Keys};
-use techo_server::issuer::store::StoreConfig;
+use techo_server::issuer::keys::{
+    IssuerKeys, KeyConfig, KeyName, KeySource, KeysError, Pkcs11Config, Pkcs11Keys, RotationError,
+};
+use techo_server::issuer::store::{AnyStore, StoreConfig};
 
 const DAYTIME: &str = "2026-11-25T03:00:00Z";
 
@@ -196,4 +198,157 @@ async fn a_server_on_hsm_keys_issues_restarts_and_rotates() {
         .map(|k| k.0)
         .collect();
     assert_eq!(labels, ["techo-issuer-01", "techo-issuer-02", "techo-root"]);
+}
+
+/// A session of the test's own on `cfg`'s token (the same process, so the same PKCS#11
+/// application as the server's sessions: a logout here logs every one of them out).
+fn session_on(cfg: &Pkcs11Config) -> (cryptoki::session::Session, cryptoki::slot::Slot) {
+    let ctx = common::hsm::context();
+    let slot = ctx
+        .get_slots_with_initialized_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label() == cfg.token)
+        .unwrap();
+    (ctx.open_rw_session(slot).unwrap(), slot)
+}
+
+#[test]
+fn signing_goes_on_after_the_token_forgets_the_login() {
+    let cfg = token("relogin");
+    let keys = Pkcs11Keys::open(&cfg).unwrap();
+    let signer = keys.generate(&KeyName::Issuer(vec![1])).unwrap();
+    assert!(
+        signer
+            .public()
+            .verify(b"before", &signer.try_sign(b"before").unwrap())
+    );
+
+    // The token forgets the login (an HSM restarted, a network HSM reconnected): the signer
+    // logs in again on a new session and the signature is made.
+    let (ours, _) = session_on(&cfg);
+    ours.logout().unwrap();
+    let after = signer.try_sign(b"after the logout").unwrap();
+    assert!(signer.public().verify(b"after the logout", &after));
+
+    // The PIN changed meanwhile: nothing is signed, and the error says to check the PIN.
+    // (The signer's new login is this session's too.)
+    assert!(matches!(
+        ours.login(UserType::User, Some(&AuthPin::new(USER_PIN.into()))),
+        Err(cryptoki::error::Error::Pkcs11(
+            cryptoki::error::RvError::UserAlreadyLoggedIn,
+            _
+        ))
+    ));
+    ours.set_pin(
+        &AuthPin::new(USER_PIN.into()),
+        &AuthPin::new("975310".into()),
+    )
+    .unwrap();
+    ours.logout().unwrap();
+    let err = signer.try_sign(b"with the old PIN").unwrap_err();
+    assert!(err.to_string().contains("refused the PIN"), "{err}");
+
+    // The PIN put back: the next signature works without a restart.
+    ours.login(UserType::User, Some(&AuthPin::new("975310".into())))
+        .unwrap();
+    ours.set_pin(
+        &AuthPin::new("975310".into()),
+        &AuthPin::new(USER_PIN.into()),
+    )
+    .unwrap();
+    ours.logout().unwrap();
+    let again = signer.try_sign(b"PIN restored").unwrap();
+    assert!(signer.public().verify(b"PIN restored", &again));
+}
+
+#[test]
+fn signing_sessions_stay_within_the_configured_number() {
+    let cfg = token("sessions").with_sessions(2);
+    let keys = Pkcs11Keys::open(&cfg).unwrap();
+    let signer = keys.generate(&KeyName::Issuer(vec![1])).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let most = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(keys.signing_sessions());
+                std::thread::yield_now();
+            }
+            most
+        });
+        let workers: Vec<_> = (0..6)
+            .map(|t| {
+                let signer = signer.clone();
+                scope.spawn(move || {
+                    for i in 0..40 {
+                        let msg = format!("thread {t} signature {i}");
+                        let sig = signer.try_sign(msg.as_bytes()).unwrap();
+                        assert!(signer.public().verify(msg.as_bytes(), &sig));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        sampler.join().unwrap()
+    });
+    // Six threads signing at once (each signature waiting for a free session) never had more
+    // than two signing sessions open, besides the one holding the login.
+    assert!((1..=2).contains(&most), "{most} signing sessions open");
+    assert!(KeyConfig::parse("pkcs11:module=/x.so;token=t;pin-env=PATH;sessions=0").is_err());
+}
+
+#[tokio::test]
+async fn a_key_made_for_a_rotation_another_process_prepared_first_is_destroyed() {
+    let cfg = token("race");
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::open(&StoreConfig::default(), dir.path())
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let open = || async {
+        IssuerKeys::open(Box::new(Pkcs11Keys::open(&cfg).unwrap()), &store, now, None)
+            .await
+            .unwrap()
+    };
+    let (a, b) = (open().await, open().await);
+    // Both make key 02 in the token; one ring change wins, the other is refused and its key
+    // destroyed, so the token holds one key 02: the one the trust list names.
+    let (first, second) = tokio::join!(
+        a.prepare_rotation(&store, now),
+        b.prepare_rotation(&store, now)
+    );
+    let refused = match (first, second) {
+        (Ok(kid), Err(e)) | (Err(e), Ok(kid)) => {
+            assert_eq!(kid, "02");
+            e
+        }
+        other => panic!("one prepares, one is refused: {other:?}"),
+    };
+    assert!(
+        matches!(
+            refused,
+            KeysError::Rotation(RotationError::NextExists { .. })
+        ),
+        "{refused}"
+    );
+    let labels: Vec<String> = private_keys_as_the_token_sees_them(&cfg)
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    assert_eq!(labels, ["techo-issuer-01", "techo-issuer-02", "techo-root"]);
+    b.reload(&store).await.unwrap();
+    let named = b.current().ring.next().unwrap().public.clone();
+    let held = Pkcs11Keys::open(&cfg)
+        .unwrap()
+        .find(&KeyName::Issuer(vec![2]))
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        techo_core::hex::encode(held[0].public().uncompressed()),
+        named
+    );
 }

@@ -5,7 +5,7 @@
 use super::source::{KeyError, KeyName, KeySource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use techo_core::token::{Signer, SoftwareKey};
+use techo_core::token::{PublicKey, Signer, SoftwareKey};
 
 #[derive(Debug)]
 pub struct FileKeys {
@@ -80,6 +80,12 @@ impl KeySource for FileKeys {
 
     fn generate(&self, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError> {
         Ok(Arc::new(Self::create(&self.path_of(name))?))
+    }
+
+    /// Never removes a file: a key file is shared by every process on the folder (a second
+    /// maker reads the first's), so another process may be writing it into the ring right now.
+    fn discard(&self, _name: &KeyName, _public: &PublicKey) -> Result<bool, KeyError> {
+        Ok(false)
     }
 
     fn describe(&self) -> String {

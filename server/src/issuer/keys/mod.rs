@@ -121,14 +121,39 @@ fn open_key(
         })
 }
 
-/// The key under `name` if the source holds exactly one, else a new one.
-fn adopt_or_make(source: &dyn KeySource, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError> {
+/// The key under `name` if the source holds exactly one, else a new one (`true`: made now).
+fn adopt_or_make(
+    source: &dyn KeySource,
+    name: &KeyName,
+) -> Result<(Arc<dyn Signer>, bool), KeyError> {
     let mut found = source.find(name)?;
     match found.len() {
         1 => found
             .pop()
+            .map(|k| (k, false))
             .ok_or_else(|| KeyError::Hsm("a key vanished".into())),
-        _ => source.generate(name),
+        _ => source.generate(name).map(|k| (k, true)),
+    }
+}
+
+/// Whether `ring` names `public` as its root or as any of its issuer keys.
+fn ring_uses(ring: &KeyRing, public: &PublicKey) -> bool {
+    let hex = techo_core::hex::encode(public.uncompressed());
+    ring.root == hex || ring.keys.iter().any(|k| k.public == hex)
+}
+
+/// Destroys a key this process made for a ring change that lost, unless `ring` (as the store
+/// has it now) uses it. Failing to destroy it only leaves an unused key behind: said, not fatal.
+fn discard_unused(source: &dyn KeySource, ring: &KeyRing, name: &KeyName, public: &PublicKey) {
+    if ring_uses(ring, public) {
+        return;
+    }
+    if let Err(e) = source.discard(name, public) {
+        eprintln!(
+            "techo-server: an unused {} stays in {}: {e}",
+            name.label(),
+            source.describe()
+        );
     }
 }
 
@@ -159,8 +184,8 @@ impl IssuerKeys {
         now: DateTime<Utc>,
         legacy_dir: Option<&PathBuf>,
     ) -> Result<Loaded, KeysError> {
-        let root = adopt_or_make(source, &KeyName::Root)?;
-        let first = adopt_or_make(source, &KeyName::Issuer(vec![1]))?;
+        let (root, root_made) = adopt_or_make(source, &KeyName::Root)?;
+        let (first, first_made) = adopt_or_make(source, &KeyName::Issuer(vec![1]))?;
         let mut ring = KeyRing::first(ISSUER_NAME, &root.public(), &[1], &first.public(), now);
         if let Some(old) = legacy(legacy_dir) {
             ring.name = old.name;
@@ -168,11 +193,23 @@ impl IssuerKeys {
             ring.min_token_version = old.min_token_version.unwrap_or(1).max(1);
         }
         let body = serde_json::to_string(&ring).map_err(|e| KeysError::Damaged(e.to_string()))?;
-        // Another process may have made the ring first: then its ring is the one.
-        store.put_document(RING, &body, 0).await?;
-        Self::read(source, store)
+        // Another process may have made the ring first: then its ring is the one, and keys
+        // made here for a ring that lost are destroyed rather than left in the HSM.
+        let written = store.put_document(RING, &body, 0).await?;
+        let loaded = Self::read(source, store)
             .await?
-            .ok_or_else(|| KeysError::Damaged("the ring vanished".into()))
+            .ok_or_else(|| KeysError::Damaged("the ring vanished".into()))?;
+        if !written {
+            for (name, key, made) in [
+                (KeyName::Root, &root, root_made),
+                (KeyName::Issuer(vec![1]), &first, first_made),
+            ] {
+                if made {
+                    discard_unused(source, &loaded.ring, &name, &key.public());
+                }
+            }
+        }
+        Ok(loaded)
     }
 
     async fn read(source: &dyn KeySource, store: &AnyStore) -> Result<Option<Loaded>, KeysError> {
@@ -278,13 +315,24 @@ impl IssuerKeys {
             .into());
         }
         let kid = current.next_kid();
-        let key = self.source.generate(&KeyName::Issuer(kid.clone()))?;
+        let name = KeyName::Issuer(kid.clone());
+        let key = self.source.generate(&name)?;
         let public = key.public();
-        self.change(store, |ring| {
-            ring.prepare(&kid, &public, now)?;
-            Ok(())
-        })
-        .await?;
+        let changed = self
+            .change(store, |ring| {
+                ring.prepare(&kid, &public, now)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = changed {
+            // Another process prepared first (or the store failed): the key made here is not
+            // in the ring as the store now has it, so it is destroyed. If the store cannot be
+            // read, it is kept: it may have been written after all.
+            if self.reload(store).await.is_ok() {
+                discard_unused(self.source.as_ref(), &self.current().ring, &name, &public);
+            }
+            return Err(e);
+        }
         Ok(techo_core::hex::encode(&kid))
     }
 

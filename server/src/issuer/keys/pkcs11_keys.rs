@@ -3,30 +3,42 @@
 //! reaches this process. Tested against SoftHSM2.
 //!
 //! `--keys pkcs11:module=/usr/lib/softhsm/libsofthsm2.so;token=techo;pin-file=/run/secrets/pin`
-//! (or `pin-env=VAR`). Keys are found by label ([`KeyName::label`]).
+//! (or `pin-env=VAR`; `sessions=N` caps the signing sessions). Keys are found by label
+//! ([`KeyName::label`]) and `CKA_ID`. A token that forgets this process (restarted, logged
+//! out) is logged in to again on the next signature.
 
 use super::source::{KeyError, KeyName, KeySource};
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Function, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
-use cryptoki::session::{Session, UserType};
+use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 use techo_core::token::{PublicKey, SignError, Signer};
 
 /// The DER of the P-256 curve's OID (CKA_EC_PARAMS).
 const P256: [u8; 10] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
 
-/// `pkcs11:module=…;token=…;pin-file=…|pin-env=…`.
+/// Signing sessions opened on the token unless `sessions=N` says otherwise. HSMs limit open
+/// sessions (some to a few dozen for every client together); signing is short, so a few
+/// suffice for thousands of signatures a second.
+pub const DEFAULT_SESSIONS: usize = 8;
+/// How long a signature waits for a free session when all are in use.
+const SESSION_WAIT: Duration = Duration::from_secs(2);
+
+/// `pkcs11:module=…;token=…;pin-file=…|pin-env=…[;sessions=N]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pkcs11Config {
     pub module: PathBuf,
     pub token: String,
     pin: String,
+    /// Most signing sessions open at once (besides the one holding the login).
+    pub sessions: usize,
 }
 
 impl std::fmt::Debug for Pkcs11Config {
@@ -35,6 +47,7 @@ impl std::fmt::Debug for Pkcs11Config {
             .field("module", &self.module)
             .field("token", &self.token)
             .field("pin", &"(hidden)")
+            .field("sessions", &self.sessions)
             .finish()
     }
 }
@@ -45,10 +58,19 @@ impl Pkcs11Config {
             module: module.into(),
             token: token.to_owned(),
             pin: pin.to_owned(),
+            sessions: DEFAULT_SESSIONS,
         }
     }
 
-    /// Reads `module=…;token=…;pin-file=…` or `…;pin-env=…` (the text after `pkcs11:`).
+    /// The same token with at most `sessions` signing sessions open at once.
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: usize) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    /// Reads `module=…;token=…;pin-file=…` or `…;pin-env=…`, and optionally `sessions=N`
+    /// (the text after `pkcs11:`).
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let mut fields: HashMap<&str, &str> = HashMap::new();
         for part in text.split(';').filter(|p| !p.is_empty()) {
@@ -80,7 +102,19 @@ impl Pkcs11Config {
                 ));
             }
         };
-        Ok(Self::new(module, token, &pin))
+        let sessions = match fields.get("sessions") {
+            None => DEFAULT_SESSIONS,
+            Some(n) => n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    KeyError::Config(format!(
+                        "pkcs11: sessions= is a number from 1 to 1024, not {n}"
+                    ))
+                })?,
+        };
+        Ok(Self::new(module, token, &pin).with_sessions(sessions))
     }
 }
 
@@ -112,47 +146,163 @@ fn hsm(e: impl std::fmt::Display) -> KeyError {
     KeyError::Hsm(e.to_string())
 }
 
-/// Open sessions on the token, one per signature in flight. The first stays open for the
-/// life of the source: closing a token's last session logs the application out.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The token no longer knows this process's session or login: closed sessions, a logout, a
+/// token taken out and put back, an HSM restarted. Logging in again on a new session and
+/// finding the key again may help; anything else is said as it is.
+fn token_forgot_us(e: &CkError) -> bool {
+    matches!(
+        e,
+        CkError::Pkcs11(
+            RvError::SessionHandleInvalid
+                | RvError::SessionClosed
+                | RvError::UserNotLoggedIn
+                | RvError::DeviceRemoved
+                | RvError::TokenNotPresent
+                | RvError::KeyHandleInvalid
+                | RvError::ObjectHandleInvalid,
+            _
+        )
+    )
+}
+
+/// A session the token has closed: not given back to the pool.
+fn session_gone(e: &CkError) -> bool {
+    matches!(
+        e,
+        CkError::Pkcs11(
+            RvError::SessionHandleInvalid
+                | RvError::SessionClosed
+                | RvError::DeviceRemoved
+                | RvError::TokenNotPresent,
+            _
+        )
+    )
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Vec<Session>,
+    /// Signing sessions open now, idle or in use.
+    open: usize,
+}
+
+/// The sessions on the token: at most `max` for signing, one per signature in flight, and one
+/// more holding the login for the life of the source (closing a token's last session logs the
+/// application out).
 #[derive(Debug)]
 struct Sessions {
     ctx: Pkcs11,
     slot: Slot,
-    idle: Mutex<Vec<Session>>,
-    _logged_in: Mutex<Session>,
+    token: String,
+    pin: String,
+    max: usize,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+    login: Mutex<Session>,
 }
 
 impl Sessions {
+    /// A free session, a new one while fewer than `max` are open, else the first one given
+    /// back within [`SESSION_WAIT`]; after that, CKR_SESSION_COUNT (all busy: try again).
     fn take(&self) -> Result<Session, CkError> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        match idle {
-            Some(s) => Ok(s),
-            None => self.ctx.open_rw_session(self.slot),
+        let deadline = Instant::now() + SESSION_WAIT;
+        let mut pool = lock(&self.pool);
+        loop {
+            if let Some(s) = pool.idle.pop() {
+                return Ok(s);
+            }
+            if pool.open < self.max {
+                pool.open += 1;
+                drop(pool);
+                return self
+                    .ctx
+                    .open_rw_session(self.slot)
+                    .inspect_err(|_| self.closed(1));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(CkError::Pkcs11(
+                    RvError::SessionCount,
+                    Function::OpenSession,
+                ));
+            }
+            pool = self
+                .freed
+                .wait_timeout(pool, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
+    }
+
+    /// `n` signing sessions are gone: room for new ones.
+    fn closed(&self, n: usize) {
+        let mut pool = lock(&self.pool);
+        pool.open = pool.open.saturating_sub(n);
+        self.freed.notify_all();
+    }
+
+    fn give_back(&self, session: Session) {
+        lock(&self.pool).idle.push(session);
+        self.freed.notify_one();
     }
 
     fn with<T>(&self, f: impl FnOnce(&Session) -> Result<T, CkError>) -> Result<T, CkError> {
         let session = self.take()?;
         let result = f(&session);
-        // A session the token closed is not kept.
-        if !matches!(
-            result,
-            Err(CkError::Pkcs11(
-                RvError::SessionHandleInvalid | RvError::SessionClosed | RvError::DeviceRemoved,
-                _
-            ))
-        ) {
-            self.idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(session);
+        if result.as_ref().is_err_and(session_gone) {
+            drop(session);
+            self.closed(1);
+        } else {
+            self.give_back(session);
         }
         result
     }
+
+    /// After the token forgot this process: every idle session is closed and, unless the login
+    /// session still works, a new one logs in with the PIN. A PIN the token now refuses says so.
+    fn log_in_again(&self) -> Result<(), KeyError> {
+        let stale = std::mem::take(&mut lock(&self.pool).idle);
+        let n = stale.len();
+        drop(stale);
+        self.closed(n);
+        let mut login = lock(&self.login);
+        if login
+            .get_session_info()
+            .is_ok_and(|i| i.session_state() == SessionState::RwUser)
+        {
+            return Ok(());
+        }
+        let fresh = self.ctx.open_rw_session(self.slot).map_err(hsm)?;
+        log_in(&fresh, &self.token, &self.pin)?;
+        // The old login session is closed only now, so the token keeps one logged-in session.
+        *login = fresh;
+        Ok(())
+    }
+}
+
+/// Logs `session` in as the user (already logged in through another session is fine).
+fn log_in(session: &Session, token: &str, pin: &str) -> Result<(), KeyError> {
+    match session.login(UserType::User, Some(&AuthPin::new(pin.to_owned().into()))) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
+        Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLocked, _)) => {
+            Err(KeyError::Login {
+                label: token.to_owned(),
+            })
+        }
+        Err(e) => Err(hsm(e)),
+    }
+}
+
+/// One key pair in the token: both halves share `id` (CKA_ID) and the label.
+struct Pair {
+    private: ObjectHandle,
+    public_handle: ObjectHandle,
+    id: Vec<u8>,
+    public: PublicKey,
 }
 
 /// The keys of one token.
@@ -166,9 +316,41 @@ pub struct Pkcs11Keys {
 #[derive(Debug)]
 pub struct Pkcs11Signer {
     sessions: Arc<Sessions>,
-    key: ObjectHandle,
+    /// The key's handle, found again (by label and CKA_ID) when the token no longer knows it.
+    key: Mutex<ObjectHandle>,
+    id: Vec<u8>,
     public: PublicKey,
     label: String,
+    described: String,
+}
+
+impl Pkcs11Signer {
+    fn sign_once(&self, digest: &[u8]) -> Result<Vec<u8>, CkError> {
+        let key = *lock(&self.key);
+        self.sessions
+            .with(|s| s.sign(&Mechanism::Ecdsa, key, digest))
+    }
+
+    /// After the token forgot this process: logged in again, the key found again.
+    fn recover(&self) -> Result<(), KeyError> {
+        self.sessions.log_in_again()?;
+        let found = self
+            .sessions
+            .with(|s| {
+                s.find_objects(&[
+                    Attribute::Class(ObjectClass::PRIVATE_KEY),
+                    Attribute::Label(self.label.as_bytes().to_vec()),
+                    Attribute::Id(self.id.clone()),
+                ])
+            })
+            .map_err(hsm)?;
+        let handle = found.first().copied().ok_or_else(|| KeyError::Missing {
+            kid: self.label.clone(),
+            place: format!("the HSM token {}", self.sessions.token),
+        })?;
+        *lock(&self.key) = handle;
+        Ok(())
+    }
 }
 
 impl Signer for Pkcs11Signer {
@@ -178,18 +360,30 @@ impl Signer for Pkcs11Signer {
 
     fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
         let digest = ring::digest::digest(&ring::digest::SHA256, msg);
-        let signature = self
-            .sessions
-            .with(|s| s.sign(&Mechanism::Ecdsa, self.key, digest.as_ref()))
-            .map_err(|e| SignError::Unavailable {
-                key: self.label.clone(),
-                why: e.to_string(),
-            })?;
+        let unavailable = |why: String| SignError::Unavailable {
+            key: self.described.clone(),
+            why,
+        };
+        let signature = match self.sign_once(digest.as_ref()) {
+            Err(e) if token_forgot_us(&e) => {
+                self.recover().map_err(|e| unavailable(e.to_string()))?;
+                self.sign_once(digest.as_ref())
+            }
+            other => other,
+        }
+        .map_err(|e| match e {
+            CkError::Pkcs11(RvError::SessionCount, _) => unavailable(format!(
+                "all {} signing sessions stayed busy for {} s",
+                self.sessions.max,
+                SESSION_WAIT.as_secs()
+            )),
+            e => unavailable(e.to_string()),
+        })?;
         if signature.len() == 64 {
             Ok(signature)
         } else {
             Err(SignError::BadSignature {
-                key: self.label.clone(),
+                key: self.described.clone(),
             })
         }
     }
@@ -220,28 +414,29 @@ impl Pkcs11Keys {
                 label: cfg.token.clone(),
             })?;
         let session = ctx.open_rw_session(slot).map_err(hsm)?;
-        match session.login(UserType::User, Some(&AuthPin::new(cfg.pin.clone().into()))) {
-            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
-            Err(CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLocked, _)) => {
-                return Err(KeyError::Login {
-                    label: cfg.token.clone(),
-                });
-            }
-            Err(e) => return Err(hsm(e)),
-        }
+        log_in(&session, &cfg.token, &cfg.pin)?;
         Ok(Self {
             sessions: Arc::new(Sessions {
                 ctx,
                 slot,
-                idle: Mutex::new(Vec::new()),
-                _logged_in: Mutex::new(session),
+                token: cfg.token.clone(),
+                pin: cfg.pin.clone(),
+                max: cfg.sessions.max(1),
+                pool: Mutex::default(),
+                freed: Condvar::new(),
+                login: Mutex::new(session),
             }),
             token: cfg.token.clone(),
         })
     }
 
-    /// Every key pair under `label`, with its public key.
-    fn pairs(&self, label: &str) -> Result<Vec<(ObjectHandle, PublicKey)>, KeyError> {
+    /// Signing sessions open now (idle or signing), at most `sessions=` of the configuration.
+    pub fn signing_sessions(&self) -> usize {
+        lock(&self.sessions.pool).open
+    }
+
+    /// Every key pair under `label`.
+    fn pairs(&self, label: &str) -> Result<Vec<Pair>, KeyError> {
         self.sessions
             .with(|s| {
                 let mut out = Vec::new();
@@ -254,16 +449,22 @@ impl Pkcs11Keys {
                     else {
                         continue;
                     };
-                    for public in s.find_objects(&[
+                    for public_handle in s.find_objects(&[
                         Attribute::Class(ObjectClass::PUBLIC_KEY),
                         Attribute::Label(label.as_bytes().to_vec()),
                         Attribute::Id(id.clone()),
                     ])? {
-                        if let Some(Attribute::EcPoint(p)) =
-                            s.get_attributes(public, &[AttributeType::EcPoint])?.pop()
+                        if let Some(Attribute::EcPoint(p)) = s
+                            .get_attributes(public_handle, &[AttributeType::EcPoint])?
+                            .pop()
                         {
-                            if let Some(pk) = point_of(&p) {
-                                out.push((private, pk));
+                            if let Some(public) = point_of(&p) {
+                                out.push(Pair {
+                                    private,
+                                    public_handle,
+                                    id: id.clone(),
+                                    public,
+                                });
                             }
                         }
                     }
@@ -273,12 +474,14 @@ impl Pkcs11Keys {
             .map_err(hsm)
     }
 
-    fn signer(&self, key: ObjectHandle, public: PublicKey, label: &str) -> Arc<dyn Signer> {
+    fn signer(&self, pair: Pair, label: &str) -> Arc<dyn Signer> {
         Arc::new(Pkcs11Signer {
             sessions: self.sessions.clone(),
-            key,
-            public,
-            label: format!("{label} in token {}", self.token),
+            key: Mutex::new(pair.private),
+            id: pair.id,
+            public: pair.public,
+            label: label.to_owned(),
+            described: format!("{label} in token {}", self.token),
         })
     }
 
@@ -324,9 +527,17 @@ impl Pkcs11Keys {
         let Some(Attribute::EcPoint(p)) = point.into_iter().next() else {
             return Err(KeyError::Hsm("the new key has no public point".into()));
         };
-        let pk =
+        let public_key =
             point_of(&p).ok_or_else(|| KeyError::Hsm("the new key's point is not P-256".into()))?;
-        Ok(self.signer(private, pk, label))
+        Ok(self.signer(
+            Pair {
+                private,
+                public_handle: public,
+                id: id.to_vec(),
+                public: public_key,
+            },
+            label,
+        ))
     }
 }
 
@@ -336,12 +547,28 @@ impl KeySource for Pkcs11Keys {
         Ok(self
             .pairs(&label)?
             .into_iter()
-            .map(|(key, pk)| self.signer(key, pk, &label))
+            .map(|pair| self.signer(pair, &label))
             .collect())
     }
 
     fn generate(&self, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError> {
         self.make(&name.label())
+    }
+
+    fn discard(&self, name: &KeyName, public: &PublicKey) -> Result<bool, KeyError> {
+        let mut discarded = false;
+        for pair in self.pairs(&name.label())? {
+            if pair.public == *public {
+                self.sessions
+                    .with(|s| {
+                        s.destroy_object(pair.private)?;
+                        s.destroy_object(pair.public_handle)
+                    })
+                    .map_err(hsm)?;
+                discarded = true;
+            }
+        }
+        Ok(discarded)
     }
 
     fn describe(&self) -> String {

@@ -3,7 +3,7 @@
 //! an HSM never leaves it.
 
 use std::sync::Arc;
-use techo_core::token::Signer;
+use techo_core::token::{PublicKey, Signer};
 
 /// Why the keys could not be opened or made. The server does not start (or the rotation step
 /// is not taken); nothing is half-written.
@@ -49,10 +49,13 @@ impl KeyName {
 /// A place that keeps issuer keys.
 pub trait KeySource: Send + Sync + std::fmt::Debug {
     /// Every key the source holds under `name` (normally one; two processes making the same
-    /// key at once may leave two, told apart by their public keys).
+    /// key at once make two until the loser discards its own; told apart by their public keys).
     fn find(&self, name: &KeyName) -> Result<Vec<Arc<dyn Signer>>, KeyError>;
     /// Makes a new key `name` inside the source.
     fn generate(&self, name: &KeyName) -> Result<Arc<dyn Signer>, KeyError>;
+    /// Destroys the key `name` whose public key is `public`, made by this process and then not
+    /// used (another process changed the ring first). Whether there was one.
+    fn discard(&self, name: &KeyName, public: &PublicKey) -> Result<bool, KeyError>;
     /// Says where the keys are, for messages (no secrets).
     fn describe(&self) -> String;
 }
