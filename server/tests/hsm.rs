@@ -25,14 +25,7 @@ const DAYTIME: &str = "2026-11-25T03:00:00Z";
 fn private_keys_as_the_token_sees_them(
     cfg: &Pkcs11Config,
 ) -> Vec<(String, bool, bool, bool, bool)> {
-    let ctx = common::hsm::context();
-    let slot = ctx
-        .get_slots_with_initialized_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| ctx.get_token_info(*s).unwrap().label() == cfg.token)
-        .unwrap();
-    let session = ctx.open_ro_session(slot).unwrap();
+    let (session, _) = session_on(cfg);
     let _ = session.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())));
     let mut out = Vec::new();
     for key in session
