@@ -66,6 +66,7 @@ fn private_keys_as_the_token_sees_them(
 
 #[test]
 fn keys_are_made_inside_the_token_and_never_leave_it() {
+    let _serial = common::hsm::one_at_a_time();
     let cfg = token("keys");
     let keys = Pkcs11Keys::open(&cfg).unwrap();
     let root = keys.generate(&KeyName::Root).unwrap();
@@ -103,6 +104,7 @@ fn keys_are_made_inside_the_token_and_never_leave_it() {
 
 #[test]
 fn a_wrong_pin_or_token_says_what_to_fix() {
+    let _serial = common::hsm::one_at_a_time();
     let cfg = token("pins");
     let wrong_pin = Pkcs11Config::new(&cfg.module, &cfg.token, "000000");
     let err = Pkcs11Keys::open(&wrong_pin).unwrap_err();
@@ -135,6 +137,7 @@ fn a_wrong_pin_or_token_says_what_to_fix() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_on_hsm_keys_issues_restarts_and_rotates() {
+    let _serial = common::hsm::one_at_a_time_async().await;
     let cfg = token("server");
     let keys = KeyConfig::Pkcs11(cfg.clone());
     let mut w = world_configured(DAYTIME, StoreConfig::default(), None, |c| {
@@ -191,6 +194,30 @@ async fn a_server_on_hsm_keys_issues_restarts_and_rotates() {
         .map(|k| k.0)
         .collect();
     assert_eq!(labels, ["techo-issuer-01", "techo-issuer-02", "techo-root"]);
+    // The key sealing the stored portal tokens is an AES key made in the token, never
+    // extractable (the renewal above opened the token sealed before the restart through it).
+    let (session, _) = session_on(&cfg);
+    let _ = session.login(UserType::User, Some(&AuthPin::new(USER_PIN.into())));
+    let sealing = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::Label(b"techo-seal".to_vec()),
+        ])
+        .unwrap();
+    assert_eq!(sealing.len(), 1);
+    let attrs = session
+        .get_attributes(
+            sealing[0],
+            &[AttributeType::Extractable, AttributeType::Sensitive],
+        )
+        .unwrap();
+    assert!(attrs.contains(&Attribute::Extractable(false)), "{attrs:?}");
+    assert!(attrs.contains(&Attribute::Sensitive(true)), "{attrs:?}");
+    let value = session.get_attributes(sealing[0], &[AttributeType::Value]);
+    assert!(
+        !matches!(value.as_deref(), Ok([Attribute::Value(v)]) if !v.is_empty()),
+        "the sealing key's value must not be readable"
+    );
 }
 
 /// A session of the test's own on `cfg`'s token (the same process, so the same PKCS#11
@@ -208,6 +235,7 @@ fn session_on(cfg: &Pkcs11Config) -> (cryptoki::session::Session, cryptoki::slot
 
 #[test]
 fn signing_goes_on_after_the_token_forgets_the_login() {
+    let _serial = common::hsm::one_at_a_time();
     let cfg = token("relogin");
     let keys = Pkcs11Keys::open(&cfg).unwrap();
     let signer = keys.generate(&KeyName::Issuer(vec![1])).unwrap();
@@ -257,6 +285,7 @@ fn signing_goes_on_after_the_token_forgets_the_login() {
 
 #[test]
 fn signing_sessions_stay_within_the_configured_number() {
+    let _serial = common::hsm::one_at_a_time();
     let cfg = token("sessions").with_sessions(2);
     let keys = Pkcs11Keys::open(&cfg).unwrap();
     let signer = keys.generate(&KeyName::Issuer(vec![1])).unwrap();
@@ -282,10 +311,15 @@ fn signing_sessions_stay_within_the_configured_number() {
                 })
             })
             .collect();
-        for w in workers {
-            w.join().unwrap();
-        }
+        // Every worker's outcome first, so the sampler stops even when one failed.
+        let outcomes: Vec<_> = workers
+            .into_iter()
+            .map(std::thread::ScopedJoinHandle::join)
+            .collect();
         done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for outcome in outcomes {
+            outcome.unwrap();
+        }
         sampler.join().unwrap()
     });
     // Six threads signing at once (each signature waiting for a free session) never had more
@@ -296,6 +330,7 @@ fn signing_sessions_stay_within_the_configured_number() {
 
 #[tokio::test]
 async fn a_key_made_for_a_rotation_another_process_prepared_first_is_destroyed() {
+    let _serial = common::hsm::one_at_a_time_async().await;
     let cfg = token("race");
     let dir = tempfile::tempdir().unwrap();
     let store = AnyStore::open(&StoreConfig::default(), dir.path())

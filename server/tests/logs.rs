@@ -40,7 +40,13 @@ async fn logs_carry_no_personal_data_or_secrets() {
     let SessionState::Pending { access_token, .. } = &session.state else {
         panic!("{:?}", session.state)
     };
-    let access_token = access_token.clone();
+    let access_token = w
+        .server
+        .state
+        .keys
+        .sealer()
+        .open(access_token, &session.id)
+        .unwrap();
     let device_key = session.device_keys[0].public_hex.clone();
     w.advance_to("2026-11-25T23:00:05Z");
     assert_eq!(w.server.state.retry_due().await, 1);

@@ -169,30 +169,8 @@ async fn the_token_is_kept_only_as_its_hash_on_disk() {
     let url = w.server.url();
     let token = museum_with_coupon(&w, &url, &url, 1).await;
     drop(w.server);
-    let mut found = Vec::new();
-    for entry in walk(&w.dir.path().join("server")) {
-        let bytes = std::fs::read(&entry).unwrap();
-        if bytes
-            .windows(token.len())
-            .any(|win| win == token.as_bytes())
-        {
-            found.push(entry);
-        }
-    }
+    let found = common::files_containing(&w.dir.path().join("server"), token.as_bytes());
     assert!(found.is_empty(), "the token is in {found:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread")]

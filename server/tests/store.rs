@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use techo_core::portal::dto::HandbookRef;
 use techo_core::token::Status;
 use techo_server::issuer::store::{
-    AnyStore, ConsentEntry, IndexReuse, PgStore, Publication, SCHEMA_VERSION, ServerStore,
+    AnyStore, ConsentEntry, IndexReuse, PgStore, Publication, SCHEMA_VERSION, Sealed, ServerStore,
     SessionRecord, SessionState, SledStore, StoreConfig, StoreError,
 };
 
@@ -48,7 +48,7 @@ fn session(id: &str, key: &str, state: SessionState) -> SessionRecord {
 
 fn pending(next_try: DateTime<Utc>) -> SessionState {
     SessionState::Pending {
-        access_token: "t".into(),
+        access_token: Sealed::from_stored("t".into()),
         consent_id: "c".into(),
         reason: "closed".into(),
         next_try,
@@ -80,7 +80,7 @@ async fn suite(store: &impl ServerStore) {
 /// meanwhile (a revocation) is refused and changes nothing.
 async fn compare_and_swap(store: &impl ServerStore, a: &SessionRecord) {
     let mut linked = a.clone();
-    linked.access_token = Some("token".into());
+    linked.access_token = Some(Sealed::from_stored("token".into()));
     assert!(store.replace_session(a, &linked).await.unwrap());
     assert!(!store.replace_session(a, &linked).await.unwrap(), "stale");
     let mut revoked = linked.clone();

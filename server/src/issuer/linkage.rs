@@ -27,12 +27,18 @@ impl ServerState {
     ) -> Result<SessionRecord, String> {
         let now = self.now();
         let today = self.clock.today_jst();
+        // Kept for renewal (linked) or the next try (pending): sealed for this session.
+        let sealed = self
+            .keys
+            .sealer()
+            .seal(&token, &s.id)
+            .map_err(|e| e.to_string())?;
         s.state = match self.portal.as_of(&token, today).await {
             Outcome::Ok(records) => match claims_for(&records, &s, today) {
                 Ok(claims) => {
                     let (creds, valid_until) = self.issue_for(&s, &claims, today).await?;
                     // The portal records go out of scope here: only the credential keeps facts.
-                    s.access_token = Some(token.clone());
+                    s.access_token = Some(sealed);
                     SessionState::Linked {
                         consent_id,
                         valid_until,
@@ -46,7 +52,7 @@ impl ServerState {
                 let next_try = next_try.unwrap_or(now + backoff(attempts)).max(now);
                 tracing::info!(session = %s.id, %reason, %next_try, "pending");
                 SessionState::Pending {
-                    access_token: token,
+                    access_token: sealed,
                     consent_id,
                     reason,
                     next_try,
@@ -211,10 +217,23 @@ impl ServerState {
             } = s.state.clone()
             {
                 let stored = s.clone();
-                if let Err(e) = self
-                    .query_and_issue(&stored, s, access_token, consent_id, attempts)
-                    .await
-                {
+                let tried = match self.keys.sealer().open(&access_token, &s.id) {
+                    Ok(token) => {
+                        self.query_and_issue(&stored, s, token, consent_id, attempts)
+                            .await
+                    }
+                    // The token cannot be opened (the record altered, or another key's
+                    // database): the request fails with what to do, nothing is sent.
+                    Err(e) => {
+                        let mut failed = s;
+                        failed.state = SessionState::Failed {
+                            error: "relink_needed".into(),
+                            message: e.to_string(),
+                        };
+                        self.write_unless_changed(&stored, failed).await
+                    }
+                };
+                if let Err(e) = tried {
                     tracing::error!(error = %e, "retry failed");
                 }
             }

@@ -18,6 +18,7 @@ use chrono::Duration;
 use std::sync::Arc;
 use techo_core::portal::dto::{LinkageStatus, RenewRequest};
 use techo_core::token::{PublicKey, Status};
+use zeroize::Zeroizing;
 
 /// How far the request's own time may be from the server's.
 const CLOCK_SLACK: Duration = Duration::minutes(5);
@@ -146,13 +147,25 @@ async fn answer(st: &ServerState, id: &str, req: &RenewRequest, stored: SessionR
             "give 1 to 64 new P-256 device keys, none of the current batch",
         );
     }
-    let Some(token) = stored.access_token.clone() else {
+    let Some(sealed) = stored.access_token.as_ref() else {
         return Json(LinkageStatus::Failed {
             error: "relink_needed".into(),
             message: "this linkage predates renewal without the card: link again with the card"
                 .into(),
         })
         .into_response();
+    };
+    // A token that does not open: the holder links again; the record stays as it is.
+    let token = match st.keys.sealer().open(sealed, id) {
+        Ok(token) => Zeroizing::new(token),
+        Err(e) => {
+            tracing::warn!(session = %id, error = %e, "renewal: the stored portal token does not open");
+            return Json(LinkageStatus::Failed {
+                error: "relink_needed".into(),
+                message: e.to_string(),
+            })
+            .into_response();
+        }
     };
     let today = st.clock.today_jst();
     let consent_ended = match &stored.state {
@@ -164,6 +177,13 @@ async fn answer(st: &ServerState, id: &str, req: &RenewRequest, stored: SessionR
         _ => true,
     };
     let mut next = stored.clone();
+    if !sealed.is_sealed() {
+        // Stored before sealing: sealed now, as the record is written again.
+        next.access_token = match st.keys.sealer().seal(&token, id) {
+            Ok(s) => Some(s),
+            Err(e) => return internal(e),
+        };
+    }
     next.device_keys.clone_from(&req.device_keys);
     next.renewed_with = Some(req.idempotency_key.clone());
     next.renewed_by = Some(req.signer_hex.clone());
@@ -176,7 +196,7 @@ async fn answer(st: &ServerState, id: &str, req: &RenewRequest, stored: SessionR
             message: "the consented period is over".into(),
         }
     } else {
-        st.portal.as_of(&token, today).await
+        st.portal.as_of(token.as_str(), today).await
     };
     next.state = match answer {
         Outcome::Ok(records) => match claims_for(&records, &next, today) {

@@ -49,6 +49,21 @@ fn configured() -> PathBuf {
     conf
 }
 
+/// SoftHSM's slot list is not safe to refresh from two threads at once (an assertion in its
+/// SlotManager aborts the process, seen when one test made a token while another server opened
+/// its own): the tests on SoftHSM run one at a time, each holding this.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Held for the whole of a synchronous test on SoftHSM.
+pub fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.blocking_lock()
+}
+
+/// Held for the whole of an asynchronous test on SoftHSM.
+pub async fn one_at_a_time_async() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
+}
+
 /// The test's own handle on SoftHSM, kept for the whole process: dropping the last handle
 /// unloads the module, and every token and session with it.
 pub fn context() -> Pkcs11 {

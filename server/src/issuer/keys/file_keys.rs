@@ -2,10 +2,12 @@
 //! tests. `root.p8` signs the trust list; `issuer.p8` is key 01 (the layout earlier servers
 //! wrote), `issuer-<kid>.p8` every later key.
 
-use super::source::{KeyError, KeyName, KeySource};
+use super::sealing::{aes_key, open_bytes, seal_bytes};
+use super::source::{DATA_KEY_AAD, KeyError, KeyName, KeySource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use techo_core::token::{PublicKey, Signer, SoftwareKey};
+use zeroize::Zeroizing;
 
 #[derive(Debug)]
 pub struct FileKeys {
@@ -70,6 +72,33 @@ impl FileKeys {
     }
 }
 
+impl FileKeys {
+    /// The sealing key `seal.key` (32 random bytes, owner-only), made on first use; a second
+    /// maker reads the first's.
+    fn sealing_key(&self) -> Result<ring::aead::LessSafeKey, KeyError> {
+        let path = self.dir.join("seal.key");
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), bytes.as_mut())
+            .map_err(|_| KeyError::Sealing("no randomness for the sealing key".into()))?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        match opts.open(&path) {
+            Ok(mut f) => {
+                std::io::Write::write_all(&mut f, bytes.as_ref()).map_err(|e| io(&path, e))?;
+                f.sync_all().map_err(|e| io(&path, e))?;
+                aes_key(bytes.as_ref())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                techo_core::private_file::owner_only(&path).map_err(|why| io(&path, why))?;
+                let stored = Zeroizing::new(std::fs::read(&path).map_err(|e| io(&path, e))?);
+                aes_key(&stored)
+            }
+            Err(e) => Err(io(&path, e)),
+        }
+    }
+}
+
 impl KeySource for FileKeys {
     fn find(&self, name: &KeyName) -> Result<Vec<Arc<dyn Signer>>, KeyError> {
         Ok(Self::read(&self.path_of(name))?
@@ -86,6 +115,26 @@ impl KeySource for FileKeys {
     /// maker reads the first's), so another process may be writing it into the ring right now.
     fn discard(&self, _name: &KeyName, _public: &PublicKey) -> Result<bool, KeyError> {
         Ok(false)
+    }
+
+    fn wrap_data_key(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyError> {
+        seal_bytes(
+            &self.sealing_key()?,
+            &ring::rand::SystemRandom::new(),
+            data_key,
+            DATA_KEY_AAD,
+        )
+    }
+
+    fn unwrap_data_key(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        open_bytes(&self.sealing_key()?, wrapped, DATA_KEY_AAD)
+            .map(Zeroizing::new)
+            .ok_or_else(|| {
+                KeyError::Sealing(format!(
+                    "{} does not open the stored data key",
+                    self.dir.join("seal.key").display()
+                ))
+            })
     }
 
     fn describe(&self) -> String {

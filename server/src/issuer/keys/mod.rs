@@ -5,11 +5,13 @@
 mod file_keys;
 mod pkcs11_keys;
 pub mod ring;
+pub mod sealing;
 mod source;
 
 pub use file_keys::FileKeys;
 pub use pkcs11_keys::{Pkcs11Config, Pkcs11Keys};
 pub use ring::{KeyRing, KeyRole, RingKey, RotationError};
+pub use sealing::{SealError, Sealer};
 pub use source::{KeyError, KeyName, KeySource};
 
 use super::store::{AnyStore, DocumentStore, StoreError};
@@ -89,6 +91,8 @@ pub struct Loaded {
 pub struct IssuerKeys {
     source: Box<dyn KeySource>,
     loaded: RwLock<Arc<Loaded>>,
+    /// Seals the secrets the store keeps (portal access tokens).
+    sealer: Sealer,
 }
 
 /// What an issuer folder written by earlier servers says about the trust list.
@@ -157,6 +161,39 @@ fn discard_unused(source: &dyn KeySource, ring: &KeyRing, name: &KeyName, public
     }
 }
 
+/// The store document holding the sealing data key, wrapped by the key source.
+const DATA_KEY: &str = "store-sealing-key";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDataKey {
+    /// The data key wrapped by the key source (hex).
+    wrapped: String,
+}
+
+/// The store's sealer: its data key unwrapped by `source`, or on first start a new data key
+/// wrapped by `source` and written (another process writing first: its key is used).
+async fn open_sealer(source: &dyn KeySource, store: &AnyStore) -> Result<Sealer, KeysError> {
+    loop {
+        if let Some((body, _)) = store.document(DATA_KEY).await? {
+            let stored: StoredDataKey = serde_json::from_str(&body)
+                .map_err(|e| KeysError::Damaged(format!("{DATA_KEY}: {e}")))?;
+            let wrapped = techo_core::hex::decode(&stored.wrapped)
+                .ok_or_else(|| KeysError::Damaged(format!("{DATA_KEY}: not hex")))?;
+            let data_key = source.unwrap_data_key(&wrapped)?;
+            return Ok(Sealer::new(&data_key)?);
+        }
+        let mut data_key = zeroize::Zeroizing::new([0u8; 32]);
+        ::ring::rand::SecureRandom::fill(&::ring::rand::SystemRandom::new(), data_key.as_mut())
+            .map_err(|_| KeyError::Sealing("no randomness for the data key".into()))?;
+        let body = serde_json::to_string(&StoredDataKey {
+            wrapped: techo_core::hex::encode(&source.wrap_data_key(data_key.as_ref())?),
+        })
+        .map_err(|e| KeysError::Damaged(e.to_string()))?;
+        // Written or not (another process first), the next pass reads the one stored.
+        store.put_document(DATA_KEY, &body, 0).await?;
+    }
+}
+
 impl IssuerKeys {
     /// Opens the ring the store keeps, or makes the first one (adopting keys an earlier server
     /// left in `legacy_dir`, with its trust-list sequence so apps do not see a rollback).
@@ -171,9 +208,11 @@ impl IssuerKeys {
         } else {
             Self::first_ring(source.as_ref(), store, now, legacy_dir).await?
         };
+        let sealer = open_sealer(source.as_ref(), store).await?;
         Ok(Self {
             source,
             loaded: RwLock::new(Arc::new(loaded)),
+            sealer,
         })
     }
 
@@ -244,6 +283,11 @@ impl IssuerKeys {
 
     fn signers(&self, ring: &KeyRing) -> Result<(Arc<dyn Signer>, Issuer), KeysError> {
         Self::signers_of(self.source.as_ref(), ring)
+    }
+
+    /// Seals and opens the secrets the store keeps.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The ring and signers in use now.

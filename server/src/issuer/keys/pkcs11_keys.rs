@@ -7,10 +7,11 @@
 //! ([`KeyName::label`]) and `CKA_ID`. A token that forgets this process (restarted, logged
 //! out) is logged in to again on the next signature.
 
-use super::source::{KeyError, KeyName, KeySource};
+use super::source::{DATA_KEY_AAD, KeyError, KeyName, KeySource};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Function, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, SessionState, UserType};
 use cryptoki::slot::Slot;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use techo_core::token::{PublicKey, SignError, Signer};
+use zeroize::Zeroizing;
 
 /// The DER of the P-256 curve's OID (CKA_EC_PARAMS).
 const P256: [u8; 10] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
@@ -297,6 +299,12 @@ fn log_in(session: &Session, token: &str, pin: &str) -> Result<(), KeyError> {
     }
 }
 
+/// The label of the AES key that wraps the store's data key.
+const SEALING_LABEL: &str = "techo-seal";
+/// AES-GCM's nonce length and tag bits, for wrapping the data key in the token.
+const GCM_IV: usize = 12;
+const GCM_TAG_BITS: u64 = 128;
+
 /// One key pair in the token: both halves share `id` (CKA_ID) and the label.
 struct Pair {
     private: ObjectHandle,
@@ -304,6 +312,10 @@ struct Pair {
     id: Vec<u8>,
     public: PublicKey,
 }
+
+/// Some modules (SoftHSM2 among them) are not safe to list slots from two threads at once: two
+/// sources opening together take turns.
+static SLOT_LIST: Mutex<()> = Mutex::new(());
 
 /// The keys of one token.
 #[derive(Debug)]
@@ -402,6 +414,7 @@ impl Pkcs11Keys {
     /// Opens the token labelled `cfg.token` and logs in with the user PIN.
     pub fn open(cfg: &Pkcs11Config) -> Result<Self, KeyError> {
         let ctx = context(&cfg.module)?;
+        let listing = lock(&SLOT_LIST);
         let slot = ctx
             .get_slots_with_initialized_token()
             .map_err(hsm)?
@@ -413,6 +426,7 @@ impl Pkcs11Keys {
             .ok_or_else(|| KeyError::NoToken {
                 label: cfg.token.clone(),
             })?;
+        drop(listing);
         let session = ctx.open_rw_session(slot).map_err(hsm)?;
         log_in(&session, &cfg.token, &cfg.pin)?;
         Ok(Self {
@@ -433,6 +447,41 @@ impl Pkcs11Keys {
     /// Signing sessions open now (idle or signing), at most `sessions=` of the configuration.
     pub fn signing_sessions(&self) -> usize {
         lock(&self.sessions.pool).open
+    }
+
+    /// The AES keys labelled [`SEALING_LABEL`] (normally one).
+    fn sealing_keys(&self) -> Result<Vec<ObjectHandle>, KeyError> {
+        self.sessions
+            .with(|s| {
+                s.find_objects(&[
+                    Attribute::Class(ObjectClass::SECRET_KEY),
+                    Attribute::Label(SEALING_LABEL.as_bytes().to_vec()),
+                ])
+            })
+            .map_err(hsm)
+    }
+
+    /// An AES-256 key made inside the token to wrap the store's data key: sensitive, never
+    /// extractable, only to encrypt and decrypt.
+    fn make_sealing_key(&self) -> Result<ObjectHandle, KeyError> {
+        let template = [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Label(SEALING_LABEL.as_bytes().to_vec()),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::ValueLen(32.into()),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Encrypt(true),
+            Attribute::Decrypt(true),
+            Attribute::Wrap(false),
+            Attribute::Unwrap(false),
+            Attribute::Sign(false),
+            Attribute::Derive(false),
+        ];
+        self.sessions
+            .with(|s| s.generate_key(&Mechanism::AesKeyGen, &template))
+            .map_err(hsm)
     }
 
     /// Every key pair under `label`.
@@ -569,6 +618,49 @@ impl KeySource for Pkcs11Keys {
             }
         }
         Ok(discarded)
+    }
+
+    fn wrap_data_key(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let key = match self.sealing_keys()?.first() {
+            Some(k) => *k,
+            None => self.make_sealing_key()?,
+        };
+        let mut iv = [0u8; GCM_IV];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut iv)
+            .map_err(|_| KeyError::Sealing("no randomness for a nonce".into()))?;
+        let mut nonce = iv;
+        let sealed = self
+            .sessions
+            .with(|s| {
+                let params = GcmParams::new(&mut nonce, DATA_KEY_AAD, GCM_TAG_BITS.into())?;
+                s.encrypt(&Mechanism::AesGcm(params), key, data_key)
+            })
+            .map_err(hsm)?;
+        let mut out = iv.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn unwrap_data_key(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let (iv, body) = wrapped
+            .split_at_checked(GCM_IV)
+            .ok_or_else(|| KeyError::Sealing("the stored data key is too short".into()))?;
+        // Two processes starting at once may each have made a sealing key: try each.
+        for key in self.sealing_keys()? {
+            let mut nonce = [0u8; GCM_IV];
+            nonce.copy_from_slice(iv);
+            let opened = self.sessions.with(|s| {
+                let params = GcmParams::new(&mut nonce, DATA_KEY_AAD, GCM_TAG_BITS.into())?;
+                s.decrypt(&Mechanism::AesGcm(params), key, body)
+            });
+            if let Ok(plain) = opened {
+                return Ok(Zeroizing::new(plain));
+            }
+        }
+        Err(KeyError::Sealing(format!(
+            "no {SEALING_LABEL} key in token {} opens the stored data key",
+            self.token
+        )))
     }
 
     fn describe(&self) -> String {

@@ -4,6 +4,10 @@
 
 use std::sync::Arc;
 use techo_core::token::{PublicKey, Signer};
+use zeroize::Zeroizing;
+
+/// The associated data binding a wrapped data key to its purpose.
+pub(crate) const DATA_KEY_AAD: &[u8] = b"techo store data key v1";
 
 /// Why the keys could not be opened or made. The server does not start (or the rotation step
 /// is not taken); nothing is half-written.
@@ -27,6 +31,10 @@ pub enum KeyError {
     Hsm(String),
     #[error("cannot read or write the issuer key {path}: {why}")]
     Io { path: String, why: String },
+    #[error(
+        "the store's sealing key cannot be used ({0}): start with the key folder or HSM token this database was set up with"
+    )]
+    Sealing(String),
 }
 
 /// Which key: the root (signs the trust list) or issuer key `kid`.
@@ -56,6 +64,11 @@ pub trait KeySource: Send + Sync + std::fmt::Debug {
     /// Destroys the key `name` whose public key is `public`, made by this process and then not
     /// used (another process changed the ring first). Whether there was one.
     fn discard(&self, name: &KeyName, public: &PublicKey) -> Result<bool, KeyError>;
+    /// The store's data key wrapped under this source's sealing key (an AES key made in the
+    /// source on first use, never leaving an HSM).
+    fn wrap_data_key(&self, data_key: &[u8]) -> Result<Vec<u8>, KeyError>;
+    /// The data key `wrapped` holds; [`KeyError::Sealing`] if no sealing key here opens it.
+    fn unwrap_data_key(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError>;
     /// Says where the keys are, for messages (no secrets).
     fn describe(&self) -> String;
 }

@@ -16,6 +16,7 @@ mod pg_operators;
 mod pg_store;
 mod pg_tls;
 mod records;
+mod sealed;
 mod sled_codec;
 mod sled_operators;
 mod sled_store;
@@ -29,4 +30,5 @@ pub use operators::{
 };
 pub use pg_store::{PgStore, SCHEMA_VERSION};
 pub use records::{ConsentEntry, Publication, SessionRecord, SessionState};
+pub use sealed::{SEALED_PREFIX, Sealed};
 pub use sled_store::SledStore;

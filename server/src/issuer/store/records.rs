@@ -2,6 +2,7 @@
 //! the retry schedule) and the consent ledger. No portal data: records are turned into a
 //! credential and dropped.
 
+use super::sealed::Sealed;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use techo_core::portal::dto::{DeviceKeyDto, HandbookRef};
@@ -12,7 +13,8 @@ use techo_core::token::HeldCredential;
 pub enum SessionState {
     AwaitingCode,
     Pending {
-        access_token: String,
+        /// Sealed for this session (the issuer's sealer).
+        access_token: Sealed,
         consent_id: String,
         reason: String,
         next_try: DateTime<Utc>,
@@ -50,9 +52,10 @@ pub struct SessionRecord {
     #[serde(default)]
     pub guardian: Option<techo_core::token::GuardianClaim>,
     /// The portal's access token under the holder's standing consent, kept while linked so a
-    /// batch can be renewed without the card; dropped on revocation and withdrawal.
+    /// batch can be renewed without the card; dropped on revocation and withdrawal. Sealed for
+    /// this session (the issuer's sealer): the store never holds it in clear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
+    pub access_token: Option<Sealed>,
     /// Set while one request exchanges this session's portal code: a second code sent meanwhile
     /// is refused (one consent, one batch), and an exchange a crash left behind is found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
