@@ -270,7 +270,8 @@ fn signing_goes_on_after_the_token_forgets_the_login() {
     let err = signer.try_sign(b"with the old PIN").unwrap_err();
     assert!(err.to_string().contains("refused the PIN"), "{err}");
 
-    // The PIN put back: the next signature works without a restart.
+    // Not tried again, even once the PIN is put back (each try would count towards locking
+    // the PIN): the error says to correct the configuration and restart.
     ours.login(UserType::User, Some(&AuthPin::new("975310".into())))
         .unwrap();
     ours.set_pin(
@@ -279,8 +280,21 @@ fn signing_goes_on_after_the_token_forgets_the_login() {
     )
     .unwrap();
     ours.logout().unwrap();
-    let again = signer.try_sign(b"PIN restored").unwrap();
-    assert!(signer.public().verify(b"PIN restored", &again));
+    let err = signer.try_sign(b"PIN restored").unwrap_err();
+    assert!(err.to_string().contains("restart the server"), "{err}");
+    // Started again with the right PIN: the same key signs.
+    let restarted = Pkcs11Keys::open(&cfg)
+        .unwrap()
+        .find(&KeyName::Issuer(vec![1]))
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(restarted.public(), signer.public());
+    assert!(
+        signer
+            .public()
+            .verify(b"again", &restarted.try_sign(b"again").unwrap())
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use techo_core::token::{PublicKey, SignError, Signer};
@@ -205,6 +206,9 @@ struct Sessions {
     pool: Mutex<Pool>,
     freed: Condvar,
     login: Mutex<Session>,
+    /// The token refused the PIN once: never tried again (HSMs lock a PIN after a few wrong
+    /// tries, and every signature would be one).
+    pin_refused: AtomicBool,
 }
 
 impl Sessions {
@@ -278,8 +282,17 @@ impl Sessions {
         {
             return Ok(());
         }
+        if self.pin_refused.load(Ordering::Relaxed) {
+            return Err(KeyError::PinRefusedEarlier {
+                label: self.token.clone(),
+            });
+        }
         let fresh = self.ctx.open_rw_session(self.slot).map_err(hsm)?;
-        log_in(&fresh, &self.token, &self.pin)?;
+        log_in(&fresh, &self.token, &self.pin).inspect_err(|e| {
+            if matches!(e, KeyError::Login { .. }) {
+                self.pin_refused.store(true, Ordering::Relaxed);
+            }
+        })?;
         // The old login session is closed only now, so the token keeps one logged-in session.
         *login = fresh;
         Ok(())
@@ -439,6 +452,7 @@ impl Pkcs11Keys {
                 pool: Mutex::default(),
                 freed: Condvar::new(),
                 login: Mutex::new(session),
+                pin_refused: AtomicBool::new(false),
             }),
             token: cfg.token.clone(),
         })

@@ -24,6 +24,10 @@ pub enum KeyError {
     #[error("the HSM refused the PIN for token {label}: check pin-file= / pin-env= in --keys")]
     Login { label: String },
     #[error(
+        "the HSM refused this server's PIN for token {label} since it started; so as not to lock the PIN, no login is tried again: correct pin-file= / pin-env= in --keys and restart the server"
+    )]
+    PinRefusedEarlier { label: String },
+    #[error(
         "issuer key {kid} is in the trust list but not in {place}: restore the HSM (or key folder) from its backup; do not make a new key under the same id"
     )]
     Missing { kid: String, place: String },
