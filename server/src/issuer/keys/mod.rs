@@ -153,11 +153,7 @@ fn discard_unused(source: &dyn KeySource, ring: &KeyRing, name: &KeyName, public
         return;
     }
     if let Err(e) = source.discard(name, public) {
-        eprintln!(
-            "techo-server: an unused {} stays in {}: {e}",
-            name.label(),
-            source.describe()
-        );
+        tracing::warn!(key = %name.label(), place = %source.describe(), error = %e, "an unused key stays behind");
     }
 }
 
