@@ -4,13 +4,15 @@ headless Chromium driven through chromedriver."""
 import json
 import os
 import pathlib
-import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
+# headless_chromium: the browser set-up both browser tests share.
+sys.path.insert(0, str(ROOT / "scripts"))
 BIN = ROOT / "target" / "debug"
 TECHO = os.environ.get("TECHO_BIN", str(BIN / "techo"))
 SERVER = os.environ.get("TECHO_SERVER_BIN", str(BIN / "techo-server"))
@@ -83,26 +85,11 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(world, tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from headless_chromium import start
 
     _, info = world
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "/usr/bin/chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1000,1400",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        # Trust exactly the booking site's loopback certificate, nothing else.
-        f"--ignore-certificate-errors-spki-list={info['spki_sha256']}",
-    ):
-        options.add_argument(arg)
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "/usr/bin/chromedriver"))
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.implicitly_wait(0)
+    # Trust exactly the booking site's loopback certificate, nothing else.
+    driver = start(tmp_path_factory.mktemp("chromium-profile"), info["spki_sha256"], window="1000,1400")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         yield driver

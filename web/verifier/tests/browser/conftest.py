@@ -4,13 +4,15 @@ video of the counter screens they show."""
 import json
 import os
 import pathlib
-import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
+# headless_chromium: the browser set-up both browser tests share.
+sys.path.insert(0, str(ROOT / "scripts"))
 BIN = ROOT / "target" / "debug"
 TECHO = os.environ.get("TECHO_BIN", str(BIN / "techo"))
 SERVER = os.environ.get("TECHO_SERVER_BIN", str(BIN / "techo-server"))
@@ -102,30 +104,16 @@ def server(tmp_path_factory):
 
 
 def chromium(server, video, profile):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from headless_chromium import start
     from media import spki_sha256
 
     host, port = server["url"].removeprefix("https://").split(":")
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM_BIN", shutil.which("chromium") or "/usr/bin/chromium")
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=900,1400",
-        f"--user-data-dir={profile}",
-        # Trust exactly techo-server's loopback certificate, nothing else.
-        f"--ignore-certificate-errors-spki-list={spki_sha256(host, int(port))}",
-        # The camera: Chromium's fake capture device, fed the codes' video, no permission prompt.
+    # Trust exactly techo-server's loopback certificate. The camera: Chromium's fake capture
+    # device, fed the screens' video, with no permission prompt.
+    driver = start(profile, spki_sha256(host, int(port)), extra=(
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
-    ):
-        options.add_argument(arg)
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER_BIN", shutil.which("chromedriver") or "/usr/bin/chromedriver"))
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.implicitly_wait(0)
+    ))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return driver
