@@ -55,20 +55,16 @@ async fn the_page_its_root_key_and_nothing_else_are_served() {
     // The public, signed reads are open to a page on another origin; nothing else is.
     let trust = get("/v1/trust-list").await.unwrap();
     assert_eq!(trust.headers()["access-control-allow-origin"], "*");
-    let page_again = get("/verify/").await.unwrap();
-    assert!(
-        page_again
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
-    let session = get("/v1/linkage-sessions/none").await.unwrap();
-    assert!(
-        session
-            .headers()
-            .get("access-control-allow-origin")
-            .is_none()
-    );
+    for path in ["/verify/", "/v1/linkage-sessions/none"] {
+        let closed = get(path).await.unwrap();
+        assert!(
+            closed
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{path}"
+        );
+    }
 
     // Nothing outside the folder, nothing of an unknown kind.
     for path in [

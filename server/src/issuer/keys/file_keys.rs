@@ -51,51 +51,45 @@ impl FileKeys {
             .map_err(|e| io(path, e))
     }
 
-    /// A new key written once: a key file is never replaced (two processes making key 01 at
-    /// once: the second reads the first's).
-    fn create(path: &Path) -> Result<SoftwareKey, KeyError> {
-        let key = SoftwareKey::generate();
+    /// Writes `fresh` to `path` only if no file is there (owner-only), and returns what the file
+    /// holds: `fresh`, or what another process wrote first. A key file is never replaced.
+    fn write_once(path: &Path, fresh: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         match opts.open(path) {
             Ok(mut f) => {
-                std::io::Write::write_all(&mut f, key.pkcs8()).map_err(|e| io(path, e))?;
+                std::io::Write::write_all(&mut f, fresh).map_err(|e| io(path, e))?;
                 f.sync_all().map_err(|e| io(path, e))?;
-                Ok(key)
+                Ok(Zeroizing::new(fresh.to_vec()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Self::read(path)?.ok_or_else(|| io(path, "vanished while it was read"))
+                techo_core::private_file::owner_only(path).map_err(|why| io(path, why))?;
+                Ok(Zeroizing::new(
+                    std::fs::read(path).map_err(|e| io(path, e))?,
+                ))
             }
             Err(e) => Err(io(path, e)),
         }
     }
-}
 
-impl FileKeys {
-    /// The sealing key `seal.key` (32 random bytes, owner-only), made on first use; a second
-    /// maker reads the first's.
+    /// A new key written once (two processes making key 01 at once: the second reads the
+    /// first's).
+    fn create(path: &Path) -> Result<SoftwareKey, KeyError> {
+        let bytes = Self::write_once(path, SoftwareKey::generate().pkcs8())?;
+        SoftwareKey::from_pkcs8(&bytes).map_err(|e| io(path, e))
+    }
+
+    /// The sealing key `seal.key` (32 random bytes), made on first use; a second maker reads
+    /// the first's.
     fn sealing_key(&self) -> Result<ring::aead::LessSafeKey, KeyError> {
-        let path = self.dir.join("seal.key");
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), bytes.as_mut())
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), fresh.as_mut())
             .map_err(|_| KeyError::Sealing("no randomness for the sealing key".into()))?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        match opts.open(&path) {
-            Ok(mut f) => {
-                std::io::Write::write_all(&mut f, bytes.as_ref()).map_err(|e| io(&path, e))?;
-                f.sync_all().map_err(|e| io(&path, e))?;
-                aes_key(bytes.as_ref())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                techo_core::private_file::owner_only(&path).map_err(|why| io(&path, why))?;
-                let stored = Zeroizing::new(std::fs::read(&path).map_err(|e| io(&path, e))?);
-                aes_key(&stored)
-            }
-            Err(e) => Err(io(&path, e)),
-        }
+        aes_key(&Self::write_once(
+            &self.dir.join("seal.key"),
+            fresh.as_ref(),
+        )?)
     }
 }
 
